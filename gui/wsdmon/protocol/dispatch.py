@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from . import dsm
+from . import discovery, dsm, eventing, metadata, repository, scan
 from . import namespaces as ns
 from ._xml import MAX_MESSAGE_BYTES, canonical, qn
 from .envelope import Envelope, Fault, Headers, Message, parse_envelope
@@ -14,7 +14,15 @@ __all__ = ["MESSAGE_TYPES", "UnknownMessage", "decode", "decode_envelope"]
 
 log = logging.getLogger(__name__)
 
-MESSAGE_TYPES: tuple[type[Message], ...] = (Fault, *dsm.MESSAGES)
+MESSAGE_TYPES: tuple[type[Message], ...] = (
+    Fault,
+    *discovery.MESSAGES,
+    *metadata.MESSAGES,
+    *eventing.MESSAGES,
+    *dsm.MESSAGES,
+    *repository.MESSAGES,
+    *scan.MESSAGES,
+)
 
 _TABLE: dict[str, type[Message]] = {cls.ACTION: cls for cls in MESSAGE_TYPES}
 if len(_TABLE) != len(MESSAGE_TYPES):  # pragma: no cover - guards against a copy-paste action

@@ -1,0 +1,7 @@
+"""(being written)"""
+
+from __future__ import annotations
+
+from .envelope import Message
+
+MESSAGES: tuple[type[Message], ...] = ()

@@ -1,0 +1,7 @@
+"""Round-trip cases for protocol/scan.py (being written)."""
+
+from __future__ import annotations
+
+from wsdmon.protocol import Message
+
+CASES: dict[str, Message] = {}
