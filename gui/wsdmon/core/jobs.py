@@ -1,0 +1,324 @@
+"""Post-scan jobs as the monitor knows them, and the reducer that folds observations into them.
+
+Rules (MS-BDSRR gives every PostScanJobStatusEvent the *full* current JobStatus, §3.2.4.8, but HTTP
+deliveries from one server can overtake each other, snapshots from GetActiveJobs race with events,
+and the order of the last status event and the end-state event is unspecified, §3.2.4.9):
+
+1. A duplicate (same device and MessageID) changes nothing.
+2. The end-state event (PostScanJobEndStateEvent) carries the final values: it always wins, and
+   nothing after it changes the job's status again.
+3. Otherwise the newer observation wins, and "newer" is judged by progress, not arrival time,
+   because the spec's values only move forward: a job never leaves a terminal state (Aborted,
+   Canceled, Completed); ImagesReceived only grows (§2.2.3.16: "received so far"); JobState follows
+   Creating → Pending → Started → Processing → Terminating → terminal (§2.2.5.12, the lifecycle in
+   §3.2); a filter never leaves its terminal states. An observation that goes backwards on any of
+   these is stale: it is recorded in the timeline, marked stale, and does not change the job.
+   Between observations of equal progress the later arrival wins. Vendor states have no rank and
+   are compared by arrival.
+4. JobCreatedTime and JobCompletedTime, once known, are kept when a later observation omits them
+   (snapshots from GetActiveJobs / GetJobHistory carry no times).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from wsdmon.protocol.dsm import (
+    TERMINAL_JOB_STATES,
+    FilterState,
+    FilterStatus,
+    JobState,
+    JobStatus,
+    PostScanJobEndState,
+)
+
+__all__ = [
+    "JobChange",
+    "JobKey",
+    "JobRecord",
+    "JobTable",
+    "Observation",
+    "ObservationKind",
+    "TimelineEntry",
+    "filter_summary",
+]
+
+_STATE_RANK: dict[str, int] = {
+    JobState.CREATING: 0,
+    JobState.PENDING: 1,
+    JobState.PENDING_HELD: 1,
+    JobState.STARTED: 2,
+    JobState.PROCESSING: 3,
+    JobState.TERMINATING: 4,
+    JobState.ABORTED: 5,
+    JobState.CANCELED: 5,
+    JobState.COMPLETED: 5,
+}
+_TERMINAL_FILTER_STATES = frozenset(
+    {
+        FilterState.CANCELED,
+        FilterState.COMPLETED_SUCCESSFULLY,
+        FilterState.COMPLETED_WITH_ERRORS,
+        FilterState.COMPLETED_WITH_WARNINGS,
+    }
+)
+_FAILED_FILTER_STATES = frozenset({FilterState.COMPLETED_WITH_ERRORS})
+
+
+class ObservationKind(Enum):
+    STATUS_EVENT = "status-event"  # PostScanJobStatusEvent
+    END_STATE_EVENT = "end-state-event"  # PostScanJobEndStateEvent
+    SNAPSHOT = "snapshot"  # GetActiveJobs / GetJobHistory / GetPostScanJobElements
+
+
+@dataclass(frozen=True, slots=True)
+class JobKey:
+    """A job is unique only within its repository (§2.2.3.28): key it by the server's endpoint."""
+
+    device: str
+    job_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One thing we learned about a job, with when it arrived (time is passed in, never read)."""
+
+    kind: ObservationKind
+    device: str
+    status: JobStatus
+    arrival: datetime
+    message_id: str | None = None
+    journal_id: int | None = None  # row of the raw message in the journal, for the raw-XML view
+    psp_identifier: str | None = None
+    psp_display_name: str | None = None
+    job_originating_user_name: str | None = None
+
+    @classmethod
+    def from_end_state(
+        cls,
+        device: str,
+        end: PostScanJobEndState,
+        arrival: datetime,
+        message_id: str | None = None,
+        journal_id: int | None = None,
+    ) -> Observation:
+        """The end-state event as an observation; it has no JobCreatedTime (§3.2.4.9.3.1)."""
+        status = JobStatus(
+            end.job_token,
+            end.job_completed_state,
+            end.job_completed_state_reasons,
+            end.filter_completed_statuses,
+            end.images_received,
+            None,
+            end.job_completed_time,
+            end.extensions,
+        )
+        return cls(
+            ObservationKind.END_STATE_EVENT,
+            device,
+            status,
+            arrival,
+            message_id,
+            journal_id,
+            end.psp_identifier,
+            end.psp_display_name,
+            end.job_originating_user_name,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One observation of a job as shown in the detail pane's timeline."""
+
+    arrival: datetime
+    kind: ObservationKind
+    changes: tuple[str, ...]  # human-readable "JobState: Pending → Processing" lines
+    stale: bool = False
+    message_id: str | None = None
+    journal_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    """Everything the monitor shows about one post-scan job: the seven JobStatus sub-elements plus
+    the job description fields and the job's timeline."""
+
+    key: JobKey
+    status: JobStatus
+    first_seen: datetime
+    last_update: datetime
+    ended: bool = False  # the end-state event arrived
+    psp_identifier: str | None = None
+    psp_display_name: str | None = None
+    job_originating_user_name: str | None = None
+    timeline: tuple[TimelineEntry, ...] = ()
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status.job_state in TERMINAL_JOB_STATES
+
+    @property
+    def is_failed(self) -> bool:
+        """Aborted, completed with errors, timed out, or any filter that failed (a cancel is not a
+        failure: somebody asked for it)."""
+        s = self.status
+        if s.job_state == JobState.ABORTED:
+            return True
+        reasons = set(s.job_state_reasons)
+        if reasons & {"PostScanJobCompletedWithErrors", "PostScanJobTimedOut", "PostScanJobProcessingFailed"}:
+            return True
+        return any(f.state in _FAILED_FILTER_STATES for f in s.filter_statuses)
+
+    @property
+    def duration_s(self) -> float | None:
+        """Seconds from JobCreatedTime to JobCompletedTime, when both are known and comparable."""
+        created, completed = self.status.job_created_time, self.status.job_completed_time
+        if created is None or completed is None:
+            return None
+        if (created.tzinfo is None) != (completed.tzinfo is None):
+            return None  # one is "server local", the other absolute: not comparable
+        return (completed - created).total_seconds()
+
+
+def filter_summary(filters: Iterable[FilterStatus]) -> tuple[int, int, int]:
+    """(filters done, filters in all, filters failed) for a row's "2/3 filters done, 1 failed"."""
+    filters = tuple(filters)
+    done = sum(1 for f in filters if f.state in _TERMINAL_FILTER_STATES)
+    failed = sum(1 for f in filters if f.state in _FAILED_FILTER_STATES)
+    return done, len(filters), failed
+
+
+@dataclass(frozen=True, slots=True)
+class JobChange:
+    """What one observation did to the table: the record after it, and whether it was new."""
+
+    record: JobRecord
+    added: bool
+    accepted: bool  # False when the observation was stale or a duplicate
+
+
+def _is_stale(current: JobStatus, new: JobStatus) -> bool:
+    if current.job_state in TERMINAL_JOB_STATES and new.job_state not in TERMINAL_JOB_STATES:
+        return True
+    if new.images_received < current.images_received:
+        return True
+    old_rank, new_rank = _STATE_RANK.get(current.job_state), _STATE_RANK.get(new.job_state)
+    if old_rank is not None and new_rank is not None and new_rank < old_rank:
+        return True
+    old_filters = {f.dialect: f.state for f in current.filter_statuses}
+    for f in new.filter_statuses:
+        before = old_filters.get(f.dialect)
+        if before in _TERMINAL_FILTER_STATES and f.state != before:
+            return True
+    return False
+
+
+def _describe(old: JobStatus | None, new: JobStatus) -> tuple[str, ...]:
+    if old is None:
+        return (f"JobState: {new.job_state}", f"ImagesReceived: {new.images_received}")
+    out = []
+    if old.job_state != new.job_state:
+        out.append(f"JobState: {old.job_state} → {new.job_state}")
+    if old.job_state_reasons != new.job_state_reasons:
+        out.append("JobStateReasons: " + (", ".join(map(str, new.job_state_reasons)) or "(none)"))
+    if old.images_received != new.images_received:
+        out.append(f"ImagesReceived: {old.images_received} → {new.images_received}")
+    before = {f.dialect: f for f in old.filter_statuses}
+    for f in new.filter_statuses:
+        prev = before.get(f.dialect)
+        if prev is None or prev.state != f.state or prev.reasons != f.reasons:
+            name = f.dialect.rstrip("/").rpartition("/")[2] or f.dialect
+            was = f"{prev.state} → " if prev is not None else ""
+            why = f" ({', '.join(map(str, f.reasons))})" if f.reasons else ""
+            out.append(f"Filter {name}: {was}{f.state}{why}")
+    if old.job_completed_time != new.job_completed_time and new.job_completed_time is not None:
+        out.append(f"JobCompletedTime: {new.job_completed_time.isoformat()}")
+    return tuple(out) or ("no change",)
+
+
+@dataclass
+class JobTable:
+    """All jobs the monitor knows, keyed by (device, JobToken); `apply` is the only writer."""
+
+    jobs: dict[JobKey, JobRecord] = field(default_factory=dict)
+    _seen_messages: dict[str, set[str]] = field(default_factory=dict)
+    max_seen_per_device: int = 4096
+
+    def apply(self, obs: Observation) -> JobChange:
+        """Fold one observation in; see the module docstring for which observation wins."""
+        key = JobKey(obs.device, obs.status.job_token)
+        current = self.jobs.get(key)
+        if obs.message_id is not None:
+            seen = self._seen_messages.setdefault(obs.device, set())
+            if obs.message_id in seen and current is not None:
+                return JobChange(current, added=False, accepted=False)
+            if len(seen) >= self.max_seen_per_device:
+                seen.clear()  # bounded memory; a duplicate this old is also caught by rule 3
+            seen.add(obs.message_id)
+        if current is None:
+            record = JobRecord(
+                key,
+                obs.status,
+                obs.arrival,
+                obs.arrival,
+                ended=obs.kind is ObservationKind.END_STATE_EVENT,
+                psp_identifier=obs.psp_identifier,
+                psp_display_name=obs.psp_display_name,
+                job_originating_user_name=obs.job_originating_user_name,
+                timeline=(
+                    TimelineEntry(
+                        obs.arrival,
+                        obs.kind,
+                        _describe(None, obs.status),
+                        False,
+                        obs.message_id,
+                        obs.journal_id,
+                    ),
+                ),
+            )
+            self.jobs[key] = record
+            return JobChange(record, added=True, accepted=True)
+        is_end = obs.kind is ObservationKind.END_STATE_EVENT
+        stale = not is_end and (current.ended or _is_stale(current.status, obs.status))
+        entry = TimelineEntry(
+            obs.arrival,
+            obs.kind,
+            ("stale: older than what is shown",) if stale else _describe(current.status, obs.status),
+            stale,
+            obs.message_id,
+            obs.journal_id,
+        )
+        if stale:
+            record = dataclasses.replace(current, timeline=(*current.timeline, entry))
+        else:
+            status = obs.status
+            keep_created = status.job_created_time is None and current.status.job_created_time is not None
+            keep_completed = (
+                status.job_completed_time is None and current.status.job_completed_time is not None
+            )
+            if keep_created or keep_completed:
+                status = dataclasses.replace(
+                    status,
+                    job_created_time=current.status.job_created_time
+                    if keep_created
+                    else status.job_created_time,
+                    job_completed_time=(
+                        current.status.job_completed_time if keep_completed else status.job_completed_time
+                    ),
+                )
+            record = dataclasses.replace(
+                current,
+                status=status,
+                last_update=obs.arrival,
+                ended=current.ended or is_end,
+                psp_identifier=obs.psp_identifier or current.psp_identifier,
+                psp_display_name=obs.psp_display_name or current.psp_display_name,
+                job_originating_user_name=obs.job_originating_user_name or current.job_originating_user_name,
+                timeline=(*current.timeline, entry),
+            )
+        self.jobs[key] = record
+        return JobChange(record, added=False, accepted=not stale)

@@ -1,0 +1,183 @@
+"""The job reducer: duplicates, re-ordering, snapshot/event races and the end-state rule."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from wsdmon.core import JobKey, JobTable, Observation, ObservationKind, filter_summary
+from wsdmon.protocol import namespaces as ns
+from wsdmon.protocol.dsm import (
+    FilterState,
+    FilterStateReason,
+    FilterStatus,
+    JobState,
+    JobStateReason,
+    JobStatus,
+    PostScanJobEndState,
+)
+
+DEV = "urn:uuid:553852db-6d5a-4eee-a34f-5b499c1a2944"
+T0 = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+CREATED = datetime(2026, 11, 23, 16, 59, 58, tzinfo=UTC)
+
+
+def status(
+    state: str, images: int, fs: str = FilterState.PENDING, fm: str = FilterState.PENDING, **kw: object
+) -> JobStatus:
+    return JobStatus(
+        "tok-1",
+        state,
+        kw.pop("reasons", (JobStateReason.NONE,)),  # type: ignore[arg-type]
+        (FilterStatus(ns.FILTER_FILESHARE, fs), FilterStatus(ns.FILTER_EMAIL, fm)),
+        images,
+        kw.pop("created", CREATED),  # type: ignore[arg-type]
+        kw.pop("completed", None),  # type: ignore[arg-type]
+    )
+
+
+def obs(
+    st: JobStatus,
+    seconds: float,
+    mid: str | None = None,
+    kind: ObservationKind = ObservationKind.STATUS_EVENT,
+) -> Observation:
+    return Observation(kind, DEV, st, T0 + timedelta(seconds=seconds), mid)
+
+
+def test_first_observation_adds_a_job() -> None:
+    table = JobTable()
+    change = table.apply(obs(status(JobState.PENDING, 1), 0, "m1"))
+    assert change.added
+    assert change.accepted
+    assert table.jobs[JobKey(DEV, "tok-1")].status.images_received == 1
+
+
+def test_duplicate_message_changes_nothing() -> None:
+    table = JobTable()
+    table.apply(obs(status(JobState.PENDING, 1), 0, "m1"))
+    change = table.apply(obs(status(JobState.PENDING, 1), 1, "m1"))
+    assert not change.accepted
+    assert len(change.record.timeline) == 1
+
+
+def test_same_token_on_two_servers_are_two_jobs() -> None:
+    table = JobTable()
+    table.apply(obs(status(JobState.PENDING, 1), 0))
+    table.apply(dataclasses.replace(obs(status(JobState.PENDING, 1), 0), device="urn:uuid:other"))
+    assert len(table.jobs) == 2
+
+
+def test_overtaken_event_is_stale() -> None:
+    table = JobTable()
+    table.apply(obs(status(JobState.PENDING, 3), 0, "m1"))
+    table.apply(obs(status(JobState.PROCESSING, 3, FilterState.COMPLETED_SUCCESSFULLY), 2, "m3"))
+    change = table.apply(obs(status(JobState.PENDING, 2), 1, "m2"))  # arrived late
+    assert not change.accepted
+    assert change.record.status.job_state == JobState.PROCESSING
+    assert change.record.timeline[-1].stale
+
+
+@pytest.mark.parametrize(
+    ("later", "why"),
+    [
+        (status(JobState.PROCESSING, 3), "terminal state never regresses"),
+        (status(JobState.COMPLETED, 2), "ImagesReceived only grows"),
+        (status(JobState.COMPLETED, 3, FilterState.PROCESSING), "terminal filter never regresses"),
+    ],
+)
+def test_backwards_observations_are_stale(later: JobStatus, why: str) -> None:
+    table = JobTable()
+    done = status(
+        JobState.COMPLETED, 3, FilterState.COMPLETED_SUCCESSFULLY, FilterState.COMPLETED_SUCCESSFULLY
+    )
+    table.apply(obs(done, 0))
+    assert not table.apply(obs(later, 1)).accepted, why
+
+
+def test_end_state_wins_over_a_later_status_event_and_keeps_created_time() -> None:
+    table = JobTable()
+    table.apply(obs(status(JobState.PROCESSING, 3), 0, "m1"))
+    end = PostScanJobEndState(
+        "tok-1",
+        "psp-1",
+        "Scan to share",
+        "alice",
+        JobState.COMPLETED,
+        (JobStateReason.POST_SCAN_JOB_COMPLETED_WITH_ERRORS,),
+        (
+            FilterStatus(ns.FILTER_FILESHARE, FilterState.COMPLETED_SUCCESSFULLY),
+            FilterStatus(
+                ns.FILTER_EMAIL, FilterState.COMPLETED_WITH_ERRORS, (FilterStateReason.INVALID_SMTP_SERVER,)
+            ),
+        ),
+        3,
+        T0,
+    )
+    change = table.apply(Observation.from_end_state(DEV, end, T0 + timedelta(seconds=5), "m9"))
+    assert change.accepted
+    assert change.record.ended
+    rec = change.record
+    assert rec.status.job_created_time == CREATED  # end state has none; the known one is kept
+    assert rec.psp_display_name == "Scan to share"
+    assert rec.is_failed
+    assert rec.duration_s == 2.0
+    # A status event arriving after the end state cannot change the final values.
+    late = table.apply(
+        obs(
+            status(
+                JobState.COMPLETED, 3, FilterState.COMPLETED_SUCCESSFULLY, FilterState.COMPLETED_SUCCESSFULLY
+            ),
+            6,
+            "m8",
+        )
+    )
+    assert not late.accepted
+    assert late.record.status.job_state_reasons == (JobStateReason.POST_SCAN_JOB_COMPLETED_WITH_ERRORS,)
+
+
+def test_snapshot_without_times_keeps_known_times() -> None:
+    table = JobTable()
+    table.apply(obs(status(JobState.PENDING, 1), 0))
+    snap = obs(status(JobState.PENDING, 2, created=None), 1, kind=ObservationKind.SNAPSHOT)
+    change = table.apply(snap)
+    assert change.accepted
+    assert change.record.status.job_created_time == CREATED
+    assert change.record.status.images_received == 2
+
+
+def test_vendor_states_are_compared_by_arrival() -> None:
+    table = JobTable()
+    table.apply(obs(status(JobState.PROCESSING, 1), 0))
+    change = table.apply(obs(status("acme:Quarantined", 1), 1))
+    assert change.accepted
+    assert change.record.status.job_state == "acme:Quarantined"
+
+
+def test_timeline_says_what_changed() -> None:
+    table = JobTable()
+    table.apply(obs(status(JobState.PENDING, 1), 0))
+    change = table.apply(obs(status(JobState.PROCESSING, 2, FilterState.PROCESSING), 1))
+    lines = change.record.timeline[-1].changes
+    assert "JobState: Pending → Processing" in lines
+    assert "ImagesReceived: 1 → 2" in lines
+    assert "Filter fileshare: Pending → Processing" in lines
+
+
+def test_filter_summary_and_duration_edge_cases() -> None:
+    st = status(JobState.COMPLETED, 1, FilterState.COMPLETED_SUCCESSFULLY, FilterState.COMPLETED_WITH_ERRORS)
+    assert filter_summary(st.filter_statuses) == (2, 2, 1)
+    table = JobTable()
+    rec = table.apply(
+        obs(dataclasses.replace(st, job_completed_time=datetime(2026, 11, 23, 17, 0)), 0)
+    ).record
+    assert rec.duration_s is None  # naive "server local" vs aware: not comparable
+
+
+def test_seen_message_ids_stay_bounded() -> None:
+    table = JobTable(max_seen_per_device=10)
+    for i in range(50):
+        table.apply(obs(status(JobState.PENDING, i), i, f"m{i}"))
+    assert len(table._seen_messages[DEV]) <= 10
