@@ -227,9 +227,31 @@ def extensions(parent: Element, own_namespace: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+# A prefixed name inside text or attribute values (xsi:type="x:T", wsd:Types): exclusive C14N would
+# drop the declaration such a prefix needs, so canonical() keeps those prefixes explicitly.
+_QNAME_TOKEN = re.compile(r"([A-Za-z_][\w.\-]*):[A-Za-z_][\w.\-]*")
+
+
 def canonical(el: Element) -> str:
-    """An element as canonical XML (C14N 2.0) text: stable, comparable, re-parseable."""
-    return etree.tostring(el, method="c14n2").decode("utf-8")
+    """A kept element (vendor extension, unknown body) as exclusive C14N 1.0 text: stable and
+    re-parseable wherever its namespaces were declared (often on the envelope, an ancestor)."""
+    used: set[str] = set()
+    for node in el.iter():
+        chunks = [node.text or "", *node.attrib.values()]
+        if node is not el:
+            chunks.append(node.tail or "")
+        for chunk in chunks:
+            for token in chunk.split():
+                match = _QNAME_TOKEN.fullmatch(token)
+                if match:
+                    used.add(match[1])
+    used.discard("xml")
+    try:
+        return etree.tostring(
+            el, method="c14n", exclusive=True, inclusive_ns_prefixes=sorted(used) or None
+        ).decode("utf-8")
+    except (etree.LxmlError, ValueError):  # C14N rejects relative namespace URIs: keep plain XML
+        return etree.tostring(el, encoding="unicode", with_tail=False)
 
 
 def append_extensions(parent: Element, raw: Iterable[str]) -> None:

@@ -25,7 +25,9 @@ WSD_PROBE: Final = WSD + "/Probe"
 WSD_PROBE_MATCHES: Final = WSD + "/ProbeMatches"
 WSD_RESOLVE: Final = WSD + "/Resolve"
 WSD_RESOLVE_MATCHES: Final = WSD + "/ResolveMatches"
-# Scope matching rules (§5.1)
+# Scope matching rules (§5.1). 2005/04 names the default prefix rule rfc2396; "rfc3986" is WS-Discovery
+# 1.1's name (under its own 2009/01 namespace), accepted here as an alias of rfc2396.
+WSD_MATCH_RFC2396: Final = WSD + "/rfc2396"
 WSD_MATCH_RFC3986: Final = WSD + "/rfc3986"
 WSD_MATCH_UUID: Final = WSD + "/uuid"
 WSD_MATCH_LDAP: Final = WSD + "/ldap"
@@ -49,6 +51,8 @@ WSE_DELIVERY_PUSH: Final = WSE + "/DeliveryModes/Push"
 WSE_STATUS_DELIVERY_FAILURE: Final = WSE + "/DeliveryFailure"
 WSE_STATUS_SOURCE_SHUTTING_DOWN: Final = WSE + "/SourceShuttingDown"
 WSE_STATUS_SOURCE_CANCELLING: Final = WSE + "/SourceCancelling"
+# §3.1: the filter dialect implied when wse:Filter has no Dialect attribute.
+WSE_XPATH_DIALECT: Final = "http://www.w3.org/TR/1999/REC-xpath-19991116"
 
 # --- WS-Transfer 2004/09 and WS-MetadataExchange 2004/09 (DPWS 2006/02 §5) ----------------------
 WXF: Final = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
@@ -74,6 +78,15 @@ WSCN_SCANNER_STATUS_CONDITION_EVENT: Final = WSCN + "/ScannerStatusConditionEven
 WSCN_SCANNER_STATUS_CONDITION_CLEARED_EVENT: Final = WSCN + "/ScannerStatusConditionClearedEvent"
 WSCN_SCANNER_ELEMENTS_CHANGE_EVENT: Final = WSCN + "/ScannerElementsChangeEvent"
 WSCN_SCAN_AVAILABLE_EVENT: Final = WSCN + "/ScanAvailableEvent"
+# Distributed Scan Management device: the driver docs' DSM examples ("JobStatusEvent Example",
+# "ScannerStatusConditionEvent Example", ...) wrap the wscn event bodies in dsd: elements under the
+# same wscn actions. Accepted on input (scan.py), never written, so no prefix in PREFIXES.
+DSD: Final = "http://schemas.microsoft.com/windows/2008/12/wdp/distributedscan/device"
+
+# --- WS-Print (Windows driver docs, "WSD Print Service") ----------------------------------------
+# Only its Types QNames (pri:PrintDeviceType, pri:PrinterServiceType) appear, in an MFP's discovery
+# messages and metadata.
+PRI: Final = "http://schemas.microsoft.com/windows/2006/08/wdp/print"
 
 # --- MS-BDSRR scan repository (§2.2.1 namespaces, §3.2.4 operations and events) -----------------
 DSC: Final = "http://schemas.microsoft.com/windows/2008/12/wdp/distributedscan/configuration"
@@ -109,7 +122,13 @@ PREFIXES: Final[dict[str, str]] = {
     "wsdp": WSDP,
     "pnpx": PNPX,
     "wscn": WSCN,
+    "pri": PRI,
     "dsc": DSC,
     "psp": PSP,
+    # Filter dialect QNames (dsc:Filter/Dialect in RepositoryConfiguration, §4.1 example: ftr:fileshare)
+    "ftr": FILTER_BASE,
+    "fsf": FILTER_FILESHARE,
+    "emlf": FILTER_EMAIL,
+    "spf": FILTER_SHAREPOINT,
 }
 PREFIX_OF: Final[dict[str, str]] = {uri: prefix for prefix, uri in PREFIXES.items()}

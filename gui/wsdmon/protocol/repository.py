@@ -1,7 +1,560 @@
-"""(being written)"""
+"""MS-BDSRR scan-repository operations and repository events (§3.2.4.1-§3.2.4.7), and dsc faults.
+
+The requests a monitoring client sends to the scan server (GetRepositoryElements, CancelPostScanJob,
+GetPostScanJobElements, GetActiveJobs, GetJobHistory), their responses, the two repository events
+(RepositoryStatusSummaryEvent, RepositoryElementsChangeEvent) and the dsc SOAP fault subcodes (§10
+of the protocol reference). The job events themselves live in dsm.py, the data types these messages
+carry in repository_types.py, except JobSummary (the rows of GetActiveJobs / GetJobHistory), here.
+"""
 
 from __future__ import annotations
 
-from .envelope import Message
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar, Self
 
-MESSAGES: tuple[type[Message], ...] = ()
+from . import namespaces as ns
+from ._xml import (
+    Element,
+    QName,
+    append_extensions,
+    child,
+    enum_or_text,
+    local_name,
+    parse_int,
+    qn,
+    remote,
+    required,
+    sub,
+    sub_qnames,
+)
+from .dsm import (
+    TERMINAL_JOB_STATES,
+    FilterStatus,
+    JobState,
+    JobStateReason,
+    RepositoryState,
+    RepositoryStateReason,
+    _check_job_token,
+    _check_string,
+    _check_token,
+    _read_filter_statuses,
+    _read_reasons,
+    _write_filter_statuses,
+    _write_reasons,
+)
+from .envelope import Fault, Headers, Message, body_child
+from .errors import LocalProtocolError, RemoteProtocolError
+from .repository_types import (
+    JobElementData,
+    RepositoryConfiguration,
+    RepositoryElementData,
+    RepositoryStatus,
+    _canonical,
+    _check_qname,
+    _single_qname,
+    _vendor,
+)
+
+__all__ = [
+    "CancelPostScanJobRequest",
+    "CancelPostScanJobResponse",
+    "DscFault",
+    "GetActiveJobsRequest",
+    "GetActiveJobsResponse",
+    "GetJobHistoryRequest",
+    "GetJobHistoryResponse",
+    "GetPostScanJobElementsRequest",
+    "GetPostScanJobElementsResponse",
+    "GetRepositoryElementsRequest",
+    "GetRepositoryElementsResponse",
+    "JobSummary",
+    "RepositoryElementsChangeEvent",
+    "RepositoryStatusSummaryEvent",
+    "dsc_fault",
+    "dsc_fault_kind",
+]
+
+
+def _d(local: str) -> str:
+    return qn(ns.DSC, local)
+
+
+_JOB_TOKEN = _d("JobToken")
+_REQUESTED_ELEMENTS = _d("RequestedElements")
+_NAME = _d("Name")
+_ELEMENT_DATA = _d("ElementData")
+_JOB_SUMMARY = _d("JobSummary")
+_REPOSITORY_CONFIGURATION = _d("RepositoryConfiguration")
+
+
+def _vendor_children(el: Element) -> tuple[str, ...]:
+    """Children outside dsc (xs:any namespace="##other"), as canonical XML."""
+    return tuple([_canonical(c) for c in el if _vendor(c)])
+
+
+def _write_names(parent: Element, names: tuple[QName, ...]) -> None:
+    requested = sub(parent, _REQUESTED_ELEMENTS)
+    for name in names:
+        sub_qnames(requested, _NAME, [name])
+
+
+def _read_names(parent: Element) -> tuple[QName, ...]:
+    requested = required(parent, _REQUESTED_ELEMENTS)
+    return tuple([_single_qname(n) for n in requested if n.tag == _NAME])
+
+
+def _check_names(names: tuple[QName, ...]) -> None:
+    if not names:
+        # RequestedRepositoryElementsType / RequestedJobElementsType: Name maxOccurs unbounded, min 1.
+        raise LocalProtocolError("RequestedElements must hold at least one Name (§3.2.4.1, §3.2.4.3)")
+    for name in names:
+        _check_qname("RequestedElements Name", name)
+
+
+# --- GetRepositoryElements (§3.2.4.1) ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GetRepositoryElementsRequest(Message):
+    """Ask for repository elements by name (predefined: REPOSITORY_CONFIGURATION, REPOSITORY_STATUS)."""
+
+    ACTION: ClassVar[str] = ns.DSC_GET_REPOSITORY_ELEMENTS
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.DSC,)
+    header: Headers
+    requested: tuple[QName, ...]
+
+    def __post_init__(self) -> None:
+        _check_names(self.requested)
+
+    def write_body(self, body: Element) -> None:
+        _write_names(sub(body, _d("GetRepositoryElementsRequest")), self.requested)
+
+    @classmethod
+    def read_body(cls, header: Headers, body: Element) -> Self:
+        request = body_child(body, _d("GetRepositoryElementsRequest"))
+        return remote(cls, header, _read_names(request))
+
+
+@dataclass(frozen=True, slots=True)
+class GetRepositoryElementsResponse(Message):
+    """One ElementData per requested name, in request order (§3.2.4.1; the caller can check that)."""
+
+    ACTION: ClassVar[str] = ns.DSC_GET_REPOSITORY_ELEMENTS_RESPONSE
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.DSC,)
+    header: Headers
+    elements: tuple[RepositoryElementData, ...]
+
+    def __post_init__(self) -> None:
+        if not self.elements:
+            raise LocalProtocolError("RepositoryElements must hold at least one ElementData (§3.2.4.1)")
+
+    def write_body(self, body: Element) -> None:
+        elements = sub(sub(body, _d("GetRepositoryElementsResponse")), _d("RepositoryElements"))
+        for element in self.elements:
+            element.write(elements)
+
+    @classmethod
+    def read_body(cls, header: Headers, body: Element) -> Self:
+        response = body_child(body, _d("GetRepositoryElementsResponse"))
+        elements = required(response, _d("RepositoryElements"))
+        read = RepositoryElementData.read
+        return remote(cls, header, tuple([read(e) for e in elements if e.tag == _ELEMENT_DATA]))
+
+
+# --- CancelPostScanJob (§3.2.4.2) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPostScanJobRequest(Message):
+    """Cancel a processing job; the outcome arrives as a PostScanJobEndStateEvent (best effort)."""
+
+    ACTION: ClassVar[str] = ns.DSC_CANCEL_POST_SCAN_JOB
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.DSC,)
+    header: Headers
+    job_token: str
+
+    def __post_init__(self) -> None:
+        _check_job_token(self.job_token)
+
+    def write_body(self, body: Element) -> None:
+        sub(sub(body, _d("CancelPostScanJobRequest")), _JOB_TOKEN, self.job_token)
+
+    @classmethod
+    def read_body(cls, header: Headers, body: Element) -> Self:
+        request = body_child(body, _d("CancelPostScanJobRequest"))
+        # The token is opaque: whitespace preserved (§2.2.3.28).
+        return remote(cls, header, required(request, _JOB_TOKEN).text or "")
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPostScanJobResponse(Message):
+    """The cancel request was accepted (empty body element; vendor children allowed)."""
+
+    ACTION: ClassVar[str] = ns.DSC_CANCEL_POST_SCAN_JOB_RESPONSE
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.DSC,)
+    header: Headers
+    extensions: tuple[str, ...] = ()
+
+    def write_body(self, body: Element) -> None:
+        append_extensions(sub(body, _d("CancelPostScanJobResponse")), self.extensions)
+
+    @classmethod
+    def read_body(cls, header: Headers, body: Element) -> Self:
+        return cls(header, _vendor_children(body_child(body, _d("CancelPostScanJobResponse"))))
+
+
+# --- GetPostScanJobElements (§3.2.4.3) ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GetPostScanJobElementsRequest(Message):
+    """Ask for elements of one job (predefined: JOB_STATUS, JOB_DESCRIPTION, DOCUMENTS)."""
+
+    ACTION: ClassVar[str] = ns.DSC_GET_POST_SCAN_JOB_ELEMENTS
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.DSC,)
+    header: Headers
+    job_token: str
+    requested: tuple[QName, ...]
+
+    def __post_init__(self) -> None:
+        _check_job_token(self.job_token)
+        _check_names(self.requested)
+
+    def write_body(self, body: Element) -> None:
+        request = sub(body, _d("GetPostScanJobElementsRequest"))
+        sub(request, _JOB_TOKEN, self.job_token)
+        _write_names(request, self.requested)
+
+    @classmethod
+    def read_body(cls, header: Headers, body: Element) -> Self:
+        request = body_child(body, _d("GetPostScanJobElementsRequest"))
+        token = required(request, _JOB_TOKEN).text or ""
+        return remote(cls, header, token, _read_names(request))
+
+
+@dataclass(frozen=True, slots=True)
+class GetPostScanJobElementsResponse(Message):
+    """One ElementData per requested name, in request order (§3.2.4.3)."""
+
+    ACTION: ClassVar[str] = ns.DSC_GET_POST_SCAN_JOB_ELEMENTS_RESPONSE
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.DSC,)
+    header: Headers
+    elements: tuple[JobElementData, ...]
+
+    def __post_init__(self) -> None:
+        if not self.elements:
+            raise LocalProtocolError("JobElements must hold at least one ElementData (§3.2.4.3)")
+
+    def write_body(self, body: Element) -> None:
+        elements = sub(sub(body, _d("GetPostScanJobElementsResponse")), _d("JobElements"))
+        for element in self.elements:
+            element.write(elements)
+
+    @classmethod
+    def read_body(cls, header: Headers, body: Element) -> Self:
+        response = body_child(body, _d("GetPostScanJobElementsResponse"))
+        elements = required(response, _d("JobElements"))
+        read = JobElementData.read
+        return remote(cls, header, tuple([read(e) for e in elements if e.tag == _ELEMENT_DATA]))
+
+
+# --- JobSummary (dsc:JobSummaryType): one row of GetActiveJobs / GetJobHistory ------------------
+
+_PSP_IDENTIFIER = _d("PSP_Identifier")
+_PSP_DISPLAY_NAME = _d("PSP_DisplayName")
+_JOB_ORIGINATING_USER_NAME = _d("JobOriginatingUserName")
+_JOB_STATE = _d("JobState")
+_JOB_STATE_REASONS = _d("JobStateReasons")
+_JOB_STATE_REASON = _d("JobStateReason")
+_FILTER_STATUSES = _d("FilterStatuses")
+_IMAGES_RECEIVED = _d("ImagesReceived")
+_SUMMARY_STRINGS = (_JOB_TOKEN, _PSP_IDENTIFIER, _PSP_DISPLAY_NAME, _JOB_ORIGINATING_USER_NAME)
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    """A job as listed by GetActiveJobs / GetJobHistory: JobStatus without times, plus the
+    JobDescription fields (§3.2.4.4: all fields filled)."""
+
+    job_token: str
+    psp_identifier: str
+    psp_display_name: str
+    job_originating_user_name: str
+    job_state: JobState | str
+    job_state_reasons: tuple[JobStateReason | str, ...]
+    filter_statuses: tuple[FilterStatus, ...]
+    images_received: int
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_job_token(self.job_token)
+        for what in ("psp_identifier", "psp_display_name", "job_originating_user_name"):
+            _check_string(what, getattr(self, what))
+        _check_token("JobState", self.job_state)
+        for reason in self.job_state_reasons:
+            _check_token("JobStateReason", reason)
+        if not self.filter_statuses:
+            raise LocalProtocolError("FilterStatuses must hold at least one FilterStatus (§2.2.4.11)")
+        if not 0 <= self.images_received <= 0x7FFFFFFF:
+            raise LocalProtocolError("ImagesReceived is an xs:int of at least 0 (§2.2.3.16)")
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.job_state in TERMINAL_JOB_STATES
+
+    def write(self, parent: Element) -> None:
+        el = sub(parent, _JOB_SUMMARY)
+        sub(el, _JOB_TOKEN, self.job_token)
+        sub(el, _PSP_IDENTIFIER, self.psp_identifier)
+        sub(el, _PSP_DISPLAY_NAME, self.psp_display_name)
+        sub(el, _JOB_ORIGINATING_USER_NAME, self.job_originating_user_name)
+        sub(el, _JOB_STATE, str(self.job_state))
+        _write_reasons(el, _JOB_STATE_REASONS, _JOB_STATE_REASON, self.job_state_reasons)
+        _write_filter_statuses(el, _FILTER_STATUSES, self.filter_statuses)
+        sub(el, _IMAGES_RECEIVED, str(self.images_received))
+        append_extensions(el, self.extensions)
+
+    @classmethod
+    def read(cls, el: Element) -> Self:
+        values: dict[str, str] = {}
+        state = None
+        reasons: tuple[str, ...] = ()
+        filters: tuple[FilterStatus, ...] = ()
+        images = None
+        extra: list[str] = []
+        for item in el:
+            tag = item.tag
+            if tag in _SUMMARY_STRINGS:
+                values[tag] = item.text or ""  # String255: whitespace preserved
+            elif tag == _JOB_STATE:
+                state = enum_or_text(JobState, (item.text or "").strip())
+            elif tag == _JOB_STATE_REASONS:
+                reasons = _read_reasons(item, _JOB_STATE_REASON, JobStateReason)
+            elif tag == _FILTER_STATUSES:
+                filters = _read_filter_statuses(item)
+            elif tag == _IMAGES_RECEIVED:
+                images = parse_int(item, minimum=0)
+            elif _vendor(item):
+                extra.append(_canonical(item))
+        for tag in _SUMMARY_STRINGS:
+            if tag not in values:
+                raise RemoteProtocolError(f"JobSummary lacks required {local_name(tag)}")
+        if not state:
+            raise RemoteProtocolError("JobSummary lacks required JobState")
+        if not filters:
+            raise RemoteProtocolError("JobSummary lacks required FilterStatuses")
+        if images is None:
+            raise RemoteProtocolError("JobSummary lacks required ImagesReceived")
+        strings = [values[t] for t in _SUMMARY_STRINGS]
+        return remote(cls, *strings, state, reasons, filters, images, tuple(extra))
+
+
+# --- GetActiveJobs (§3.2.4.4) and GetJobHistory (§3.2.4.5) -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _JobListRequest(Message):
+    """An empty request element (vendor children allowed) asking for a list of jobs."""
+
+    _TAG: ClassVar[str]
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.DSC,)
+    header: Headers
+    extensions: tuple[str, ...] = ()
+
+    def write_body(self, body: Element) -> None:
+        append_extensions(sub(body, self._TAG), self.extensions)
+
+    @classmethod
+    def read_body(cls, header: Headers, body: Element) -> Self:
+        return cls(header, _vendor_children(body_child(body, cls._TAG)))
+
+
+@dataclass(frozen=True, slots=True)
+class _JobListResponse(Message):
+    """A list of JobSummary rows (possibly none) inside a list element."""
+
+    _TAG: ClassVar[str]
+    _LIST_TAG: ClassVar[str]
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.DSC,)
+    header: Headers
+    jobs: tuple[JobSummary, ...] = ()
+
+    def write_body(self, body: Element) -> None:
+        # The list element is always written, even when empty (ActiveJobs/JobHistory are required).
+        listing = sub(sub(body, self._TAG), self._LIST_TAG)
+        for job in self.jobs:
+            job.write(listing)
+
+    @classmethod
+    def read_body(cls, header: Headers, body: Element) -> Self:
+        listing = child(body_child(body, cls._TAG), cls._LIST_TAG)
+        if listing is None:
+            # §4.1's example answers <GetActiveJobsResponse/> without ActiveJobs: schema-invalid, but
+            # it can only mean "no jobs".
+            return cls(header)
+        return cls(header, tuple([JobSummary.read(j) for j in listing if j.tag == _JOB_SUMMARY]))
+
+
+@dataclass(frozen=True, slots=True)
+class GetActiveJobsRequest(_JobListRequest):
+    """List the jobs the repository is currently processing."""
+
+    ACTION: ClassVar[str] = ns.DSC_GET_ACTIVE_JOBS
+    _TAG: ClassVar[str] = _d("GetActiveJobsRequest")
+
+
+@dataclass(frozen=True, slots=True)
+class GetActiveJobsResponse(_JobListResponse):
+    """One JobSummary per currently processing job, all fields filled (§3.2.4.4)."""
+
+    ACTION: ClassVar[str] = ns.DSC_GET_ACTIVE_JOBS_RESPONSE
+    _TAG: ClassVar[str] = _d("GetActiveJobsResponse")
+    _LIST_TAG: ClassVar[str] = _d("ActiveJobs")
+
+
+@dataclass(frozen=True, slots=True)
+class GetJobHistoryRequest(_JobListRequest):
+    """List the completed jobs the repository kept (depth is implementation-defined)."""
+
+    ACTION: ClassVar[str] = ns.DSC_GET_JOB_HISTORY
+    _TAG: ClassVar[str] = _d("GetJobHistoryRequest")
+
+
+@dataclass(frozen=True, slots=True)
+class GetJobHistoryResponse(_JobListResponse):
+    """One JobSummary per completed job the repository kept (§3.2.4.5)."""
+
+    ACTION: ClassVar[str] = ns.DSC_GET_JOB_HISTORY_RESPONSE
+    _TAG: ClassVar[str] = _d("GetJobHistoryResponse")
+    _LIST_TAG: ClassVar[str] = _d("JobHistory")
+
+
+# --- Repository events (§3.2.4.6, §3.2.4.7) ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryStatusSummaryEvent(Message):
+    """Sent on every repository status change (§3.2.4.7). `extensions` are vendor children of
+    StatusSummary, `event_extensions` those of the event element itself."""
+
+    ACTION: ClassVar[str] = ns.DSC_REPOSITORY_STATUS_SUMMARY_EVENT
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.DSC,)
+    header: Headers
+    state: RepositoryState | str
+    reasons: tuple[RepositoryStateReason | str, ...] = ()
+    extensions: tuple[str, ...] = ()
+    event_extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_token("RepositoryState", self.state)
+        for reason in self.reasons:
+            _check_token("RepositoryStateReason", reason)
+
+    @property
+    def status(self) -> RepositoryStatus:
+        """The summary as the RepositoryStatus GetRepositoryElements would return."""
+        return RepositoryStatus(self.state, self.reasons, self.extensions)
+
+    def write_body(self, body: Element) -> None:
+        event = sub(body, _d("RepositoryStatusSummaryEvent"))
+        self.status.write(event, _d("StatusSummary"))
+        append_extensions(event, self.event_extensions)
+
+    @classmethod
+    def read_body(cls, header: Headers, body: Element) -> Self:
+        event = body_child(body, _d("RepositoryStatusSummaryEvent"))
+        status = RepositoryStatus.read(required(event, _d("StatusSummary")))
+        return cls(header, status.state, status.reasons, status.extensions, _vendor_children(event))
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryElementsChangeEvent(Message):
+    """The repository configuration changed (§3.2.4.6; Windows servers never send it, §7 <17>).
+    `extensions` are vendor children of ElementChanges (other changed elements), `event_extensions`
+    those of the event element itself."""
+
+    ACTION: ClassVar[str] = ns.DSC_REPOSITORY_ELEMENTS_CHANGE_EVENT
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.DSC,)
+    header: Headers
+    configuration: RepositoryConfiguration | None = None
+    extensions: tuple[str, ...] = ()
+    event_extensions: tuple[str, ...] = ()
+
+    def write_body(self, body: Element) -> None:
+        event = sub(body, _d("RepositoryElementsChangeEvent"))
+        changes = sub(event, _d("ElementChanges"))
+        if self.configuration is not None:
+            self.configuration.write(changes)
+        append_extensions(changes, self.extensions)
+        append_extensions(event, self.event_extensions)
+
+    @classmethod
+    def read_body(cls, header: Headers, body: Element) -> Self:
+        event = body_child(body, _d("RepositoryElementsChangeEvent"))
+        changes = required(event, _d("ElementChanges"))
+        configuration = None
+        for item in changes:
+            if item.tag == _REPOSITORY_CONFIGURATION:
+                configuration = RepositoryConfiguration.read(item)
+        return cls(header, configuration, _vendor_children(changes), _vendor_children(event))
+
+
+# --- dsc SOAP faults (§2.2.2.1, §3.1.4.1) -------------------------------------------------------
+
+
+class DscFault(StrEnum):
+    """Local names of the dsc fault subcodes (dsc:FaultSubcodeValuesType)."""
+
+    INVALID_ARGS = "InvalidArgs"
+    OPERATION_FAILED = "OperationFailed"
+    CLIENT_ERROR_CURRENT_USER_NOT_SCAN_ADMIN = "ClientErrorCurrentUserNotScanAdmin"
+    CLIENT_ERROR_JOB_TOKEN_NOT_FOUND = "ClientErrorJobTokenNotFound"
+    SERVER_ERROR_INTERNAL_ERROR = "ServerErrorInternalError"
+    SERVER_ERROR_TEMPORARY_ERROR = "ServerErrorTemporaryError"
+    SERVER_ERROR_POST_SCAN_JOB_CANCELED = "ServerErrorPostScanJobCanceled"
+
+
+def dsc_fault(
+    subcode: DscFault,
+    relates_to: str | None,
+    reason: str,
+    detail: str | None = None,
+    message_id: str | None = None,
+) -> Fault:
+    """A dsc fault answering the request `relates_to`: soap:Sender for InvalidArgs and ClientError*
+    (§3.1.4.1; ClientErrorJobTokenNotFound per §3.1.4.1.6, not the §4.2 example), Receiver otherwise."""
+    try:
+        kind = DscFault(subcode)
+    except ValueError:
+        raise LocalProtocolError(f"{subcode!r} is not a dsc fault subcode") from None
+    sender = kind is DscFault.INVALID_ARGS or kind.startswith("ClientError")
+    code = "Sender" if sender else "Receiver"
+    return Fault(Headers.reply(relates_to, message_id=message_id), code, QName(ns.DSC, kind), reason, detail)
+
+
+def dsc_fault_kind(fault: Fault) -> DscFault | None:
+    """The dsc subcode of a fault, matched on the Subcode local name in any namespace and under
+    either Code (the protocol reference's §10 client rule); None for other faults."""
+    if fault.subcode is None:
+        return None
+    try:
+        return DscFault(fault.subcode.local)
+    except ValueError:
+        return None
+
+
+MESSAGES: tuple[type[Message], ...] = (
+    GetRepositoryElementsRequest,
+    GetRepositoryElementsResponse,
+    CancelPostScanJobRequest,
+    CancelPostScanJobResponse,
+    GetPostScanJobElementsRequest,
+    GetPostScanJobElementsResponse,
+    GetActiveJobsRequest,
+    GetActiveJobsResponse,
+    GetJobHistoryRequest,
+    GetJobHistoryResponse,
+    RepositoryStatusSummaryEvent,
+    RepositoryElementsChangeEvent,
+)

@@ -1,7 +1,578 @@
-"""(being written)"""
+"""WS-Scan (wscn) device events a monitor shows: scan job status and end state, the scanner's status
+summary, and device conditions raised and cleared.
+
+Source: the Windows driver docs "WSD Scan Service Event Elements" and the element pages they link,
+cited by page title. They give names, allowed values and one example per event but no schema: we write
+in the examples' order and read in any order. (The examples' 2006/01 namespace is a draft; devices use
+2006/08.) The WS-Scan job is the device's scan job, keyed by JobId (an int); not dsm.py's post-scan job.
+
+For a monitor: well-known values are StrEnum members, vendor values plain str ("You can both extend
+and subset the allowed values"); children outside wscn are kept as canonical XML. The Distributed Scan
+Management docs' "<Event> Example" pages wrap the same bodies in dsd: elements: read, never written.
+"""
 
 from __future__ import annotations
 
-from .envelope import Message
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Self
 
-MESSAGES: tuple[type[Message], ...] = ()
+from . import namespaces as ns
+from ._xml import (
+    Element,
+    append_extensions,
+    canonical,
+    enum_or_text,
+    format_datetime,
+    local_name,
+    parse_datetime,
+    parse_int,
+    qn,
+    remote,
+    sub,
+)
+from .envelope import Headers, Message
+from .errors import LocalProtocolError, RemoteProtocolError
+
+__all__ = [
+    "COMPLETED_STATES",
+    "TERMINAL_JOB_STATES",
+    "Component",
+    "ConditionName",
+    "DeviceCondition",
+    "DeviceConditionCleared",
+    "JobEndState",
+    "JobEndStateEvent",
+    "JobState",
+    "JobStateReason",
+    "JobStatus",
+    "JobStatusEvent",
+    "ScannerState",
+    "ScannerStateReason",
+    "ScannerStatusConditionClearedEvent",
+    "ScannerStatusConditionEvent",
+    "ScannerStatusSummaryEvent",
+    "Severity",
+    "StatusSummary",
+]
+
+
+def _w(local: str) -> str:
+    return qn(ns.WSCN, local)
+
+
+_WSCN_PREFIX = "{" + ns.WSCN + "}"
+
+
+# --- enumerations ------------------------------------------------------------------------------
+
+
+class JobState(StrEnum):
+    """wscn JobState ("JobState element"). WS-Scan says Held where MS-BDSRR says Pending-Held."""
+
+    ABORTED = "Aborted"
+    CANCELED = "Canceled"
+    COMPLETED = "Completed"
+    CREATING = "Creating"
+    HELD = "Held"
+    PENDING = "Pending"
+    PROCESSING = "Processing"
+    STARTED = "Started"
+    TERMINATING = "Terminating"
+
+
+TERMINAL_JOB_STATES = frozenset({JobState.ABORTED, JobState.CANCELED, JobState.COMPLETED})
+# "JobCompletedState element": "One of the following values from the JobState element".
+COMPLETED_STATES = frozenset({*TERMINAL_JOB_STATES, JobState.TERMINATING})
+
+
+class JobStateReason(StrEnum):
+    """wscn JobStateReason ("JobStateReason element"); the docs list no JobCompletedSuccessfully."""
+
+    INVALID_SCAN_TICKET = "InvalidScanTicket"
+    DOCUMENT_FORMAT_ERROR = "DocumentFormatError"
+    IMAGE_TRANSFER_ERROR = "ImageTransferError"
+    JOB_CANCELED_AT_DEVICE = "JobCanceledAtDevice"
+    JOB_COMPLETED_WITH_ERRORS = "JobCompletedWithErrors"
+    JOB_COMPLETED_WITH_WARNINGS = "JobCompletedWithWarnings"
+    JOB_SCANNING = "JobScanning"
+    JOB_SCANNING_AND_TRANSFERRING = "JobScanningAndTransferring"
+    JOB_TIMED_OUT = "JobTimedOut"
+    JOB_TRANSFERRING = "JobTransferring"
+    NONE = "None"
+    SCANNER_STOPPED = "ScannerStopped"
+
+
+class ScannerState(StrEnum):
+    """wscn ScannerState ("ScannerState element")."""
+
+    IDLE = "Idle"
+    PROCESSING = "Processing"
+    STOPPED = "Stopped"
+
+
+class ScannerStateReason(StrEnum):
+    """wscn ScannerStateReason ("ScannerStateReason element")."""
+
+    ATTENTION_REQUIRED = "AttentionRequired"
+    CALIBRATING = "Calibrating"
+    COVER_OPEN = "CoverOpen"
+    INTERLOCK_OPEN = "InterlockOpen"
+    INTERNAL_STORAGE_FULL = "InternalStorageFull"
+    LAMP_ERROR = "LampError"
+    LAMP_WARMING = "LampWarming"
+    MEDIA_JAM = "MediaJam"
+    MULTIPLE_FEED_ERROR = "MultipleFeedError"
+    NONE = "None"
+    PAUSED = "Paused"
+
+
+class ConditionName(StrEnum):
+    """wscn Name of a DeviceCondition ("Name Element for DeviceCondition and ConditionHistoryEntry")."""
+
+    CALIBRATING = "Calibrating"
+    COVER_OPEN = "CoverOpen"
+    INPUT_TRAY_EMPTY = "InputTrayEmpty"
+    INTERLOCK_OPEN = "InterlockOpen"
+    INTERNAL_STORAGE_FULL = "InternalStorageFull"
+    LAMP_ERROR = "LampError"
+    LAMP_WARMING = "LampWarming"
+    MEDIA_JAM = "MediaJam"
+    MULTIPLE_FEED_ERROR = "MultipleFeedError"
+
+
+class Component(StrEnum):
+    """wscn Component of a DeviceCondition ("Component element")."""
+
+    ADF = "ADF"
+    FILM = "Film"
+    MEDIA_PATH = "MediaPath"
+    PLATEN = "Platen"
+
+
+class Severity(StrEnum):
+    """wscn Severity of a DeviceCondition ("Severity element")."""
+
+    INFORMATIONAL = "Informational"
+    WARNING = "Warning"
+    CRITICAL = "Critical"
+
+
+# --- value checks ------------------------------------------------------------------------------
+
+# "JobId element" and "DeviceCondition element" (Id): "An integer value from 1 through 2147483648"
+# (one past xs:int's maximum; taken as the docs say).
+MAX_ID = 2147483648
+MAX_COUNT = 0x7FFFFFFF  # xs:int
+MAX_STRING = 255  # wscn:String255ExtType (JobName, JobOriginatingUserName; WDPScan.xsd subset)
+_TOKEN = re.compile(r"\S{1,255}")
+
+
+def _check_token(what: str, value: str) -> None:
+    # Enumerated values are NMTOKENs of at most 255 characters, well-known or vendor
+    # (KeywordNsExtensionPatternType in WDPScan.xsd); members are valid by construction.
+    if not isinstance(value, StrEnum) and not _TOKEN.fullmatch(value):
+        raise LocalProtocolError(f"{what} {value!r} is not an NMTOKEN of at most {MAX_STRING} characters")
+
+
+def _check_id(what: str, value: int, low: int = 1, high: int = MAX_ID) -> None:
+    if not low <= value <= high:
+        raise LocalProtocolError(f"{what} {value} is outside {low}..{high} (driver docs)")
+
+
+def _check_count(value: int) -> None:
+    # "ScansCompleted element" says 1..2147483648, but it counts scans as they happen and a job
+    # starts with none: 0 is accepted (like dsc ImagesReceived), up to xs:int.
+    _check_id("ScansCompleted", value, 0, MAX_COUNT)
+
+
+def _text(el: Element) -> str:
+    return (el.text or "").strip()
+
+
+def _raw(el: Element) -> str:
+    return el.text or ""  # a user's string: whitespace kept as sent
+
+
+def _is_extension(tag: object) -> bool:
+    return isinstance(tag, str) and not tag.startswith(_WSCN_PREFIX)
+
+
+# --- children as a table: one pass over an element, matched by precomputed Clark tags ------------
+
+_Reader = Callable[[Element], object]
+_Writer = Callable[[Element, str, Any], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    tag: str  # Clark tag of the child
+    attr: str  # dataclass attribute it fills
+    read: _Reader
+    write: _Writer
+    required: bool = True
+    default: object = None  # the value of an optional child that is absent
+
+
+def _put_text(parent: Element, tag: str, value: object) -> None:
+    sub(parent, tag, str(value))
+
+
+def _put_time(parent: Element, tag: str, value: datetime | None) -> None:
+    if value is not None:
+        sub(parent, tag, format_datetime(value))
+
+
+def _enum(enum: type[StrEnum]) -> _Reader:
+    return lambda el: enum_or_text(enum, _text(el))
+
+
+def _attr(local: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", local).lower()  # JobCreatedTime -> job_created_time
+
+
+def _field(local: str, read: _Reader, write: _Writer = _put_text, *, required: bool = True) -> _Field:
+    return _Field(_w(local), _attr(local), read, write, required)
+
+
+def _list_field(local: str, item: str, enum: type[StrEnum], *, required: bool) -> _Field:
+    """A list of values (JobStateReasons, ScannerStateReasons…). "JobCompletedStateReasons element":
+    "zero or more JobStateReason elements"; the other list pages give no count: empty is accepted.
+    A required list is written even when empty, an optional one only when it has values."""
+    item_tag = _w(item)
+    known: dict[str, str] = enum._value2member_map_  # type: ignore[assignment]  # see enum_or_text
+
+    def read(el: Element) -> tuple[str, ...]:
+        return tuple([known.get(v, v) for r in el if r.tag == item_tag for v in [_text(r)]])
+
+    def write(parent: Element, tag: str, values: tuple[str, ...]) -> None:
+        if values or required:
+            el = sub(parent, tag)
+            for value in values:
+                sub(el, item_tag, str(value))
+
+    return _Field(_w(local), _attr(local), read, write, required, ())
+
+
+class _Part:
+    """A wscn structure: its children are FIELDS (written in that order, read in any order); other
+    children outside wscn are kept in `extensions`."""
+
+    __slots__ = ()
+    TAG: ClassVar[str]
+    FIELDS: ClassVar[tuple[_Field, ...]]
+    extensions: tuple[str, ...]
+
+    def _attributes(self) -> dict[str, str]:
+        return {}
+
+    @staticmethod
+    def _read_attributes(el: Element) -> dict[str, object]:
+        return {}
+
+    def write(self, parent: Element) -> None:
+        el = sub(parent, self.TAG)
+        for name, value in self._attributes().items():
+            el.set(name, value)
+        for f in self.FIELDS:
+            f.write(el, f.tag, getattr(self, f.attr))
+        append_extensions(el, self.extensions)
+
+    @classmethod
+    def read(cls, el: Element) -> Self:
+        values = cls._read_attributes(el)
+        extra: list[str] = []
+        fields = cls.FIELDS
+        for item in el:
+            tag = item.tag
+            for f in fields:
+                if f.tag == tag:
+                    values[f.attr] = f.read(item)
+                    break
+            else:
+                if _is_extension(tag):
+                    extra.append(canonical(item))
+        for f in fields:
+            if f.attr not in values:
+                if f.required:
+                    raise RemoteProtocolError(f"{local_name(el.tag)} lacks required {local_name(f.tag)}")
+                values[f.attr] = f.default
+        # An empty enumerated value fails _check_token: RemoteProtocolError through remote().
+        return remote(cls, **values, extensions=tuple(extra))
+
+
+_JOB_ID = _field("JobId", parse_int)
+_SCANS_COMPLETED = _field("ScansCompleted", parse_int)
+_JOB_COMPLETED_TIME = _field("JobCompletedTime", parse_datetime, _put_time, required=False)
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatus(_Part):
+    """wscn:JobStatus: all of a scan job's current status ("JobStatus element": the service should
+    send a JobStatusEvent for every change of it). Written in the "JobStatusEvent element" example's order."""
+
+    TAG: ClassVar[str] = _w("JobStatus")
+    FIELDS: ClassVar[tuple[_Field, ...]] = (
+        _JOB_ID,
+        _field("JobState", _enum(JobState)),
+        _list_field("JobStateReasons", "JobStateReason", JobStateReason, required=False),
+        _SCANS_COMPLETED,
+        _field("JobCreatedTime", parse_datetime, _put_time, required=False),
+        _JOB_COMPLETED_TIME,
+    )
+    job_id: int
+    job_state: JobState | str
+    job_state_reasons: tuple[JobStateReason | str, ...]
+    scans_completed: int
+    job_created_time: datetime | None = None
+    job_completed_time: datetime | None = None
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_id("JobId", self.job_id)
+        _check_token("JobState", self.job_state)
+        for reason in self.job_state_reasons:
+            _check_token("JobStateReason", reason)
+        _check_count(self.scans_completed)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.job_state in TERMINAL_JOB_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class JobEndState(_Part):
+    """wscn:JobEndState: a scan job's final values, sent once. Its reasons are still JobStateReason
+    elements; it has no JobCreatedTime. Every child is "required" on its element page except
+    JobCompletedTime ("optional"). Written in the order of the "JobEndStateEvent element" example
+    (the DSM "JobEndStateEvent Example" agrees), which puts the state before JobName."""
+
+    TAG: ClassVar[str] = _w("JobEndState")
+    FIELDS: ClassVar[tuple[_Field, ...]] = (
+        _JOB_ID,
+        _field("JobCompletedState", _enum(JobState)),
+        _list_field("JobCompletedStateReasons", "JobStateReason", JobStateReason, required=True),
+        _field("JobName", _raw),
+        _field("JobOriginatingUserName", _raw),
+        _SCANS_COMPLETED,
+        _JOB_COMPLETED_TIME,
+    )
+    job_id: int
+    job_name: str
+    job_originating_user_name: str
+    job_completed_state: JobState | str
+    job_completed_state_reasons: tuple[JobStateReason | str, ...]
+    scans_completed: int
+    job_completed_time: datetime | None = None
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_id("JobId", self.job_id)
+        for what in ("job_name", "job_originating_user_name"):
+            if len(getattr(self, what)) > MAX_STRING:
+                raise LocalProtocolError(f"{what} exceeds {MAX_STRING} characters (String255ExtType)")
+        _check_token("JobCompletedState", self.job_completed_state)
+        if (
+            isinstance(self.job_completed_state, JobState)
+            and self.job_completed_state not in COMPLETED_STATES
+        ):
+            # "JobCompletedState element": Aborted, Canceled, Completed or Terminating.
+            raise LocalProtocolError(f"JobCompletedState {self.job_completed_state} is not a final state")
+        for reason in self.job_completed_state_reasons:
+            _check_token("JobStateReason", reason)
+        _check_count(self.scans_completed)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSummary(_Part):
+    """wscn:StatusSummary: the scanner's state and the reasons for it ("StatusSummary element")."""
+
+    TAG: ClassVar[str] = _w("StatusSummary")
+    FIELDS: ClassVar[tuple[_Field, ...]] = (
+        _field("ScannerState", _enum(ScannerState)),
+        _list_field("ScannerStateReasons", "ScannerStateReason", ScannerStateReason, required=False),
+    )
+    scanner_state: ScannerState | str
+    scanner_state_reasons: tuple[ScannerStateReason | str, ...] = ()
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_token("ScannerState", self.scanner_state)
+        for reason in self.scanner_state_reasons:
+            _check_token("ScannerStateReason", reason)
+
+
+# "DeviceCondition element": its usage line shows both `wscn:Id` and `Id`; its example writes
+# wscn:Id="1543", the DSM "ScannerStatusConditionEvent Example" Id="1543". Both are read; we write
+# the unqualified attribute of the attribute table.
+_ID_ATTRIBUTES = ("Id", _w("Id"))
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCondition(_Part):
+    """wscn:DeviceCondition: one active condition of the scanner. Clients track conditions by Id
+    and Time ("DeviceCondition element"); a later ConditionId names the one cleared. Written in the
+    "ScannerStatusConditionEvent element" example's order."""
+
+    TAG: ClassVar[str] = _w("DeviceCondition")
+    FIELDS: ClassVar[tuple[_Field, ...]] = (
+        _field("Time", parse_datetime, _put_time),
+        _field("Name", _enum(ConditionName)),
+        _field("Component", _enum(Component)),
+        _field("Severity", _enum(Severity)),
+    )
+    condition_id: int
+    time: datetime
+    name: ConditionName | str
+    component: Component | str
+    severity: Severity | str
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_id("DeviceCondition Id", self.condition_id)
+        _check_token("Name", self.name)
+        _check_token("Component", self.component)
+        _check_token("Severity", self.severity)
+
+    def _attributes(self) -> dict[str, str]:
+        return {"Id": str(self.condition_id)}
+
+    @staticmethod
+    def _read_attributes(el: Element) -> dict[str, object]:
+        for attribute in _ID_ATTRIBUTES:
+            raw = el.get(attribute)
+            if raw is not None:
+                try:
+                    return {"condition_id": int(raw.strip())}
+                except ValueError:
+                    raise RemoteProtocolError(f"DeviceCondition Id {raw!r} is not an integer") from None
+        raise RemoteProtocolError("DeviceCondition lacks required Id attribute")
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceConditionCleared(_Part):
+    """wscn:DeviceConditionCleared: which reported condition ended (ConditionId = its Id) and when.
+    Written in the "ScannerStatusConditionClearedEvent element" example's order."""
+
+    TAG: ClassVar[str] = _w("DeviceConditionCleared")
+    FIELDS: ClassVar[tuple[_Field, ...]] = (
+        _field("ConditionId", parse_int),
+        _field("ConditionClearTime", parse_datetime, _put_time),
+    )
+    condition_id: int
+    condition_clear_time: datetime
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_id("ConditionId", self.condition_id)
+
+
+# --- the events --------------------------------------------------------------------------------
+
+
+class _Event(Message):
+    """An event body: wscn:<class name> holding one PART (in attribute FIELD) and vendor siblings.
+    The DSM docs' dsd:<event>/dsd:<part> wrappers are read too (see the module docstring)."""
+
+    __slots__ = ()
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.WSCN,)
+    PART: ClassVar[type[_Part]]
+    FIELD: ClassVar[str]
+    extensions: tuple[str, ...]
+
+    def write_body(self, body: Element) -> None:
+        event = sub(body, _w(type(self).__name__))
+        getattr(self, self.FIELD).write(event)
+        append_extensions(event, self.extensions)
+
+    @classmethod
+    def read_body(cls, header: Headers, body: Element) -> Self:
+        name = cls.__name__
+        el = next((e for e in body if isinstance(e.tag, str)), None)
+        if el is None:
+            raise RemoteProtocolError(f"Body lacks {name}")
+        if el.tag not in (_w(name), qn(ns.DSD, name)):
+            raise RemoteProtocolError(f"expected {name} in Body, found {el.tag!r}")
+        part_tags = (cls.PART.TAG, qn(ns.DSD, local_name(cls.PART.TAG)))
+        part = None
+        extra: list[str] = []
+        for item in el:
+            if item.tag in part_tags:
+                part = cls.PART.read(item) if part is None else part
+            elif _is_extension(item.tag):
+                extra.append(canonical(item))
+        if part is None:
+            raise RemoteProtocolError(f"{name} lacks required {local_name(cls.PART.TAG)}")
+        return remote(cls, header, part, tuple(extra))
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatusEvent(_Event):
+    """A scan job's status changed ("JobStatusEvent element"); the first one usually says Started."""
+
+    ACTION: ClassVar[str] = ns.WSCN_JOB_STATUS_EVENT
+    PART: ClassVar[type[_Part]] = JobStatus
+    FIELD: ClassVar[str] = "job_status"
+    header: Headers
+    job_status: JobStatus
+    extensions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class JobEndStateEvent(_Event):
+    """The scanner finished a job; its final values ("JobEndStateEvent element")."""
+
+    ACTION: ClassVar[str] = ns.WSCN_JOB_END_STATE_EVENT
+    PART: ClassVar[type[_Part]] = JobEndState
+    FIELD: ClassVar[str] = "end_state"
+    header: Headers
+    end_state: JobEndState
+    extensions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScannerStatusSummaryEvent(_Event):
+    """The scanner's status changed ("ScannerStatusSummaryEvent element": must hold StatusSummary)."""
+
+    ACTION: ClassVar[str] = ns.WSCN_SCANNER_STATUS_SUMMARY_EVENT
+    PART: ClassVar[type[_Part]] = StatusSummary
+    FIELD: ClassVar[str] = "summary"
+    header: Headers
+    summary: StatusSummary
+    extensions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScannerStatusConditionEvent(_Event):
+    """A DeviceCondition was added to or changed in ActiveConditions ("ScannerStatusConditionEvent")."""
+
+    ACTION: ClassVar[str] = ns.WSCN_SCANNER_STATUS_CONDITION_EVENT
+    PART: ClassVar[type[_Part]] = DeviceCondition
+    FIELD: ClassVar[str] = "condition"
+    header: Headers
+    condition: DeviceCondition
+    extensions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScannerStatusConditionClearedEvent(_Event):
+    """A reported DeviceCondition was cleared ("ScannerStatusConditionClearedEvent element")."""
+
+    ACTION: ClassVar[str] = ns.WSCN_SCANNER_STATUS_CONDITION_CLEARED_EVENT
+    PART: ClassVar[type[_Part]] = DeviceConditionCleared
+    FIELD: ClassVar[str] = "cleared"
+    header: Headers
+    cleared: DeviceConditionCleared
+    extensions: tuple[str, ...] = ()
+
+
+MESSAGES: tuple[type[Message], ...] = (
+    JobStatusEvent,
+    JobEndStateEvent,
+    ScannerStatusSummaryEvent,
+    ScannerStatusConditionEvent,
+    ScannerStatusConditionClearedEvent,
+)

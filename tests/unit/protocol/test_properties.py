@@ -5,7 +5,12 @@ from __future__ import annotations
 from hypothesis import given, settings
 
 from wsdmon.protocol import Headers, decode, encode
-from wsdmon.protocol.dsm import JobStatus, PostScanJobEndState, PostScanJobEndStateEvent, PostScanJobStatusEvent
+from wsdmon.protocol.dsm import (
+    JobStatus,
+    PostScanJobEndState,
+    PostScanJobEndStateEvent,
+    PostScanJobStatusEvent,
+)
 
 from .strategies import end_states, event_headers, job_statuses
 
