@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from .devices import (
+    REPOSITORY_SERVICE_TYPE,
+    SCANNER_SERVICE_TYPE,
+    DeviceRecord,
+    Role,
+    ServiceInfo,
+    SubscriptionStatus,
+    device_from_metadata,
+)
 from .jobs import (
     JobChange,
     JobKey,
@@ -14,12 +23,19 @@ from .jobs import (
 )
 
 __all__ = [
+    "REPOSITORY_SERVICE_TYPE",
+    "SCANNER_SERVICE_TYPE",
+    "DeviceRecord",
     "JobChange",
     "JobKey",
     "JobRecord",
     "JobTable",
     "Observation",
     "ObservationKind",
+    "Role",
+    "ServiceInfo",
+    "SubscriptionStatus",
     "TimelineEntry",
+    "device_from_metadata",
     "filter_summary",
 ]

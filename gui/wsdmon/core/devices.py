@@ -1,0 +1,136 @@
+"""Devices as the monitor knows them: identity from DPWS metadata, roles from hosted service types
+(never from a Hello's Types alone, protocol README §3.2), and subscription state per service."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from wsdmon.protocol import namespaces as ns
+from wsdmon.protocol._xml import QName
+from wsdmon.protocol.metadata import GetMetadataResponse
+
+__all__ = [
+    "REPOSITORY_SERVICE_TYPE",
+    "SCANNER_SERVICE_TYPE",
+    "DeviceRecord",
+    "Role",
+    "ServiceInfo",
+    "SubscriptionStatus",
+    "device_from_metadata",
+]
+
+SCANNER_SERVICE_TYPE = QName(ns.WSCN, "ScannerServiceType")
+REPOSITORY_SERVICE_TYPE = QName(ns.DSC, "RepositoryConfigurationServiceType")
+
+
+class Role(enum.Enum):
+    SCAN_SERVER = "scan-server"  # hosts dsc:RepositoryConfigurationServiceType
+    SCAN_DEVICE = "scan-device"  # hosts wscn:ScannerServiceType
+
+
+class SubscriptionStatus(enum.Enum):
+    NONE = "none"
+    SUBSCRIBING = "subscribing"
+    ACTIVE = "active"
+    RETRYING = "retrying"  # failed or ended; backing off before resubscribing
+    CLOSED = "closed"
+
+
+_ROLE_OF_TYPE = {SCANNER_SERVICE_TYPE: Role.SCAN_DEVICE, REPOSITORY_SERVICE_TYPE: Role.SCAN_SERVER}
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    """A hosted service we talk to: where to POST, what it is, and our subscription to it."""
+
+    address: str
+    role: Role
+    service_id: str | None = None
+    subscription: SubscriptionStatus = SubscriptionStatus.NONE
+    subscription_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRecord:
+    """Everything the device list shows about one endpoint (keyed by its urn:uuid address)."""
+
+    endpoint: str
+    xaddrs: tuple[str, ...] = ()
+    friendly_name: str | None = None
+    manufacturer: str | None = None
+    model_name: str | None = None
+    model_number: str | None = None
+    serial_number: str | None = None
+    firmware_version: str | None = None
+    presentation_url: str | None = None
+    device_category: tuple[str, ...] = ()
+    services: tuple[ServiceInfo, ...] = ()
+    metadata_version: int | None = None
+    instance_id: int | None = None
+    last_seen: datetime | None = None
+    last_event: datetime | None = None
+    online: bool = True
+    error: str | None = None  # why metadata could not be read, if it could not
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(s.role for s in self.services)
+
+    @property
+    def name(self) -> str:
+        return self.friendly_name or self.model_name or self.endpoint
+
+    @property
+    def host(self) -> str | None:
+        for url in self.xaddrs:
+            host = urlsplit(url).hostname
+            if host:
+                return host
+        return None
+
+    @property
+    def subscribed(self) -> bool:
+        return bool(self.services) and all(s.subscription is SubscriptionStatus.ACTIVE for s in self.services)
+
+    def with_subscription(
+        self, address: str, status: SubscriptionStatus, error: str | None = None
+    ) -> DeviceRecord:
+        """A copy with one service's subscription state changed."""
+        services = tuple(
+            dataclasses.replace(s, subscription=status, subscription_error=error)
+            if s.address == address
+            else s
+            for s in self.services
+        )
+        return dataclasses.replace(self, services=services)
+
+
+def device_from_metadata(
+    endpoint: str, xaddrs: tuple[str, ...], metadata: GetMetadataResponse, *, now: datetime
+) -> DeviceRecord:
+    """Identity and roles from a WS-Transfer GetResponse; services we do not monitor are left out."""
+    model = metadata.this_model
+    device = metadata.this_device
+    services = []
+    for hosted in metadata.hosted:
+        role = next((_ROLE_OF_TYPE[t] for t in hosted.types if t in _ROLE_OF_TYPE), None)
+        if role is not None and hosted.addresses:
+            services.append(ServiceInfo(hosted.addresses[0], role, hosted.service_id))
+    return DeviceRecord(
+        endpoint=endpoint,
+        xaddrs=xaddrs,
+        friendly_name=device.friendly_name if device else None,
+        manufacturer=model.manufacturer if model else None,
+        model_name=model.model_name if model else None,
+        model_number=model.model_number if model else None,
+        serial_number=device.serial_number if device else None,
+        firmware_version=device.firmware_version if device else None,
+        presentation_url=model.presentation_url if model else None,
+        device_category=model.device_category if model else (),
+        services=tuple(services),
+        last_seen=now,
+    )

@@ -1,0 +1,1 @@
+"""wsdmon.net: asyncio I/O (discovery, SOAP client, notification sink, subscriptions). Never Qt."""

@@ -1,0 +1,223 @@
+"""The NotifyTo HTTP server: one listening port, an unguessable path and Identifier per subscription.
+
+A notification is accepted only if its path names a live subscription, its Content-Type is SOAP 1.2,
+its body is within the cap, it parses, and its wse:Identifier header (echoed from our NotifyTo
+reference parameters, WS-Eventing 2004/08 §3.1 / WS-Addressing §3.3) is the one we gave that
+subscription. Everything else is rejected with a counted, logged reason and never shown. The HTTP
+reply is sent only after the accepted message is recorded (the journal is durable before 202).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import secrets
+import socket
+import uuid
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from wsdmon.protocol import Message, RemoteProtocolError, UnknownMessage, decode
+
+__all__ = [
+    "MAX_NOTIFICATION_BYTES",
+    "Accepted",
+    "NotificationSink",
+    "Registration",
+    "RejectReason",
+    "local_address_for",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_NOTIFICATION_BYTES = 256 * 1024  # a JobStatus event is ~2 KiB; vendor bloat gets 100×
+RETIRED_REMEMBERED = 4096  # ended subscriptions remembered to name the rejection reason
+PATH_PREFIX = "/wsdmon/"
+_SOAP_TYPES = frozenset({"application/soap+xml"})
+
+
+class RejectReason(enum.StrEnum):
+    WRONG_PATH = "wrong-path"
+    WRONG_METHOD = "wrong-method"
+    CONTENT_TYPE = "wrong-content-type"
+    TOO_LARGE = "too-large"
+    MALFORMED = "malformed"
+    NO_IDENTIFIER = "no-identifier"
+    UNKNOWN_IDENTIFIER = "unknown-identifier"
+    ENDED_SUBSCRIPTION = "ended-subscription"
+    JOURNAL_FAILED = "journal-failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """One subscription's delivery address: our random path and wse:Identifier."""
+
+    device: str
+    service: str
+    identifier: str
+    path: str
+
+    def notify_url(self, host: str, port: int) -> str:
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}{self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A genuine notification, parsed, with when it arrived and (after recording) its journal row."""
+
+    registration: Registration
+    message: Message | UnknownMessage
+    raw: bytes
+    arrival: datetime
+    journal_id: int | None = None
+
+
+def local_address_for(remote_host: str) -> str:
+    """The local address the OS would use to reach `remote_host` (UDP connect sends nothing): the
+    host part of a NotifyTo the device can reach."""
+    family = socket.AF_INET6 if ":" in remote_host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect((remote_host, 9))
+            return str(probe.getsockname()[0])
+        except OSError:
+            return "::1" if family == socket.AF_INET6 else "127.0.0.1"
+
+
+class NotificationSink:
+    """aiohttp server for notifications. `record` makes an Accepted durable and returns its journal
+    row id; `on_accepted` then gets it (with journal_id set); `on_rejected` gets every rejection."""
+
+    def __init__(
+        self,
+        *,
+        record: Callable[[Accepted], Awaitable[int]],
+        on_accepted: Callable[[Accepted], None],
+        on_rejected: Callable[[RejectReason, str], None] | None = None,
+        host: str = "0.0.0.0",  # noqa: S104 - devices on the LAN must reach us
+        port: int = 0,
+        max_body_bytes: int = MAX_NOTIFICATION_BYTES,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._record = record
+        self._on_accepted = on_accepted
+        self._on_rejected = on_rejected
+        self._host = host
+        self._port = port
+        self._max = max_body_bytes
+        self._clock = clock
+        self._by_path: dict[str, Registration] = {}
+        self._retired: OrderedDict[str, Registration] = OrderedDict()  # by path and by identifier
+        self._runner: web.AppRunner | None = None
+        self.counters: Counter[str] = Counter()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    async def start(self) -> int:
+        """Listen; returns the bound port (useful when 0 asked for an ephemeral one)."""
+        app = web.Application(client_max_size=self._max)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise OSError(
+                exc.errno,
+                f"cannot listen for notifications on {self._host}:{self._port}: {exc.strerror}; "
+                "choose another notify port",
+            ) from None
+        addresses = self._runner.addresses  # learn the port when 0 asked for an ephemeral one
+        if addresses:
+            self._port = int(addresses[0][1])
+        log.info("notification sink listening on %s:%d", self._host, self._port)
+        return self._port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def register(self, device: str, service: str) -> Registration:
+        """A fresh, unguessable path and Identifier for a new subscription."""
+        reg = Registration(device, service, uuid.uuid4().urn, PATH_PREFIX + secrets.token_urlsafe(18))
+        self._by_path[reg.path] = reg
+        return reg
+
+    def retire(self, registration: Registration) -> None:
+        """The subscription ended: its messages are rejected from now on (reason: ended)."""
+        if self._by_path.pop(registration.path, None) is None:
+            return
+        for key in (registration.path, registration.identifier):
+            self._retired[key] = registration
+            self._retired.move_to_end(key)
+        while len(self._retired) > RETIRED_REMEMBERED:
+            self._retired.popitem(last=False)
+
+    def _reject(self, reason: RejectReason, detail: str, status: int) -> web.Response:
+        self.counters[reason] += 1
+        log.warning("rejected notification (%s): %s", reason, detail)
+        if self._on_rejected is not None:
+            try:
+                self._on_rejected(reason, detail)
+            except Exception:
+                log.exception("on_rejected callback failed")
+        return web.Response(status=status, text=f"{reason}: {detail}\n")
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        peer = request.remote or "?"
+        if request.method != "POST":
+            return self._reject(RejectReason.WRONG_METHOD, f"{request.method} from {peer}", 405)
+        reg = self._by_path.get(request.path)
+        if reg is None:
+            reason = (
+                RejectReason.ENDED_SUBSCRIPTION if request.path in self._retired else RejectReason.WRONG_PATH
+            )
+            return self._reject(reason, f"path {request.path[:64]!r} from {peer}", 404)
+        if request.content_type not in _SOAP_TYPES:
+            return self._reject(RejectReason.CONTENT_TYPE, f"{request.content_type!r} from {peer}", 415)
+        if request.content_length is not None and request.content_length > self._max:
+            return self._reject(RejectReason.TOO_LARGE, f"{request.content_length} bytes from {peer}", 413)
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._reject(RejectReason.TOO_LARGE, f"over {self._max} bytes from {peer}", 413)
+        arrival = self._clock()
+        try:
+            message = decode(raw, max_bytes=self._max)
+        except RemoteProtocolError as exc:
+            return self._reject(RejectReason.MALFORMED, f"{exc} (from {peer})", 400)
+        ident = message.header.identifier
+        if not ident:
+            return self._reject(RejectReason.NO_IDENTIFIER, f"{_action(message)} from {peer}", 403)
+        if ident != reg.identifier:
+            reason = (
+                RejectReason.ENDED_SUBSCRIPTION if ident in self._retired else RejectReason.UNKNOWN_IDENTIFIER
+            )
+            return self._reject(reason, f"Identifier {ident[:64]!r} on {reg.path[:16]}… from {peer}", 403)
+        accepted = Accepted(reg, message, raw, arrival)
+        try:
+            row = await self._record(accepted)
+        except Exception as exc:  # the device will retry or end the subscription; we keep running
+            log.exception("could not record a notification")
+            return self._reject(RejectReason.JOURNAL_FAILED, str(exc), 503)
+        self.counters["accepted"] += 1
+        try:
+            self._on_accepted(replace(accepted, journal_id=row))
+        except Exception:
+            log.exception("on_accepted callback failed")
+        return web.Response(status=202)
+
+
+def _action(message: Message | UnknownMessage) -> str:
+    return message.action.rpartition("/")[2] or message.action
