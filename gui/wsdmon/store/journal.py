@@ -1,0 +1,373 @@
+"""The journal: every accepted message, the folded job state, and the devices seen, in sqlite.
+
+Threading: a Journal belongs to the thread that opened it (the engine's event loop) and every call
+is one short transaction, so the loop can call it directly. sqlite3's check_same_thread is left on,
+so a call from another thread raises instead of racing. Long work (export, a history load) is done
+by the plain functions in export.py and `read_jobs`, which open their own read-only connection and
+may run in an executor while the journal keeps writing (WAL readers never block the writer).
+
+Restart: load_devices() and load_jobs() give the folded state as of the last upsert_jobs(); replay
+messages_after(last_folded_message_id()) through the reducer to catch up with what came after.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import NamedTuple
+
+from wsdmon.core.devices import DeviceRecord
+from wsdmon.core.jobs import JobRecord, TimelineEntry
+
+from . import devices as _devices
+from .codec import (
+    CodecError,
+    decode_job_record,
+    decode_timeline_entry,
+    dumps,
+    encode_job_record,
+    encode_timeline_entry,
+    loads,
+)
+from .devices import normalize_fingerprint
+from .schema import Synchronous, connect_read_only, connect_writer
+
+__all__ = ["IncomingMessage", "Journal", "MessageRow", "StoredMessage", "default_journal_path", "read_jobs"]
+
+_log = logging.getLogger(__name__)
+
+RETENTION_BATCH_ROWS = 5000  # rows deleted per apply_retention() call: keeps each call short
+REPLAY_PAGE_ROWS = 500  # rows fetched per query by messages_after()
+
+_INSERT_MESSAGE = (
+    "INSERT INTO messages (arrival, arrival_epoch, device, subscription, action, message_id, summary, raw)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_JOB = """
+INSERT INTO jobs (device, job_token, active, last_update_epoch, record) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (device, job_token) DO UPDATE SET
+    active = excluded.active, last_update_epoch = excluded.last_update_epoch, record = excluded.record
+"""
+_LAST_FOLDED = "last_folded_message_id"
+
+
+MessageRow = tuple[datetime, str, str | None, str, str | None, str, bytes]
+"""(arrival, device, subscription, action, message_id, summary, raw): any tuple of this shape,
+such as IncomingMessage or the engine's own NamedTuple, is a row for append_messages()."""
+
+
+def default_journal_path() -> Path:
+    """Where the journal lives unless told otherwise: the user's data directory for wsdmon."""
+    import platformdirs  # a dependency of wsdmon; imported here so tests of the store need none
+
+    return Path(platformdirs.user_data_path("wsdmon", appauthor=False)) / "journal.sqlite3"
+
+
+class IncomingMessage(NamedTuple):
+    """One accepted message, as append_messages() takes it."""
+
+    arrival: datetime  # timezone-aware
+    device: str
+    subscription: str | None
+    action: str
+    message_id: str | None
+    summary: str
+    raw: bytes
+
+
+class StoredMessage(NamedTuple):
+    """One journalled message, as messages_after() gives it for replay."""
+
+    id: int
+    arrival: datetime  # UTC
+    device: str
+    action: str
+    raw: bytes
+
+
+def _message_params(m: MessageRow) -> tuple[object, ...]:
+    arrival, device, subscription, action, message_id, summary, raw = m
+    if arrival.tzinfo is None:
+        raise ValueError("arrival must be timezone-aware (pass datetime.now(UTC))")
+    utc = arrival.astimezone(UTC)
+    return (utc.isoformat(), utc.timestamp(), device, subscription, action, message_id, summary, raw)
+
+
+def _row_id(cursor: sqlite3.Cursor) -> int:
+    row_id = cursor.lastrowid
+    if row_id is None:  # never after a successful INSERT into a rowid table
+        raise RuntimeError("sqlite reported no row id for an INSERT")
+    return row_id
+
+
+def _is_active(record: JobRecord) -> bool:
+    return not (record.ended or record.is_terminal)
+
+
+def _load_jobs(conn: sqlite3.Connection) -> tuple[list[JobRecord], int]:
+    """All stored jobs with their timelines, and how many damaged rows were skipped (each logged).
+    A damaged timeline entry is dropped from its job; a damaged job row drops the job."""
+    timelines: dict[tuple[str, str], list[TimelineEntry]] = {}
+    skipped = 0
+    rows = conn.execute("SELECT device, job_token, seq, entry FROM timeline ORDER BY device, job_token, seq")
+    for device, token, seq, entry in rows:
+        try:
+            timelines.setdefault((device, token), []).append(decode_timeline_entry(loads(entry)))
+        except (CodecError, TypeError) as exc:
+            skipped += 1
+            _log.warning("journal: skipped timeline entry %s of job %r on %s: %s", seq, token, device, exc)
+    jobs: list[JobRecord] = []
+    for device, token, record in conn.execute("SELECT device, job_token, record FROM jobs ORDER BY rowid"):
+        try:
+            jobs.append(decode_job_record(loads(record), tuple(timelines.get((device, token), ()))))
+        except (CodecError, TypeError) as exc:
+            skipped += 1
+            _log.warning("journal: skipped damaged job %r on %s: %s", token, device, exc)
+    return jobs, skipped
+
+
+def read_jobs(db_path: str | Path) -> list[JobRecord]:
+    """load_jobs() on a read-only connection of its own, for an executor (a long history load)."""
+    conn = connect_read_only(Path(db_path))
+    try:
+        conn.execute("BEGIN")  # one snapshot for jobs and timelines
+        return _load_jobs(conn)[0]
+    finally:
+        conn.close()
+
+
+class Journal:
+    """The durable record of the monitor (see the module docstring for threading and restart)."""
+
+    def __init__(self, path: str | Path, *, synchronous: Synchronous = "NORMAL") -> None:
+        self.path = Path(path)
+        self._conn = connect_writer(self.path, synchronous)
+        self.skipped_rows = 0  # damaged rows skipped by load_jobs(), load_devices(), messages_after()
+
+    # --- messages ------------------------------------------------------------------------------
+
+    def append_message(  # noqa: PLR0917  # the sink passes the message's fields as they come
+        self,
+        arrival: datetime,
+        device: str,
+        subscription: str | None,
+        action: str,
+        message_id: str | None,
+        summary: str,
+        raw: bytes,
+    ) -> int:
+        """Journal one accepted message; when this returns it survives a crash of the process.
+        Returns its id."""
+        params = _message_params((arrival, device, subscription, action, message_id, summary, raw))
+        return _row_id(self._conn.execute(_INSERT_MESSAGE, params))  # autocommit: one transaction
+
+    def append_messages(self, batch: Iterable[MessageRow]) -> list[int]:
+        """Journal many messages in one transaction (group commit): all or none. Returns their ids."""
+        params = [_message_params(m) for m in batch]  # validate before the transaction starts
+        ids: list[int] = []
+        with self._transaction():
+            execute = self._conn.execute
+            for p in params:
+                ids.append(_row_id(execute(_INSERT_MESSAGE, p)))
+        return ids
+
+    def messages_after(self, message_id: int) -> Iterator[StoredMessage]:
+        """Messages with an id above message_id, oldest first, for replay after a restart. Pages
+        through the table, so no cursor stays open between pages while the caller appends."""
+        last = message_id
+        while True:
+            rows = self._conn.execute(
+                "SELECT id, arrival, device, action, raw FROM messages WHERE id > ? ORDER BY id LIMIT ?",
+                (last, REPLAY_PAGE_ROWS),
+            ).fetchall()
+            for row_id, arrival, device, action, raw in rows:
+                try:
+                    if not isinstance(raw, bytes):
+                        raise TypeError(f"raw is {type(raw).__name__}, not bytes")
+                    stored = StoredMessage(row_id, datetime.fromisoformat(arrival), device, action, raw)
+                except (TypeError, ValueError) as exc:
+                    self.skipped_rows += 1
+                    _log.warning("journal: skipped damaged message row %s: %s", row_id, exc)
+                    continue
+                yield stored
+            if len(rows) < REPLAY_PAGE_ROWS:
+                return
+            last = rows[-1][0]
+
+    def raw_message(self, message_id: int) -> bytes | None:
+        """The message's bytes as received, or None when retention removed it (or it never was)."""
+        row = self._conn.execute("SELECT raw FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return row[0] if row is not None and isinstance(row[0], bytes) else None
+
+    # --- folded job state ----------------------------------------------------------------------
+
+    def upsert_jobs(self, records: Iterable[JobRecord], last_folded_message_id: int) -> None:
+        """Store the folded state of these jobs and the id of the last message folded into the
+        state, in one transaction.
+
+        Timelines only grow (JobTable appends), so only the new entries are written: when the
+        stored timeline is no longer than the new one and its last entry equals the new one's
+        entry at that position, the rest is appended; otherwise it is rewritten whole."""
+        with self._transaction():
+            for record in records:
+                self._upsert_job(record)
+            self._conn.execute(
+                "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
+                (_LAST_FOLDED, last_folded_message_id),
+            )
+
+    def _upsert_job(self, record: JobRecord) -> None:
+        key = (record.key.device, record.key.job_token)
+        execute = self._conn.execute
+        encoded = dumps(encode_job_record(record, timeline=False))
+        execute(_UPSERT_JOB, (*key, int(_is_active(record)), record.last_update.timestamp(), encoded))
+        timeline = record.timeline
+        last = execute(
+            "SELECT seq, entry FROM timeline WHERE device = ? AND job_token = ? ORDER BY seq DESC LIMIT 1",
+            key,
+        ).fetchone()
+        start = 0
+        if last is not None:
+            stored = last[0] + 1
+            if stored <= len(timeline) and dumps(encode_timeline_entry(timeline[stored - 1])) == last[1]:
+                start = stored  # the stored timeline is a prefix of this one: append the rest
+            else:
+                execute("DELETE FROM timeline WHERE device = ? AND job_token = ?", key)
+        self._conn.executemany(
+            "INSERT INTO timeline (device, job_token, seq, journal_id, entry) VALUES (?, ?, ?, ?, ?)",
+            [
+                (*key, seq, timeline[seq].journal_id, dumps(encode_timeline_entry(timeline[seq])))
+                for seq in range(start, len(timeline))
+            ],
+        )
+
+    def load_jobs(self) -> list[JobRecord]:
+        """Every stored job with its timeline; damaged rows are logged, counted and skipped."""
+        with self._transaction(immediate=False):
+            jobs, skipped = _load_jobs(self._conn)
+        self.skipped_rows += skipped
+        return jobs
+
+    def last_folded_message_id(self) -> int:
+        """The last_folded_message_id of the latest upsert_jobs(), 0 before the first."""
+        row = self._conn.execute("SELECT value FROM state WHERE key = ?", (_LAST_FOLDED,)).fetchone()
+        return int(row[0]) if row is not None else 0
+
+    # --- devices -------------------------------------------------------------------------------
+
+    def upsert_device(self, record: DeviceRecord) -> None:
+        """Remember a device's metadata (runtime state such as subscriptions is not stored)."""
+        self._conn.execute(_devices.UPSERT_SQL, _devices.device_params(record))
+
+    def load_devices(self) -> list[DeviceRecord]:
+        """Every device seen, as last upserted (no subscriptions); damaged rows are skipped."""
+        devices, skipped = _devices.load_devices(self._conn)
+        self.skipped_rows += skipped
+        return devices
+
+    def first_seen(self, device: str) -> datetime | None:
+        """When the device was first upserted (its last_seen then), if it ever was."""
+        return _devices.first_seen(self._conn, device)
+
+    def set_trusted_fingerprint(self, device: str, sha256_hex: str | None) -> None:
+        """Trust this certificate fingerprint for the device's HTTPS endpoints (None forgets it)."""
+        if sha256_hex is None:
+            self._conn.execute("DELETE FROM trust WHERE endpoint = ?", (device,))
+        else:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO trust (endpoint, sha256) VALUES (?, ?)",
+                (device, normalize_fingerprint(sha256_hex)),
+            )
+
+    def trusted_fingerprint(self, device: str) -> str | None:
+        """The SHA-256 (lower-case hex) the user accepted for this device, if any."""
+        row = self._conn.execute("SELECT sha256 FROM trust WHERE endpoint = ?", (device,)).fetchone()
+        return None if row is None else str(row[0])
+
+    # --- bounded growth ------------------------------------------------------------------------
+
+    def apply_retention(
+        self,
+        now: datetime,
+        max_age: timedelta | None,
+        max_messages: int | None,
+        *,
+        limit: int = RETENTION_BATCH_ROWS,
+    ) -> int:
+        """Delete messages older than max_age or beyond the newest max_messages, and jobs that
+        ended more than max_age ago; returns the rows deleted (messages + jobs).
+
+        Never deletes a job that is still active, nor a message not yet folded into the stored job
+        state (id above last_folded_message_id), which a restart would need to replay. At most
+        `limit` rows go per call, so a call stays short on the loop: call it periodically.
+
+        Freed pages are not given back to the OS: sqlite reuses them for new rows, so under a steady
+        retention the file levels off at its high-water mark. An incremental vacuum would shrink
+        the file only for it to grow again (and must be chosen before the tables exist)."""
+        folded = self.last_folded_message_id()
+        deleted = 0
+        with self._transaction():
+            execute = self._conn.execute
+            if max_age is not None:
+                cutoff = (now - max_age).timestamp()
+                deleted += execute(
+                    "DELETE FROM messages WHERE id IN (SELECT id FROM messages"
+                    " WHERE arrival_epoch < ? AND id <= ? LIMIT ?)",
+                    (cutoff, folded, limit),
+                ).rowcount
+                deleted += execute(
+                    "DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM jobs"
+                    " WHERE active = 0 AND last_update_epoch < ? LIMIT ?)",
+                    (cutoff, max(0, limit - deleted)),
+                ).rowcount
+            if max_messages is not None and deleted < limit:
+                row = execute(
+                    "SELECT id FROM messages ORDER BY id DESC LIMIT 1 OFFSET ?", (max(max_messages, 0),)
+                ).fetchone()
+                if row is not None:  # row is the newest message beyond the allowance
+                    deleted += execute(
+                        "DELETE FROM messages WHERE id IN"
+                        " (SELECT id FROM messages WHERE id <= ? ORDER BY id LIMIT ?)",
+                        (min(row[0], folded), limit - deleted),
+                    ).rowcount
+        return deleted
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection (the last close checkpoints the WAL into the main file)."""
+        self._conn.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _transaction(self, *, immediate: bool = True) -> _Transaction:
+        return _Transaction(self._conn, "BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class _Transaction:
+    """BEGIN … COMMIT, or ROLLBACK when the block raises."""
+
+    __slots__ = ("_begin", "_conn")
+
+    def __init__(self, conn: sqlite3.Connection, begin: str) -> None:
+        self._conn, self._begin = conn, begin
+
+    def __enter__(self) -> None:
+        self._conn.execute(self._begin)
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            if exc_type is None:
+                self._conn.execute("COMMIT")
+        finally:
+            # After a failed statement or COMMIT (disk full, I/O error) sqlite may already have
+            # rolled back by itself; a second ROLLBACK would raise and hide the real error.
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")

@@ -1,0 +1,184 @@
+"""The journal's schema, its migrations, and how connections to it are opened.
+
+The schema version is PRAGMA user_version. MIGRATIONS[i] takes a database from version i to i + 1;
+each runs in its own transaction together with the version bump, so a crash mid-migration leaves the
+old version intact. To change the schema, append a migration; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "JournalError",
+    "Synchronous",
+    "connect_read_only",
+    "connect_writer",
+]
+
+BUSY_TIMEOUT_MS = 2000  # only schema migration and checkpoints ever wait on another connection
+
+Synchronous = Literal["NORMAL", "FULL"]
+Step = str | Callable[[sqlite3.Connection], None]
+
+_V1: tuple[Step, ...] = (
+    # AUTOINCREMENT: ids are never reused, even after retention deleted the newest rows, because
+    # timelines and the "last folded message" point at them.
+    """CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        arrival TEXT NOT NULL,          -- ISO-8601, UTC
+        arrival_epoch REAL NOT NULL,    -- seconds since 1970, for retention
+        device TEXT NOT NULL,           -- endpoint urn:uuid
+        subscription TEXT,              -- our subscription Identifier, if it came through one
+        action TEXT NOT NULL,
+        message_id TEXT,                -- wsa:MessageID
+        summary TEXT NOT NULL,
+        raw BLOB NOT NULL
+    )""",
+    "CREATE INDEX messages_by_arrival ON messages (arrival_epoch)",
+    """CREATE TABLE jobs (
+        device TEXT NOT NULL,
+        job_token TEXT NOT NULL,
+        active INTEGER NOT NULL,        -- 0 once terminal or its end-state event arrived
+        last_update_epoch REAL NOT NULL,
+        record TEXT NOT NULL,           -- codec.encode_job_record(timeline=False)
+        PRIMARY KEY (device, job_token)
+    )""",
+    "CREATE INDEX jobs_by_age ON jobs (active, last_update_epoch)",
+    """CREATE TABLE timeline (
+        device TEXT NOT NULL,
+        job_token TEXT NOT NULL,
+        seq INTEGER NOT NULL,           -- 0-based position in JobRecord.timeline
+        journal_id INTEGER,             -- messages.id; may outlive the message (retention)
+        entry TEXT NOT NULL,            -- codec.encode_timeline_entry
+        PRIMARY KEY (device, job_token, seq),
+        FOREIGN KEY (device, job_token) REFERENCES jobs (device, job_token) ON DELETE CASCADE
+    ) WITHOUT ROWID""",
+    """CREATE TABLE devices (
+        endpoint TEXT PRIMARY KEY,      -- urn:uuid
+        friendly_name TEXT,
+        manufacturer TEXT,
+        model_name TEXT,
+        model_number TEXT,
+        serial_number TEXT,
+        firmware_version TEXT,
+        presentation_url TEXT,
+        device_category TEXT NOT NULL,  -- JSON list
+        roles TEXT NOT NULL,            -- JSON list, derived from services (for people and exports)
+        xaddrs TEXT NOT NULL,           -- JSON list
+        services TEXT NOT NULL,         -- JSON list of {address, role, service_id}
+        metadata_version INTEGER,
+        instance_id INTEGER,
+        first_seen TEXT,                -- ISO-8601
+        last_seen TEXT,
+        last_event TEXT
+    )""",
+    # Trust is its own table: the user may accept a certificate before metadata was ever read,
+    # and forgetting a device's metadata must not forget the user's decision.
+    """CREATE TABLE trust (
+        endpoint TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL            -- lower-case hex of the accepted certificate's SHA-256
+    )""",
+    "CREATE TABLE state (key TEXT PRIMARY KEY, value) WITHOUT ROWID",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class JournalError(Exception):
+    """The journal cannot be opened or used; the message says what to do."""
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[Step, ...], ...] = MIGRATIONS) -> int:
+    """Bring the database up to len(migrations); returns the version it was at before."""
+    (start,) = conn.execute("PRAGMA user_version").fetchone()
+    if start > len(migrations):
+        raise JournalError(
+            f"the journal has schema version {start}, newer than this wsdmon understands "
+            f"({len(migrations)}): upgrade wsdmon, or start a new journal"
+        )
+    for version in range(start, len(migrations)):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for step in migrations[version]:
+                if isinstance(step, str):
+                    conn.execute(step)
+                else:
+                    step(conn)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        finally:
+            if conn.in_transaction:  # the step failed (sqlite may have rolled back already)
+                conn.execute("ROLLBACK")
+    return int(start)
+
+
+def connect_writer(
+    path: Path, synchronous: Synchronous, migrations: tuple[tuple[Step, ...], ...] = MIGRATIONS
+) -> sqlite3.Connection:
+    """The one read-write connection, in WAL mode, migrated to the current schema.
+
+    isolation_level=None: the sqlite3 module opens no transactions behind our back; a lone
+    statement commits by itself, and batches say BEGIN/COMMIT explicitly. check_same_thread stays
+    on, so using the journal from a second thread fails loudly instead of corrupting state."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise JournalError(f"cannot open the journal {path}: {exc}") from exc
+    try:
+        _configure(conn)
+        (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        if str(mode).lower() != "wal":
+            raise JournalError(
+                f"the journal {path} cannot use WAL mode (got {mode!r}): put it on a local disk, "
+                "not a network share"
+            )
+        # Durability contract: once append_message() returns, the message survives a crash or
+        # kill -9 of this process. In WAL mode a commit has written its frames to the -wal file
+        # with write() before it returns, so they are in the OS page cache and survive the
+        # process; synchronous=NORMAL only skips the fsync at commit (it still fsyncs at each
+        # checkpoint), which costs the last commits only on an OS crash or power loss, and never
+        # corrupts the database. FULL adds an fsync per commit for power-loss durability; the
+        # bench (bench/bench_journal.py) shows what that costs.
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        migrate(conn, migrations)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise JournalError(f"the journal {path} is not usable ({exc}): move it aside to start anew") from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection for work off the loop (export, history load): WAL lets it read a
+    consistent snapshot while the journal keeps writing. Fails if the journal does not exist."""
+    if not path.exists():
+        raise JournalError(f"no journal at {path}")
+    uri = path.resolve().as_uri() + "?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+        _configure(conn)
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+    except sqlite3.Error as exc:
+        raise JournalError(f"cannot read the journal {path}: {exc}") from exc
+    if version != SCHEMA_VERSION:
+        conn.close()
+        raise JournalError(
+            f"the journal {path} has schema version {version}, this wsdmon reads {SCHEMA_VERSION}: "
+            "open it once with this version of wsdmon to migrate it"
+        )
+    return conn
