@@ -1,0 +1,533 @@
+"""The monitor's engine without a window: find devices, read their metadata, keep subscriptions
+alive, accept genuine notifications, record them durably and fold them into job state.
+
+Listeners (the Qt bridge, the headless `watch` printer) get domain objects on the loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from wsdmon.core import (
+    DeviceRecord,
+    JobChange,
+    JobKey,
+    JobTable,
+    Observation,
+    ObservationKind,
+    Role,
+    SubscriptionStatus,
+    device_from_metadata,
+)
+from wsdmon.protocol import Headers, Message, RemoteProtocolError, UnknownMessage, decode
+from wsdmon.protocol import namespaces as ns
+from wsdmon.protocol.dsm import JobStatus, PostScanJobEndStateEvent, PostScanJobStatusEvent
+from wsdmon.protocol.eventing import SubscriptionEnd
+from wsdmon.protocol.metadata import GetMetadataResponse, TransferGet
+from wsdmon.protocol.repository import (
+    CancelPostScanJobRequest,
+    CancelPostScanJobResponse,
+    GetActiveJobsRequest,
+    GetActiveJobsResponse,
+    GetJobHistoryRequest,
+    GetJobHistoryResponse,
+    JobSummary,
+    RepositoryStatusSummaryEvent,
+)
+
+from .http import SoapClient, SoapFaultError, TransportError, UntrustedCertificateError
+from .journal_port import JournalPort
+from .recorder import PendingMessage, Recorder
+from .sink import Accepted, NotificationSink, RejectReason, local_address_for
+from .subscriptions import SubscriptionDriver
+
+__all__ = ["DEFAULT_NOTIFY_PORT", "Engine", "EngineConfig", "EngineListener", "RawEntry"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NOTIFY_PORT = 6200  # the installers open this TCP port in the firewall
+JOB_FLUSH_INTERVAL_S = 2.0  # folded job state is written this often (messages are written at once)
+RETENTION_INTERVAL_S = 3600.0
+
+DSM_ACTIONS = (
+    ns.DSC_POST_SCAN_JOB_STATUS_EVENT,
+    ns.DSC_POST_SCAN_JOB_END_STATE_EVENT,
+    ns.DSC_REPOSITORY_STATUS_SUMMARY_EVENT,
+)
+SCAN_ACTIONS = (ns.WSCN_JOB_STATUS_EVENT, ns.WSCN_JOB_END_STATE_EVENT, ns.WSCN_SCANNER_STATUS_SUMMARY_EVENT)
+ACTIONS_OF_ROLE = {Role.SCAN_SERVER: DSM_ACTIONS, Role.SCAN_DEVICE: SCAN_ACTIONS}
+
+
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """One line of the raw message log."""
+
+    arrival: datetime
+    device: str
+    action: str
+    summary: str
+    journal_id: int | None
+
+
+class EngineListener:
+    """What the engine reports; override what you need (all run on the loop thread)."""
+
+    def device_changed(self, device: DeviceRecord) -> None:
+        """A device appeared or changed (metadata, subscription state, last event)."""
+
+    def job_changed(self, change: JobChange) -> None:
+        """A job was added or changed (or a stale/duplicate observation was recorded)."""
+
+    def message_logged(self, entry: RawEntry) -> None:
+        """An accepted message, for the raw log."""
+
+    def message_rejected(self, reason: str, detail: str) -> None:
+        """The sink rejected a message."""
+
+
+@dataclass
+class EngineConfig:
+    notify_port: int = DEFAULT_NOTIFY_PORT
+    notify_bind: str = "0.0.0.0"  # noqa: S104 - devices on the LAN deliver notifications here
+    notify_host: str | None = None  # address put in NotifyTo; default: the route to each device
+    device_urls: tuple[str, ...] = ()
+    trusted_fingerprints: tuple[str, ...] = ()  # lower-case SHA-256 hex accepted on first use (headless)
+    request_timeout_s: float = 10.0
+    snapshot_history: bool = True
+
+
+def summarize(message: Message | UnknownMessage) -> str:
+    """A one-line summary for the journal and the raw log."""
+    name = message.action.rpartition("/")[2] or message.action
+    if isinstance(message, PostScanJobStatusEvent):
+        s = message.job_status
+        return f"{name} {s.job_token} {s.job_state} images={s.images_received}"
+    if isinstance(message, PostScanJobEndStateEvent):
+        e = message.end_state
+        return f"{name} {e.job_token} {e.job_completed_state}"
+    if isinstance(message, SubscriptionEnd):
+        return f"{name} {message.status}"
+    return name
+
+
+def _observation(
+    message: Message | UnknownMessage, device: str, arrival: datetime, journal_id: int | None
+) -> Observation | None:
+    """The job observation a notification carries, if it carries one."""
+    if isinstance(message, PostScanJobStatusEvent):
+        return Observation(
+            ObservationKind.STATUS_EVENT,
+            device,
+            message.job_status,
+            arrival,
+            message.header.message_id,
+            journal_id,
+        )
+    if isinstance(message, PostScanJobEndStateEvent):
+        return Observation.from_end_state(
+            device, message.end_state, arrival, message.header.message_id, journal_id
+        )
+    return None
+
+
+def _status_of_summary(summary: JobSummary) -> JobStatus:
+    return JobStatus(
+        summary.job_token,
+        summary.job_state,
+        summary.job_state_reasons,
+        summary.filter_statuses,
+        summary.images_received,
+        extensions=summary.extensions,
+    )
+
+
+@dataclass
+class _Device:
+    record: DeviceRecord
+    drivers: dict[str, SubscriptionDriver] = field(default_factory=dict)
+
+
+class Engine:
+    """Owns the sink, the SOAP client, subscriptions, the journal and the job table."""
+
+    def __init__(
+        self,
+        config: EngineConfig,
+        journal: JournalPort,
+        listener: EngineListener | None = None,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.journal = journal
+        self.listener = listener or EngineListener()
+        self.clock = clock
+        self.jobs = JobTable()
+        self._devices: dict[str, _Device] = {}
+        self._session: aiohttp.ClientSession | None = None
+        self._client: SoapClient | None = None
+        self._recorder = Recorder(journal)
+        self.sink = NotificationSink(
+            record=self._record,
+            on_accepted=self._on_accepted,
+            on_rejected=self._on_rejected,
+            host=config.notify_bind,
+            port=config.notify_port,
+            clock=clock,
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._dirty_jobs: set[JobKey] = set()
+        self._last_folded_id = 0
+        self._flush_task: asyncio.Task[None] | None = None
+        self.rejected = 0
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def devices(self) -> list[DeviceRecord]:
+        return [d.record for d in self._devices.values()]
+
+    async def start(self) -> None:
+        """Restore from the journal, start listening, add the configured devices."""
+        self._restore()
+        self._session = aiohttp.ClientSession()
+        self._client = SoapClient(self._session, timeout_s=self.config.request_timeout_s, pinned=self._pinned)
+        await self.sink.start()
+        self._flush_task = asyncio.get_running_loop().create_task(self._flush_loop(), name="job flush")
+        for url in self.config.device_urls:
+            self.spawn(self.add_device_url(url))
+
+    async def stop(self) -> None:
+        """Unsubscribe everywhere (bounded), stop listening, write the folded state."""
+        drivers = [drv for dev in self._devices.values() for drv in dev.drivers.values()]
+        await asyncio.gather(*(drv.stop() for drv in drivers), return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._flush_task is not None:
+            self._flush_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flush_task
+        await self.sink.stop()
+        if self._session is not None:
+            await self._session.close()
+        self._flush_jobs()
+
+    def spawn(self, coro: object) -> asyncio.Task[None]:
+        """Run a coroutine as a tracked task whose failure is logged, never lost."""
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("background task failed", exc_info=t.exception())
+
+        task.add_done_callback(done)
+        return task
+
+    # --- devices ----------------------------------------------------------------------------
+
+    async def add_device_url(self, url: str, endpoint: str | None = None) -> DeviceRecord | None:
+        """Read a device's metadata from a transport address (an XAddr) and start monitoring it."""
+        return await self.sighting(endpoint or url, (url,), None, None, refresh=True)
+
+    async def sighting(
+        self,
+        endpoint: str,
+        xaddrs: Iterable[str],
+        metadata_version: int | None,
+        instance_id: int | None,
+        *,
+        refresh: bool = False,
+    ) -> DeviceRecord | None:
+        """A device was seen (Hello, ProbeMatch, directed probe, manual URL). Reads metadata when
+        it is new, restarted (InstanceId) or changed (MetadataVersion); then (re)subscribes."""
+        xaddrs = tuple(xaddrs)
+        known = self._devices.get(endpoint)
+        now = self.clock()
+        if known is not None and not refresh:
+            rec = known.record
+            restarted = (
+                instance_id is not None and rec.instance_id is not None and instance_id != rec.instance_id
+            )
+            changed = metadata_version is not None and metadata_version != rec.metadata_version
+            if not restarted and not changed and rec.online and rec.error is None:
+                self._update(endpoint, last_seen=now)
+                return rec
+        record = await self._read_metadata(endpoint, xaddrs, now)
+        if record is None:
+            return None
+        record = dataclasses.replace(record, metadata_version=metadata_version, instance_id=instance_id)
+        self._adopt(record)
+        return self._devices[record.endpoint].record
+
+    def device_left(self, endpoint: str) -> None:
+        """Bye: keep the device listed, offline; its subscriptions are gone."""
+        if endpoint in self._devices:
+            self._update(endpoint, online=False)
+
+    async def _read_metadata(
+        self, endpoint: str, xaddrs: tuple[str, ...], now: datetime
+    ) -> DeviceRecord | None:
+        assert self._client is not None
+        errors = []
+        for url in xaddrs:
+            to = endpoint if endpoint.startswith("urn:") else url
+            try:
+                answer = await self._client.call(url, TransferGet(Headers.request(to)), device=endpoint)
+            except UntrustedCertificateError as exc:
+                if exc.fingerprint and exc.fingerprint.lower() in self.config.trusted_fingerprints:
+                    self.accept_fingerprint(endpoint, exc.fingerprint)
+                    return await self._read_metadata(endpoint, (url,), now)
+                errors.append(str(exc))
+                continue
+            except (TransportError, SoapFaultError, RemoteProtocolError) as exc:
+                errors.append(str(exc))
+                continue
+            if not isinstance(answer, GetMetadataResponse):
+                errors.append(f"{url}: expected GetResponse, got {answer.action}")
+                continue
+            real = answer.host.address if answer.host is not None else endpoint
+            return device_from_metadata(real, xaddrs, answer, now=now)
+        error = "; ".join(errors) or "no transport address"
+        log.warning("cannot read metadata of %s: %s", endpoint, error)
+        record = DeviceRecord(endpoint, xaddrs, last_seen=now, error=error)
+        old = self._devices.get(endpoint)
+        self._devices[endpoint] = _Device(record, old.drivers if old else {})
+        self._emit_device(record)
+        return None
+
+    def _adopt(self, record: DeviceRecord) -> None:
+        old = self._devices.get(record.endpoint)
+        if old is not None:
+            for driver in old.drivers.values():
+                self.spawn(driver.stop())
+        self._devices[record.endpoint] = _Device(record)
+        self.journal.upsert_device(record)
+        self._emit_device(record)
+        for service in record.services:
+            self._subscribe(record, service.address, service.role)
+
+    def _subscribe(self, record: DeviceRecord, service: str, role: Role) -> None:
+        assert self._client is not None
+        endpoint = record.endpoint
+        host = self.config.notify_host or local_address_for(urlsplit(service).hostname or "127.0.0.1")
+
+        def on_status(status: SubscriptionStatus, error: str | None) -> None:
+            dev = self._devices.get(endpoint)
+            if dev is not None:
+                dev.record = dev.record.with_subscription(service, status, error)
+                self._emit_device(dev.record)
+
+        def on_subscribed() -> None:
+            if role is Role.SCAN_SERVER:
+                self.spawn(self._snapshot(endpoint, service))
+
+        driver = SubscriptionDriver(
+            client=self._client,
+            sink=self.sink,
+            notify_host=host,
+            device=endpoint,
+            service=service,
+            actions=ACTIONS_OF_ROLE[role],
+            on_status=on_status,
+            on_subscribed=on_subscribed,
+            clock=self.clock,
+        )
+        self._devices[endpoint].drivers[service] = driver
+        driver.start()
+
+    async def resubscribe(self, endpoint: str) -> None:
+        """Drop and renew every subscription of a device (the device list's context menu)."""
+        dev = self._devices.get(endpoint)
+        if dev is not None:
+            for driver in dev.drivers.values():
+                driver.device_restarted()
+
+    async def refresh(self, endpoint: str) -> None:
+        """Read the device's metadata again and resubscribe."""
+        dev = self._devices.get(endpoint)
+        if dev is not None:
+            await self.sighting(endpoint, dev.record.xaddrs, None, dev.record.instance_id, refresh=True)
+
+    def _update(self, endpoint: str, **changes: object) -> None:
+        dev = self._devices[endpoint]
+        dev.record = dataclasses.replace(dev.record, **changes)  # type: ignore[arg-type]
+        self._emit_device(dev.record)
+
+    def _emit_device(self, record: DeviceRecord) -> None:
+        try:
+            self.listener.device_changed(record)
+        except Exception:
+            log.exception("device listener failed")
+
+    # --- snapshot and cancel ----------------------------------------------------------------
+
+    async def _snapshot(self, endpoint: str, service: str) -> None:
+        """GetActiveJobs (+ GetJobHistory): the table is right before the next event (issue 4.5)."""
+        assert self._client is not None
+        requests: list[tuple[Message, type[GetActiveJobsResponse | GetJobHistoryResponse]]] = [
+            (GetActiveJobsRequest(Headers.request(service)), GetActiveJobsResponse)
+        ]
+        if self.config.snapshot_history:
+            requests.append((GetJobHistoryRequest(Headers.request(service)), GetJobHistoryResponse))
+        for request, expected in requests:
+            try:
+                answer = await self._client.call(service, request, device=endpoint)
+            except (TransportError, SoapFaultError, UntrustedCertificateError, RemoteProtocolError) as exc:
+                log.info("snapshot %s of %s failed: %s", request.action.rpartition("/")[2], service, exc)
+                continue
+            if not isinstance(answer, expected):
+                continue
+            now = self.clock()
+            for summary in answer.jobs:
+                obs = Observation(
+                    ObservationKind.SNAPSHOT,
+                    endpoint,
+                    _status_of_summary(summary),
+                    now,
+                    psp_identifier=summary.psp_identifier,
+                    psp_display_name=summary.psp_display_name,
+                    job_originating_user_name=summary.job_originating_user_name,
+                )
+                self._fold(obs)
+
+    async def cancel_job(self, key: JobKey) -> str:
+        """CancelPostScanJob on the job's scan server; returns the server's answer in words."""
+        assert self._client is not None
+        dev = self._devices.get(key.device)
+        service = (
+            next((s.address for s in dev.record.services if s.role is Role.SCAN_SERVER), None)
+            if dev
+            else None
+        )
+        if service is None:
+            return "not a scan server this monitor knows"
+        try:
+            answer = await self._client.call(
+                service, CancelPostScanJobRequest(Headers.request(service), key.job_token), device=key.device
+            )
+        except SoapFaultError as exc:
+            sub = exc.fault.subcode.local if exc.fault.subcode else exc.fault.code
+            return f"refused: {sub}: {exc.fault.reason}"
+        except (TransportError, UntrustedCertificateError, RemoteProtocolError) as exc:
+            return f"failed: {exc}"
+        if isinstance(answer, CancelPostScanJobResponse):
+            return "accepted: the server is canceling the job"
+        return f"unexpected answer: {answer.action}"
+
+    # --- notifications ----------------------------------------------------------------------
+
+    async def _record(self, accepted: Accepted) -> int:
+        message = accepted.message
+        reg = accepted.registration
+        return await self._recorder.record(
+            PendingMessage(
+                accepted.arrival,
+                reg.device,
+                reg.identifier,
+                message.action,
+                message.header.message_id,
+                summarize(message),
+                accepted.raw,
+            )
+        )
+
+    def _on_rejected(self, reason: RejectReason, detail: str) -> None:
+        self.rejected += 1
+        self.listener.message_rejected(str(reason), detail)
+
+    def _on_accepted(self, accepted: Accepted) -> None:
+        message, reg = accepted.message, accepted.registration
+        if accepted.journal_id is not None:
+            self._last_folded_id = max(self._last_folded_id, accepted.journal_id)
+        dev = self._devices.get(reg.device)
+        if dev is not None:
+            dev.record = dataclasses.replace(dev.record, last_event=accepted.arrival)
+            self._emit_device(dev.record)
+        self.listener.message_logged(
+            RawEntry(accepted.arrival, reg.device, message.action, summarize(message), accepted.journal_id)
+        )
+        obs = _observation(message, reg.device, accepted.arrival, accepted.journal_id)
+        if obs is not None:
+            self._fold(obs)
+        elif isinstance(message, SubscriptionEnd) and dev is not None:
+            driver = dev.drivers.get(reg.service)
+            if driver is not None and driver.registration == reg:
+                log.info("%s ended our subscription: %s", reg.device, message.status)
+                driver.subscription_ended(str(message.status))
+        elif isinstance(message, RepositoryStatusSummaryEvent):
+            log.info("%s repository state %s", reg.device, message.state)
+
+    def _fold(self, obs: Observation) -> None:
+        change = self.jobs.apply(obs)
+        self._dirty_jobs.add(change.record.key)
+        try:
+            self.listener.job_changed(change)
+        except Exception:
+            log.exception("job listener failed")
+
+    # --- journal ----------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        for record in self.journal.load_devices():
+            self._devices[record.endpoint] = _Device(dataclasses.replace(record, online=False))
+            self._emit_device(self._devices[record.endpoint].record)
+        for job in self.journal.load_jobs():
+            self.jobs.jobs[job.key] = job
+        self._last_folded_id = self.journal.last_folded_message_id()
+        # Messages that arrived after the last flush of folded state (e.g. after a kill -9) are
+        # folded again from the journal: the journal, not the job cache, is the truth.
+        replayed = 0
+        for row, arrival, device, _action, raw in self.journal.messages_after(self._last_folded_id):
+            try:
+                message = decode(raw)
+            except RemoteProtocolError as exc:
+                log.warning("journal row %d no longer parses (%s); skipped", row, exc)
+                continue
+            obs = _observation(message, device, arrival, row)
+            if obs is not None:
+                change = self.jobs.apply(obs)
+                self._dirty_jobs.add(change.record.key)
+                replayed += 1
+            self._last_folded_id = max(self._last_folded_id, row)
+        if replayed:
+            log.info("replayed %d journal messages newer than the saved job state", replayed)
+        for job in self.jobs.jobs.values():
+            self.listener.job_changed(JobChange(job, added=True, accepted=True))
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(JOB_FLUSH_INTERVAL_S)
+            self._flush_jobs()
+
+    def _flush_jobs(self) -> None:
+        if not self._dirty_jobs:
+            return
+        records = [self.jobs.jobs[k] for k in self._dirty_jobs if k in self.jobs.jobs]
+        self._dirty_jobs.clear()
+        try:
+            self.journal.upsert_jobs(records, self._last_folded_id)
+        except Exception:
+            log.exception("could not write folded job state (messages are safe in the journal)")
+
+    def _pinned(self, device: str) -> str | None:
+        return self.journal.trusted_fingerprint(device)
+
+    def accept_fingerprint(self, device: str, sha256_hex: str) -> None:
+        """The user accepted a device's self-signed certificate: pin it (remembered per device)."""
+        self.journal.set_trusted_fingerprint(device, sha256_hex.lower())
+
+    def raw_message(self, journal_id: int) -> bytes | None:
+        """The raw bytes of an accepted message (the detail pane's raw XML)."""
+        return self.journal.raw_message(journal_id)
