@@ -1,0 +1,45 @@
+"""wsdmon.models: Qt item models. The bridge feeds them domain values; widgets read them through Role."""
+
+from __future__ import annotations
+
+from .detail import FilterDetail, FilterStatusModel, JobDetail, TimelineModel, TimeText, job_detail
+from .devices import DeviceColumn, DeviceKind, DeviceRow, DeviceTreeModel, SubscriptionState
+from .job_columns import Column, Outcome, outcome
+from .job_filter import JobFilterProxyModel, QuickFilter
+from .jobs import DeviceLookup, JobTableModel
+from .meanings import Kind, Meaning, explain
+from .raw_log import Direction, RawLogEntry, RawLogModel
+from .roles import Role, role_data
+from .status import EngineStatus
+from .xml_text import pretty_xml
+
+__all__ = [
+    "Column",
+    "DeviceColumn",
+    "DeviceKind",
+    "DeviceLookup",
+    "DeviceRow",
+    "DeviceTreeModel",
+    "Direction",
+    "EngineStatus",
+    "FilterDetail",
+    "FilterStatusModel",
+    "JobDetail",
+    "JobFilterProxyModel",
+    "JobTableModel",
+    "Kind",
+    "Meaning",
+    "Outcome",
+    "QuickFilter",
+    "RawLogEntry",
+    "RawLogModel",
+    "Role",
+    "SubscriptionState",
+    "TimeText",
+    "TimelineModel",
+    "explain",
+    "job_detail",
+    "outcome",
+    "pretty_xml",
+    "role_data",
+]

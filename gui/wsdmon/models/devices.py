@@ -1,0 +1,284 @@
+"""DeviceTreeModel: scan servers and scan devices, grouped, each with its subscription state.
+
+The bridge fills DeviceRow values (plain data, no net/ imports) and calls `upsert` / `remove`.
+Tree shape: two group nodes ("Scan servers", "Scan devices"), devices below them. A node's
+internalId is 0 for a group and 1 + group row for a device, so parent() needs no lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum, IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from . import format as fmt
+from ._i18n import QT_TRANSLATE_NOOP
+from .icons import icon
+from .roles import Role
+
+__all__ = ["DeviceColumn", "DeviceKind", "DeviceRow", "DeviceTreeModel", "SubscriptionState"]
+
+_CTX = "DeviceTreeModel"
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class DeviceKind(Enum):
+    SCAN_SERVER = "scan-server"  # a DSM scan repository (MS-BDSRR): it has post-scan jobs
+    SCAN_DEVICE = "scan-device"  # a WSD scanner (WS-Scan)
+
+
+class SubscriptionState(Enum):
+    UNSUBSCRIBED = "unsubscribed"
+    SUBSCRIBING = "subscribing"
+    SUBSCRIBED = "subscribed"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRow:
+    """One device as the tree shows it. `endpoint` is the key, and equals JobKey.device of its jobs."""
+
+    endpoint: str
+    kind: DeviceKind
+    name: str = ""
+    model: str = ""
+    manufacturer: str = ""
+    address: str = ""  # transport address, e.g. http://192.0.2.10:5357/…
+    presentation_url: str | None = None
+    subscription: SubscriptionState = SubscriptionState.UNSUBSCRIBED
+    subscription_detail: str = ""  # e.g. the fault text, or when the subscription expires
+    last_event: datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.endpoint
+
+
+class DeviceColumn(IntEnum):
+    NAME = 0
+    MODEL = 1
+    ADDRESS = 2
+    SUBSCRIPTION = 3
+    LAST_EVENT = 4
+
+
+_HEADERS = (
+    QT_TRANSLATE_NOOP(_CTX, "Name"),
+    QT_TRANSLATE_NOOP(_CTX, "Model"),
+    QT_TRANSLATE_NOOP(_CTX, "Address"),
+    QT_TRANSLATE_NOOP(_CTX, "Subscription"),
+    QT_TRANSLATE_NOOP(_CTX, "Last event"),
+)
+_GROUPS = (DeviceKind.SCAN_SERVER, DeviceKind.SCAN_DEVICE)
+_GROUP_NAMES = {
+    DeviceKind.SCAN_SERVER: QT_TRANSLATE_NOOP(_CTX, "Scan servers ({0})"),
+    DeviceKind.SCAN_DEVICE: QT_TRANSLATE_NOOP(_CTX, "Scan devices ({0})"),
+}
+_STATE_NAMES = {
+    SubscriptionState.UNSUBSCRIBED: QT_TRANSLATE_NOOP(_CTX, "Not subscribed"),
+    SubscriptionState.SUBSCRIBING: QT_TRANSLATE_NOOP(_CTX, "Subscribing…"),
+    SubscriptionState.SUBSCRIBED: QT_TRANSLATE_NOOP(_CTX, "Subscribed"),
+    SubscriptionState.ERROR: QT_TRANSLATE_NOOP(_CTX, "Error"),
+}
+_STATE_ICONS = {
+    SubscriptionState.UNSUBSCRIBED: "unsubscribed",
+    SubscriptionState.SUBSCRIBING: "subscribing",
+    SubscriptionState.SUBSCRIBED: "subscribed",
+    SubscriptionState.ERROR: "error",
+}
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate(_CTX, text)
+
+
+class DeviceTreeModel(QAbstractItemModel):
+    """Devices grouped by kind; `device(endpoint)` doubles as the job model's name lookup."""
+
+    device_count_changed = Signal(int)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: dict[DeviceKind, list[DeviceRow]] = {kind: [] for kind in _GROUPS}
+        self._where: dict[str, DeviceKind] = {}
+
+    # --- the bridge's API ------------------------------------------------------------------------
+
+    def upsert(self, rows: Sequence[DeviceRow]) -> None:
+        """Add new devices (one beginInsertRows per group) and update known ones (dataChanged)."""
+        new: dict[DeviceKind, dict[str, DeviceRow]] = {kind: {} for kind in _GROUPS}
+        for row in rows:
+            kind = self._where.get(row.endpoint)
+            if kind is not None and kind is not row.kind:
+                self.remove([row.endpoint])  # a device that turned out to be the other kind
+                kind = None
+            if kind is None:
+                new[row.kind][row.endpoint] = row
+                continue
+            group = self._rows[kind]
+            i = next(i for i, r in enumerate(group) if r.endpoint == row.endpoint)
+            group[i] = row
+            parent = self.index(_GROUPS.index(kind), 0)
+            self.dataChanged.emit(self.index(i, 0, parent), self.index(i, len(DeviceColumn) - 1, parent))
+        for g, kind in enumerate(_GROUPS):
+            if not new[kind]:
+                continue
+            group = self._rows[kind]
+            parent = self.index(g, 0)
+            self.beginInsertRows(parent, len(group), len(group) + len(new[kind]) - 1)
+            group.extend(new[kind].values())
+            self._where.update(dict.fromkeys(new[kind], kind))
+            self.endInsertRows()
+            self.dataChanged.emit(parent, parent)  # the group's count
+        if any(new.values()):
+            self.device_count_changed.emit(len(self._where))
+
+    def remove(self, endpoints: Iterable[str]) -> None:
+        """Forget devices (Bye, or removed by the user)."""
+        removed = False
+        for endpoint in set(endpoints):
+            kind = self._where.pop(endpoint, None)
+            if kind is None:
+                continue
+            group = self._rows[kind]
+            i = next(i for i, r in enumerate(group) if r.endpoint == endpoint)
+            parent = self.index(_GROUPS.index(kind), 0)
+            self.beginRemoveRows(parent, i, i)
+            del group[i]
+            self.endRemoveRows()
+            self.dataChanged.emit(parent, parent)
+            removed = True
+        if removed:
+            self.device_count_changed.emit(len(self._where))
+
+    # --- lookups ---------------------------------------------------------------------------------
+
+    def device(self, endpoint: str) -> DeviceRow | None:
+        kind = self._where.get(endpoint)
+        if kind is None:
+            return None
+        return next(r for r in self._rows[kind] if r.endpoint == endpoint)
+
+    def devices(self) -> list[DeviceRow]:
+        return [r for kind in _GROUPS for r in self._rows[kind]]
+
+    def device_count(self) -> int:
+        return len(self._where)
+
+    def index_of(self, endpoint: str) -> QModelIndex:
+        kind = self._where.get(endpoint)
+        if kind is None:
+            return QModelIndex()
+        i = next(i for i, r in enumerate(self._rows[kind]) if r.endpoint == endpoint)
+        return self.index(i, 0, self.index(_GROUPS.index(kind), 0))
+
+    # --- Qt overrides ----------------------------------------------------------------------------
+
+    def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        if not parent.isValid():
+            return self.createIndex(row, column, 0)
+        return self.createIndex(row, column, parent.row() + 1)
+
+    def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        if not index.isValid() or index.internalId() == 0:
+            return QModelIndex()
+        return self.createIndex(index.internalId() - 1, 0, 0)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        if not parent.isValid():
+            return len(_GROUPS)
+        if parent.internalId() == 0 and parent.column() == 0:
+            return len(self._rows[_GROUPS[parent.row()]])
+        return 0
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return len(DeviceColumn)
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return flags if index.internalId() == 0 else flags | Qt.ItemFlag.ItemNeverHasChildren
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(_HEADERS)
+        ):
+            return _tr(_HEADERS[section])
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if index.internalId() == 0:
+            return self._group_data(index, role)
+        row = self._rows[_GROUPS[index.internalId() - 1]][index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, col)
+        if role == Qt.ItemDataRole.DecorationRole and col in (DeviceColumn.NAME, DeviceColumn.SUBSCRIPTION):
+            return icon(_STATE_ICONS[row.subscription])
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row)
+        if role in (Role.DEVICE_ROW,):
+            return row
+        if role == Role.DEVICE:
+            return row.endpoint
+        if role == Role.STATE:
+            return row.subscription.value
+        if role == Role.IS_GROUP:
+            return False
+        return None
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _group_data(self, index: _Index, role: int) -> Any:
+        kind = _GROUPS[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole and index.column() == 0:
+            return _tr(_GROUP_NAMES[kind]).format(len(self._rows[kind]))
+        if role == Role.IS_GROUP:
+            return True
+        return None
+
+    def _display(self, row: DeviceRow, col: int) -> str:
+        if col == DeviceColumn.NAME:
+            return row.display_name
+        if col == DeviceColumn.MODEL:
+            return " ".join(x for x in (row.manufacturer, row.model) if x)
+        if col == DeviceColumn.ADDRESS:
+            return row.address
+        if col == DeviceColumn.SUBSCRIPTION:
+            return _tr(_STATE_NAMES[row.subscription])
+        return fmt.format_local(row.last_event, with_date=False)
+
+    def _tooltip(self, row: DeviceRow) -> str:
+        lines = [row.display_name]
+        model = " ".join(x for x in (row.manufacturer, row.model) if x)
+        if model:
+            lines.append(model)
+        lines += [row.address or row.endpoint, row.endpoint] if row.address else [row.endpoint]
+        state = _tr(_STATE_NAMES[row.subscription])
+        lines.append(_tr("Subscription: {0}").format(state))
+        if row.subscription_detail:
+            lines.append(row.subscription_detail)
+        if row.last_event is not None:
+            lines.append(_tr("Last event: {0}").format(fmt.format_local(row.last_event)))
+        return "\n".join(lines)

@@ -1,0 +1,97 @@
+"""Display helpers shared by the models: times (local, UTC, "server local"), durations, filter names.
+
+JobCreatedTime / JobCompletedTime are xs:dateTime and a server SHOULD send its local time (§2.2.4.1),
+so a value may carry an offset or not. With an offset it is shown in the viewer's local time and in
+UTC; without one it is shown as sent and labelled "server local" (it cannot be converted).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QCoreApplication
+
+__all__ = [
+    "dialect_name",
+    "format_duration",
+    "format_local",
+    "format_utc",
+    "is_server_local",
+    "timestamp",
+]
+
+_CTX = "format"
+_FMT = "%Y-%m-%d %H:%M:%S"
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate(_CTX, text)
+
+
+def is_server_local(dt: datetime) -> bool:
+    """An offset-less xs:dateTime: the server's local time, zone unknown."""
+    return dt.tzinfo is None
+
+
+def format_local(
+    dt: datetime | None, *, with_date: bool = True, mark_server_local: bool = True, compact: bool = False
+) -> str:
+    """The viewer's local time; offset-less values as sent, marked "(server local)". `compact` drops
+    the year (the table's time columns; the tooltip has the full value)."""
+    if dt is None:
+        return ""
+    fmt = ("%m-%d %H:%M:%S" if compact else _FMT) if with_date else "%H:%M:%S"
+    if is_server_local(dt):
+        text = dt.strftime(fmt)
+        if not mark_server_local or compact:
+            return text  # compact cells mark it with an italic font and say so in the tooltip
+        return _tr("{0} (server local)").format(text)
+    return dt.astimezone().strftime(fmt)
+
+
+def format_utc(dt: datetime | None) -> str:
+    """The UTC value ("2026-11-23 17:14:05 UTC"), or a note that it is unknown for server-local values."""
+    if dt is None:
+        return ""
+    if is_server_local(dt):
+        return _tr("UTC unknown: the server sent local time without an offset")
+    return dt.astimezone(UTC).strftime(_FMT) + " UTC"
+
+
+def format_sent(dt: datetime | None) -> str:
+    """The value as the server sent it (ISO 8601 with its offset, if any)."""
+    return "" if dt is None else dt.isoformat()
+
+
+def timestamp(dt: datetime | None) -> float:
+    """Sort key: seconds since the epoch (offset-less values read as local time); -inf if absent."""
+    if dt is None:
+        return -math.inf
+    return dt.timestamp()
+
+
+def format_duration(seconds: float | None) -> str:
+    """ "0.8 s", "36 s", "2 min 05 s", "1 h 02 min"; "" when unknown."""
+    if seconds is None:
+        return ""
+    if seconds < 0:
+        return _tr("{0} s (clock skew)").format(round(seconds))
+    if seconds < 10:
+        return _tr("{0:.1f} s").format(seconds)
+    total = round(seconds)
+    if total < 60:
+        return _tr("{0} s").format(total)
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return _tr("{0} min {1:02d} s").format(minutes, secs)
+    hours, minutes = divmod(minutes, 60)
+    return _tr("{0} h {1:02d} min").format(hours, minutes)
+
+
+def dialect_name(dialect: str) -> str:
+    """A filter's short name: the last path segment of its Dialect URI ("…/filter/email" → "email")."""
+    tail = dialect.rstrip("/").rpartition("/")[2]
+    if ":" in tail and "/" not in dialect:  # a URN such as urn:acme:filter:ocr
+        tail = tail.rpartition(":")[2]
+    return tail or dialect

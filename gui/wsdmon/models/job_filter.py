@@ -1,0 +1,131 @@
+"""JobFilterProxyModel: search text, quick filter (all / active / completed / failed) and device filter.
+
+All three filters compile into one QRegularExpression over the source's FILTER_TEXT role (see
+job_text.filter_text), so the filtering runs in C++ and, with no filter set, never calls into Python.
+Sorting is forwarded to JobTableModel.sort, which keeps its rows sorted by the same keys that its
+SORT role exposes; the proxy itself stays unsorted and keeps the source's order.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    QRegularExpression,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+
+from wsdmon.core import JobRecord
+
+from .job_text import FLAG_ACTIVE, FLAG_COMPLETED, FLAG_FAILED, SEP
+from .jobs import JobTableModel
+from .roles import Role, role_data
+
+__all__ = ["JobFilterProxyModel", "QuickFilter"]
+
+
+class QuickFilter(Enum):
+    ALL = "all"
+    ACTIVE = "active"  # not in a terminal state
+    COMPLETED = "completed"  # terminal and not failed (completed or canceled)
+    FAILED = "failed"  # aborted, timed out, completed with errors, or a filter failed
+
+
+_FLAGS = {
+    QuickFilter.ACTIVE: FLAG_ACTIVE,
+    QuickFilter.COMPLETED: FLAG_COMPLETED,
+    QuickFilter.FAILED: FLAG_FAILED,
+}
+
+
+class JobFilterProxyModel(QSortFilterProxyModel):
+    """The job table as the view shows it: filtered here, sorted by the source model."""
+
+    filter_changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._search = ""
+        self._quick = QuickFilter.ALL
+        self._device: str | None = None
+        self.setFilterRole(Role.FILTER_TEXT)
+        self.setSortRole(Role.SORT)
+        self.setFilterKeyColumn(0)
+        self.setDynamicSortFilter(True)
+
+    # --- filters ---------------------------------------------------------------------------------
+
+    def set_search_text(self, text: str) -> None:
+        """Case-insensitive substring over device, token, state, reasons, filters."""
+        if text != self._search:
+            self._search = text
+            self._update()
+
+    def set_quick_filter(self, quick: QuickFilter) -> None:
+        if quick is not self._quick:
+            self._quick = quick
+            self._update()
+
+    def set_device_filter(self, endpoint: str | None) -> None:
+        """Only jobs of one device (its endpoint, as in JobKey.device); None for all devices."""
+        if endpoint != self._device:
+            self._device = endpoint
+            self._update()
+
+    def search_text(self) -> str:
+        return self._search
+
+    def quick_filter(self) -> QuickFilter:
+        return self._quick
+
+    def device_filter(self) -> str | None:
+        return self._device
+
+    def _update(self) -> None:
+        if not self._search and self._quick is QuickFilter.ALL and self._device is None:
+            pattern = ""
+        else:
+            any_part = f"[^{SEP}]*"
+            flags = f"{any_part}{_FLAGS[self._quick]}{any_part}" if self._quick in _FLAGS else any_part
+            device = QRegularExpression.escape(self._device) if self._device is not None else any_part
+            search = ".*" + QRegularExpression.escape(self._search) if self._search else ""
+            pattern = f"^{SEP}{flags}{SEP}{device}{SEP}{search}"
+        options = (
+            QRegularExpression.PatternOption.CaseInsensitiveOption
+            | QRegularExpression.PatternOption.DotMatchesEverythingOption
+        )
+        self.setFilterRegularExpression(QRegularExpression(pattern, options))
+        self.filter_changed.emit()
+
+    # --- sorting ---------------------------------------------------------------------------------
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        source = self.sourceModel()
+        if isinstance(source, JobTableModel):
+            source.sort(column, order)
+        else:
+            super().sort(column, order)
+
+    # --- lookups ---------------------------------------------------------------------------------
+
+    def record(self, row: int) -> JobRecord | None:
+        rec = role_data(self.index(row, 0), Role.JOB_RECORD)
+        return rec if isinstance(rec, JobRecord) else None
+
+    def row_of(self, key: object) -> int | None:
+        """The proxy row of a JobKey, or None when it is filtered out or unknown."""
+        source = self.sourceModel()
+        if not isinstance(source, JobTableModel):
+            return None
+        row = source.row_of(key)  # type: ignore[arg-type]
+        if row is None:
+            return None
+        index = self.mapFromSource(source.index(row, 0))
+        return index.row() if index.isValid() else None
+
+    def source_index(self, index: QModelIndex) -> QModelIndex:
+        return self.mapToSource(index)

@@ -1,0 +1,84 @@
+"""Texts of the job table's cells: the filter summary, tooltips, and the proxy's filter string."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import QCoreApplication
+
+from wsdmon.core import JobRecord, filter_summary
+from wsdmon.protocol.dsm import FilterStatus
+
+from .format import dialect_name
+from .meanings import Kind, explain
+
+__all__ = [
+    "FLAG_ACTIVE",
+    "FLAG_COMPLETED",
+    "FLAG_FAILED",
+    "SEP",
+    "filter_text",
+    "filters_tooltip",
+    "reasons_tooltip",
+    "state_tooltip",
+    "summary_text",
+]
+
+_CTX = "JobTableModel"
+SEP = "\x1e"  # separates the parts of the FILTER_TEXT role: flags, device endpoint, searchable text
+FLAG_ACTIVE, FLAG_COMPLETED, FLAG_FAILED = "A", "C", "F"
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate(_CTX, text)
+
+
+def _vendor(value: str, vendor: bool) -> str:
+    return _tr("{0} (vendor)").format(value) if vendor else value
+
+
+def summary_text(filters: Iterable[FilterStatus], *, short: bool = False) -> str:
+    """ "2/3 filters done, 1 failed" (short, for the table's Filters column: "2/3 done, 1 failed")."""
+    done, total, failed = filter_summary(filters)
+    text = (_tr("{0}/{1} done") if short else _tr("{0}/{1} filters done")).format(done, total)
+    if failed:
+        text += _tr(", {0} failed").format(failed)
+    return text
+
+
+def state_tooltip(state: str) -> str:
+    m = explain(Kind.JOB_STATE, state)
+    return f"{_vendor(m.value, m.vendor)}: {m.text}"
+
+
+def reasons_tooltip(reasons: Iterable[str]) -> str:
+    lines = []
+    for reason in reasons:
+        m = explain(Kind.JOB_STATE_REASON, reason)
+        lines.append(f"{_vendor(m.value, m.vendor)}: {m.text}")
+    return "\n".join(lines)
+
+
+def filters_tooltip(filters: Iterable[FilterStatus]) -> str:
+    lines = []
+    for f in filters:
+        state = explain(Kind.FILTER_STATE, f.state)
+        line = f"{dialect_name(f.dialect)}: {_vendor(state.value, state.vendor)}"
+        reasons = [explain(Kind.FILTER_STATE_REASON, r) for r in f.reasons]
+        if reasons:
+            line += " (" + ", ".join(_vendor(r.value, r.vendor) for r in reasons) + ")"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def filter_text(rec: JobRecord, device_name: str, failed: bool) -> str:
+    """What search and quick filters match: SEP flags SEP endpoint SEP searchable words."""
+    s = rec.status
+    flags = FLAG_ACTIVE if not rec.is_terminal else ""
+    flags += FLAG_FAILED if failed else (FLAG_COMPLETED if rec.is_terminal else "")
+    words = [device_name, rec.key.device, s.job_token, str(s.job_state), *map(str, s.job_state_reasons)]
+    for f in s.filter_statuses:
+        words += [f.dialect, str(f.state), *map(str, f.reasons)]
+    words += [summary_text(s.filter_statuses)]
+    words += [x for x in (rec.psp_display_name, rec.job_originating_user_name) if x]
+    return SEP + flags + SEP + rec.key.device + SEP + " ".join(words)

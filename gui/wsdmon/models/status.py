@@ -1,0 +1,46 @@
+"""EngineStatus: the few engine figures the status bar shows, set by the bridge."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+__all__ = ["EngineStatus"]
+
+
+class EngineStatus(QObject):
+    """Events per second, rejected and dropped message counts, and whether discovery is running."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.events_per_s = 0.0
+        self.rejected = 0
+        self.dropped = 0
+        self.discovering = False
+        self.notify_url = ""
+
+    def update(
+        self,
+        *,
+        events_per_s: float | None = None,
+        rejected: int | None = None,
+        dropped: int | None = None,
+        discovering: bool | None = None,
+        notify_url: str | None = None,
+    ) -> None:
+        """Set any of the figures; emits `changed` once when something changed."""
+        new = {
+            "events_per_s": events_per_s,
+            "rejected": rejected,
+            "dropped": dropped,
+            "discovering": discovering,
+            "notify_url": notify_url,
+        }
+        dirty = False
+        for name, value in new.items():
+            if value is not None and getattr(self, name) != value:
+                setattr(self, name, value)
+                dirty = True
+        if dirty:
+            self.changed.emit()

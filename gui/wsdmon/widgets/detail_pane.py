@@ -1,0 +1,435 @@
+"""The selected job in full: one section per JobStatus sub-element, with meanings; then the timeline
+and the raw XML of the selected timeline event; and "Cancel job" for active jobs on scan servers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wsdmon.models import (
+    FilterStatusModel,
+    JobDetail,
+    Meaning,
+    Role,
+    TimelineModel,
+    TimeText,
+    job_detail,
+    role_data,
+)
+from wsdmon.models import pretty_xml as _pretty_xml
+
+from ._async import run_hook_result
+from .icons import icon
+
+__all__ = ["SECTIONS", "DetailPane"]
+
+# The seven JobStatus sub-elements (§2.2.4.21), in schema order, then the derived duration.
+SECTIONS = (
+    "JobToken",
+    "JobState",
+    "JobStateReasons",
+    "FilterStatuses",
+    "ImagesReceived",
+    "JobCreatedTime",
+    "JobCompletedTime",
+    "Duration",
+)
+
+
+def _label(parent: QWidget, name: str) -> QLabel:
+    label = QLabel(parent)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class DetailPane(QWidget):
+    """Shows one JobRecord (set by `show_record`); reads it only through wsdmon.models."""
+
+    def __init__(
+        self,
+        device_name: Callable[[str], str] | None = None,
+        raw_xml_for: Callable[[int], str | None] | None = None,
+        cancel_job: Callable[[Any], object] | None = None,
+        confirm: Callable[[str, str], bool] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._device_name = device_name or (lambda endpoint: endpoint)
+        self._raw_xml_for = raw_xml_for
+        self._cancel_job = cancel_job
+        self._confirm = confirm or self._ask
+        self._record: Any = None
+        self._detail: JobDetail | None = None
+        self._can_cancel = False
+        self._fit_timer = QTimer(self)  # owned: it dies with the pane, unlike QTimer.singleShot
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_tables)
+
+        self.title = QLabel(self)
+        self.title.setObjectName("title")
+        font = self.title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self.title_icon = QLabel(self)
+
+        body = QWidget(self)
+        form = QFormLayout(body)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # values get the full width
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.values: dict[str, QLabel] = {}
+
+        self.token = QLineEdit(body)
+        self.token.setObjectName("JobToken")
+        self.token.setReadOnly(True)
+        self.token.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        copy = QToolButton(body)
+        copy.setText(self.tr("Copy"))
+        copy.setToolTip(self.tr("Copy the JobToken to the clipboard"))
+        copy.clicked.connect(self._on_copy_token_clicked)
+        token_row = QHBoxLayout()
+        token_row.addWidget(self.token, 1)
+        token_row.addWidget(copy)
+        form.addRow(self._name("JobToken"), token_row)
+
+        self.filters = FilterStatusModel(self)
+        self.filter_view = QTableView(body)
+        self.filter_view.setObjectName("FilterStatuses")
+        self.filter_view.setModel(self.filters)
+        self.filter_view.verticalHeader().setVisible(False)
+        self.filter_view.setWordWrap(True)
+        self.filter_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.filter_view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.filter_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        fh = self.filter_view.horizontalHeader()
+        fh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        fh.setStretchLastSection(True)
+        self.filter_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+
+        for name in ("JobState", "JobStateReasons"):
+            self.values[name] = _label(body, name)
+            form.addRow(self._name(name), self.values[name])
+        form.addRow(self._name("FilterStatuses"), self.filter_view)
+        self.filter_summary = _label(body, "FilterSummary")
+        form.addRow(self.filter_summary)
+        # Short values: label beside value, so the seven sub-elements fit a 768 px high screen.
+        facts = QFormLayout()
+        facts.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        facts.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        facts.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        for name in SECTIONS[4:]:
+            self.values[name] = _label(body, name)
+            facts.addRow(self._name(name), self.values[name])
+        self.description = _label(body, "JobDescription")
+        facts.addRow(self._name(self.tr("Job")), self.description)
+        form.addRow(facts)
+
+        self.cancel_button = QPushButton(icon("job-canceled"), self.tr("Cancel job…"), self)
+        self.cancel_button.setObjectName("cancel-job")
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        self.cancel_answer = _label(self, "cancel-answer")
+
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(body)
+        self.scroll_area = scroll
+
+        self.timeline = TimelineModel(self)
+        self.timeline_view = QTableView(self)
+        self.timeline_view.setObjectName("timeline")
+        self.timeline_view.setModel(self.timeline)
+        self.timeline_view.verticalHeader().setVisible(False)
+        self.timeline_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.timeline_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        th = self.timeline_view.horizontalHeader()
+        th.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        th.setStretchLastSection(True)
+        self.timeline_view.setWordWrap(True)
+        self.timeline_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.timeline_view.selectionModel().currentRowChanged.connect(self._on_timeline_row_changed)
+
+        self.raw_xml = QPlainTextEdit(self)
+        self.raw_xml.setObjectName("raw-xml")
+        self.raw_xml.setReadOnly(True)
+        self.raw_xml.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.raw_xml.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.raw_xml.setPlaceholderText(self.tr("Select an event in the timeline to see its raw XML."))
+        copy_xml = QToolButton(self)
+        copy_xml.setText(self.tr("Copy XML"))
+        copy_xml.clicked.connect(self._on_copy_xml_clicked)
+
+        timeline_page = QWidget(self)
+        upper = QWidget(timeline_page)
+        upper_layout = QVBoxLayout(upper)
+        upper_layout.setContentsMargins(0, 0, 0, 0)
+        intro = QLabel(self.tr("Every event of this job: when it arrived, what it changed"), upper)
+        upper_layout.addWidget(intro)
+        upper_layout.addWidget(self.timeline_view, 1)
+        lower = QWidget(timeline_page)
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        xml_bar = QHBoxLayout()
+        xml_bar.addWidget(QLabel(self.tr("Raw XML of the selected event"), lower), 1)
+        xml_bar.addWidget(copy_xml)
+        lower_layout.addLayout(xml_bar)
+        lower_layout.addWidget(self.raw_xml, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, timeline_page)
+        self.splitter.setObjectName("detail-splitter")
+        self.splitter.addWidget(upper)
+        self.splitter.addWidget(lower)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([300, 400])
+        page_layout = QVBoxLayout(timeline_page)
+        page_layout.setContentsMargins(4, 4, 4, 4)
+        page_layout.addWidget(self.splitter)
+
+        # Two tabs, each the pane's full height: at 1366x768 the seven sub-elements fit without
+        # scrolling, and so do the timeline and a readable amount of XML.
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("detail-tabs")
+        self.tabs.addTab(scroll, self.tr("Job status"))
+        self.tabs.addTab(timeline_page, self.tr("Timeline && raw XML"))
+
+        head = QHBoxLayout()
+        head.addWidget(self.title_icon)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(head)
+        layout.addWidget(self.cancel_answer)
+        layout.addWidget(self.tabs, 1)
+        self.cancel_answer.hide()
+        self.show_record(None)
+
+    # --- public ----------------------------------------------------------------------------------
+
+    def show_record(self, record: Any, *, can_cancel: bool | None = None) -> None:
+        """Show a JobRecord (or nothing); `can_cancel` comes from the table's CAN_CANCEL role."""
+        if record is self._record and record is not None and can_cancel is None:
+            return
+        same_job = record is not None and self._record is not None and record.key == self._record.key
+        if not same_job:
+            self._set_answer("")
+        self._record = record
+        if can_cancel is not None:
+            self._can_cancel = can_cancel
+        if record is None:
+            self._detail = None
+            self._can_cancel = False
+            self._show_empty()
+            return
+        detail = job_detail(record, self._device_name(record.key.device))
+        self._detail = detail
+        self._render(detail)
+        self.timeline.set_timeline(record.timeline)
+        if not same_job or not self.timeline_view.currentIndex().isValid():
+            self.timeline_view.selectRow(self.timeline.rowCount() - 1)
+
+    def show_index(self, index: QModelIndex) -> None:
+        """Show the job at a (proxy or source) job-table index."""
+        if not index.isValid():
+            self.show_record(None)
+            return
+        can_cancel = bool(role_data(index, Role.CAN_CANCEL))
+        self.show_record(role_data(index, Role.JOB_RECORD), can_cancel=can_cancel)
+
+    def detail(self) -> JobDetail | None:
+        return self._detail
+
+    def section_text(self, name: str) -> str:
+        """The text a section shows (for tests and accessibility checks)."""
+        if name == "JobToken":
+            return self.token.text()
+        if name == "FilterStatuses":
+            rows = []
+            for r in range(self.filters.rowCount()):
+                cells = (str(role_data(self.filters.index(r, c))).replace("\u200b", "") for c in range(3))
+                rows.append(" | ".join(cells))
+            return "\n".join([*rows, self.filter_summary.text()])
+        return self.values[name].text()
+
+    # --- rendering -------------------------------------------------------------------------------
+
+    def _name(self, element: str) -> QLabel:
+        label = QLabel(element, self)
+        font = label.font()
+        font.setBold(True)
+        label.setFont(font)
+        return label
+
+    def _show_empty(self) -> None:
+        self.title.setText(self.tr("No job selected"))
+        self.title_icon.clear()
+        self.token.clear()
+        for label in self.values.values():
+            label.clear()
+        self.filters.set_filters(())
+        self.filter_summary.clear()
+        self.description.clear()
+        self.timeline.set_timeline(())
+        self.raw_xml.clear()
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setToolTip(self.tr("Select an active job of a scan server"))
+
+    def _meaning(self, m: Meaning) -> str:
+        value = self.tr("{0} (vendor extension)").format(m.value) if m.vendor else m.value
+        return f"{value} — {m.text}"
+
+    def _time(self, label: QLabel, t: TimeText | None, missing: str) -> None:
+        label.setToolTip(self.tr("Sent as {0}").format(t.sent) if t is not None else "")
+        if t is None:
+            label.setText(missing)
+        elif t.server_local:
+            label.setText(self.tr("{0} server local\n(sent without a UTC offset)").format(t.sent))
+        else:
+            label.setText(self.tr("{0} local\n{1}").format(t.local, t.utc))
+
+    def _render(self, d: JobDetail) -> None:
+        self.title.setText(self.tr("Job on {0}").format(d.device_name))
+        self.title.setToolTip(d.key.device)
+        self.title_icon.setPixmap(icon(d.outcome_icon).pixmap(22, 22))
+        self.token.setText(d.token)
+        self.token.setCursorPosition(0)
+        self.values["JobState"].setText(self._meaning(d.state))
+        reasons = "\n".join(self._meaning(m) for m in d.reasons)
+        self.values["JobStateReasons"].setText(reasons or self.tr("(none sent)"))
+        self.filters.set_filters(d.filters)
+        self._fit_tables()
+        # Explain what needs attention: every reason, and a state's meaning where no reason says more.
+        lines = [d.filter_summary]
+        for f in d.filters:
+            if f.reasons:
+                lines += [f"• {f.name}: " + self._meaning(r) for r in f.reasons]
+            elif f.state.value != "CompletedSuccessfully":
+                lines.append(f"• {f.name}: " + self._meaning(f.state))
+        self.filter_summary.setText("\n".join(lines))
+        self.values["ImagesReceived"].setText(str(d.images_received))
+        self._time(self.values["JobCreatedTime"], d.created, self.tr("(not sent)"))
+        running = self.tr("(not yet: the job is running)") if d.active else self.tr("(not sent)")
+        self._time(self.values["JobCompletedTime"], d.completed, running)
+        self.values["Duration"].setText(d.duration or self.tr("(needs both times)"))
+        parts = [x for x in (d.psp_display_name, d.user_name) if x]
+        self.description.setText("\n".join(parts) or self.tr("(no description)"))
+        self.description.setToolTip(
+            self.tr("PSP_DisplayName and JobOriginatingUserName\nfirst seen {0}, last update {1}").format(
+                d.first_seen, d.last_update
+            )
+        )
+        enabled = self._can_cancel and d.active and self._cancel_job is not None
+        self.cancel_button.setEnabled(enabled)
+        self.cancel_button.setToolTip(
+            self.tr("Ask the scan server to cancel this job (CancelPostScanJob)")
+            if enabled
+            else self.tr("Only active jobs on scan servers can be canceled")
+        )
+
+    def _fit_tables(self) -> None:
+        """Rows follow their wrapped text; the filter table is as tall as its rows (no inner scroll)."""
+        view = self.filter_view
+        height = view.horizontalHeader().height() + 2 * view.frameWidth()
+        view.setFixedHeight(height + view.verticalHeader().length())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_timer.start()  # after the layouts have given the tables their widths
+
+    # --- slots -----------------------------------------------------------------------------------
+
+    def _on_copy_token_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self.token.text())
+
+    def _on_copy_xml_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self.raw_xml.toPlainText())
+
+    def _on_timeline_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if not current.isValid():
+            self.raw_xml.clear()
+            return
+        journal_id = role_data(current, Role.JOURNAL_ID)
+        text = None
+        if journal_id is not None and self._raw_xml_for is not None:
+            text = self._raw_xml_for(journal_id)
+        if text is None:
+            self.raw_xml.setPlainText("")
+            self.raw_xml.setPlaceholderText(self.tr("The raw message is not available (not journaled)."))
+            return
+        self.raw_xml.setPlainText(_pretty_xml(text))
+
+    def _ask(self, title: str, question: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            title,
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _on_cancel_clicked(self) -> None:
+        d = self._detail
+        if d is None or self._cancel_job is None:
+            return
+        question = self.tr(
+            "Ask {0} to cancel job {1}?\n\nRunning filters stop and unstarted ones are skipped; "
+            "documents already delivered stay where they are."
+        ).format(d.device_name, d.token)
+        if not self._confirm(self.tr("Cancel job"), question):
+            return
+        key = d.key
+        self.cancel_button.setEnabled(False)
+        self._set_answer(self.tr("Sending the cancel request…"))
+        try:
+            result = self._cancel_job(key)
+        except Exception as exc:  # any failure is the answer to show
+            self._on_cancel_failed(key, exc)
+            return
+        run_hook_result(
+            result,
+            lambda answer: self._on_cancel_done(key, answer),
+            lambda exc: self._on_cancel_failed(key, exc),
+        )
+
+    def _set_answer(self, text: str) -> None:
+        self.cancel_answer.setText(text)
+        self.cancel_answer.setVisible(bool(text))
+
+    def _on_cancel_done(self, key: Any, answer: object) -> None:
+        if self._detail is None or self._detail.key != key:
+            return
+        text = str(answer) if answer else self.tr("accepted")
+        self._set_answer(self.tr("Server answered: {0}").format(text))
+
+    def _on_cancel_failed(self, key: Any, exc: BaseException) -> None:
+        if self._detail is None or self._detail.key != key:
+            return
+        self._set_answer(self.tr("Cancel failed: {0}").format(str(exc) or type(exc).__name__))
+        self.cancel_button.setEnabled(self._can_cancel and self._detail.active)

@@ -1,0 +1,32 @@
+"""WindowHooks: what the window asks of the rest of the application, passed in by app.py.
+
+Every hook is optional (its action is disabled without it). A hook may return a plain value or an
+awaitable (a coroutine on the qasync loop); widgets handle both and never import the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["WindowHooks"]
+
+
+@dataclass(frozen=True)
+class WindowHooks:
+    # JobKey → the server's answer as text (or an awaitable of it); raising shows the error.
+    cancel_job: Callable[[Any], object] | None = None
+    # journal id → the raw XML of that message, or None when it is no longer kept.
+    raw_xml_for: Callable[[int], str | None] | None = None
+    # (path, "csv" | "json", JobRecords in the table's current order and filter) → anything.
+    export: Callable[[str, str, Sequence[Any]], object] | None = None
+    # F5: probe for devices again.
+    reprobe: Callable[[], object] | None = None
+    # device endpoint → refresh its metadata / renew its subscription from scratch.
+    refresh_device: Callable[[str], object] | None = None
+    resubscribe_device: Callable[[str], object] | None = None
+    # URL → open it (default: QDesktopServices.openUrl).
+    open_url: Callable[[str], object] | None = None
+    # (title, question) → True to go ahead (default: a QMessageBox); tests answer it directly.
+    confirm: Callable[[str, str], bool] | None = None

@@ -1,0 +1,252 @@
+"""The jobs table with its search box, quick filters, device filter and column chooser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QMenu,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wsdmon.models import Column, DeviceTreeModel, JobFilterProxyModel, QuickFilter, Role, role_data
+
+__all__ = ["JobTableWidget"]
+
+# Default widths come from sample texts in the current font (so they follow DPI and font size); the
+# user's widths and hidden columns are remembered. Completed and Duration start hidden: at 1366 px
+# the detail pane shows them, and the column chooser brings them back.
+_SAMPLES = {
+    Column.DEVICE: "SCANSRV-BRA",
+    Column.TOKEN: "0f3b5e…0f9e8d",
+    Column.STATE: "Processing",
+    Column.REASONS: "PostScanJobC…WithErrors",
+    Column.IMAGES: "Image",
+    Column.CREATED: "11-23 17:29:20",
+    Column.COMPLETED: "11-23 17:29:20",
+    Column.DURATION: "10 min 00 s",
+    Column.FILTERS: "3/3 done, 2 failed",
+}
+_EXTRA = {Column.STATE: 28}  # the state icon
+_HIDDEN_BY_DEFAULT = (Column.COMPLETED, Column.DURATION)
+
+
+class JobTableWidget(QWidget):
+    """Renders the proxy; emits the selected job's record whenever it is selected or changes."""
+
+    current_job_changed = Signal(object)  # JobRecord | None
+    device_filter_changed = Signal(object)  # endpoint | None
+
+    def __init__(
+        self,
+        proxy: JobFilterProxyModel,
+        devices: DeviceTreeModel | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._proxy = proxy
+        self._devices = devices
+
+        self.search = QLineEdit(self)
+        self.search.setObjectName("job-search")
+        self.search.setPlaceholderText(self.tr("Search token, state, reasons, device, filters…"))
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._on_search_text_changed)
+
+        self._quick = QButtonGroup(self)
+        self._quick.setExclusive(True)
+        labels = {
+            QuickFilter.ALL: (self.tr("All"), self.tr("Every job")),
+            QuickFilter.ACTIVE: (self.tr("Active"), self.tr("Jobs not finished yet")),
+            QuickFilter.COMPLETED: (self.tr("Completed"), self.tr("Finished without failure (or canceled)")),
+            QuickFilter.FAILED: (
+                self.tr("Failed"),
+                self.tr("Aborted, timed out, completed with errors, or a filter failed"),
+            ),
+        }
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.search, 1)
+        self.quick_buttons: dict[QuickFilter, QToolButton] = {}
+        for i, (quick, (label, tip)) in enumerate(labels.items()):
+            button = QToolButton(self)
+            button.setText(label)
+            button.setToolTip(tip)
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            button.setObjectName(f"quick-{quick.value}")
+            button.setChecked(quick is QuickFilter.ALL)
+            self._quick.addButton(button, i)
+            self.quick_buttons[quick] = button
+            bar.addWidget(button)
+        self._quick.idClicked.connect(self._on_quick_id_clicked)
+
+        self.device_combo = QComboBox(self)
+        self.device_combo.setObjectName("device-filter")
+        self.device_combo.setToolTip(self.tr("Only the jobs of one scan server"))
+        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.device_combo.setMinimumContentsLength(12)
+        self.device_combo.currentIndexChanged.connect(self._on_device_combo_changed)
+        bar.addWidget(self.device_combo)
+
+        self.view = QTableView(self)
+        self.view.setObjectName("job-table")
+        self.view.setModel(proxy)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        # Uniform row heights: at 100,000 rows the header must not measure rows on every relayout.
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.view.setSortingEnabled(True)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setHighlightSections(False)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._on_header_context_menu_requested)
+        self.reset_columns()
+        self.view.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
+        self.view.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+        proxy.dataChanged.connect(self._on_data_changed)
+        proxy.modelReset.connect(self._emit_current)
+        proxy.rowsRemoved.connect(self._emit_current)
+        proxy.layoutChanged.connect(self._emit_current)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+
+        if devices is not None:
+            devices.rowsInserted.connect(self._fill_devices)
+            devices.rowsRemoved.connect(self._fill_devices)
+            devices.dataChanged.connect(self._fill_devices)
+            devices.modelReset.connect(self._fill_devices)
+        self._fill_devices()
+
+    # --- public ----------------------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def set_device_filter(self, endpoint: str | None) -> None:
+        """Filter by device (from the combo or the device tree)."""
+        i = self.device_combo.findData(endpoint) if endpoint is not None else 0
+        if i < 0:
+            i = 0
+            endpoint = None
+        self.device_combo.setCurrentIndex(i)
+        self._proxy.set_device_filter(endpoint)
+
+    def set_quick_filter(self, quick: QuickFilter) -> None:
+        self.quick_buttons[quick].setChecked(True)
+        self._proxy.set_quick_filter(quick)
+
+    def current_record(self) -> Any:
+        index = self.view.currentIndex()
+        return role_data(index, Role.JOB_RECORD)
+
+    def current_key(self) -> Any:
+        index = self.view.currentIndex()
+        return role_data(index, Role.JOB_KEY)
+
+    def select_key(self, key: object) -> bool:
+        """Select the job with this JobKey; False when it is not in the (filtered) table."""
+        row = self._proxy.row_of(key)
+        if row is None:
+            return False
+        index = self._proxy.index(row, 0)
+        self.view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.view.scrollTo(index)
+        return True
+
+    def visible_records(self) -> list[Any]:
+        """JobRecords in the order and filter the table shows (for export)."""
+        return [role_data(self._proxy.index(r, 0), Role.JOB_RECORD) for r in range(self._proxy.rowCount())]
+
+    def header_state(self) -> QByteArray:
+        return self.view.horizontalHeader().saveState()
+
+    def restore_header_state(self, state: QByteArray | bytes | None) -> bool:
+        if not state:
+            return False
+        return self.view.horizontalHeader().restoreState(QByteArray(state))
+
+    def reset_columns(self) -> None:
+        header = self.view.horizontalHeader()
+        metrics = self.view.fontMetrics()
+        for column, sample in _SAMPLES.items():
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 16 + _EXTRA.get(column, 0))
+            header.setSectionHidden(column, column in _HIDDEN_BY_DEFAULT)
+
+    # --- slots -----------------------------------------------------------------------------------
+
+    def _on_search_text_changed(self, text: str) -> None:
+        self._proxy.set_search_text(text.strip())
+
+    def _on_quick_id_clicked(self, button_id: int) -> None:
+        self._proxy.set_quick_filter(list(QuickFilter)[button_id])
+
+    def _on_device_combo_changed(self, index: int) -> None:
+        endpoint = self.device_combo.itemData(index) if index > 0 else None
+        self._proxy.set_device_filter(endpoint)
+        self.device_filter_changed.emit(endpoint)
+
+    def _on_header_context_menu_requested(self, pos: QPoint) -> None:
+        header = self.view.horizontalHeader()
+        menu = QMenu(self)
+        menu.setTitle(self.tr("Columns"))
+        visible = [c for c in Column if not header.isSectionHidden(c)]
+        for column in Column:
+            name = self._proxy.headerData(column, Qt.Orientation.Horizontal)
+            action = QAction(str(name), menu)
+            action.setCheckable(True)
+            action.setChecked(column in visible)
+            action.setEnabled(not (column in visible and len(visible) == 1))  # keep one column
+            action.toggled.connect(lambda on, c=column: header.setSectionHidden(c, not on))
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.tr("Reset columns"), self.reset_columns)
+        menu.popup(header.mapToGlobal(pos))
+
+    def _on_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        self._emit_current()
+
+    def _on_data_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, *roles: object) -> None:
+        current = self.view.currentIndex()
+        if current.isValid() and top_left.row() <= current.row() <= bottom_right.row():
+            self._emit_current()
+
+    def _emit_current(self, *args: object) -> None:
+        self.current_job_changed.emit(self.current_record())
+
+    def _fill_devices(self, *args: object) -> None:
+        current = self._proxy.device_filter()
+        combo = self.device_combo
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(self.tr("All devices"), None)
+        if self._devices is not None:
+            for row in self._devices.devices():
+                combo.addItem(row.display_name, row.endpoint)
+        i = combo.findData(current) if current is not None else 0
+        combo.setCurrentIndex(max(i, 0))
+        combo.blockSignals(False)

@@ -1,0 +1,249 @@
+"""The main window: devices | jobs | detail, the raw log dock, menus and the status bar.
+
+Everything it shows comes from the models it is given; everything it asks for goes through the
+WindowHooks it is given (app.py builds both). No global registries.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QWidget,
+)
+
+from wsdmon.models import DeviceTreeModel, EngineStatus, JobFilterProxyModel, JobTableModel, RawLogModel
+
+from .detail_pane import DetailPane
+from .device_tree import DeviceTreeView
+from .hooks import WindowHooks
+from .icons import app_icon
+from .job_table import JobTableWidget
+from .raw_log import RawLogDock
+
+__all__ = ["MainWindow"]
+
+_SETTINGS_VERSION = 1
+
+
+class MainWindow(QMainWindow):
+    """wsdmon's window; `save_settings` runs on close, `restore_settings` in the constructor."""
+
+    def __init__(
+        self,
+        *,
+        jobs: JobTableModel,
+        devices: DeviceTreeModel,
+        raw_log: RawLogModel,
+        status: EngineStatus,
+        settings: QSettings,
+        hooks: WindowHooks | None = None,
+        version: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("main-window")
+        self.setWindowTitle(self.tr("wsdmon — WSD Scan Monitor"))
+        self.setWindowIcon(app_icon())
+        self._jobs = jobs
+        self._devices = devices
+        self._status = status
+        self._settings = settings
+        self._hooks = hooks or WindowHooks()
+        self._version = version
+
+        self.proxy = JobFilterProxyModel(self)
+        self.proxy.setSourceModel(jobs)
+
+        self.device_tree = DeviceTreeView(
+            devices,
+            refresh=self._hooks.refresh_device,
+            resubscribe=self._hooks.resubscribe_device,
+            open_url=self._hooks.open_url,
+            parent=self,
+        )
+        self.job_table = JobTableWidget(self.proxy, devices, self)
+        self.detail = DetailPane(
+            device_name=jobs.device_name,
+            raw_xml_for=self._hooks.raw_xml_for,
+            cancel_job=self._hooks.cancel_job,
+            confirm=self._hooks.confirm,
+            parent=self,
+        )
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("main-splitter")
+        self.splitter.addWidget(self.device_tree)
+        self.splitter.addWidget(self.job_table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([196, 790, 380])
+        self.setCentralWidget(self.splitter)
+
+        self.raw_log = RawLogDock(raw_log, self._hooks.raw_xml_for, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.raw_log)
+        self.raw_log.hide()
+
+        self.job_table.current_job_changed.connect(self._on_current_job_changed)
+        self.device_tree.device_selected.connect(self.job_table.set_device_filter)
+        self._build_menus()
+        self._build_status_bar()
+        jobs.counts_changed.connect(self._update_status)
+        devices.device_count_changed.connect(self._update_status)
+        status.changed.connect(self._update_status)
+        self._update_status()
+        self.restore_settings()
+
+    # --- menus -----------------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        self.export_action = QAction(self.tr("&Export table…"), self)
+        self.export_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_E))
+        self.export_action.setToolTip(self.tr("Save the jobs shown (filter and order) as CSV or JSON"))
+        self.export_action.setEnabled(self._hooks.export is not None)
+        self.export_action.triggered.connect(self._on_export_triggered)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction(self.tr("&Quit"), self.close)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+
+        view_menu = bar.addMenu(self.tr("&View"))
+        self.search_action = QAction(self.tr("&Search jobs"), self)
+        self.search_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_F))
+        self.search_action.triggered.connect(self.job_table.focus_search)
+        view_menu.addAction(self.search_action)
+        log_action = self.raw_log.toggleViewAction()
+        log_action.setText(self.tr("&Raw message log"))
+        log_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_L))
+        view_menu.addAction(log_action)
+
+        devices_menu = bar.addMenu(self.tr("&Devices"))
+        self.reprobe_action = QAction(self.tr("&Re-probe the network"), self)
+        self.reprobe_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        self.reprobe_action.setEnabled(self._hooks.reprobe is not None)
+        self.reprobe_action.triggered.connect(self._on_reprobe_triggered)
+        devices_menu.addAction(self.reprobe_action)
+
+        help_menu = bar.addMenu(self.tr("&Help"))
+        self.about_action = help_menu.addAction(self.tr("&About wsdmon"), self._on_about_triggered)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.discovering = QProgressBar(self)
+        self.discovering.setRange(0, 0)  # busy indicator while a discovery sweep runs
+        self.discovering.setMaximumWidth(120)
+        self.discovering.setTextVisible(False)
+        self.discovering.setToolTip(self.tr("Looking for devices…"))
+        self.discovering.hide()
+        self.status_labels: dict[str, QLabel] = {}
+        bar.addWidget(self.discovering)
+        for name in ("devices", "active", "failed", "rate", "rejected"):
+            label = QLabel(self)
+            label.setObjectName(f"status-{name}")
+            self.status_labels[name] = label
+            bar.addPermanentWidget(label)
+
+    def _update_status(self, *args: object) -> None:
+        total, active, failed = self._jobs.counts()
+        s = self._status
+        labels = self.status_labels
+        labels["devices"].setText(self.tr("Devices: %n", "", self._devices.device_count()))
+        labels["active"].setText(self.tr("Active jobs: %n", "", active))
+        labels["active"].setToolTip(self.tr("%n job(s) in all", "", total))
+        labels["failed"].setText(self.tr("Failed: %n", "", failed))
+        labels["rate"].setText(self.tr("Events/s: {0:.1f}").format(s.events_per_s))
+        labels["rejected"].setText(self.tr("Rejected: {0} · Dropped: {1}").format(s.rejected, s.dropped))
+        labels["rejected"].setToolTip(
+            self.tr(
+                "Messages refused by the notification sink (size, type, unknown subscription, malformed)"
+                " and messages dropped under load"
+            )
+        )
+        self.discovering.setVisible(s.discovering)
+
+    # --- slots -----------------------------------------------------------------------------------
+
+    def _on_current_job_changed(self, record: object) -> None:
+        index = self.job_table.view.currentIndex()
+        if record is None or not index.isValid():
+            self.detail.show_record(None)
+        else:
+            self.detail.show_index(self.proxy.index(index.row(), 0))
+
+    def _on_export_triggered(self) -> None:
+        if self._hooks.export is None:
+            return
+        csv_filter, json_filter = self.tr("CSV (*.csv)"), self.tr("JSON (*.json)")
+        path, chosen = QFileDialog.getSaveFileName(
+            self, self.tr("Export jobs"), "wsdmon-jobs.csv", f"{csv_filter};;{json_filter}"
+        )
+        if not path:
+            return
+        fmt = "json" if chosen == json_filter or path.lower().endswith(".json") else "csv"
+        self._hooks.export(path, fmt, self.job_table.visible_records())
+
+    def _on_reprobe_triggered(self) -> None:
+        if self._hooks.reprobe is not None:
+            self._hooks.reprobe()
+
+    def _on_about_triggered(self) -> None:
+        QMessageBox.about(
+            self,
+            self.tr("About wsdmon"),
+            self.tr(
+                "<h3>wsdmon {0}</h3><p>WSD Scan Monitor: watches WSD scanners and DSM scan servers and "
+                "shows every post-scan job live.</p><p>Licensed under the LGPL-3.0-or-later. "
+                "Uses Qt for Python (PySide6), LGPL-3.0.</p>"
+            ).format(self._version or "?"),
+        )
+
+    # --- settings --------------------------------------------------------------------------------
+
+    def restore_settings(self) -> None:
+        s = self._settings
+        if s.value("window/version", 0, int) != _SETTINGS_VERSION:
+            return
+        for key, restore in (
+            ("window/geometry", self.restoreGeometry),
+            ("window/state", self.restoreState),
+            ("window/splitter", self.splitter.restoreState),
+            ("detail/splitter", self.detail.splitter.restoreState),
+            ("rawlog/splitter", self.raw_log.splitter.restoreState),
+            ("jobs/header", self.job_table.restore_header_state),
+        ):
+            value = s.value(key)
+            if isinstance(value, (QByteArray, bytes)) and value:
+                restore(QByteArray(value))
+
+    def save_settings(self) -> None:
+        s = self._settings
+        s.setValue("window/version", _SETTINGS_VERSION)
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/splitter", self.splitter.saveState())
+        s.setValue("detail/splitter", self.detail.splitter.saveState())
+        s.setValue("rawlog/splitter", self.raw_log.splitter.saveState())
+        s.setValue("jobs/header", self.job_table.header_state())
+        s.sync()
+
+    # --- Qt overrides ----------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        super().closeEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._jobs.palette_changed()  # failure colours follow light/dark mode
+        super().changeEvent(event)
+
+    def select_job_index(self, index: QModelIndex) -> None:
+        self.job_table.view.setCurrentIndex(index)

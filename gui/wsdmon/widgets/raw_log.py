@@ -1,0 +1,79 @@
+"""The raw message log dock: recent messages in and out, and the XML of the selected one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QHeaderView,
+    QPlainTextEdit,
+    QSplitter,
+    QTableView,
+    QWidget,
+)
+
+from wsdmon.models import RawLogModel, Role, pretty_xml, role_data
+
+__all__ = ["RawLogDock"]
+
+
+class RawLogDock(QDockWidget):
+    """Follows the newest message while scrolled to the bottom; shows XML fetched by journal id."""
+
+    def __init__(
+        self,
+        model: RawLogModel,
+        raw_xml_for: Callable[[int], str | None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(self.tr("Raw messages"), parent)
+        self.setObjectName("raw-log-dock")
+        self._model = model
+        self._raw_xml_for = raw_xml_for
+        self.view = QTableView(self)
+        self.view.setObjectName("raw-log")
+        self.view.setModel(model)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setWordWrap(False)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((80, 36, 150, 220, 60)):
+            header.resizeSection(column, width)
+        self.xml = QPlainTextEdit(self)
+        self.xml.setReadOnly(True)
+        self.xml.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.xml.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.xml.setPlaceholderText(self.tr("Select a message to see its XML."))
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.setObjectName("raw-log-splitter")
+        splitter.addWidget(self.view)
+        splitter.addWidget(self.xml)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.splitter = splitter
+        self.setWidget(splitter)
+        self._follow = True
+        model.rowsAboutToBeInserted.connect(self._on_rows_about_to_be_inserted)
+        model.rowsInserted.connect(self._on_rows_inserted)
+        self.view.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+
+    def _on_rows_about_to_be_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        bar = self.view.verticalScrollBar()
+        self._follow = bar.value() >= bar.maximum() - 2
+
+    def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        if self._follow:
+            self.view.scrollToBottom()
+
+    def _on_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        journal_id = role_data(current, Role.JOURNAL_ID)
+        text = self._raw_xml_for(journal_id) if journal_id is not None and self._raw_xml_for else None
+        self.xml.setPlainText(pretty_xml(text) if text else "")
