@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -23,21 +24,46 @@ from .namespaces import PREFIX_OF
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
+    "MAX_STRING",
     "Element",
     "QName",
+    "append_extensions",
+    "append_raw",
+    "canonical",
+    "check_qnames",
+    "check_string",
+    "check_token",
+    "check_uris",
     "child",
     "children",
+    "enum_or_text",
     "extensions",
     "format_datetime",
+    "format_duration",
+    "graft",
+    "int_value",
+    "is_extension",
+    "local_name",
+    "namespace_of",
     "parse_bytes",
     "parse_datetime",
+    "parse_duration",
     "parse_int",
     "parse_qnames",
+    "parse_raw",
     "qn",
+    "qname_attribute",
+    "raw_children",
+    "read_reasons",
+    "remote",
     "required",
+    "single_qname",
     "sub",
+    "sub_qname_attribute",
+    "sub_qnames",
     "text_of",
     "to_bytes",
+    "write_reasons",
 ]
 
 Element = etree._Element
@@ -149,15 +175,35 @@ def text_of(el: Element, *, strip: bool = True) -> str:
     return value.strip() if strip else value
 
 
-def parse_int(el: Element, *, minimum: int | None = None) -> int:
-    raw = text_of(el)
+# xs:integer lexical form (XML Schema Part 2 §3.3.13; xs:int restricts it), whiteSpace "collapse": an
+# optional sign and ASCII digits. int() alone would also take "1_000" and non-ASCII digits ("١٢").
+_XS_INTEGER = re.compile(r"[ \t\r\n]*([+-]?[0-9]+)[ \t\r\n]*")
+
+
+def int_value(raw: str, what: str) -> int:
+    """An xs:integer lexical value (text or attribute) as int, or RemoteProtocolError naming `what`."""
+    match = _XS_INTEGER.fullmatch(raw)
+    if match is None:
+        raise RemoteProtocolError(f"{what}: {raw.strip()!r} is not an integer")
     try:
+        return int(match[1])
+    except ValueError:  # more digits than int() converts (sys.int_info.default_max_str_digits)
+        raise RemoteProtocolError(f"{what}: an integer of {len(match[1])} digits is out of range") from None
+
+
+def parse_int(el: Element, *, minimum: int | None = None) -> int:
+    """The element's xs:int/xs:integer text as int (at least `minimum`), or RemoteProtocolError."""
+    raw = el.text or ""
+    if raw.isdigit() and raw.isascii() and len(raw) < 19:  # the common case, on the sink's hot path
         value = int(raw)
-    except ValueError:
-        raise RemoteProtocolError(f"{local_name(el.tag)}: {raw!r} is not an integer") from None
+    else:
+        value = int_value(raw, local_name(el.tag))
     if minimum is not None and value < minimum:
         raise RemoteProtocolError(f"{local_name(el.tag)}: {value} is below {minimum}")
     return value
+
+
+# --- QNames (resolved by namespace URI, never by prefix) ----------------------------------------
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -171,29 +217,76 @@ class QName:
         return qn(self.namespace, self.local)
 
 
+def _resolve(nsmap: dict[str | None, str], token: str, what: str) -> QName:
+    prefix, sep, local = token.rpartition(":")
+    namespace = nsmap.get(prefix if sep else None)
+    if namespace is None or not local:
+        raise RemoteProtocolError(f"{what}: prefix of {token!r} is not declared")
+    return QName(namespace, local)
+
+
 def parse_qnames(el: Element) -> tuple[QName, ...]:
     """A space-separated list of prefixed QNames (wsd:Types, dsc:Name), resolved in el's scope."""
     nsmap = el.nsmap
-    out = []
-    for token in text_of(el).split():
-        prefix, sep, local = token.rpartition(":")
-        ns = nsmap.get(prefix if sep else None)
-        if ns is None or not local:
-            raise RemoteProtocolError(f"{local_name(el.tag)}: prefix of {token!r} is not declared")
-        out.append(QName(ns, local))
-    return tuple(out)
+    what = local_name(el.tag)
+    return tuple([_resolve(nsmap, token, what) for token in text_of(el).split()])
 
 
-def _prefix_for(parent: Element | None, namespace: str, used: dict[str, str]) -> str:
-    if parent is not None:
-        for prefix, uri in parent.nsmap.items():
-            if uri == namespace and prefix:
-                return prefix
-    prefix = PREFIX_OF.get(namespace)
-    if prefix is None:
-        prefix = f"ns{len(used)}"
-    used[prefix] = namespace
-    return prefix
+def single_qname(el: Element) -> QName:
+    """The one xs:QName in el's text, resolved by namespace URI."""
+    names = parse_qnames(el)
+    if len(names) != 1:
+        raise RemoteProtocolError(f"{local_name(el.tag)} must hold exactly one QName")
+    return names[0]
+
+
+def qname_attribute(el: Element, *attributes: str) -> QName | None:
+    """The QName value of the first of these attributes el has, resolved in el's scope; None if none."""
+    for attribute in attributes:
+        raw = el.get(attribute)
+        if raw is not None:
+            return _resolve(el.nsmap, raw.strip(), f"{local_name(el.tag)} {local_name(attribute)}")
+    return None
+
+
+_NO_SPACE = re.compile(r"\S+")
+
+
+def check_uris(what: str, values: Iterable[str]) -> None:
+    """LocalProtocolError unless every value is a URI we can write in a space-separated list."""
+    for value in values:
+        if not _NO_SPACE.fullmatch(value):
+            raise LocalProtocolError(f"{what} {value!r} is not a URI without whitespace")
+
+
+def check_qnames(what: str, names: Iterable[QName]) -> None:
+    """LocalProtocolError unless every name has a namespace and a local part we can write as one token."""
+    for name in names:
+        if not name.namespace or not _NO_SPACE.fullmatch(name.local) or ":" in name.local:
+            raise LocalProtocolError(f"{what} {name!s} is not a namespace-qualified QName")
+
+
+def _prefixes(
+    parent: Element, names: Iterable[QName], hints: Iterable[Element] = ()
+) -> tuple[list[str], dict[str, str]]:
+    """`prefix:local` for each name, and the declarations a new child of parent needs for them: a
+    prefix already in scope, else one a hint element declares, ours (PREFIX_OF), or ns0, ns1…"""
+    scope = parent.nsmap
+    declare: dict[str, str] = {}
+    tokens = []
+    for name in names:
+        uri = name.namespace
+        prefix = next((p for p, u in (*scope.items(), *declare.items()) if u == uri and p), None)
+        if prefix is None:
+            candidates = [p for h in hints for p, u in h.nsmap.items() if u == uri and p]
+            candidates.append(PREFIX_OF.get(uri) or "ns0")
+            prefix = next((p for p in candidates if p not in scope and p not in declare), None)
+            n = 0
+            while prefix is None or prefix in scope or prefix in declare:
+                prefix, n = f"ns{n}", n + 1
+            declare[prefix] = uri
+        tokens.append(f"{prefix}:{name.local}")
+    return tokens, declare
 
 
 def sub(parent: Element, tag: str, text: str | None = None) -> Element:
@@ -206,25 +299,30 @@ def sub(parent: Element, tag: str, text: str | None = None) -> Element:
 
 def sub_qnames(parent: Element, tag: str, names: Iterable[QName]) -> Element:
     """Append an element whose text is a QName list, declaring any namespace not yet in scope."""
-    names = tuple(names)
-    used: dict[str, str] = {}
-    tokens = []
-    for name in names:
-        prefix = _prefix_for(parent, name.namespace, used)
-        tokens.append(f"{prefix}:{name.local}")
-    nsmap = {p: u for p, u in used.items() if parent.nsmap.get(p) != u}
+    tokens, nsmap = _prefixes(parent, names)
     el = etree.SubElement(parent, tag, nsmap=nsmap or None)
     el.text = " ".join(tokens)
     return el
 
 
+def sub_qname_attribute(
+    parent: Element, tag: str, attribute: str, name: QName, hints: Iterable[Element] = ()
+) -> Element:
+    """Append an element with a QName-valued attribute (dsc:Name), declaring its namespace on the
+    element if needed, under the prefix `hints` (content moved in later) declare when they do."""
+    tokens, nsmap = _prefixes(parent, [name], hints)
+    el = etree.SubElement(parent, tag, nsmap=nsmap or None)
+    el.set(attribute, tokens[0])
+    return el
+
+
+# --- kept elements: vendor extensions and xs:any content, as canonical XML text ----------------
+
+
 def extensions(parent: Element, own_namespace: str) -> tuple[str, ...]:
     """Children outside our namespace (vendor extensions), kept as canonical XML strings."""
-    out = []
-    for el in parent:
-        if isinstance(el.tag, str) and not el.tag.startswith("{" + own_namespace + "}"):
-            out.append(canonical(el))
-    return tuple(out)
+    own = "{" + own_namespace + "}"
+    return tuple([canonical(el) for el in parent if isinstance(el.tag, str) and not el.tag.startswith(own)])
 
 
 # A prefixed name inside text or attribute values (xsi:type="x:T", wsd:Types): exclusive C14N would
@@ -254,15 +352,99 @@ def canonical(el: Element) -> str:
         return etree.tostring(el, encoding="unicode", with_tail=False)
 
 
+def raw_children(el: Element) -> str:
+    """The element children of el (xs:any content) as one string of canonical XML ("" if none)."""
+    return "".join([canonical(c) for c in el if isinstance(c.tag, str)])
+
+
+def _parse_kept(text: str, what: str) -> Element:
+    try:
+        return parse_bytes(text.encode("utf-8"))
+    except (RemoteProtocolError, UnicodeError) as exc:
+        raise LocalProtocolError(f"{what} is not XML: {exc}") from None
+
+
+def parse_raw(raw: str) -> list[Element]:
+    """The elements kept by `raw_children` (LocalProtocolError unless raw is elements only)."""
+    if not raw:
+        return []
+    holder = _parse_kept(f"<raw>{raw}</raw>", "raw content")
+    if (holder.text or "").strip() or any((c.tail or "").strip() for c in holder):
+        raise LocalProtocolError("raw content must be elements only (xs:any), not text")
+    return list(holder)
+
+
+def graft(parent: Element, el: Element) -> Element:
+    """Append a copy of el (from another tree) to parent, keeping every prefix el's scope declares."""
+    # append() would re-point el's declarations at any ancestor's prefix for the same URI, leaving
+    # a QName in text (acme:Value) with an undeclared prefix. SubElement declares each prefix the
+    # parent's scope does not bind to the same URI.
+    nsmap = el.nsmap
+    if el.tag[0] != "{" and None not in nsmap and parent.nsmap.get(None):
+        nsmap[None] = ""  # an unqualified element under a default namespace: undeclare it
+    # (lxml-stubs type nsmap without the None key of a default namespace, which lxml accepts.)
+    copy = etree.SubElement(parent, el.tag, dict(el.attrib.items()), nsmap)  # type: ignore[arg-type]
+    copy.text, copy.tail = el.text, el.tail
+    for item in el:
+        if isinstance(item.tag, str):
+            graft(copy, item)
+    return copy
+
+
+def append_raw(parent: Element, raw: str) -> None:
+    """Re-attach xs:any content kept by `raw_children`."""
+    for el in parse_raw(raw):
+        graft(parent, el)
+
+
 def append_extensions(parent: Element, raw: Iterable[str]) -> None:
-    """Re-attach vendor extension elements kept by `extensions`."""
+    """Re-attach vendor extension elements kept by `extensions`, each with the prefixes it uses."""
     for text in raw:
-        try:
-            parent.append(
-                etree.fromstring(text.encode("utf-8"), getattr(_local, "parser", None) or _new_parser())
-            )
-        except etree.XMLSyntaxError as exc:
-            raise LocalProtocolError(f"extension element is not XML: {exc}") from None
+        graft(parent, _parse_kept(text, "extension element"))
+
+
+# --- String255 and NMTOKEN values, reason lists (MS-BDSRR §2.2.3, §2.2.5; WS-Scan ExtTypes) -------
+
+# Schema facets shared by every ExtType of dsc and wscn: String255 and NMTOKEN maxLength 255.
+MAX_STRING = 255
+_TOKEN = re.compile(r"\S{1,255}")
+
+
+def check_string(what: str, value: str) -> None:
+    """LocalProtocolError unless value fits a String255ExtType (at most 255 characters)."""
+    if len(value) > MAX_STRING:
+        raise LocalProtocolError(f"{what} exceeds {MAX_STRING} characters (String255ExtType)")
+
+
+def check_token(what: str, value: str) -> None:
+    """LocalProtocolError unless value is an enumeration member or a vendor NMTOKEN of at most 255
+    characters (MS-BDSRR §2.2.5, wscn KeywordNsExtensionPatternType)."""
+    # Well-known values are valid by construction; only vendor strings need the pattern.
+    if not isinstance(value, StrEnum) and not _TOKEN.fullmatch(value):
+        raise LocalProtocolError(f"{what} {value!r} is not an NMTOKEN of at most {MAX_STRING} characters")
+
+
+def read_reasons(
+    el: Element, item_tag: str, enum: type[StrEnum], *, allow_empty: bool = False
+) -> tuple[str, ...]:
+    """The item_tag children of a reasons list as enum members or vendor strings; RemoteProtocolError
+    if there are none, unless allow_empty (dsc reason lists are minOccurs 1)."""
+    known: dict[str, str] = enum._value2member_map_  # type: ignore[assignment]  # see enum_or_text
+    reasons = tuple([known.get(v, v) for r in el if r.tag == item_tag for v in [(r.text or "").strip()]])
+    if not reasons and not allow_empty:
+        raise RemoteProtocolError(f"{local_name(el.tag)} must hold at least one reason")
+    return reasons
+
+
+def write_reasons(
+    parent: Element, tag: str, item_tag: str, reasons: Iterable[str], *, always: bool = False
+) -> None:
+    """Append a reasons list element, unless it would be empty and not `always` written."""
+    reasons = tuple(reasons)
+    if reasons or always:
+        el = sub(parent, tag)
+        for reason in reasons:
+            sub(el, item_tag, str(reason))
 
 
 # --- xs:dateTime and xs:duration ----------------------------------------------------------------
@@ -270,7 +452,9 @@ def append_extensions(parent: Element, raw: Iterable[str]) -> None:
 
 # xs:dateTime lexical form (XML Schema Part 2 §3.2.7): the shape check keeps fromisoformat from
 # accepting ISO 8601 forms that are not xs:dateTime (basic format, date only, week dates).
-_XS_DATETIME = re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)?")
+_XS_DATETIME = re.compile(
+    r"-?[0-9]{4,}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
 
 
 # Every status event of a job repeats its JobCreatedTime: a small cache of parsed values (datetimes
@@ -306,6 +490,54 @@ def format_datetime(value: datetime) -> str:
     if value.utcoffset() == timedelta(0) and value.tzinfo is not None:
         text = text.removesuffix("+00:00") + "Z"
     return text
+
+
+# xs:duration lexical form (XML Schema 1.1 Part 2 §3.3.6.2): at least one field, and a T only when
+# a time field follows; seconds may be "1", "1.5", "1." or ".5". ASCII digits only.
+_DURATION = re.compile(
+    r"(-)?P(?!$)(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)D)?"
+    r"(?:T(?=.)(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+(?:\.[0-9]*)?|\.[0-9]+)S)?)?"
+)
+_MICRO = Decimal(1_000_000)
+
+
+def parse_duration(text: str) -> timedelta:
+    """A non-negative xs:duration → timedelta; RemoteProtocolError if invalid, negative, or it has
+    non-zero years/months (no fixed length: Windows and DPWS peers use PnDTnHnMnS forms)."""
+    raw = text.strip()
+    m = _DURATION.fullmatch(raw)
+    if m is None:
+        raise RemoteProtocolError(f"{raw!r} is not an xs:duration")
+    negative, years, months, days, hours, minutes, seconds = m.groups()
+    try:
+        if int(years or 0) or int(months or 0):
+            # A year or month has no fixed length; converting would invent a lifetime. P0Y0M… is fine.
+            raise RemoteProtocolError(f"duration {raw!r} uses years or months, which have no fixed length")
+        secs = Decimal(seconds or 0)
+        whole = int(secs)
+        micro = int(((secs - whole) * _MICRO).to_integral_value(ROUND_HALF_EVEN))
+        value = timedelta(days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0))
+        value += timedelta(seconds=whole, microseconds=micro)
+    except (ValueError, OverflowError, InvalidOperation):
+        raise RemoteProtocolError(f"duration {raw!r} is out of range") from None
+    if negative and value:
+        # Schema NonNegativeDurationType (minInclusive P0Y0M0DT0H0M0S).
+        raise RemoteProtocolError(f"duration {raw!r} is negative")
+    return value
+
+
+def format_duration(value: timedelta) -> str:
+    """timedelta → xs:duration text (`PT1H`, `P1DT2H`, `PT0.5S`, `PT0S`)."""
+    if value < timedelta(0):
+        raise LocalProtocolError("an expiration duration must not be negative (NonNegativeDurationType)")
+    hours, rest = divmod(value.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    time = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if seconds or value.microseconds:
+        fraction = f".{value.microseconds:06d}".rstrip("0") if value.microseconds else ""
+        time += f"{seconds}{fraction}S"
+    text = "P" + (f"{value.days}D" if value.days else "") + ("T" + time if time else "")
+    return text if text != "P" else "PT0S"
 
 
 # --- enumerations with vendor extensions (MS-BDSRR §1.8) ----------------------------------------

@@ -20,24 +20,24 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 from urllib.parse import unquote, urlsplit
 
-from lxml import etree
-
 from . import namespaces as ns
 from ._xml import (
     Element,
     QName,
     append_extensions,
+    canonical,
+    check_qnames,
+    check_uris,
     local_name,
     parse_int,
     parse_qnames,
     qn,
     remote,
-    required,
     sub,
     sub_qnames,
     text_of,
 )
-from .envelope import AppSequence, Headers, Message, body_child, new_message_id
+from .envelope import AppSequence, EndpointReference, Headers, Message, body_child, new_message_id
 from .errors import LocalProtocolError, RemoteProtocolError
 
 __all__ = [
@@ -55,7 +55,6 @@ __all__ = [
 ]
 
 _EPR = qn(ns.WSA, "EndpointReference")
-_ADDRESS = qn(ns.WSA, "Address")
 _TYPES = qn(ns.WSD, "Types")
 _SCOPES = qn(ns.WSD, "Scopes")
 _XADDRS = qn(ns.WSD, "XAddrs")
@@ -89,45 +88,6 @@ def match_headers(
 
 # --- shared field handling ---------------------------------------------------------------------
 
-_QNAME_TOKEN = re.compile(r"([A-Za-z_][\w.\-]*):[A-Za-z_][\w.\-]*")
-
-
-def _raw_xml(el: Element) -> str:
-    """A kept element as exclusive C14N 1.0, whatever ancestor declared its namespaces; prefixes of
-    QName-like tokens in its text or attribute values (wsdl/xs content) are declared too."""
-    # _xml.canonical (C14N 2.0) raises ValueError for an element whose prefixes are declared on an
-    # ancestor — the normal case in a peer's envelope — so this module keeps its own serializer.
-    used: set[str] = set()
-    for node in el.iter():
-        chunks = [node.text or "", *node.attrib.values()]
-        if node is not el:
-            chunks.append(node.tail or "")
-        for chunk in chunks:
-            for token in chunk.split():
-                match = _QNAME_TOKEN.fullmatch(token)
-                if match:
-                    used.add(match[1])
-    used.discard("xml")
-    try:
-        return etree.tostring(
-            el, method="c14n", exclusive=True, inclusive_ns_prefixes=sorted(used) or None
-        ).decode("utf-8")
-    except (etree.LxmlError, ValueError):  # C14N rejects relative namespace URIs: keep plain XML
-        return etree.tostring(el, encoding="unicode", with_tail=False)
-
-
-def _check_uris(what: str, values: Iterable[str]) -> None:
-    # XAddrs and Scopes are space-separated lists of xs:anyURI (§4.1): a value may not hold a space.
-    for value in values:
-        if not _URI.fullmatch(value):
-            raise LocalProtocolError(f"{what} {value!r} is not a URI without whitespace (§4.1)")
-
-
-def _check_qnames(what: str, names: Iterable[QName]) -> None:
-    for name in names:
-        if not name.namespace or not _URI.fullmatch(name.local) or ":" in name.local:
-            raise LocalProtocolError(f"{what} {name!s} is not a namespace-qualified QName (§4.1)")
-
 
 def _read_fields(el: Element, known: frozenset[str]) -> dict[str, Any]:
     """The children of a discovery body element in one pass, as constructor keyword arguments;
@@ -138,11 +98,9 @@ def _read_fields(el: Element, known: frozenset[str]) -> dict[str, Any]:
         tag = item.tag
         if tag not in known:
             if isinstance(tag, str):
-                extra.append(_raw_xml(item))
+                extra.append(canonical(item))
         elif tag == _EPR:
-            kw["address"] = text_of(required(item, _ADDRESS))
-            if not kw["address"]:
-                raise RemoteProtocolError(f"{local_name(el.tag)}: EndpointReference has an empty Address")
+            kw["address"] = EndpointReference.read(item).address
         elif tag == _TYPES:
             kw["types"] = parse_qnames(item)
         elif tag == _SCOPES:
@@ -171,7 +129,7 @@ def _write_fields(
 ) -> None:
     # Schema order (§4.1, §5.2): EndpointReference, Types, Scopes, XAddrs, MetadataVersion, any.
     if address is not None:
-        sub(sub(el, _EPR), _ADDRESS, address)
+        EndpointReference(address).write(el, _EPR)
     if types:
         sub_qnames(el, _TYPES, types)
     if scopes or match_by is not None:
@@ -209,9 +167,10 @@ class _Target:
         what = type(self).__name__
         if not _URI.fullmatch(self.address):
             raise LocalProtocolError(f"{what}: the EndpointReference Address must be a URI (§4.1)")
-        _check_qnames(f"{what} Types", self.types)
-        _check_uris(f"{what} Scope", self.scopes)
-        _check_uris(f"{what} XAddr", self.xaddrs)
+        check_qnames(f"{what} Types", self.types)  # §4.1: xs:QName list
+        # XAddrs and Scopes are space-separated lists of xs:anyURI (§4.1): a value may not hold a space.
+        check_uris(f"{what} Scope", self.scopes)
+        check_uris(f"{what} XAddr", self.xaddrs)
         version = self.metadata_version
         if version is not None and not 0 <= version <= _MAX_UNSIGNED_INT:
             raise LocalProtocolError(f"{what}: MetadataVersion {version} is not an xs:unsignedInt (§4.1)")
@@ -311,10 +270,10 @@ class Probe(Message):
     extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_qnames("Probe Types", self.types)
-        _check_uris("Probe Scope", self.scopes)
+        check_qnames("Probe Types", self.types)
+        check_uris("Probe Scope", self.scopes)
         if self.match_by is not None:
-            _check_uris("Probe MatchBy", (self.match_by,))
+            check_uris("Probe MatchBy", (self.match_by,))
 
     def matches(self, types: Iterable[QName], scopes: Iterable[str]) -> bool:
         """True if a target with these Types and Scopes matches this Probe (§5.1)."""
@@ -371,7 +330,7 @@ class ProbeMatches(Message):
             if item.tag == _PROBE_MATCH:
                 matches.append(ProbeMatch._read(item))
             elif isinstance(item.tag, str):
-                extra.append(_raw_xml(item))
+                extra.append(canonical(item))
         return cls(header, tuple(matches), tuple(extra))
 
 
@@ -450,7 +409,7 @@ class ResolveMatches(Message):
             if item.tag == _RESOLVE_MATCH and match is None:
                 match = ResolveMatch._read(item)
             elif isinstance(item.tag, str):
-                extra.append(_raw_xml(item))
+                extra.append(canonical(item))
         return cls(header, match, tuple(extra))
 
 

@@ -8,7 +8,6 @@ vendor extension elements (xs:any ##other) are kept as canonical XML.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -19,14 +18,18 @@ from ._xml import (
     Element,
     append_extensions,
     canonical,
+    check_string,
+    check_token,
     enum_or_text,
     format_datetime,
     local_name,
     parse_datetime,
     parse_int,
     qn,
+    read_reasons,
     remote,
     sub,
+    write_reasons,
 )
 from .envelope import Headers, Message, body_child
 from .errors import LocalProtocolError, RemoteProtocolError
@@ -44,6 +47,9 @@ __all__ = [
     "PostScanJobStatusEvent",
     "RepositoryState",
     "RepositoryStateReason",
+    "check_job_token",
+    "read_filter_statuses",
+    "write_filter_statuses",
 ]
 
 
@@ -128,41 +134,6 @@ class RepositoryStateReason(StrEnum):
     NONE = "None"
 
 
-# Schema facets shared by every ExtType (§2.2.3): String255 and NMTOKEN maxLength 255.
-MAX_STRING = 255
-
-
-def _check_string(what: str, value: str) -> None:
-    if len(value) > MAX_STRING:
-        raise LocalProtocolError(f"{what} exceeds {MAX_STRING} characters (§2.2.3)")
-
-
-_TOKEN = re.compile(r"\S{1,255}")
-
-
-def _check_token(what: str, value: str) -> None:
-    # An enumeration value is an xs:NMTOKEN of at most 255 characters (§2.2.5). Well-known values
-    # are valid by construction; only vendor strings need the pattern.
-    if not isinstance(value, StrEnum) and not _TOKEN.fullmatch(value):
-        raise LocalProtocolError(f"{what} {value!r} is not an NMTOKEN of at most {MAX_STRING} characters")
-
-
-def _read_reasons(el: Element, item_tag: str, enum: type[StrEnum]) -> tuple[str, ...]:
-    known: dict[str, str] = enum._value2member_map_  # type: ignore[assignment]  # see enum_or_text
-    reasons = tuple([known.get(v, v) for r in el if r.tag == item_tag for v in [(r.text or "").strip()]])
-    if not reasons:
-        # JobStateReasonsType / FilterStateReasonsType: maxOccurs unbounded, minOccurs 1.
-        raise RemoteProtocolError(f"{local_name(el.tag)} must hold at least one reason")
-    return reasons
-
-
-def _write_reasons(parent: Element, tag: str, item_tag: str, reasons: tuple[str, ...]) -> None:
-    if reasons:
-        el = sub(parent, tag)
-        for reason in reasons:
-            sub(el, item_tag, str(reason))
-
-
 # --- FilterStatus (§2.2.4.10) ------------------------------------------------------------------
 
 _DIALECT = _d("Dialect")
@@ -183,15 +154,15 @@ class FilterStatus:
     def __post_init__(self) -> None:
         if not self.dialect:
             raise LocalProtocolError("FilterStatus needs a Dialect URI")
-        _check_token("FilterState", self.state)
+        check_token("FilterState", self.state)
         for reason in self.reasons:
-            _check_token("FilterStateReason", reason)
+            check_token("FilterStateReason", reason)
 
     def write(self, parent: Element) -> None:
         el = sub(parent, _FILTER_STATUS)
         sub(el, _DIALECT, self.dialect)
         sub(el, _FILTER_STATE, str(self.state))
-        _write_reasons(el, _FILTER_STATE_REASONS, _FILTER_STATE_REASON, self.reasons)
+        write_reasons(el, _FILTER_STATE_REASONS, _FILTER_STATE_REASON, self.reasons)
 
     @classmethod
     def read(cls, el: Element) -> Self:
@@ -204,7 +175,7 @@ class FilterStatus:
             elif tag == _FILTER_STATE:
                 state = enum_or_text(FilterState, (item.text or "").strip())
             elif tag == _FILTER_STATE_REASONS:
-                reasons = _read_reasons(item, _FILTER_STATE_REASON, FilterStateReason)
+                reasons = read_reasons(item, _FILTER_STATE_REASON, FilterStateReason)
         if not dialect:
             raise RemoteProtocolError("FilterStatus lacks required Dialect")
         if not state:
@@ -212,7 +183,8 @@ class FilterStatus:
         return remote(cls, dialect, state, reasons)
 
 
-def _read_filter_statuses(el: Element) -> tuple[FilterStatus, ...]:
+def read_filter_statuses(el: Element) -> tuple[FilterStatus, ...]:
+    """The FilterStatus children of a FilterStatuses-like list (at least one, §2.2.4.11)."""
     read = FilterStatus.read
     filters = tuple([read(f) for f in el if f.tag == _FILTER_STATUS])
     if not filters:
@@ -220,7 +192,8 @@ def _read_filter_statuses(el: Element) -> tuple[FilterStatus, ...]:
     return filters
 
 
-def _write_filter_statuses(parent: Element, tag: str, filters: tuple[FilterStatus, ...]) -> None:
+def write_filter_statuses(parent: Element, tag: str, filters: tuple[FilterStatus, ...]) -> None:
+    """Append a FilterStatuses-like list element `tag` holding these filters."""
     el = sub(parent, tag)
     for f in filters:
         f.write(el)
@@ -240,11 +213,12 @@ _JOB_STATUS = _d("JobStatus")
 _DSC_PREFIX = "{" + ns.DSC + "}"
 
 
-def _check_job_token(token: str) -> None:
+def check_job_token(token: str) -> None:
+    """LocalProtocolError unless token is a non-empty String255."""
     # §2.2.3.28: JobToken is a String255, opaque; an empty token identifies nothing.
     if not token:
         raise LocalProtocolError("JobToken must not be empty")
-    _check_string("JobToken", token)
+    check_string("JobToken", token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,10 +235,10 @@ class JobStatus:
     extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_job_token(self.job_token)
-        _check_token("JobState", self.job_state)
+        check_job_token(self.job_token)
+        check_token("JobState", self.job_state)
         for reason in self.job_state_reasons:
-            _check_token("JobStateReason", reason)
+            check_token("JobStateReason", reason)
         if not self.filter_statuses:
             raise LocalProtocolError("FilterStatuses must hold at least one FilterStatus (§2.2.4.11)")
         if not 0 <= self.images_received <= 0x7FFFFFFF:
@@ -278,8 +252,8 @@ class JobStatus:
         el = sub(parent, tag)
         sub(el, _JOB_TOKEN, self.job_token)
         sub(el, _JOB_STATE, str(self.job_state))
-        _write_reasons(el, _JOB_STATE_REASONS, _JOB_STATE_REASON, self.job_state_reasons)
-        _write_filter_statuses(el, _FILTER_STATUSES, self.filter_statuses)
+        write_reasons(el, _JOB_STATE_REASONS, _JOB_STATE_REASON, self.job_state_reasons)
+        write_filter_statuses(el, _FILTER_STATUSES, self.filter_statuses)
         sub(el, _IMAGES_RECEIVED, str(self.images_received))
         if self.job_created_time is not None:
             sub(el, _JOB_CREATED_TIME, format_datetime(self.job_created_time))
@@ -303,9 +277,9 @@ class JobStatus:
             elif tag == _JOB_STATE:
                 state = enum_or_text(JobState, (item.text or "").strip())
             elif tag == _JOB_STATE_REASONS:
-                reasons = _read_reasons(item, _JOB_STATE_REASON, JobStateReason)
+                reasons = read_reasons(item, _JOB_STATE_REASON, JobStateReason)
             elif tag == _FILTER_STATUSES:
-                filters = _read_filter_statuses(item)
+                filters = read_filter_statuses(item)
             elif tag == _IMAGES_RECEIVED:
                 images = parse_int(item, minimum=0)
             elif tag == _JOB_CREATED_TIME:
@@ -384,15 +358,15 @@ class PostScanJobEndState:
     extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_job_token(self.job_token)
+        check_job_token(self.job_token)
         for what in ("psp_identifier", "psp_display_name", "job_originating_user_name"):
-            _check_string(what, getattr(self, what))
-        _check_token("JobCompletedState", self.job_completed_state)
+            check_string(what, getattr(self, what))
+        check_token("JobCompletedState", self.job_completed_state)
         if not self.job_completed_state_reasons:
             # §3.2.4.9.3.1: JobCompletedStateReasons is required, and holds at least one reason.
             raise LocalProtocolError("JobCompletedStateReasons must hold at least one reason")
         for reason in self.job_completed_state_reasons:
-            _check_token("JobStateReason", reason)
+            check_token("JobStateReason", reason)
         if not self.filter_completed_statuses:
             raise LocalProtocolError("FilterCompletedStatuses must hold at least one FilterStatus")
         if not 0 <= self.images_received <= 0x7FFFFFFF:
@@ -405,8 +379,8 @@ class PostScanJobEndState:
         sub(el, _PSP_DISPLAY_NAME, self.psp_display_name)
         sub(el, _JOB_ORIGINATING_USER_NAME, self.job_originating_user_name)
         sub(el, _JOB_COMPLETED_STATE, str(self.job_completed_state))
-        _write_reasons(el, _JOB_COMPLETED_STATE_REASONS, _JOB_STATE_REASON, self.job_completed_state_reasons)
-        _write_filter_statuses(el, _FILTER_COMPLETED_STATUSES, self.filter_completed_statuses)
+        write_reasons(el, _JOB_COMPLETED_STATE_REASONS, _JOB_STATE_REASON, self.job_completed_state_reasons)
+        write_filter_statuses(el, _FILTER_COMPLETED_STATUSES, self.filter_completed_statuses)
         sub(el, _IMAGES_RECEIVED, str(self.images_received))
         if self.job_completed_time is not None:
             sub(el, _JOB_COMPLETED_TIME, format_datetime(self.job_completed_time))
@@ -428,9 +402,9 @@ class PostScanJobEndState:
             elif tag == _JOB_COMPLETED_STATE:
                 state = enum_or_text(JobState, (item.text or "").strip())
             elif tag == _JOB_COMPLETED_STATE_REASONS:
-                reasons = _read_reasons(item, _JOB_STATE_REASON, JobStateReason)
+                reasons = read_reasons(item, _JOB_STATE_REASON, JobStateReason)
             elif tag == _FILTER_COMPLETED_STATUSES:
-                filters = _read_filter_statuses(item)
+                filters = read_filter_statuses(item)
             elif tag == _IMAGES_RECEIVED:
                 images = parse_int(item, minimum=0)
             elif tag == _JOB_COMPLETED_TIME:

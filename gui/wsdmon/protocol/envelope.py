@@ -22,11 +22,13 @@ from ._xml import (
     append_extensions,
     canonical,
     child,
+    int_value,
     local_name,
     parse_bytes,
     parse_qnames,
     qn,
     required,
+    single_qname,
     sub,
     sub_qnames,
     text_of,
@@ -214,10 +216,10 @@ def encode(message: Message) -> bytes:
 
 def _read_app_sequence(el: Element) -> AppSequence:
     try:
-        instance = int(el.get("InstanceId", ""))
-        number = int(el.get("MessageNumber", ""))
+        instance = int_value(el.get("InstanceId", ""), "InstanceId")
+        number = int_value(el.get("MessageNumber", ""), "MessageNumber")
         return AppSequence(instance, number, el.get("SequenceId"))
-    except (ValueError, LocalProtocolError):
+    except (RemoteProtocolError, LocalProtocolError):
         raise RemoteProtocolError("AppSequence needs unsignedInt InstanceId and MessageNumber") from None
 
 
@@ -325,10 +327,7 @@ class Fault(Message):
         subcode = None
         sub_el = child(code_el, _S_SUBCODE)
         if sub_el is not None:
-            names = parse_qnames(required(sub_el, _S_VALUE))
-            if len(names) != 1:
-                raise RemoteProtocolError("fault Subcode/Value must be one QName")
-            subcode = names[0]
+            subcode = single_qname(required(sub_el, _S_VALUE))
         reason = ""
         lang = "en"
         reason_el = child(fault, _S_REASON)

@@ -3,16 +3,15 @@
 Subscribe / SubscribeResponse go to the hosted service; Renew, GetStatus and Unsubscribe go to the
 SubscriptionManager address and carry its wse:Identifier as a SOAP header (envelope.Headers), so
 their bodies hold only Expires. Expires is an xs:dateTime or a non-negative xs:duration, modelled as
-`timedelta | datetime`; xs:duration is parsed and written here (sans-IO, no clock: `expires_at`
-takes `now`). Vendor children (wscn:ScanDestinations in a Subscribe…) are kept as canonical XML.
+`timedelta | datetime` (xs:duration is parsed and written by _xml, re-exported here); sans-IO, no
+clock: `expires_at` takes `now`. Vendor children (wscn:ScanDestinations in a Subscribe…) are kept as
+canonical XML.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import ClassVar, Self, TypeAlias
 
@@ -23,8 +22,11 @@ from ._xml import (
     append_extensions,
     canonical,
     enum_or_text,
+    extensions,
     format_datetime,
+    format_duration,
     parse_datetime,
+    parse_duration,
     qn,
     remote,
     sub,
@@ -78,52 +80,6 @@ _XML_LANG = qn(ns.XML, "lang")
 # --- Expires: xs:dateTime | non-negative xs:duration (schema ExpirationType) -------------------
 
 Expires: TypeAlias = timedelta | datetime
-
-# xs:duration lexical form (XML Schema 1.1 Part 2 §3.3.6.2): at least one field, and a T only when
-# a time field follows; seconds may be "1", "1.5", "1." or ".5".
-_DURATION = re.compile(
-    r"(-)?P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?=.)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d*)?|\.\d+)S)?)?"
-)
-_MICRO = Decimal(1_000_000)
-
-
-def parse_duration(text: str) -> timedelta:
-    """A non-negative xs:duration → timedelta; RemoteProtocolError if invalid, negative, or it has
-    non-zero years/months (no fixed length: Windows and DPWS peers use PnDTnHnMnS forms)."""
-    raw = text.strip()
-    m = _DURATION.fullmatch(raw)
-    if m is None:
-        raise RemoteProtocolError(f"{raw!r} is not an xs:duration")
-    negative, years, months, days, hours, minutes, seconds = m.groups()
-    try:
-        if int(years or 0) or int(months or 0):
-            # A year or month has no fixed length; converting would invent a lifetime. P0Y0M… is fine.
-            raise RemoteProtocolError(f"duration {raw!r} uses years or months, which have no fixed length")
-        secs = Decimal(seconds or 0)
-        whole = int(secs)
-        micro = int(((secs - whole) * _MICRO).to_integral_value(ROUND_HALF_EVEN))
-        value = timedelta(days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0))
-        value += timedelta(seconds=whole, microseconds=micro)
-    except (ValueError, OverflowError, InvalidOperation):
-        raise RemoteProtocolError(f"duration {raw!r} is out of range") from None
-    if negative and value:
-        # Schema NonNegativeDurationType (minInclusive P0Y0M0DT0H0M0S).
-        raise RemoteProtocolError(f"duration {raw!r} is negative")
-    return value
-
-
-def format_duration(value: timedelta) -> str:
-    """timedelta → xs:duration text (`PT1H`, `P1DT2H`, `PT0.5S`, `PT0S`)."""
-    if value < timedelta(0):
-        raise LocalProtocolError("an expiration duration must not be negative (NonNegativeDurationType)")
-    hours, rest = divmod(value.seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    time = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
-    if seconds or value.microseconds:
-        fraction = f".{value.microseconds:06d}".rstrip("0") if value.microseconds else ""
-        time += f"{seconds}{fraction}S"
-    text = "P" + (f"{value.days}D" if value.days else "") + ("T" + time if time else "")
-    return text if text != "P" else "PT0S"
 
 
 def _read_expires(el: Element) -> Expires:
@@ -388,8 +344,7 @@ class _EmptyRequest(_WseMessage):
 
     @classmethod
     def read_body(cls, header: Headers, body: Element) -> Self:
-        el = body_child(body, cls.TAG)
-        return cls(header, tuple(canonical(item) for item in el if _foreign(item)))
+        return cls(header, extensions(body_child(body, cls.TAG), ns.WSE))
 
 
 @dataclass(frozen=True, slots=True)

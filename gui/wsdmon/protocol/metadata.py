@@ -32,17 +32,18 @@ from ._xml import (
     Element,
     QName,
     append_extensions,
+    canonical,
+    check_qnames,
+    check_uris,
     local_name,
     parse_qnames,
     qn,
     remote,
-    required,
     sub,
     sub_qnames,
     text_of,
 )
-from .discovery import _raw_xml
-from .envelope import Headers, Message, body_child
+from .envelope import EndpointReference, Headers, Message, body_child
 from .errors import LocalProtocolError, RemoteProtocolError
 
 __all__ = [
@@ -59,7 +60,6 @@ __all__ = [
 
 _XML_LANG = qn(ns.XML, "lang")
 _EPR = qn(ns.WSA, "EndpointReference")
-_ADDRESS = qn(ns.WSA, "Address")
 _TOKEN = re.compile(r"\S+")
 
 
@@ -203,7 +203,7 @@ class ThisModel:
             elif tag == _DEVICE_CATEGORY:
                 categories.extend(text_of(item).split())
             elif isinstance(tag, str):
-                extra.append(_raw_xml(item))
+                extra.append(canonical(item))
         return remote(
             cls,
             tuple(manufacturers),
@@ -257,7 +257,7 @@ class ThisDevice:
             elif tag in (_FIRMWARE_VERSION, _SERIAL_NUMBER):
                 values.setdefault(tag, _opt_text(item))
             elif isinstance(tag, str):
-                extra.append(_raw_xml(item))
+                extra.append(canonical(item))
         return remote(
             cls, tuple(names), values.get(_FIRMWARE_VERSION), values.get(_SERIAL_NUMBER), tuple(extra)
         )
@@ -273,12 +273,8 @@ _SERVICE_ID = _p("ServiceId")
 
 
 def _check_service(what: str, addresses: tuple[str, ...], types: tuple[QName, ...], sid: str | None) -> None:
-    for address in addresses:
-        if not _TOKEN.fullmatch(address):
-            raise LocalProtocolError(f"{what} EndpointReference Address {address!r} is not a URI")
-    for name in types:
-        if not name.namespace or not _TOKEN.fullmatch(name.local) or ":" in name.local:
-            raise LocalProtocolError(f"{what} Types {name!s} is not a namespace-qualified QName")
+    check_uris(f"{what} EndpointReference Address", addresses)
+    check_qnames(f"{what} Types", types)
     _check_text(f"{what} service_id", sid)
 
 
@@ -296,16 +292,13 @@ def _read_service(el: Element) -> _Service:
     for item in el:
         tag = item.tag
         if tag == _EPR:
-            address = text_of(required(item, _ADDRESS))
-            if not address:
-                raise RemoteProtocolError(f"{local_name(el.tag)}: EndpointReference has an empty Address")
-            out.addresses.append(address)
+            out.addresses.append(EndpointReference.read(item).address)
         elif tag == _TYPES:
             out.types = parse_qnames(item)
         elif tag == _SERVICE_ID:
             out.service_id = _opt_text(item)
         elif isinstance(tag, str):
-            extra.append(_raw_xml(item))
+            extra.append(canonical(item))
     if not out.addresses:
         raise RemoteProtocolError(f"{local_name(el.tag)} lacks required EndpointReference")
     out.extensions = tuple(extra)
@@ -320,7 +313,7 @@ def _write_service(
     extensions: tuple[str, ...],
 ) -> None:
     for address in addresses:
-        sub(sub(el, _EPR), _ADDRESS, address)
+        EndpointReference(address).write(el, _EPR)
     if types:
         sub_qnames(el, _TYPES, types)
     _write_optional(el, _SERVICE_ID, sid)
@@ -409,7 +402,7 @@ class Relationship:
             elif item.tag == _HOSTED:
                 hosted.append(HostedService.read(item))
             elif isinstance(item.tag, str):
-                extra.append(_raw_xml(item))
+                extra.append(canonical(item))
         return cls(host, tuple(hosted), tuple(extra))
 
 
@@ -444,7 +437,7 @@ class TransferGet(Message):
 
     @classmethod
     def read_body(cls, header: Headers, body: Element) -> Self:
-        return cls(header, tuple(_raw_xml(el) for el in body if isinstance(el.tag, str)))
+        return cls(header, tuple(canonical(el) for el in body if isinstance(el.tag, str)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -503,7 +496,7 @@ class GetMetadataResponse(Message):
             elif content is not None and tag == _RELATIONSHIP and _is_host_relationship(content):
                 relationship = Relationship.read(content, relationship)
             else:
-                other.append(_raw_xml(section))
+                other.append(canonical(section))
         return cls(header, this_model, this_device, relationship, tuple(other))
 
 

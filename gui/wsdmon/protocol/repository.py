@@ -18,15 +18,23 @@ from ._xml import (
     Element,
     QName,
     append_extensions,
+    canonical,
+    check_qnames,
+    check_string,
+    check_token,
     child,
     enum_or_text,
+    extensions,
     local_name,
     parse_int,
     qn,
+    read_reasons,
     remote,
     required,
+    single_qname,
     sub,
     sub_qnames,
+    write_reasons,
 )
 from .dsm import (
     TERMINAL_JOB_STATES,
@@ -35,13 +43,9 @@ from .dsm import (
     JobStateReason,
     RepositoryState,
     RepositoryStateReason,
-    _check_job_token,
-    _check_string,
-    _check_token,
-    _read_filter_statuses,
-    _read_reasons,
-    _write_filter_statuses,
-    _write_reasons,
+    check_job_token,
+    read_filter_statuses,
+    write_filter_statuses,
 )
 from .envelope import Fault, Headers, Message, body_child
 from .errors import LocalProtocolError, RemoteProtocolError
@@ -50,10 +54,6 @@ from .repository_types import (
     RepositoryConfiguration,
     RepositoryElementData,
     RepositoryStatus,
-    _canonical,
-    _check_qname,
-    _single_qname,
-    _vendor,
 )
 
 __all__ = [
@@ -86,11 +86,7 @@ _NAME = _d("Name")
 _ELEMENT_DATA = _d("ElementData")
 _JOB_SUMMARY = _d("JobSummary")
 _REPOSITORY_CONFIGURATION = _d("RepositoryConfiguration")
-
-
-def _vendor_children(el: Element) -> tuple[str, ...]:
-    """Children outside dsc (xs:any namespace="##other"), as canonical XML."""
-    return tuple([_canonical(c) for c in el if _vendor(c)])
+_DSC_PREFIX = "{" + ns.DSC + "}"
 
 
 def _write_names(parent: Element, names: tuple[QName, ...]) -> None:
@@ -101,15 +97,14 @@ def _write_names(parent: Element, names: tuple[QName, ...]) -> None:
 
 def _read_names(parent: Element) -> tuple[QName, ...]:
     requested = required(parent, _REQUESTED_ELEMENTS)
-    return tuple([_single_qname(n) for n in requested if n.tag == _NAME])
+    return tuple([single_qname(n) for n in requested if n.tag == _NAME])
 
 
 def _check_names(names: tuple[QName, ...]) -> None:
     if not names:
         # RequestedRepositoryElementsType / RequestedJobElementsType: Name maxOccurs unbounded, min 1.
         raise LocalProtocolError("RequestedElements must hold at least one Name (§3.2.4.1, §3.2.4.3)")
-    for name in names:
-        _check_qname("RequestedElements Name", name)
+    check_qnames("RequestedElements Name", names)
 
 
 # --- GetRepositoryElements (§3.2.4.1) ----------------------------------------------------------
@@ -175,7 +170,7 @@ class CancelPostScanJobRequest(Message):
     job_token: str
 
     def __post_init__(self) -> None:
-        _check_job_token(self.job_token)
+        check_job_token(self.job_token)
 
     def write_body(self, body: Element) -> None:
         sub(sub(body, _d("CancelPostScanJobRequest")), _JOB_TOKEN, self.job_token)
@@ -201,7 +196,7 @@ class CancelPostScanJobResponse(Message):
 
     @classmethod
     def read_body(cls, header: Headers, body: Element) -> Self:
-        return cls(header, _vendor_children(body_child(body, _d("CancelPostScanJobResponse"))))
+        return cls(header, extensions(body_child(body, _d("CancelPostScanJobResponse")), ns.DSC))
 
 
 # --- GetPostScanJobElements (§3.2.4.3) ----------------------------------------------------------
@@ -218,7 +213,7 @@ class GetPostScanJobElementsRequest(Message):
     requested: tuple[QName, ...]
 
     def __post_init__(self) -> None:
-        _check_job_token(self.job_token)
+        check_job_token(self.job_token)
         _check_names(self.requested)
 
     def write_body(self, body: Element) -> None:
@@ -288,12 +283,12 @@ class JobSummary:
     extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_job_token(self.job_token)
+        check_job_token(self.job_token)
         for what in ("psp_identifier", "psp_display_name", "job_originating_user_name"):
-            _check_string(what, getattr(self, what))
-        _check_token("JobState", self.job_state)
+            check_string(what, getattr(self, what))
+        check_token("JobState", self.job_state)
         for reason in self.job_state_reasons:
-            _check_token("JobStateReason", reason)
+            check_token("JobStateReason", reason)
         if not self.filter_statuses:
             raise LocalProtocolError("FilterStatuses must hold at least one FilterStatus (§2.2.4.11)")
         if not 0 <= self.images_received <= 0x7FFFFFFF:
@@ -310,8 +305,8 @@ class JobSummary:
         sub(el, _PSP_DISPLAY_NAME, self.psp_display_name)
         sub(el, _JOB_ORIGINATING_USER_NAME, self.job_originating_user_name)
         sub(el, _JOB_STATE, str(self.job_state))
-        _write_reasons(el, _JOB_STATE_REASONS, _JOB_STATE_REASON, self.job_state_reasons)
-        _write_filter_statuses(el, _FILTER_STATUSES, self.filter_statuses)
+        write_reasons(el, _JOB_STATE_REASONS, _JOB_STATE_REASON, self.job_state_reasons)
+        write_filter_statuses(el, _FILTER_STATUSES, self.filter_statuses)
         sub(el, _IMAGES_RECEIVED, str(self.images_received))
         append_extensions(el, self.extensions)
 
@@ -330,13 +325,13 @@ class JobSummary:
             elif tag == _JOB_STATE:
                 state = enum_or_text(JobState, (item.text or "").strip())
             elif tag == _JOB_STATE_REASONS:
-                reasons = _read_reasons(item, _JOB_STATE_REASON, JobStateReason)
+                reasons = read_reasons(item, _JOB_STATE_REASON, JobStateReason)
             elif tag == _FILTER_STATUSES:
-                filters = _read_filter_statuses(item)
+                filters = read_filter_statuses(item)
             elif tag == _IMAGES_RECEIVED:
                 images = parse_int(item, minimum=0)
-            elif _vendor(item):
-                extra.append(_canonical(item))
+            elif isinstance(tag, str) and not tag.startswith(_DSC_PREFIX):  # xs:any ##other
+                extra.append(canonical(item))
         for tag in _SUMMARY_STRINGS:
             if tag not in values:
                 raise RemoteProtocolError(f"JobSummary lacks required {local_name(tag)}")
@@ -367,7 +362,7 @@ class _JobListRequest(Message):
 
     @classmethod
     def read_body(cls, header: Headers, body: Element) -> Self:
-        return cls(header, _vendor_children(body_child(body, cls._TAG)))
+        return cls(header, extensions(body_child(body, cls._TAG), ns.DSC))
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,9 +442,9 @@ class RepositoryStatusSummaryEvent(Message):
     event_extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_token("RepositoryState", self.state)
+        check_token("RepositoryState", self.state)
         for reason in self.reasons:
-            _check_token("RepositoryStateReason", reason)
+            check_token("RepositoryStateReason", reason)
 
     @property
     def status(self) -> RepositoryStatus:
@@ -465,7 +460,7 @@ class RepositoryStatusSummaryEvent(Message):
     def read_body(cls, header: Headers, body: Element) -> Self:
         event = body_child(body, _d("RepositoryStatusSummaryEvent"))
         status = RepositoryStatus.read(required(event, _d("StatusSummary")))
-        return cls(header, status.state, status.reasons, status.extensions, _vendor_children(event))
+        return cls(header, status.state, status.reasons, status.extensions, extensions(event, ns.DSC))
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,7 +492,7 @@ class RepositoryElementsChangeEvent(Message):
         for item in changes:
             if item.tag == _REPOSITORY_CONFIGURATION:
                 configuration = RepositoryConfiguration.read(item)
-        return cls(header, configuration, _vendor_children(changes), _vendor_children(event))
+        return cls(header, configuration, extensions(changes, ns.DSC), extensions(event, ns.DSC))
 
 
 # --- dsc SOAP faults (§2.2.2.1, §3.1.4.1) -------------------------------------------------------

@@ -10,39 +10,38 @@ kept as canonical XML.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, Self, TypeVar
-
-from lxml import etree
 
 from . import namespaces as ns
 from ._xml import (
     Element,
     QName,
     append_extensions,
+    append_raw,
     canonical,
+    check_qnames,
+    check_string,
+    check_token,
     enum_or_text,
+    graft,
     local_name,
-    parse_bytes,
     parse_int,
-    parse_qnames,
+    parse_raw,
     qn,
+    qname_attribute,
+    raw_children,
+    read_reasons,
     remote,
+    single_qname,
     sub,
+    sub_qname_attribute,
     sub_qnames,
+    write_reasons,
 )
-from .dsm import (
-    JobStatus,
-    RepositoryState,
-    RepositoryStateReason,
-    _check_string,
-    _check_token,
-    _read_reasons,
-    _write_reasons,
-)
+from .dsm import JobStatus, RepositoryState, RepositoryStateReason
 from .errors import LocalProtocolError, RemoteProtocolError
 
 __all__ = [
@@ -109,47 +108,6 @@ def _vendor(item: Element) -> bool:
     return isinstance(item.tag, str) and not item.tag.startswith(_DSC_PREFIX)
 
 
-def _canonical(el: Element) -> str:
-    """_xml.canonical of a standalone copy: C14N 2.0 of a subtree fails (ValueError) when a
-    namespace it uses is declared only on an ancestor, as peers commonly do on the Envelope."""
-    return canonical(copy.deepcopy(el))
-
-
-def _raw_children(el: Element) -> str:
-    """The element children of el as one string of canonical XML ("" when there are none)."""
-    return "".join([_canonical(c) for c in el if isinstance(c.tag, str)])
-
-
-def _parse_raw(raw: str) -> list[Element]:
-    """The elements kept by `_raw_children` (LocalProtocolError unless raw is elements only)."""
-    if not raw:
-        return []
-    try:
-        holder = parse_bytes(b"<raw>" + raw.encode("utf-8") + b"</raw>")
-    except RemoteProtocolError as exc:
-        raise LocalProtocolError(f"raw content is not XML: {exc}") from None
-    if (holder.text or "").strip() or any((c.tail or "").strip() for c in holder):
-        raise LocalProtocolError("raw content must be elements only (xs:any), not text")
-    return list(holder)
-
-
-def _append_raw(parent: Element, raw: str) -> None:
-    parent.extend(_parse_raw(raw))
-
-
-def _single_qname(el: Element) -> QName:
-    """The one xs:QName in el's text, resolved by namespace URI."""
-    names = parse_qnames(el)
-    if len(names) != 1:
-        raise RemoteProtocolError(f"{local_name(el.tag)} must hold exactly one QName")
-    return names[0]
-
-
-def _check_qname(what: str, name: QName) -> None:
-    if not name.namespace or not name.local:
-        raise LocalProtocolError(f"{what} must be a namespace-qualified name")
-
-
 def _string255(item: Element) -> str:
     return item.text or ""  # String255ExtType: whitespace preserved
 
@@ -166,24 +124,14 @@ class _Writable(Protocol):
 
 
 def _write_element_data(parent: Element, name: QName, valid: bool, content: _Writable | str | None) -> None:
-    raw = _parse_raw(content) if isinstance(content, str) else []
-    # The attribute value is a QName: its prefix must be declared on or above ElementData. Reuse
-    # the prefix the raw content declares for it, so that content keeps its prefix when moved in.
-    prefix = next((p for p, uri in parent.nsmap.items() if uri == name.namespace and p), None)
-    nsmap = None
-    if prefix is None:
-        own = [p for el in raw for p, uri in el.nsmap.items() if uri == name.namespace and p]
-        prefix = own[0] if own else ns.PREFIX_OF.get(name.namespace, "ns0")
-        n = 0
-        while parent.nsmap.get(prefix) not in (None, name.namespace):
-            prefix, n = f"ns{n}", n + 1
-        nsmap = {prefix: name.namespace}
-    el = etree.SubElement(parent, _d("ElementData"), nsmap=nsmap)
-    el.set(_NAME_ATTR, f"{prefix}:{name.local}")
+    raw = parse_raw(content) if isinstance(content, str) else []
+    # The Name value is a QName: its prefix is declared on or above ElementData, preferably the one
+    # the raw content declares for it, so that content keeps its prefix when moved in.
+    el = sub_qname_attribute(parent, _d("ElementData"), _NAME_ATTR, name, raw)
     el.set(_VALID_ATTR, "true" if valid else "false")
-    if raw:
-        el.extend(raw)
-    elif content is not None and not isinstance(content, str):
+    for item in raw:
+        graft(el, item)
+    if content is not None and not isinstance(content, str):
         content.write(el)
 
 
@@ -193,14 +141,10 @@ def _read_element_data(
     """Name, Valid and content of an ElementData: the known child its reader gives, anything else
     (vendor elements) as raw XML, no child as None."""
     # Unqualified Name/Valid are schema-invalid, but accepted: they cannot mean anything else.
-    raw_name = el.get(_NAME_ATTR, el.get("Name"))
+    name = qname_attribute(el, _NAME_ATTR, "Name")
     raw_valid = el.get(_VALID_ATTR, el.get("Valid"))
-    if raw_name is None or raw_valid is None:
+    if name is None or raw_valid is None:
         raise RemoteProtocolError("ElementData lacks required dsc:Name or dsc:Valid")
-    prefix, sep, local = raw_name.strip().rpartition(":")
-    namespace = el.nsmap.get(prefix if sep else None)
-    if namespace is None or not local:
-        raise RemoteProtocolError(f"ElementData Name {raw_name!r}: prefix is not declared")
     valid = _BOOLEAN.get(raw_valid.strip())
     if valid is None:
         raise RemoteProtocolError(f"ElementData Valid {raw_valid!r} is not an xs:boolean")
@@ -208,8 +152,8 @@ def _read_element_data(
     content: _T | str | None = None
     if first is not None:
         reader = readers.get(first.tag)
-        content = _raw_children(el) if reader is None else reader(first)
-    return QName(namespace, local), valid, content
+        content = raw_children(el) if reader is None else reader(first)
+    return name, valid, content
 
 
 # --- RepositoryConfiguration (dsc:RepositoryConfigurationType) ----------------------------------
@@ -231,12 +175,12 @@ class Filter:
     extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_qname("Filter Dialect", self.dialect)
+        check_qnames("Filter Dialect", [self.dialect])
 
     def write(self, parent: Element) -> None:
         el = sub(parent, _FILTER)
         sub_qnames(el, _DIALECT, [self.dialect])
-        _append_raw(sub(el, _FILTER_CONFIG), self.filter_config)
+        append_raw(sub(el, _FILTER_CONFIG), self.filter_config)
         append_extensions(el, self.extensions)
 
     @classmethod
@@ -245,11 +189,11 @@ class Filter:
         extra: list[str] = []
         for item in el:
             if item.tag == _DIALECT:
-                dialect = _single_qname(item)
+                dialect = single_qname(item)
             elif item.tag == _FILTER_CONFIG:
-                config = _raw_children(item)
+                config = raw_children(item)
             elif _vendor(item):
-                extra.append(_canonical(item))
+                extra.append(canonical(item))
         if dialect is None:
             raise RemoteProtocolError("Filter lacks required Dialect")
         if config is None:
@@ -281,7 +225,7 @@ class RepositoryConfiguration:
                 # An empty Filters is schema-invalid but harmless: read as "no filters".
                 filters = tuple([Filter.read(f) for f in item if f.tag == _FILTER])
             elif _vendor(item):
-                extra.append(_canonical(item))
+                extra.append(canonical(item))
         return cls(filters, tuple(extra))
 
 
@@ -303,14 +247,14 @@ class RepositoryStatus:
     extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_token("RepositoryState", self.state)
+        check_token("RepositoryState", self.state)
         for reason in self.reasons:
-            _check_token("RepositoryStateReason", reason)
+            check_token("RepositoryStateReason", reason)
 
     def write(self, parent: Element, tag: str = _REPOSITORY_STATUS) -> None:
         el = sub(parent, tag)
         sub(el, _REPOSITORY_STATE, str(self.state))
-        _write_reasons(el, _REPOSITORY_STATE_REASONS, _REPOSITORY_STATE_REASON, self.reasons)
+        write_reasons(el, _REPOSITORY_STATE_REASONS, _REPOSITORY_STATE_REASON, self.reasons)
         append_extensions(el, self.extensions)
 
     @classmethod
@@ -322,9 +266,9 @@ class RepositoryStatus:
             if item.tag == _REPOSITORY_STATE:
                 state = enum_or_text(RepositoryState, (item.text or "").strip())
             elif item.tag == _REPOSITORY_STATE_REASONS:
-                reasons = _read_reasons(item, _REPOSITORY_STATE_REASON, RepositoryStateReason)
+                reasons = read_reasons(item, _REPOSITORY_STATE_REASON, RepositoryStateReason)
             elif _vendor(item):
-                extra.append(_canonical(item))
+                extra.append(canonical(item))
         if not state:
             raise RemoteProtocolError(f"{local_name(el.tag)} lacks required RepositoryState")
         return remote(cls, state, reasons, tuple(extra))
@@ -341,7 +285,7 @@ class RepositoryElementData:
     content: RepositoryConfiguration | RepositoryStatus | str | None = None
 
     def __post_init__(self) -> None:
-        _check_qname("ElementData Name", self.name)
+        check_qnames("ElementData Name", [self.name])
 
     def write(self, parent: Element) -> None:
         _write_element_data(parent, self.name, self.valid, self.content)
@@ -366,7 +310,7 @@ _DESCRIPTION_FIELDS = (_PSP_IDENTIFIER, _PSP_DISPLAY_NAME, _JOB_ORIGINATING_USER
 
 def _check_description(value: JobDescription) -> None:
     for what in ("psp_identifier", "psp_display_name", "job_originating_user_name"):
-        _check_string(what, getattr(value, what))
+        check_string(what, getattr(value, what))
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,7 +340,7 @@ class JobDescription:
             if item.tag in _DESCRIPTION_FIELDS:
                 values[item.tag] = _string255(item)
             elif _vendor(item):
-                extra.append(_canonical(item))
+                extra.append(canonical(item))
         for tag in _DESCRIPTION_FIELDS:
             if tag not in values:
                 raise RemoteProtocolError(f"JobDescription lacks required {local_name(tag)}")
@@ -423,7 +367,7 @@ class Document:
     def __post_init__(self) -> None:
         if not 1 <= self.document_id <= 0x7FFFFFFF:
             raise LocalProtocolError("DocumentId is an xs:int of at least 1 (dsc:IntOneExtType)")
-        _check_token("Format", self.format)
+        check_token("Format", self.format)
 
     def write(self, parent: Element) -> None:
         el = sub(parent, _DOCUMENT)
@@ -441,7 +385,7 @@ class Document:
             if item.tag == _DOCUMENT_DESCRIPTION:
                 desc = item
             elif _vendor(item):
-                extra.append(_canonical(item))
+                extra.append(canonical(item))
         if desc is None:
             raise RemoteProtocolError("Document lacks required DocumentDescription")
         doc_id = fmt = None
@@ -452,7 +396,7 @@ class Document:
             elif item.tag == _FORMAT:
                 fmt = enum_or_text(DocumentFormat, (item.text or "").strip())
             elif _vendor(item):
-                desc_extra.append(_canonical(item))
+                desc_extra.append(canonical(item))
         if doc_id is None or not fmt:
             raise RemoteProtocolError("DocumentDescription lacks required DocumentId or Format")
         return remote(cls, doc_id, fmt, tuple(extra), tuple(desc_extra))
@@ -479,7 +423,7 @@ class Documents:
     @classmethod
     def read(cls, el: Element) -> Self:
         docs = tuple([Document.read(d) for d in el if d.tag == _DOCUMENT])
-        extra = tuple([_canonical(item) for item in el if _vendor(item)])
+        extra = tuple([canonical(item) for item in el if _vendor(item)])
         return remote(cls, docs, extra)
 
 
@@ -496,7 +440,7 @@ class JobElementData:
     content: JobStatus | JobDescription | Documents | str | None = None
 
     def __post_init__(self) -> None:
-        _check_qname("ElementData Name", self.name)
+        check_qnames("ElementData Name", [self.name])
 
     def write(self, parent: Element) -> None:
         _write_element_data(parent, self.name, self.valid, self.content)

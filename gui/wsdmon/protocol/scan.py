@@ -25,14 +25,20 @@ from ._xml import (
     Element,
     append_extensions,
     canonical,
+    check_string,
+    check_token,
     enum_or_text,
     format_datetime,
+    int_value,
     local_name,
     parse_datetime,
     parse_int,
     qn,
+    read_reasons,
     remote,
     sub,
+    text_of,
+    write_reasons,
 )
 from .envelope import Headers, Message
 from .errors import LocalProtocolError, RemoteProtocolError
@@ -167,15 +173,6 @@ class Severity(StrEnum):
 # (one past xs:int's maximum; taken as the docs say).
 MAX_ID = 2147483648
 MAX_COUNT = 0x7FFFFFFF  # xs:int
-MAX_STRING = 255  # wscn:String255ExtType (JobName, JobOriginatingUserName; WDPScan.xsd subset)
-_TOKEN = re.compile(r"\S{1,255}")
-
-
-def _check_token(what: str, value: str) -> None:
-    # Enumerated values are NMTOKENs of at most 255 characters, well-known or vendor
-    # (KeywordNsExtensionPatternType in WDPScan.xsd); members are valid by construction.
-    if not isinstance(value, StrEnum) and not _TOKEN.fullmatch(value):
-        raise LocalProtocolError(f"{what} {value!r} is not an NMTOKEN of at most {MAX_STRING} characters")
 
 
 def _check_id(what: str, value: int, low: int = 1, high: int = MAX_ID) -> None:
@@ -187,10 +184,6 @@ def _check_count(value: int) -> None:
     # "ScansCompleted element" says 1..2147483648, but it counts scans as they happen and a job
     # starts with none: 0 is accepted (like dsc ImagesReceived), up to xs:int.
     _check_id("ScansCompleted", value, 0, MAX_COUNT)
-
-
-def _text(el: Element) -> str:
-    return (el.text or "").strip()
 
 
 def _raw(el: Element) -> str:
@@ -227,7 +220,7 @@ def _put_time(parent: Element, tag: str, value: datetime | None) -> None:
 
 
 def _enum(enum: type[StrEnum]) -> _Reader:
-    return lambda el: enum_or_text(enum, _text(el))
+    return lambda el: enum_or_text(enum, text_of(el))
 
 
 def _attr(local: str) -> str:
@@ -243,16 +236,12 @@ def _list_field(local: str, item: str, enum: type[StrEnum], *, required: bool) -
     "zero or more JobStateReason elements"; the other list pages give no count: empty is accepted.
     A required list is written even when empty, an optional one only when it has values."""
     item_tag = _w(item)
-    known: dict[str, str] = enum._value2member_map_  # type: ignore[assignment]  # see enum_or_text
 
     def read(el: Element) -> tuple[str, ...]:
-        return tuple([known.get(v, v) for r in el if r.tag == item_tag for v in [_text(r)]])
+        return read_reasons(el, item_tag, enum, allow_empty=True)
 
     def write(parent: Element, tag: str, values: tuple[str, ...]) -> None:
-        if values or required:
-            el = sub(parent, tag)
-            for value in values:
-                sub(el, item_tag, str(value))
+        write_reasons(parent, tag, item_tag, values, always=required)
 
     return _Field(_w(local), _attr(local), read, write, required, ())
 
@@ -333,9 +322,9 @@ class JobStatus(_Part):
 
     def __post_init__(self) -> None:
         _check_id("JobId", self.job_id)
-        _check_token("JobState", self.job_state)
+        check_token("JobState", self.job_state)
         for reason in self.job_state_reasons:
-            _check_token("JobStateReason", reason)
+            check_token("JobStateReason", reason)
         _check_count(self.scans_completed)
 
     @property
@@ -371,10 +360,10 @@ class JobEndState(_Part):
 
     def __post_init__(self) -> None:
         _check_id("JobId", self.job_id)
-        for what in ("job_name", "job_originating_user_name"):
-            if len(getattr(self, what)) > MAX_STRING:
-                raise LocalProtocolError(f"{what} exceeds {MAX_STRING} characters (String255ExtType)")
-        _check_token("JobCompletedState", self.job_completed_state)
+        # wscn:String255ExtType (WDPScan.xsd subset)
+        check_string("job_name", self.job_name)
+        check_string("job_originating_user_name", self.job_originating_user_name)
+        check_token("JobCompletedState", self.job_completed_state)
         if (
             isinstance(self.job_completed_state, JobState)
             and self.job_completed_state not in COMPLETED_STATES
@@ -382,7 +371,7 @@ class JobEndState(_Part):
             # "JobCompletedState element": Aborted, Canceled, Completed or Terminating.
             raise LocalProtocolError(f"JobCompletedState {self.job_completed_state} is not a final state")
         for reason in self.job_completed_state_reasons:
-            _check_token("JobStateReason", reason)
+            check_token("JobStateReason", reason)
         _check_count(self.scans_completed)
 
 
@@ -400,9 +389,9 @@ class StatusSummary(_Part):
     extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_token("ScannerState", self.scanner_state)
+        check_token("ScannerState", self.scanner_state)
         for reason in self.scanner_state_reasons:
-            _check_token("ScannerStateReason", reason)
+            check_token("ScannerStateReason", reason)
 
 
 # "DeviceCondition element": its usage line shows both `wscn:Id` and `Id`; its example writes
@@ -433,9 +422,9 @@ class DeviceCondition(_Part):
 
     def __post_init__(self) -> None:
         _check_id("DeviceCondition Id", self.condition_id)
-        _check_token("Name", self.name)
-        _check_token("Component", self.component)
-        _check_token("Severity", self.severity)
+        check_token("Name", self.name)
+        check_token("Component", self.component)
+        check_token("Severity", self.severity)
 
     def _attributes(self) -> dict[str, str]:
         return {"Id": str(self.condition_id)}
@@ -445,10 +434,7 @@ class DeviceCondition(_Part):
         for attribute in _ID_ATTRIBUTES:
             raw = el.get(attribute)
             if raw is not None:
-                try:
-                    return {"condition_id": int(raw.strip())}
-                except ValueError:
-                    raise RemoteProtocolError(f"DeviceCondition Id {raw!r} is not an integer") from None
+                return {"condition_id": int_value(raw, "DeviceCondition Id")}
         raise RemoteProtocolError("DeviceCondition lacks required Id attribute")
 
 

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
-from wsdmon.protocol import Headers, RemoteProtocolError, decode
-from wsdmon.protocol._xml import MAX_MESSAGE_BYTES
+from wsdmon.protocol import Headers, RemoteProtocolError, decode, encode
+from wsdmon.protocol._xml import MAX_MESSAGE_BYTES, QName, parse_qnames
 from wsdmon.protocol.dsm import FilterState, JobState, JobStateReason, PostScanJobStatusEvent
 
 from .cases_dsm import COMPLETED_STATUS
@@ -83,6 +84,20 @@ VENDOR: dict[str, Callable[[], object]] = {
         _status(extensions=('<acme:PageCount xmlns:acme="urn:acme">7</acme:PageCount>',)),
         extensions=('<hp:Extra xmlns:hp="urn:hp:dsm"><hp:Queue>Finance</hp:Queue></hp:Extra>',),
     ),
+    # acme and hp are declared only on soap:Envelope: each kept extension declares what it uses,
+    # including hp for the QName in ColorMode's text.
+    "root-declared-extension-namespace.xml": lambda: dataclasses.replace(
+        _status(
+            extensions=(
+                '<acme:PageCount xmlns:acme="urn:acme">7</acme:PageCount>',
+                '<acme:ColorMode xmlns:acme="urn:acme" xmlns:hp="urn:hp:dsm">hp:Mono</acme:ColorMode>',
+            )
+        ),
+        extensions=(
+            '<hp:Extra xmlns:acme="urn:acme" xmlns:hp="urn:hp:dsm" acme:source="relay">'
+            "<hp:Queue>Finance</hp:Queue></hp:Extra>",
+        ),
+    ),
 }
 
 
@@ -93,6 +108,19 @@ def test_vendor_corpus_is_complete() -> None:
 @pytest.mark.parametrize("name", sorted(VENDOR))
 def test_vendor_message_parses_correctly(name: str) -> None:
     assert decode((DATA / "vendor" / name).read_bytes()) == VENDOR[name]()
+
+
+def test_root_declared_extensions_are_self_contained() -> None:
+    message = decode((DATA / "vendor" / "root-declared-extension-namespace.xml").read_bytes())
+    assert isinstance(message, PostScanJobStatusEvent)
+    page_count, color_mode = (etree.fromstring(x) for x in message.job_status.extensions)
+    assert page_count.tag == "{urn:acme}PageCount"
+    assert color_mode.tag == "{urn:acme}ColorMode"
+    assert parse_qnames(color_mode) == (QName("urn:hp:dsm", "Mono"),)
+    extra = etree.fromstring(message.extensions[0])
+    assert extra.tag == "{urn:hp:dsm}Extra"
+    assert extra.get("{urn:acme}source") == "relay"
+    assert decode(encode(message)) == message
 
 
 def test_published_example_matches_corpus_base() -> None:

@@ -173,6 +173,8 @@ def test_parse_duration(text: str, value: timedelta) -> None:
         "P0Y1M",
         "P999999999999D",  # beyond timedelta
         "P" + "9" * 5000 + "D",  # beyond int() digit limit
+        "PT\u0661S",  # ARABIC-INDIC DIGIT ONE: xs:duration digits are ASCII
+        "P\uff11D",  # FULLWIDTH DIGIT ONE
     ],
 )
 def test_parse_duration_rejects(text: str) -> None:
