@@ -76,6 +76,8 @@ class RawEntry:
     action: str
     summary: str
     journal_id: int | None
+    size: int = 0
+    peer: str = ""
 
 
 class EngineListener:
@@ -456,7 +458,15 @@ class Engine:
             dev.record = dataclasses.replace(dev.record, last_event=accepted.arrival)
             self._emit_device(dev.record)
         self.listener.message_logged(
-            RawEntry(accepted.arrival, reg.device, message.action, summarize(message), accepted.journal_id)
+            RawEntry(
+                accepted.arrival,
+                reg.device,
+                message.action,
+                summarize(message),
+                accepted.journal_id,
+                len(accepted.raw),
+                accepted.peer,
+            )
         )
         obs = _observation(message, reg.device, accepted.arrival, accepted.journal_id)
         if obs is not None:

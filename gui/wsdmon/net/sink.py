@@ -75,6 +75,7 @@ class Accepted:
     raw: bytes
     arrival: datetime
     journal_id: int | None = None
+    peer: str = ""
 
 
 def local_address_for(remote_host: str) -> str:
@@ -205,7 +206,7 @@ class NotificationSink:
                 RejectReason.ENDED_SUBSCRIPTION if ident in self._retired else RejectReason.UNKNOWN_IDENTIFIER
             )
             return self._reject(reason, f"Identifier {ident[:64]!r} on {reg.path[:16]}… from {peer}", 403)
-        accepted = Accepted(reg, message, raw, arrival)
+        accepted = Accepted(reg, message, raw, arrival, peer=peer)
         try:
             row = await self._record(accepted)
         except Exception as exc:  # the device will retry or end the subscription; we keep running
