@@ -187,6 +187,7 @@ class Engine:
             clock=clock,
         )
         self._tasks: set[asyncio.Task[None]] = set()
+        self._reading: dict[str, asyncio.Task[DeviceRecord | None]] = {}
         self._dirty_jobs: set[JobKey] = set()
         self._last_folded_id = 0
         self._flush_task: asyncio.Task[None] | None = None
@@ -253,8 +254,29 @@ class Engine:
         refresh: bool = False,
     ) -> DeviceRecord | None:
         """A device was seen (Hello, ProbeMatch, directed probe, manual URL). Reads metadata when
-        it is new, restarted (InstanceId) or changed (MetadataVersion); then (re)subscribes."""
-        xaddrs = tuple(xaddrs)
+        it is new, restarted (InstanceId) or changed (MetadataVersion); then (re)subscribes. One
+        device is read by one task at a time: sightings that arrive meanwhile wait for its result."""
+        in_flight = self._reading.get(endpoint)
+        if in_flight is not None:
+            return await asyncio.shield(in_flight)
+        task = asyncio.get_running_loop().create_task(
+            self._sighting(endpoint, tuple(xaddrs), metadata_version, instance_id, refresh)
+        )
+        self._reading[endpoint] = task
+        try:
+            return await asyncio.shield(task)
+        finally:
+            if self._reading.get(endpoint) is task:
+                del self._reading[endpoint]
+
+    async def _sighting(
+        self,
+        endpoint: str,
+        xaddrs: tuple[str, ...],
+        metadata_version: int | None,
+        instance_id: int | None,
+        refresh: bool,
+    ) -> DeviceRecord | None:
         known = self._devices.get(endpoint)
         now = self.clock()
         if known is not None and not refresh:

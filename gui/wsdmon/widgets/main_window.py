@@ -6,7 +6,7 @@ WindowHooks it is given (app.py builds both). No global registries.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, Qt
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         devices.device_count_changed.connect(self._update_status)
         status.changed.connect(self._update_status)
         self._update_status()
+        self.resize(self._default_size())  # first run; restore_settings() replaces it later
         self.restore_settings()
 
     # --- menus -----------------------------------------------------------------------------------
@@ -206,6 +207,14 @@ class MainWindow(QMainWindow):
         )
 
     # --- settings --------------------------------------------------------------------------------
+
+    def _default_size(self) -> QSize:
+        """1366×768 (what support-desk laptops show), or the screen's free area if smaller."""
+        wanted = QSize(1366, 768)
+        screen = self.screen()
+        if screen is None:
+            return wanted
+        return wanted.boundedTo(screen.availableGeometry().size())
 
     def restore_settings(self) -> None:
         s = self._settings
