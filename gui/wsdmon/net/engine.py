@@ -12,7 +12,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 DEFAULT_NOTIFY_PORT = 6200  # the installers open this TCP port in the firewall
 JOB_FLUSH_INTERVAL_S = 2.0  # folded job state is written this often (messages are written at once)
 RETENTION_INTERVAL_S = 3600.0
+LAST_EVENT_RESOLUTION_S = 1.0
 
 DSM_ACTIONS = (
     ns.DSC_POST_SCAN_JOB_STATUS_EVENT,
@@ -95,6 +96,9 @@ class EngineListener:
     def message_rejected(self, reason: str, detail: str) -> None:
         """The sink rejected a message."""
 
+    def jobs_removed(self, keys: list[JobKey]) -> None:
+        """Jobs dropped by the retention setting (ended long ago)."""
+
 
 @dataclass
 class EngineConfig:
@@ -105,6 +109,8 @@ class EngineConfig:
     trusted_fingerprints: tuple[str, ...] = ()  # lower-case SHA-256 hex accepted on first use (headless)
     request_timeout_s: float = 10.0
     snapshot_history: bool = True
+    retention: timedelta | None = timedelta(days=30)  # journal: messages and ended jobs older go
+    max_messages: int | None = 1_000_000  # journal: at most this many messages are kept
 
 
 def summarize(message: Message | UnknownMessage) -> str:
@@ -477,8 +483,12 @@ class Engine:
             self._last_folded_id = max(self._last_folded_id, accepted.journal_id)
         dev = self._devices.get(reg.device)
         if dev is not None:
-            dev.record = dataclasses.replace(dev.record, last_event=accepted.arrival)
-            self._emit_device(dev.record)
+            last = dev.record.last_event
+            # "Last event" is shown to the second: report it at most once a second per device, not
+            # once per notification (a burst would otherwise repaint the device list per message).
+            if last is None or (accepted.arrival - last).total_seconds() >= LAST_EVENT_RESOLUTION_S:
+                dev.record = dataclasses.replace(dev.record, last_event=accepted.arrival)
+                self._emit_device(dev.record)
         self.listener.message_logged(
             RawEntry(
                 accepted.arrival,
@@ -539,9 +549,36 @@ class Engine:
             self.listener.job_changed(JobChange(job, added=True, accepted=True))
 
     async def _flush_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_retention = loop.time() + JOB_FLUSH_INTERVAL_S
         while True:
             await asyncio.sleep(JOB_FLUSH_INTERVAL_S)
             self._flush_jobs()
+            if loop.time() >= next_retention:
+                next_retention = loop.time() + RETENTION_INTERVAL_S
+                self.apply_retention()
+
+    def apply_retention(self) -> int:
+        """Bounded growth: drop journal rows and in-memory jobs older than the retention setting
+        (never an active job). Returns the journal rows deleted."""
+        cfg = self.config
+        if cfg.retention is None and cfg.max_messages is None:
+            return 0
+        now = self.clock()
+        try:
+            deleted = self.journal.apply_retention(now, cfg.retention, cfg.max_messages)
+        except Exception:
+            log.exception("journal retention failed")
+            return 0
+        if cfg.retention is not None:
+            cutoff = now - cfg.retention
+            gone = [k for k, r in self.jobs.jobs.items() if r.is_terminal and r.last_update < cutoff]
+            for key in gone:
+                del self.jobs.jobs[key]
+                self._dirty_jobs.discard(key)
+            if gone:
+                self.listener.jobs_removed(gone)
+        return deleted
 
     def _flush_jobs(self) -> None:
         if not self._dirty_jobs:

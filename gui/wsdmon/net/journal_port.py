@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from wsdmon.core import DeviceRecord, JobRecord
@@ -33,3 +33,5 @@ class JournalPort(Protocol):
     def trusted_fingerprint(self, device: str) -> str | None: ...
 
     def set_trusted_fingerprint(self, device: str, sha256_hex: str) -> None: ...
+
+    def apply_retention(self, now: datetime, max_age: timedelta | None, max_messages: int | None) -> int: ...
