@@ -3,6 +3,7 @@
 # laptop, then runs what was asked:
 #   sh packaging/bootstrap.sh demo [ARGS...]   -> wsdmon --demo ARGS...
 #   sh packaging/bootstrap.sh test [ARGS...]   -> the whole test suite (pytest ARGS...)
+#   sh packaging/bootstrap.sh deb              -> build the Linux .deb into dist/
 #   sh packaging/bootstrap.sh setup            -> only the set-up
 # It installs the system libraries Qt needs (and the test tools) with apt-get when it runs as root,
 # creates .venv with Python >= 3.11, and installs the project (not editable: tests run against the
@@ -19,11 +20,17 @@ say() { printf 'bootstrap: %s\n' "$*" >&2; }
 QT_PKGS="libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libfreetype6 \
 libdbus-1-3 libglib2.0-0 libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 \
 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 \
-libxcb-xfixes0 libxcb-sync1 libxcb-shm0 libxcb-render0 libxrender1 libsm6 libice6 fonts-dejavu-core"
-TEST_PKGS="iproute2 wsdd xvfb xauth"
+libxcb-xfixes0 libxcb-sync1 libxcb-shm0 libxcb-render0 libxrender1 libsm6 libice6 fonts-dejavu-core \
+libwayland-client0 libwayland-cursor0 libwayland-egl1 libxcb-glx0 libxcb-util1 libgssapi-krb5-2 \
+libsqlite3-0 libzstd1 libbrotli1"
+# Tests: network namespaces, an independent WSD peer, a real X server, a load generator for the
+# benches, and the installer tools (NSIS compile check, .deb validation).
+TEST_PKGS="iproute2 wsdd xvfb xauth wrk nsis appstream desktop-file-utils patchelf"
+DEB_PKGS="appstream desktop-file-utils patchelf"
 
 pkgs="$QT_PKGS"
 [ "$mode" = test ] && pkgs="$pkgs $TEST_PKGS"
+[ "$mode" = deb ] && pkgs="$pkgs $DEB_PKGS"
 
 if command -v dpkg-query >/dev/null 2>&1; then
     missing=""
@@ -60,7 +67,8 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys' 2>/dev/null; 
 fi
 
 extras=""
-[ "$mode" = test ] && extras="[test]"
+[ "$mode" = test ] && extras="[test,packaging]"
+[ "$mode" = deb ] && extras="[packaging]"
 say "installing wsdmon$extras into .venv"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check ".$extras"
 # Always replace the installed package with the working tree's code (its version number may not move).
@@ -73,6 +81,8 @@ case "$mode" in
     test)
         export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
         exec .venv/bin/python -m pytest "$@" ;;
+    deb)
+        exec sh packaging/linux/build_deb.sh "$@" ;;
     setup)
         say "ready: .venv/bin/wsdmon" ;;
     *)
