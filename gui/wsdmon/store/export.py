@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ __all__ = [
     "export_events_json",
     "export_jobs_csv",
     "export_jobs_json",
+    "write_records",
 ]
 
 _log = logging.getLogger(__name__)
@@ -318,3 +319,26 @@ def export_events_json(
         return _write_json_array(fh, (_event_json(e) for e in _events(conn, device, skipped)), tick)
 
     return _run(db_path, out_path, write, progress)
+
+
+def write_records(out_path: str | Path, kind: str, records: Sequence[JobRecord]) -> ExportResult:
+    """The jobs a view shows (its filter and order) as "csv" (JOB_CSV_COLUMNS) or "json"; for the
+    window's Export action. Same columns and fields as export_jobs_*; written via `<out>.part`."""
+    if kind not in ("csv", "json"):
+        raise ValueError(f"unknown export format {kind!r} (csv or json)")
+    out = Path(out_path)
+    part = out.with_name(out.name + ".part")
+    try:
+        with part.open("w", encoding="utf-8", newline="") as fh:
+            if kind == "csv":
+                writer = csv.writer(fh)
+                writer.writerow(JOB_CSV_COLUMNS)
+                writer.writerows(_job_csv_row(r) for r in records)
+            else:
+                _write_json_array(fh, (_job_json(r) for r in records), lambda done: None)
+        os.replace(part, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
+        raise
+    return ExportResult(len(records), 0)

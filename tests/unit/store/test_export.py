@@ -185,3 +185,26 @@ def test_missing_journal_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(JournalError, match="no journal"):
         export_jobs_csv(tmp_path / "nothing.sqlite3", tmp_path / "out.csv")
     assert not (tmp_path / "nothing.sqlite3").exists()
+
+
+@pytest.mark.parametrize("kind", ["csv", "json"])
+def test_write_records_keeps_the_views_order(tmp_path: Path, kind: str) -> None:
+    table = JobTable()
+    first = lifecycle(table, "tok-b")
+    second = lifecycle(table, "tok-a")
+    out = tmp_path / f"view.{kind}"
+    result = export_module.write_records(out, kind, [first, second])
+    assert result.written == 2
+    if kind == "csv":
+        rows = _csv(out)
+        assert [r["job_token"] for r in rows] == ["tok-b", "tok-a"]
+        assert rows[0]["job_state"] == str(first.status.job_state)
+    else:
+        items = json.loads(out.read_text(encoding="utf-8"))
+        assert [i["job_token"] for i in items] == ["tok-b", "tok-a"]
+    assert not out.with_name(out.name + ".part").exists()
+
+
+def test_write_records_rejects_unknown_format(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown export format"):
+        export_module.write_records(tmp_path / "x.xml", "xml", [])
