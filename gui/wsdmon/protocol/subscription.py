@@ -29,8 +29,10 @@ __all__ = [
 ]
 
 # Renew when this fraction of the granted lifetime has passed (protocol README §9: renew at
-# ~50–80 %), and never later than RENEW_MARGIN_S before expiry.
+# ~50–80 %), and no later than RENEW_MARGIN_S before expiry — but never before RENEW_EARLIEST of the
+# lifetime, so a short grant (a few seconds) does not turn into a renew storm.
 RENEW_FRACTION = 0.7
+RENEW_EARLIEST = 0.5
 RENEW_MARGIN_S = 10.0
 # Bounded, jittered exponential backoff between failed subscribe attempts.
 BACKOFF_BASE_S = 1.0
@@ -203,7 +205,8 @@ class SubscriptionMachine:
         lifetime = max(0.0, (expires_at - now).total_seconds())
         by_fraction = now + timedelta(seconds=lifetime * RENEW_FRACTION)
         by_margin = expires_at - timedelta(seconds=RENEW_MARGIN_S)
-        self.renew_at = max(now, min(by_fraction, by_margin))
+        earliest = now + timedelta(seconds=lifetime * RENEW_EARLIEST)
+        self.renew_at = max(earliest, min(by_fraction, by_margin))
         self.deadline = self.renew_at
         return Action.NOTHING
 

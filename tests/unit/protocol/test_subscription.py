@@ -39,6 +39,11 @@ def test_short_lifetimes_keep_a_margin_before_expiry() -> None:
     assert m.renew_at == at(10)  # 70 % would be 14 s; the 10 s margin wins
 
 
+def test_very_short_grants_renew_at_half_life_not_at_once() -> None:
+    m = active(2)
+    assert m.renew_at == at(1)  # the margin would say "now": no renew storm
+
+
 def test_renew_fault_resubscribes_after_backoff() -> None:
     m = active()
     m.due(at(70))
