@@ -97,7 +97,8 @@ class SubscriptionDriver:
         action = self.machine.stop(self._clock())
         if action is Action.UNSUBSCRIBE:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._perform(Action.UNSUBSCRIBE), UNSUBSCRIBE_TIMEOUT_S)
+                async with asyncio.timeout(UNSUBSCRIBE_TIMEOUT_S):
+                    await self._perform(Action.UNSUBSCRIBE)
             if self.machine.state is not SubscriptionState.CLOSED:
                 self.machine.on_unsubscribed()
         if self.registration is not None:
@@ -144,8 +145,11 @@ class SubscriptionDriver:
             self._wake.clear()
             deadline = self.machine.deadline
             timeout = None if deadline is None else max(0.0, (deadline - self._clock()).total_seconds())
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # arrives as the event fires, and stop() would then wait on this task forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     async def _perform(self, action: Action) -> None:
         try:

@@ -1,0 +1,248 @@
+"""One simulated device: its identity, DPWS metadata, discovery state and HTTP endpoint.
+
+Each device has its own urn:uuid, friendly name and port. Its XAddr (`metadata_url`) answers the
+WS-Transfer Get with ThisModel (PnP-X DeviceCategory included), ThisDevice and the host
+Relationship; its hosted service (`service_url`) answers WS-Eventing and the role's operations
+(MS-BDSRR for a scan server, none for a WS-Scan device). SOAP handling is in soaphttp.py.
+
+PnP-X DeviceCategory: "Scanners" for a scan device (what WSD scanners send); "Computers" for a scan
+server, which is a role of a Windows Server machine, not a scanner (Windows would otherwise look
+for a scanner driver for it). The scan server's device Types follow the shared example 02.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable
+
+from aiohttp import web
+
+from wsdmon.protocol import AppSequence, Headers, Message
+from wsdmon.protocol import namespaces as ns
+from wsdmon.protocol._xml import QName
+from wsdmon.protocol.eventing import GetStatus, Renew, Subscribe, Unsubscribe
+from wsdmon.protocol.metadata import (
+    GetMetadataResponse,
+    HostedService,
+    HostService,
+    LocalizedText,
+    Relationship,
+    ThisDevice,
+    ThisModel,
+    TransferGet,
+)
+
+from . import repository, scanner
+from .clock import Clock
+from .config import Role, Timers
+from .eventing import EventSource
+from .plans import JobPlan, ScanJobPlan
+from .postscan import PostScanJob
+from .repository import Repository
+from .scanner import ScanJob, Scanner
+from .soaphttp import Handler, SoapEndpoint
+from .sockets import Binding, tcp_listener
+
+__all__ = ["DEVICE_TYPES", "SERVICE_TYPES", "SimDevice"]
+
+log = logging.getLogger(__name__)
+
+_DEVICE = QName(ns.WSDP, "Device")
+SERVICE_TYPES = {
+    Role.SCAN_SERVER: QName(ns.DSC, "RepositoryConfigurationServiceType"),
+    Role.SCAN_DEVICE: QName(ns.WSCN, "ScannerServiceType"),
+}
+DEVICE_TYPES = {
+    Role.SCAN_SERVER: (_DEVICE, QName(ns.DSC, "RepositoryConfigurationServiceType")),  # example 02
+    Role.SCAN_DEVICE: (_DEVICE, QName(ns.WSCN, "ScanDeviceType")),  # example 01
+}
+_CATEGORY = {Role.SCAN_SERVER: ("Computers",), Role.SCAN_DEVICE: ("Scanners",)}
+_MODEL = {
+    Role.SCAN_SERVER: ("Distributed Scan Server", "DSS-2026"),
+    Role.SCAN_DEVICE: ("Scanner 4200", "4200"),
+}
+
+
+class SimDevice:
+    """A device of the simulator. `endpoint`, `role`, `metadata_url`, `service_url` and
+    `friendly_name` are what a peer discovers; `submit_job()` drives its jobs."""
+
+    def __init__(
+        self,
+        role: Role,
+        *,
+        endpoint: str,
+        friendly_name: str,
+        binding: Binding,
+        port: int,
+        clock: Clock,
+        rng: random.Random,
+        timers: Timers,
+    ) -> None:
+        if role is Role.BOTH:
+            raise ValueError("a device has one role")
+        self.role = role
+        self.endpoint = endpoint
+        self.friendly_name = friendly_name
+        self.serial_number = f"SIM-{uuid.UUID(endpoint.removeprefix('urn:uuid:')).hex[:8].upper()}"
+        self.binding = binding
+        self._timers = timers
+        self.metadata_version = 1
+        self.instance_id = int(time.time())  # WS-Discovery §7: grows with each restart
+        self._message_number = 0
+        self.announce: Callable[[SimDevice], None] = lambda device: None  # set by the Simulator
+        self.slow_response_s = 0.0  # the faults scenario's slow answers
+        self._listener: socket.socket = tcp_listener(binding, port)
+        self.port = int(self._listener.getsockname()[1])
+        base = f"http://{binding.url_host}:{self.port}"
+        key = endpoint.removeprefix("urn:uuid:")
+        self.metadata_url = f"{base}/{key}/"
+        service = "ScanServer" if role is Role.SCAN_SERVER else "ScannerService"
+        self.service_url = f"{base}/{service}/{key}"
+        actions = repository.EVENT_ACTIONS if role is Role.SCAN_SERVER else scanner.EVENT_ACTIONS
+        self.events = EventSource(self.service_url, actions, timers, friendly_name)
+        self.repository: Repository | None = None
+        self.scanner: Scanner | None = None
+        service_handlers: dict[type[Message], Handler] = {
+            Subscribe: self.events.subscribe,  # type: ignore[dict-item]
+            Renew: self.events.renew,  # type: ignore[dict-item]
+            GetStatus: self.events.get_status,  # type: ignore[dict-item]
+            Unsubscribe: self.events.unsubscribe,  # type: ignore[dict-item]
+        }
+        if role is Role.SCAN_SERVER:
+            self.repository = Repository(self.events, clock, rng, timers, friendly_name)
+            service_handlers.update(self.repository.handlers())
+        else:
+            self.scanner = Scanner(self.events, clock, rng, friendly_name)
+        self._http = SoapEndpoint(
+            friendly_name,
+            {
+                f"/{key}/": {TransferGet: self._metadata},  # type: ignore[dict-item]
+                f"/{key}": {TransferGet: self._metadata},  # type: ignore[dict-item]  # without the slash
+                f"/{service}/{key}": service_handlers,
+            },
+            delay=lambda: self.slow_response_s,
+        )
+        self._runner: web.AppRunner | None = None
+
+    def __repr__(self) -> str:
+        return f"<SimDevice {self.role} {self.friendly_name!r} {self.endpoint} at {self.metadata_url}>"
+
+    # --- discovery (wsd.DiscoveryTarget) --------------------------------------------------------
+
+    @property
+    def types(self) -> tuple[QName, ...]:
+        return DEVICE_TYPES[self.role]
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def xaddrs(self) -> tuple[str, ...]:
+        return (self.metadata_url,)
+
+    def next_app_sequence(self) -> AppSequence:
+        """The AppSequence of the next discovery message (MessageNumber grows per message)."""
+        self._message_number += 1
+        return AppSequence(self.instance_id, self._message_number)
+
+    # --- driving --------------------------------------------------------------------------------
+
+    def submit_job(self, plan: JobPlan | ScanJobPlan | None = None) -> PostScanJob | ScanJob:
+        """Start a job: a post-scan job on a scan server, a scan job on a scan device."""
+        if self.repository is not None:
+            if isinstance(plan, ScanJobPlan):
+                raise TypeError("a scan server runs post-scan jobs (JobPlan)")
+            return self.repository.submit(plan)
+        assert self.scanner is not None
+        if isinstance(plan, JobPlan):
+            raise TypeError("a scan device runs scan jobs (ScanJobPlan)")
+        return self.scanner.submit(plan)
+
+    @property
+    def jobs_finished(self) -> int:
+        """How many jobs have ended on this device."""
+        if self.repository is not None:
+            return self.repository.finished
+        return self.scanner.finished if self.scanner is not None else 0
+
+    def set_friendly_name(self, name: str) -> None:
+        """Change the friendly name: MetadataVersion grows and a Hello tells peers (WS-Discovery §4.1)."""
+        self.friendly_name = self.events.name = name
+        for engine in (self.repository, self.scanner):
+            if engine is not None:
+                engine.name = name
+        self.metadata_version += 1
+        log.info("%s: metadata changed, MetadataVersion %d", name, self.metadata_version)
+        self.announce(self)
+
+    def restart(self) -> None:
+        """Reboot without a goodbye: subscriptions are lost silently, a new InstanceId is announced."""
+        self.instance_id = max(int(time.time()), self.instance_id + 1)
+        self._message_number = 0
+        self.events.drop_all_silently()
+        log.info("%s: restarted, InstanceId %d (subscriptions dropped)", self.friendly_name, self.instance_id)
+        self.announce(self)
+
+    # --- metadata (WS-Transfer Get, DPWS §5) ------------------------------------------------------
+
+    def metadata(self, relates_to: str | None = None) -> GetMetadataResponse:
+        """The GetResponse this device answers a metadata Get with."""
+        model_name, model_number = _MODEL[self.role]
+        this_model = ThisModel(
+            (LocalizedText("wsdmon simulator", "en"),),
+            "https://wsdmon.invalid/",
+            (LocalizedText(f"{model_name} (simulated)", "en"),),
+            model_number,
+            None,
+            None,
+            _CATEGORY[self.role],
+        )
+        this_device = ThisDevice((LocalizedText(self.friendly_name, "en"),), "1.0.0", self.serial_number)
+        host = HostService(self.endpoint, self.types, self.endpoint)
+        hosted = HostedService(
+            (self.service_url,), (SERVICE_TYPES[self.role],), f"{self.endpoint}/{self.role}"
+        )
+        return GetMetadataResponse(
+            Headers.reply(relates_to), this_model, this_device, Relationship(host, (hosted,))
+        )
+
+    def _metadata(self, request: TransferGet) -> Message:
+        return self.metadata(request.header.message_id)
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Serve HTTP on the device's port."""
+        self._runner = await self._http.serve(self._listener)
+        log.info(
+            "%s (%s) %s: metadata %s, service %s",
+            self.friendly_name,
+            self.role,
+            self.endpoint,
+            self.metadata_url,
+            self.service_url,
+        )
+
+    async def stop_jobs(self) -> None:
+        """Stop the running jobs where they are."""
+        if self.repository is not None:
+            await self.repository.close()
+        if self.scanner is not None:
+            await self.scanner.close()
+
+    async def close(self) -> None:
+        """SubscriptionEnd(SourceShuttingDown) to every subscriber, then stop serving HTTP."""
+        await self.events.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        else:
+            self._listener.close()
+        await asyncio.sleep(0)

@@ -1,0 +1,235 @@
+"""The engine against the simulator on real loopback sockets: subscribe, snapshot, live lifecycle,
+renew, resubscribe after the simulator restarts, SubscriptionEnd, unsubscribe on exit, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from wsdmon.core import JobKey, ObservationKind, SubscriptionStatus
+from wsdmon.net.engine import Engine, EngineConfig, EngineListener
+from wsdmon.protocol.dsm import JobState, JobStateReason
+from wsdmon.simulator import JobPlan, Role, Scenario, Simulator, SimulatorConfig, Timers
+from wsdmon.store import Journal
+
+from .sim_support import run
+
+WAIT_S = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def sim_config(**kw: Any) -> SimulatorConfig:
+    base: dict[str, Any] = {
+        "role": Role.SCAN_SERVER,
+        "scenario": Scenario.IDLE,
+        "host": "127.0.0.1",
+        "discovery": False,
+        "wsd_port": 0,
+        "seed": 7,
+    }
+    base.update(kw)
+    return SimulatorConfig(**base)
+
+
+async def until(condition: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition():
+        if loop.time() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+class Recorder(EngineListener):
+    def __init__(self) -> None:
+        self.devices: dict[str, Any] = {}
+        self.rejected: list[str] = []
+
+    def device_changed(self, device: Any) -> None:
+        self.devices[device.endpoint] = device
+
+    def message_rejected(self, reason: str, detail: str) -> None:
+        self.rejected.append(reason)
+
+
+def subscription_of(engine: Engine, endpoint: str) -> SubscriptionStatus | None:
+    dev = next((d for d in engine.devices if d.endpoint == endpoint), None)
+    return dev.services[0].subscription if dev is not None and dev.services else None
+
+
+def new_engine(tmp_path: Path, listener: EngineListener | None = None) -> tuple[Engine, Journal]:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    config = EngineConfig(notify_port=0, notify_bind="127.0.0.1", notify_host="127.0.0.1")
+    return Engine(config, journal, listener), journal
+
+
+def test_snapshot_then_live_lifecycle_then_unsubscribe_on_exit(tmp_path: Path) -> None:
+    async def body() -> None:
+        sim = Simulator(sim_config())
+        await sim.start()
+        server = sim.device(Role.SCAN_SERVER)
+        # A job already running before the monitor starts: only the snapshot can show it.
+        early = server.submit_job(JobPlan(images=4, image_interval_s=0.5))
+        await until(lambda: early.images >= 1, "the early job to receive an image")
+        engine, journal = new_engine(tmp_path)
+        await engine.start()
+        try:
+            await engine.add_device_url(server.metadata_url)
+            await until(
+                lambda: subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE, "subscribed"
+            )
+            key = JobKey(server.endpoint, early.token)
+            await until(lambda: key in engine.jobs.jobs, "the snapshot")
+            assert engine.jobs.jobs[key].timeline[0].kind is ObservationKind.SNAPSHOT
+            assert len(server.events.subscriptions) == 1
+            await early.wait()
+            await until(lambda: engine.jobs.jobs[key].ended, "the end-state event")
+            record = engine.jobs.jobs[key]
+            assert record.status == early.status()
+            assert record.psp_display_name == early.plan.psp_display_name
+        finally:
+            await engine.stop()
+            journal.close()
+        # Unsubscribe on exit: the simulator holds no subscription any more.
+        await until(lambda: len(server.events.subscriptions) == 0, "the Unsubscribe")
+        await sim.stop()
+
+    run(body)
+
+
+def test_renews_before_a_short_grant_expires(tmp_path: Path) -> None:
+    async def body() -> None:
+        sim = Simulator(sim_config(timers=Timers(max_expires_s=2.0, default_expires_s=2.0)))
+        await sim.start()
+        server = sim.device(Role.SCAN_SERVER)
+        engine, journal = new_engine(tmp_path)
+        await engine.start()
+        try:
+            await engine.add_device_url(server.metadata_url)
+            await until(
+                lambda: subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE, "subscribed"
+            )
+            sub = server.events.subscriptions[0]
+            first_expiry = sub.expires_at
+            await asyncio.sleep(3.5)  # beyond the 2 s grant: only renewals keep it alive
+            assert server.events.subscriptions, "the subscription lapsed: no renew"
+            assert server.events.subscriptions[0].identifier == sub.identifier
+            assert server.events.subscriptions[0].expires_at > first_expiry
+            job = server.submit_job(JobPlan(images=1, image_interval_s=0.1))
+            await job.wait()
+            await until(
+                lambda: JobKey(server.endpoint, job.token) in engine.jobs.jobs, "a job after renewals"
+            )
+        finally:
+            await engine.stop()
+            journal.close()
+            await sim.stop()
+
+    run(body)
+
+
+def test_resubscribes_after_the_simulator_restarts(tmp_path: Path) -> None:
+    async def body() -> None:
+        port = free_port()
+        config = sim_config(http_port=port)
+        sim = Simulator(config)
+        await sim.start()
+        endpoint = sim.device(Role.SCAN_SERVER).endpoint
+        listener = Recorder()
+        engine, journal = new_engine(tmp_path, listener)
+        await engine.start()
+        try:
+            await engine.add_device_url(sim.device(Role.SCAN_SERVER).metadata_url)
+            await until(lambda: subscription_of(engine, endpoint) is SubscriptionStatus.ACTIVE, "subscribed")
+            await sim.stop()  # sends SubscriptionEnd(SourceShuttingDown) to our EndTo
+            await until(lambda: subscription_of(engine, endpoint) is SubscriptionStatus.RETRYING, "the end")
+            sim = Simulator(config)  # same seed and port: the same device, restarted
+            await sim.start()
+            server = sim.device(Role.SCAN_SERVER)
+            assert server.endpoint == endpoint
+            await until(lambda: len(server.events.subscriptions) == 1, "the resubscription", timeout=30)
+            await until(
+                lambda: subscription_of(engine, endpoint) is SubscriptionStatus.ACTIVE, "active again"
+            )
+            job = server.submit_job(JobPlan(images=1, image_interval_s=0.1))
+            await job.wait()
+            await until(lambda: JobKey(endpoint, job.token) in engine.jobs.jobs, "a job after the restart")
+        finally:
+            await engine.stop()
+            journal.close()
+            await sim.stop()
+
+    run(body, timeout=90)
+
+
+def test_cancel_takes_effect(tmp_path: Path) -> None:
+    async def body() -> None:
+        sim = Simulator(sim_config())
+        await sim.start()
+        server = sim.device(Role.SCAN_SERVER)
+        engine, journal = new_engine(tmp_path)
+        await engine.start()
+        try:
+            await engine.add_device_url(server.metadata_url)
+            await until(
+                lambda: subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE, "subscribed"
+            )
+            job = server.submit_job(JobPlan(images=50, image_interval_s=0.2))
+            key = JobKey(server.endpoint, job.token)
+            await until(lambda: key in engine.jobs.jobs, "the job")
+            answer = await engine.cancel_job(key)
+            assert answer.startswith("accepted"), answer
+            await job.wait()
+            await until(lambda: engine.jobs.jobs[key].is_terminal, "the canceled state")
+            status = engine.jobs.jobs[key].status
+            assert status.job_state == JobState.CANCELED
+            assert JobStateReason.POST_SCAN_JOB_CANCELED in status.job_state_reasons
+            again = await engine.cancel_job(key)  # no longer processing: the server refuses
+            assert "ClientErrorJobTokenNotFound" in again
+        finally:
+            await engine.stop()
+            journal.close()
+            await sim.stop()
+
+    run(body)
+
+
+def test_restart_restores_jobs_from_the_journal(tmp_path: Path) -> None:
+    async def body() -> None:
+        sim = Simulator(sim_config())
+        await sim.start()
+        server = sim.device(Role.SCAN_SERVER)
+        engine, journal = new_engine(tmp_path)
+        await engine.start()
+        await engine.add_device_url(server.metadata_url)
+        await until(
+            lambda: subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE, "subscribed"
+        )
+        job = server.submit_job(JobPlan(images=2, image_interval_s=0.1))
+        await job.wait()
+        key = JobKey(server.endpoint, job.token)
+        await until(lambda: key in engine.jobs.jobs and engine.jobs.jobs[key].ended, "the job")
+        before = engine.jobs.jobs[key]
+        await engine.stop()
+        journal.close()
+        await sim.stop()
+        again, journal2 = new_engine(tmp_path)
+        await again.start()
+        try:
+            restored = again.jobs.jobs[key]
+            assert restored.status == before.status
+            assert len(restored.timeline) == len(before.timeline)
+            assert [d.endpoint for d in again.devices] == [server.endpoint]
+        finally:
+            await again.stop()
+            journal2.close()
+
+    run(body)
