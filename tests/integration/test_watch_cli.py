@@ -89,3 +89,42 @@ def check_output(watch_lines: list[str], sim_lines: list[str]) -> None:
         assert ranks == sorted(ranks), [x["job_state"] for x in lines]
         counts = [x["images_received"] for x in lines]
         assert counts == sorted(counts)
+
+
+def test_watch_discovers_by_multicast_across_namespaces(tmp_path: Path) -> None:
+    """No --probe, no --device: the monitor in one namespace finds both simulated roles in another
+    by WS-Discovery multicast over the veth pair, reads their metadata and subscribes."""
+    with netns_pair() as pair:
+
+        async def body() -> None:
+            sim = await Child.start(
+                "simulator",
+                pair.exec(
+                    pair.sim, sys.executable, "-m", "wsdmon.simulator", "--role", "both",
+                    "--interface", pair.sim_if, "--scenario", "steady", "--rate", "1", "--time-scale", "5",
+                    "--seed", "12", "--log-level", "INFO",
+                ),
+            )  # fmt: skip
+            watch = None
+            try:
+                await sim.wait_for(lambda line: "WS-Discovery" in line)
+                watch = await Child.start(
+                    "watch",
+                    pair.exec(
+                        pair.peer, sys.executable, "-m", "wsdmon", "watch", "--json", "--interface",
+                        pair.peer_if, "--duration", "12", "--journal", str(tmp_path / "journal.sqlite3"),
+                        "--notify-port", "0",
+                    ),
+                )  # fmt: skip
+                assert await watch.exit(timeout=40) == 0
+            finally:
+                if watch is not None:
+                    await watch.kill()
+                assert await sim.interrupt() == 0
+                await sim.kill()
+            objects = [json.loads(line) for line in (watch.lines if watch else []) if line.startswith("{")]
+            subscribed = {tuple(o["roles"]) for o in objects if o["kind"] == "device" and o["subscribed"]}
+            assert subscribed == {("scan-server",), ("scan-device",)}, objects[:4]
+            assert any(o["kind"] == "job" and o["ended"] for o in objects)
+
+        run(body, timeout=90)
