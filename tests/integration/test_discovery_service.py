@@ -98,7 +98,9 @@ def test_multicast_probe_one_type_per_probe_and_matches_reported(peer_factory: A
         # §5.1: a Probe's Types must all match, so each default type goes in a Probe of its own
         # (the library's thread sends them 50 ms apart: the first match may come before the last Probe)
         expected = {(t,) for t in DEFAULT_PROBE_TYPES}
-        await eventually(lambda: {tuple(p.types) for p in peer.messages(Probe)} == expected, what="all Probes")
+        await eventually(
+            lambda: {tuple(p.types) for p in peer.messages(Probe)} == expected, what="all Probes"
+        )
         assert all(len(p.types) == 1 for p in peer.messages(Probe))
         # our own multicast Probes come back to us (multicast loop) and are dropped as ours
         await eventually(lambda: service.stats.own >= 1, what="our own Probe echo")
