@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from wsdmon.protocol import QName
 from wsdmon.protocol import namespaces as ns
-from wsdmon.protocol._xml import QName
 from wsdmon.protocol.metadata import GetMetadataResponse
 
 __all__ = [

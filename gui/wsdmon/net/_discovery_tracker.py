@@ -20,8 +20,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from wsdmon.protocol import AppSequence
-from wsdmon.protocol._xml import QName  # not re-exported by wsdmon.protocol yet
+from wsdmon.protocol import AppSequence, QName
 from wsdmon.protocol.discovery import Bye, Hello, ProbeMatch, ResolveMatch
 
 __all__ = [

@@ -31,9 +31,8 @@ from typing import Any
 
 import ifaddr
 
-from wsdmon.protocol import Message, ProtocolError, decode, encode
+from wsdmon.protocol import Message, ProtocolError, QName, decode, encode
 from wsdmon.protocol import namespaces as ns
-from wsdmon.protocol._xml import QName  # not re-exported by wsdmon.protocol yet
 from wsdmon.protocol.discovery import (
     Bye,
     Hello,

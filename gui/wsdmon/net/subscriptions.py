@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from collections.abc import Callable
@@ -213,8 +214,16 @@ class SubscriptionDriver:
         return self._manager.address if self._manager is not None else self.service
 
     def _manager_headers(self) -> Headers:
-        ident = self._manager.identifier if self._manager is not None else None
-        return Headers.request(self._manager_address(), identifier=ident)
+        """Requests to the subscription manager echo all of its EPR's reference parameters as
+        headers (WS-Addressing 2004/08 §3.3): the Identifier and any a vendor adds."""
+        headers = Headers.request(self._manager_address())
+        if self._manager is None:
+            return headers
+        return dataclasses.replace(
+            headers,
+            identifier=self._manager.identifier,
+            reference_parameters=self._manager.extra_parameters,
+        )
 
     def _report(self) -> None:
         status = _STATUS_OF_STATE[self.machine.state]

@@ -6,6 +6,7 @@ No asyncio, no sockets, no Qt, no clock: callers pass time in. Every message mod
 
 from __future__ import annotations
 
+from ._xml import QName
 from .dispatch import MESSAGE_TYPES, UnknownMessage, decode, decode_envelope
 from .envelope import (
     AppSequence,
@@ -30,6 +31,7 @@ __all__ = [
     "LocalProtocolError",
     "Message",
     "ProtocolError",
+    "QName",
     "RemoteProtocolError",
     "UnknownMessage",
     "decode",

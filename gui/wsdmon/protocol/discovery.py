@@ -198,16 +198,29 @@ class _Target:
 
 # --- Hello and Bye (§4) ------------------------------------------------------------------------
 
-_HELLO = qn(ns.WSD, "Hello")
-_BYE = qn(ns.WSD, "Bye")
+
+class _Announcement(_Target, Message):
+    """Hello and Bye: the body is one target element, _TAG."""
+
+    __slots__ = ()
+    NAMESPACES: ClassVar[tuple[str, ...]] = _TYPES_NAMESPACES
+    _TAG: ClassVar[str]
+
+    def write_body(self, body: Element) -> None:
+        _require_app_sequence(self)
+        self._write_target(sub(body, self._TAG))
+
+    @classmethod
+    def read_body(cls, header: Headers, body: Element) -> Self:
+        return cls._read(body_child(body, cls._TAG), header)
 
 
 @dataclass(frozen=True, slots=True)
-class Hello(_Target, Message):
+class Hello(_Announcement):
     """wsd:Hello (§4.1): a target service joins the network; XAddrs may be absent (then Resolve)."""
 
     ACTION: ClassVar[str] = ns.WSD_HELLO
-    NAMESPACES: ClassVar[tuple[str, ...]] = _TYPES_NAMESPACES
+    _TAG: ClassVar[str] = qn(ns.WSD, "Hello")
     header: Headers
     address: str
     metadata_version: int
@@ -216,21 +229,13 @@ class Hello(_Target, Message):
     xaddrs: tuple[str, ...] = ()
     extensions: tuple[str, ...] = ()
 
-    def write_body(self, body: Element) -> None:
-        _require_app_sequence(self)
-        self._write_target(sub(body, _HELLO))
-
-    @classmethod
-    def read_body(cls, header: Headers, body: Element) -> Self:
-        return cls._read(body_child(body, _HELLO), header)
-
 
 @dataclass(frozen=True, slots=True)
-class Bye(_Target, Message):
+class Bye(_Announcement):
     """wsd:Bye (§4.2): a target service leaves; only the EndpointReference is required."""
 
     ACTION: ClassVar[str] = ns.WSD_BYE
-    NAMESPACES: ClassVar[tuple[str, ...]] = _TYPES_NAMESPACES
+    _TAG: ClassVar[str] = qn(ns.WSD, "Bye")
     _REQUIRED: ClassVar[tuple[tuple[str, str], ...]] = ()
     header: Headers
     address: str
@@ -239,14 +244,6 @@ class Bye(_Target, Message):
     scopes: tuple[str, ...] = ()
     xaddrs: tuple[str, ...] = ()
     extensions: tuple[str, ...] = ()
-
-    def write_body(self, body: Element) -> None:
-        _require_app_sequence(self)
-        self._write_target(sub(body, _BYE))
-
-    @classmethod
-    def read_body(cls, header: Headers, body: Element) -> Self:
-        return cls._read(body_child(body, _BYE), header)
 
 
 # --- Probe and ProbeMatches (§5) ---------------------------------------------------------------

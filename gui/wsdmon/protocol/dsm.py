@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import ClassVar, Self
 
 from . import namespaces as ns
+from ._part import Field, Part, enum_reader, field, list_field, put_time, raw_text
 from ._xml import (
     Element,
     append_extensions,
@@ -47,6 +48,8 @@ __all__ = [
     "PostScanJobStatusEvent",
     "RepositoryState",
     "RepositoryStateReason",
+    "check_description",
+    "check_images_received",
     "check_job_token",
     "read_filter_statuses",
     "write_filter_statuses",
@@ -221,6 +224,12 @@ def check_job_token(token: str) -> None:
     check_string("JobToken", token)
 
 
+def check_images_received(images: int) -> None:
+    """LocalProtocolError unless images is an xs:int of at least 0 (§2.2.3.16)."""
+    if not 0 <= images <= 0x7FFFFFFF:
+        raise LocalProtocolError("ImagesReceived is an xs:int of at least 0 (§2.2.3.16)")
+
+
 @dataclass(frozen=True, slots=True)
 class JobStatus:
     """dsc:JobStatus: the full snapshot of one post-scan job (§3.2.4.8: never a delta)."""
@@ -241,8 +250,7 @@ class JobStatus:
             check_token("JobStateReason", reason)
         if not self.filter_statuses:
             raise LocalProtocolError("FilterStatuses must hold at least one FilterStatus (§2.2.4.11)")
-        if not 0 <= self.images_received <= 0x7FFFFFFF:
-            raise LocalProtocolError("ImagesReceived is an xs:int of at least 0 (§2.2.3.16)")
+        check_images_received(self.images_received)
 
     @property
     def is_terminal(self) -> bool:
@@ -331,21 +339,40 @@ class PostScanJobStatusEvent(Message):
 
 # --- PostScanJobEndStateEvent (§3.2.4.9) -------------------------------------------------------
 
-_PSP_IDENTIFIER = _d("PSP_Identifier")
-_PSP_DISPLAY_NAME = _d("PSP_DisplayName")
-_JOB_ORIGINATING_USER_NAME = _d("JobOriginatingUserName")
-_JOB_COMPLETED_STATE = _d("JobCompletedState")
-_JOB_COMPLETED_STATE_REASONS = _d("JobCompletedStateReasons")
-_FILTER_COMPLETED_STATUSES = _d("FilterCompletedStatuses")
-_POST_SCAN_JOB_END_STATE = _d("PostScanJobEndState")
+# Fields shared by the job structures: PostScanJobEndState and JobSummary (repository.py) begin with
+# the JobToken and the JobDescription fields (§3.2.1), JobDescription (repository_types.py) is the
+# latter alone. Their text is kept as sent: the token is opaque (§2.2.3.28), the rest String255.
+JOB_TOKEN_FIELD = field(_JOB_TOKEN, raw_text)
+JOB_DESCRIPTION_FIELDS = (
+    field(_d("PSP_Identifier"), raw_text),
+    field(_d("PSP_DisplayName"), raw_text),
+    field(_d("JobOriginatingUserName"), raw_text),
+)
+IMAGES_RECEIVED_FIELD = field(_IMAGES_RECEIVED, lambda el: parse_int(el, minimum=0))
+
+
+def check_description(value: object) -> None:
+    """LocalProtocolError unless value's JobDescription fields are String255."""
+    for f in JOB_DESCRIPTION_FIELDS:
+        check_string(f.attr, getattr(value, f.attr))
 
 
 @dataclass(frozen=True, slots=True)
-class PostScanJobEndState:
+class PostScanJobEndState(Part):
     """dsc:PostScanJobEndState (§3.2.4.9.3.1): the final values of a job, sent once at its end.
     Its children are named JobCompleted*, but the reasons inside are still JobStateReason and the
     filters FilterStatus; it has no JobCreatedTime."""
 
+    TAG: ClassVar[str] = _d("PostScanJobEndState")
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        JOB_TOKEN_FIELD,
+        *JOB_DESCRIPTION_FIELDS,
+        field(_d("JobCompletedState"), enum_reader(JobState)),
+        list_field(_d("JobCompletedStateReasons"), _JOB_STATE_REASON, JobStateReason, required=True),
+        field(_d("FilterCompletedStatuses"), read_filter_statuses, write_filter_statuses),
+        IMAGES_RECEIVED_FIELD,
+        field(_JOB_COMPLETED_TIME, parse_datetime, put_time, required=False),
+    )
     job_token: str
     psp_identifier: str
     psp_display_name: str
@@ -359,8 +386,7 @@ class PostScanJobEndState:
 
     def __post_init__(self) -> None:
         check_job_token(self.job_token)
-        for what in ("psp_identifier", "psp_display_name", "job_originating_user_name"):
-            check_string(what, getattr(self, what))
+        check_description(self)
         check_token("JobCompletedState", self.job_completed_state)
         if not self.job_completed_state_reasons:
             # §3.2.4.9.3.1: JobCompletedStateReasons is required, and holds at least one reason.
@@ -369,72 +395,7 @@ class PostScanJobEndState:
             check_token("JobStateReason", reason)
         if not self.filter_completed_statuses:
             raise LocalProtocolError("FilterCompletedStatuses must hold at least one FilterStatus")
-        if not 0 <= self.images_received <= 0x7FFFFFFF:
-            raise LocalProtocolError("ImagesReceived is an xs:int of at least 0 (§2.2.3.16)")
-
-    def write(self, parent: Element) -> None:
-        el = sub(parent, _POST_SCAN_JOB_END_STATE)
-        sub(el, _JOB_TOKEN, self.job_token)
-        sub(el, _PSP_IDENTIFIER, self.psp_identifier)
-        sub(el, _PSP_DISPLAY_NAME, self.psp_display_name)
-        sub(el, _JOB_ORIGINATING_USER_NAME, self.job_originating_user_name)
-        sub(el, _JOB_COMPLETED_STATE, str(self.job_completed_state))
-        write_reasons(el, _JOB_COMPLETED_STATE_REASONS, _JOB_STATE_REASON, self.job_completed_state_reasons)
-        write_filter_statuses(el, _FILTER_COMPLETED_STATUSES, self.filter_completed_statuses)
-        sub(el, _IMAGES_RECEIVED, str(self.images_received))
-        if self.job_completed_time is not None:
-            sub(el, _JOB_COMPLETED_TIME, format_datetime(self.job_completed_time))
-        append_extensions(el, self.extensions)
-
-    @classmethod
-    def read(cls, el: Element) -> Self:
-        values: dict[str, str] = {}
-        state = None
-        reasons: tuple[str, ...] = ()
-        filters: tuple[FilterStatus, ...] = ()
-        images = None
-        completed = None
-        extra: list[str] = []
-        for item in el:
-            tag = item.tag
-            if tag in (_JOB_TOKEN, _PSP_IDENTIFIER, _PSP_DISPLAY_NAME, _JOB_ORIGINATING_USER_NAME):
-                values[tag] = item.text or ""  # String255, whitespace preserved
-            elif tag == _JOB_COMPLETED_STATE:
-                state = enum_or_text(JobState, (item.text or "").strip())
-            elif tag == _JOB_COMPLETED_STATE_REASONS:
-                reasons = read_reasons(item, _JOB_STATE_REASON, JobStateReason)
-            elif tag == _FILTER_COMPLETED_STATUSES:
-                filters = read_filter_statuses(item)
-            elif tag == _IMAGES_RECEIVED:
-                images = parse_int(item, minimum=0)
-            elif tag == _JOB_COMPLETED_TIME:
-                completed = parse_datetime(item)
-            elif isinstance(tag, str) and not tag.startswith(_DSC_PREFIX):
-                extra.append(canonical(item))
-        for tag in (_JOB_TOKEN, _PSP_IDENTIFIER, _PSP_DISPLAY_NAME, _JOB_ORIGINATING_USER_NAME):
-            if tag not in values:
-                raise RemoteProtocolError(f"PostScanJobEndState lacks required {local_name(tag)}")
-        if not state:
-            raise RemoteProtocolError("PostScanJobEndState lacks required JobCompletedState")
-        if not reasons:
-            raise RemoteProtocolError("PostScanJobEndState lacks required JobCompletedStateReasons")
-        if not filters:
-            raise RemoteProtocolError("PostScanJobEndState lacks required FilterCompletedStatuses")
-        if images is None:
-            raise RemoteProtocolError("PostScanJobEndState lacks required ImagesReceived")
-        return remote(
-            cls,
-            values[_JOB_TOKEN],
-            values[_PSP_IDENTIFIER],
-            values[_PSP_DISPLAY_NAME],
-            values[_JOB_ORIGINATING_USER_NAME],
-            state,
-            reasons,
-            filters,
-            images,
-            completed,
-            tuple(extra),
-        )
+        check_images_received(self.images_received)
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,7 +419,7 @@ class PostScanJobEndStateEvent(Message):
         end_state = None
         extra: list[str] = []
         for item in event:
-            if item.tag == _POST_SCAN_JOB_END_STATE:
+            if item.tag == PostScanJobEndState.TAG:
                 end_state = PostScanJobEndState.read(item)
             elif isinstance(item.tag, str) and not item.tag.startswith(_DSC_PREFIX):
                 extra.append(canonical(item))

@@ -1,14 +1,16 @@
 """SOAP 1.2 envelopes with WS-Addressing 2004/08 headers, the Message base class, and SOAP faults.
 
 A message class describes its body only; this module writes and reads everything around it. Header
-blocks we do not know are ignored (SOAP 1.2 Part 1 §2.7: only mustUnderstand blocks would have to
-fault, and no peer of ours sets it on blocks we could not process).
+blocks outside wsa that we do not know are kept as reference parameters (see Headers); they are
+never processed (SOAP 1.2 Part 1 §2.7: only mustUnderstand blocks would have to fault, and no peer
+of ours sets it on blocks we could not process).
 """
 
 from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
@@ -129,7 +131,13 @@ class EndpointReference:
 
 @dataclass(frozen=True, slots=True)
 class Headers:
-    """The WS-Addressing header blocks of one message (its Action is the message class's)."""
+    """The WS-Addressing header blocks of one message (its Action is the message class's).
+
+    A message sent to an endpoint reference carries each of its reference parameters as a header
+    block (WS-Addressing 2004/08 §3.3): wse:Identifier in `identifier`, any other in
+    `reference_parameters` as canonical XML. 2004/08 does not mark echoed parameters, so a parsed
+    message keeps there every header block outside wsa that is not one of ours (wsa:From,
+    wsa:FaultTo… are dropped)."""
 
     message_id: str | None = None
     to: str | None = None
@@ -137,6 +145,7 @@ class Headers:
     reply_to: str | None = None
     identifier: str | None = None  # wse:Identifier echoed from a reference parameter
     app_sequence: AppSequence | None = None
+    reference_parameters: tuple[str, ...] = ()  # other header blocks, canonical XML
 
     @classmethod
     def request(cls, to: str, *, identifier: str | None = None, message_id: str | None = None) -> Self:
@@ -210,8 +219,30 @@ def encode(message: Message) -> bytes:
         if h.app_sequence.sequence_id is not None:
             seq.set("SequenceId", h.app_sequence.sequence_id)
         seq.set("MessageNumber", str(h.app_sequence.message_number))
+    if h.reference_parameters:
+        check_reference_parameters(h.reference_parameters)
+        append_extensions(header, h.reference_parameters)
     message.write_body(sub(root, _S_BODY))
     return to_bytes(root)
+
+
+_WSA_PREFIX = "{" + ns.WSA + "}"
+_KNOWN_BLOCKS = frozenset({_E_IDENTIFIER, _D_APP_SEQUENCE})
+
+
+def _is_reference_parameter(tag: object) -> bool:
+    """A header block parse_envelope keeps in reference_parameters: not wsa, not one we model."""
+    return isinstance(tag, str) and not tag.startswith(_WSA_PREFIX) and tag not in _KNOWN_BLOCKS
+
+
+def check_reference_parameters(parameters: Iterable[str]) -> None:
+    """LocalProtocolError unless each parameter is one element that parse_envelope reads back as a
+    reference parameter (not wsa, wse:Identifier or wsd:AppSequence: it would be read as that)."""
+    holder = etree.Element("holder")
+    append_extensions(holder, parameters)
+    for el in holder:
+        if not _is_reference_parameter(el.tag):
+            raise LocalProtocolError(f"reference parameter {el.tag} is a header block of its own")
 
 
 def _read_app_sequence(el: Element) -> AppSequence:
@@ -238,6 +269,7 @@ def parse_envelope(data: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> Envelo
         raise RemoteProtocolError("SOAP envelope has no Body")
     action = to = message_id = relates_to = reply_to = identifier = None
     app_sequence = None
+    parameters: list[str] = []
     if header_el is not None:
         # One pass over the header blocks, matched by Clark tag (namespace URI, not prefix).
         for el in header_el:
@@ -257,7 +289,9 @@ def parse_envelope(data: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> Envelo
                 reply_to = text_of(addr) if addr is not None else None
             elif tag == _D_APP_SEQUENCE:
                 app_sequence = _read_app_sequence(el)
-    headers = Headers(message_id, to, relates_to, reply_to, identifier, app_sequence)
+            elif _is_reference_parameter(tag):
+                parameters.append(canonical(el))
+    headers = Headers(message_id, to, relates_to, reply_to, identifier, app_sequence, tuple(parameters))
     if not action:
         if child(body, _S_FAULT) is not None:
             action = ns.WSA_FAULT_ACTION

@@ -14,41 +14,40 @@ from enum import StrEnum
 from typing import ClassVar, Self
 
 from . import namespaces as ns
+from ._part import Field, Part, enum_reader, field, list_field
 from ._xml import (
     Element,
     QName,
     append_extensions,
-    canonical,
     check_qnames,
-    check_string,
     check_token,
     child,
-    enum_or_text,
     extensions,
-    local_name,
-    parse_int,
     qn,
-    read_reasons,
     remote,
     required,
     single_qname,
     sub,
     sub_qnames,
-    write_reasons,
 )
 from .dsm import (
+    IMAGES_RECEIVED_FIELD,
+    JOB_DESCRIPTION_FIELDS,
+    JOB_TOKEN_FIELD,
     TERMINAL_JOB_STATES,
     FilterStatus,
     JobState,
     JobStateReason,
     RepositoryState,
     RepositoryStateReason,
+    check_description,
+    check_images_received,
     check_job_token,
     read_filter_statuses,
     write_filter_statuses,
 )
 from .envelope import Fault, Headers, Message, body_child
-from .errors import LocalProtocolError, RemoteProtocolError
+from .errors import LocalProtocolError
 from .repository_types import (
     JobElementData,
     RepositoryConfiguration,
@@ -84,9 +83,7 @@ _JOB_TOKEN = _d("JobToken")
 _REQUESTED_ELEMENTS = _d("RequestedElements")
 _NAME = _d("Name")
 _ELEMENT_DATA = _d("ElementData")
-_JOB_SUMMARY = _d("JobSummary")
 _REPOSITORY_CONFIGURATION = _d("RepositoryConfiguration")
-_DSC_PREFIX = "{" + ns.DSC + "}"
 
 
 def _write_names(parent: Element, names: tuple[QName, ...]) -> None:
@@ -256,22 +253,21 @@ class GetPostScanJobElementsResponse(Message):
 
 # --- JobSummary (dsc:JobSummaryType): one row of GetActiveJobs / GetJobHistory ------------------
 
-_PSP_IDENTIFIER = _d("PSP_Identifier")
-_PSP_DISPLAY_NAME = _d("PSP_DisplayName")
-_JOB_ORIGINATING_USER_NAME = _d("JobOriginatingUserName")
-_JOB_STATE = _d("JobState")
-_JOB_STATE_REASONS = _d("JobStateReasons")
-_JOB_STATE_REASON = _d("JobStateReason")
-_FILTER_STATUSES = _d("FilterStatuses")
-_IMAGES_RECEIVED = _d("ImagesReceived")
-_SUMMARY_STRINGS = (_JOB_TOKEN, _PSP_IDENTIFIER, _PSP_DISPLAY_NAME, _JOB_ORIGINATING_USER_NAME)
-
 
 @dataclass(frozen=True, slots=True)
-class JobSummary:
+class JobSummary(Part):
     """A job as listed by GetActiveJobs / GetJobHistory: JobStatus without times, plus the
     JobDescription fields (§3.2.4.4: all fields filled)."""
 
+    TAG: ClassVar[str] = _d("JobSummary")
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        JOB_TOKEN_FIELD,
+        *JOB_DESCRIPTION_FIELDS,
+        field(_d("JobState"), enum_reader(JobState)),
+        list_field(_d("JobStateReasons"), _d("JobStateReason"), JobStateReason, required=False),
+        field(_d("FilterStatuses"), read_filter_statuses, write_filter_statuses),
+        IMAGES_RECEIVED_FIELD,
+    )
     job_token: str
     psp_identifier: str
     psp_display_name: str
@@ -284,65 +280,17 @@ class JobSummary:
 
     def __post_init__(self) -> None:
         check_job_token(self.job_token)
-        for what in ("psp_identifier", "psp_display_name", "job_originating_user_name"):
-            check_string(what, getattr(self, what))
+        check_description(self)
         check_token("JobState", self.job_state)
         for reason in self.job_state_reasons:
             check_token("JobStateReason", reason)
         if not self.filter_statuses:
             raise LocalProtocolError("FilterStatuses must hold at least one FilterStatus (§2.2.4.11)")
-        if not 0 <= self.images_received <= 0x7FFFFFFF:
-            raise LocalProtocolError("ImagesReceived is an xs:int of at least 0 (§2.2.3.16)")
+        check_images_received(self.images_received)
 
     @property
     def is_terminal(self) -> bool:
         return self.job_state in TERMINAL_JOB_STATES
-
-    def write(self, parent: Element) -> None:
-        el = sub(parent, _JOB_SUMMARY)
-        sub(el, _JOB_TOKEN, self.job_token)
-        sub(el, _PSP_IDENTIFIER, self.psp_identifier)
-        sub(el, _PSP_DISPLAY_NAME, self.psp_display_name)
-        sub(el, _JOB_ORIGINATING_USER_NAME, self.job_originating_user_name)
-        sub(el, _JOB_STATE, str(self.job_state))
-        write_reasons(el, _JOB_STATE_REASONS, _JOB_STATE_REASON, self.job_state_reasons)
-        write_filter_statuses(el, _FILTER_STATUSES, self.filter_statuses)
-        sub(el, _IMAGES_RECEIVED, str(self.images_received))
-        append_extensions(el, self.extensions)
-
-    @classmethod
-    def read(cls, el: Element) -> Self:
-        values: dict[str, str] = {}
-        state = None
-        reasons: tuple[str, ...] = ()
-        filters: tuple[FilterStatus, ...] = ()
-        images = None
-        extra: list[str] = []
-        for item in el:
-            tag = item.tag
-            if tag in _SUMMARY_STRINGS:
-                values[tag] = item.text or ""  # String255: whitespace preserved
-            elif tag == _JOB_STATE:
-                state = enum_or_text(JobState, (item.text or "").strip())
-            elif tag == _JOB_STATE_REASONS:
-                reasons = read_reasons(item, _JOB_STATE_REASON, JobStateReason)
-            elif tag == _FILTER_STATUSES:
-                filters = read_filter_statuses(item)
-            elif tag == _IMAGES_RECEIVED:
-                images = parse_int(item, minimum=0)
-            elif isinstance(tag, str) and not tag.startswith(_DSC_PREFIX):  # xs:any ##other
-                extra.append(canonical(item))
-        for tag in _SUMMARY_STRINGS:
-            if tag not in values:
-                raise RemoteProtocolError(f"JobSummary lacks required {local_name(tag)}")
-        if not state:
-            raise RemoteProtocolError("JobSummary lacks required JobState")
-        if not filters:
-            raise RemoteProtocolError("JobSummary lacks required FilterStatuses")
-        if images is None:
-            raise RemoteProtocolError("JobSummary lacks required ImagesReceived")
-        strings = [values[t] for t in _SUMMARY_STRINGS]
-        return remote(cls, *strings, state, reasons, filters, images, tuple(extra))
 
 
 # --- GetActiveJobs (§3.2.4.4) and GetJobHistory (§3.2.4.5) -------------------------------------
@@ -388,7 +336,7 @@ class _JobListResponse(Message):
             # §4.1's example answers <GetActiveJobsResponse/> without ActiveJobs: schema-invalid, but
             # it can only mean "no jobs".
             return cls(header)
-        return cls(header, tuple([JobSummary.read(j) for j in listing if j.tag == _JOB_SUMMARY]))
+        return cls(header, tuple([JobSummary.read(j) for j in listing if j.tag == JobSummary.TAG]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, Self, TypeVar
+from typing import ClassVar, Protocol, Self, TypeVar
 
 from . import namespaces as ns
+from ._part import Field, Part
 from ._xml import (
     Element,
     QName,
@@ -23,7 +24,6 @@ from ._xml import (
     append_raw,
     canonical,
     check_qnames,
-    check_string,
     check_token,
     enum_or_text,
     graft,
@@ -41,7 +41,7 @@ from ._xml import (
     sub_qnames,
     write_reasons,
 )
-from .dsm import JobStatus, RepositoryState, RepositoryStateReason
+from .dsm import JOB_DESCRIPTION_FIELDS, JobStatus, RepositoryState, RepositoryStateReason, check_description
 from .errors import LocalProtocolError, RemoteProtocolError
 
 __all__ = [
@@ -106,10 +106,6 @@ class DocumentFormat(StrEnum):
 def _vendor(item: Element) -> bool:
     """An element outside dsc (xs:any namespace="##other"): kept, never rejected."""
     return isinstance(item.tag, str) and not item.tag.startswith(_DSC_PREFIX)
-
-
-def _string255(item: Element) -> str:
-    return item.text or ""  # String255ExtType: whitespace preserved
 
 
 # --- ElementData attributes: dsc:Name and dsc:Valid are form="qualified" (§6.2.1) ---------------
@@ -301,50 +297,20 @@ class RepositoryElementData:
 
 # --- JobDescription, Documents and ElementData of GetPostScanJobElements (§3.2.4.3) -------------
 
-_PSP_IDENTIFIER = _d("PSP_Identifier")
-_PSP_DISPLAY_NAME = _d("PSP_DisplayName")
-_JOB_ORIGINATING_USER_NAME = _d("JobOriginatingUserName")
-_JOB_DESCRIPTION = _d("JobDescription")
-_DESCRIPTION_FIELDS = (_PSP_IDENTIFIER, _PSP_DISPLAY_NAME, _JOB_ORIGINATING_USER_NAME)
-
-
-def _check_description(value: JobDescription) -> None:
-    for what in ("psp_identifier", "psp_display_name", "job_originating_user_name"):
-        check_string(what, getattr(value, what))
-
 
 @dataclass(frozen=True, slots=True)
-class JobDescription:
+class JobDescription(Part):
     """Which PostScan Process a job runs and who started it (§3.2.1 "Job Description")."""
 
+    TAG: ClassVar[str] = _d("JobDescription")
+    FIELDS: ClassVar[tuple[Field, ...]] = JOB_DESCRIPTION_FIELDS
     psp_identifier: str
     psp_display_name: str
     job_originating_user_name: str
     extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_description(self)
-
-    def write(self, parent: Element) -> None:
-        el = sub(parent, _JOB_DESCRIPTION)
-        sub(el, _PSP_IDENTIFIER, self.psp_identifier)
-        sub(el, _PSP_DISPLAY_NAME, self.psp_display_name)
-        sub(el, _JOB_ORIGINATING_USER_NAME, self.job_originating_user_name)
-        append_extensions(el, self.extensions)
-
-    @classmethod
-    def read(cls, el: Element) -> Self:
-        values: dict[str, str] = {}
-        extra: list[str] = []
-        for item in el:
-            if item.tag in _DESCRIPTION_FIELDS:
-                values[item.tag] = _string255(item)
-            elif _vendor(item):
-                extra.append(canonical(item))
-        for tag in _DESCRIPTION_FIELDS:
-            if tag not in values:
-                raise RemoteProtocolError(f"JobDescription lacks required {local_name(tag)}")
-        return remote(cls, *[values[t] for t in _DESCRIPTION_FIELDS], tuple(extra))
+        check_description(self)
 
 
 _DOCUMENT = _d("Document")
@@ -449,7 +415,7 @@ class JobElementData:
     def read(cls, el: Element) -> Self:
         readers: dict[str, Callable[[Element], JobStatus | JobDescription | Documents]] = {
             _JOB_STATUS: JobStatus.read,
-            _JOB_DESCRIPTION: JobDescription.read,
+            JobDescription.TAG: JobDescription.read,
             _DOCUMENTS: Documents.read,
         }
         return remote(cls, *_read_element_data(el, readers))

@@ -13,32 +13,26 @@ Management docs' "<Event> Example" pages wrap the same bodies in dsd: elements: 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 from . import namespaces as ns
+from ._part import Field, Part, Reader, Writer, enum_reader, field, list_field, put_text, put_time, raw_text
 from ._xml import (
     Element,
     append_extensions,
     canonical,
     check_string,
     check_token,
-    enum_or_text,
-    format_datetime,
     int_value,
     local_name,
     parse_datetime,
     parse_int,
     qn,
-    read_reasons,
     remote,
     sub,
-    text_of,
-    write_reasons,
 )
 from .envelope import Headers, Message
 from .errors import LocalProtocolError, RemoteProtocolError
@@ -186,130 +180,37 @@ def _check_count(value: int) -> None:
     _check_id("ScansCompleted", value, 0, MAX_COUNT)
 
 
-def _raw(el: Element) -> str:
-    return el.text or ""  # a user's string: whitespace kept as sent
-
-
 def _is_extension(tag: object) -> bool:
     return isinstance(tag, str) and not tag.startswith(_WSCN_PREFIX)
 
 
-# --- children as a table: one pass over an element, matched by precomputed Clark tags ------------
-
-_Reader = Callable[[Element], object]
-_Writer = Callable[[Element, str, Any], None]
+def _field(local: str, read: Reader, write: Writer = put_text, *, required: bool = True) -> Field:
+    return field(_w(local), read, write, required=required)
 
 
-@dataclass(frozen=True, slots=True)
-class _Field:
-    tag: str  # Clark tag of the child
-    attr: str  # dataclass attribute it fills
-    read: _Reader
-    write: _Writer
-    required: bool = True
-    default: object = None  # the value of an optional child that is absent
-
-
-def _put_text(parent: Element, tag: str, value: object) -> None:
-    sub(parent, tag, str(value))
-
-
-def _put_time(parent: Element, tag: str, value: datetime | None) -> None:
-    if value is not None:
-        sub(parent, tag, format_datetime(value))
-
-
-def _enum(enum: type[StrEnum]) -> _Reader:
-    return lambda el: enum_or_text(enum, text_of(el))
-
-
-def _attr(local: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", local).lower()  # JobCreatedTime -> job_created_time
-
-
-def _field(local: str, read: _Reader, write: _Writer = _put_text, *, required: bool = True) -> _Field:
-    return _Field(_w(local), _attr(local), read, write, required)
-
-
-def _list_field(local: str, item: str, enum: type[StrEnum], *, required: bool) -> _Field:
-    """A list of values (JobStateReasons, ScannerStateReasons…). "JobCompletedStateReasons element":
-    "zero or more JobStateReason elements"; the other list pages give no count: empty is accepted.
-    A required list is written even when empty, an optional one only when it has values."""
-    item_tag = _w(item)
-
-    def read(el: Element) -> tuple[str, ...]:
-        return read_reasons(el, item_tag, enum, allow_empty=True)
-
-    def write(parent: Element, tag: str, values: tuple[str, ...]) -> None:
-        write_reasons(parent, tag, item_tag, values, always=required)
-
-    return _Field(_w(local), _attr(local), read, write, required, ())
-
-
-class _Part:
-    """A wscn structure: its children are FIELDS (written in that order, read in any order); other
-    children outside wscn are kept in `extensions`."""
-
-    __slots__ = ()
-    TAG: ClassVar[str]
-    FIELDS: ClassVar[tuple[_Field, ...]]
-    extensions: tuple[str, ...]
-
-    def _attributes(self) -> dict[str, str]:
-        return {}
-
-    @staticmethod
-    def _read_attributes(el: Element) -> dict[str, object]:
-        return {}
-
-    def write(self, parent: Element) -> None:
-        el = sub(parent, self.TAG)
-        for name, value in self._attributes().items():
-            el.set(name, value)
-        for f in self.FIELDS:
-            f.write(el, f.tag, getattr(self, f.attr))
-        append_extensions(el, self.extensions)
-
-    @classmethod
-    def read(cls, el: Element) -> Self:
-        values = cls._read_attributes(el)
-        extra: list[str] = []
-        fields = cls.FIELDS
-        for item in el:
-            tag = item.tag
-            for f in fields:
-                if f.tag == tag:
-                    values[f.attr] = f.read(item)
-                    break
-            else:
-                if _is_extension(tag):
-                    extra.append(canonical(item))
-        for f in fields:
-            if f.attr not in values:
-                if f.required:
-                    raise RemoteProtocolError(f"{local_name(el.tag)} lacks required {local_name(f.tag)}")
-                values[f.attr] = f.default
-        # An empty enumerated value fails _check_token: RemoteProtocolError through remote().
-        return remote(cls, **values, extensions=tuple(extra))
+def _list_field(local: str, item: str, enum: type[StrEnum], *, required: bool) -> Field:
+    # "JobCompletedStateReasons element": "zero or more JobStateReason elements"; the other list
+    # pages give no count: empty is accepted.
+    return list_field(_w(local), _w(item), enum, required=required, allow_empty=True)
 
 
 _JOB_ID = _field("JobId", parse_int)
 _SCANS_COMPLETED = _field("ScansCompleted", parse_int)
-_JOB_COMPLETED_TIME = _field("JobCompletedTime", parse_datetime, _put_time, required=False)
+_JOB_COMPLETED_TIME = _field("JobCompletedTime", parse_datetime, put_time, required=False)
 
 
 @dataclass(frozen=True, slots=True)
-class JobStatus(_Part):
+class JobStatus(Part):
     """wscn:JobStatus: all of a scan job's current status ("JobStatus element": the service should
     send a JobStatusEvent for every change of it). Written in the "JobStatusEvent element" example's order."""
 
     TAG: ClassVar[str] = _w("JobStatus")
-    FIELDS: ClassVar[tuple[_Field, ...]] = (
+    FIELDS: ClassVar[tuple[Field, ...]] = (
         _JOB_ID,
-        _field("JobState", _enum(JobState)),
+        _field("JobState", enum_reader(JobState)),
         _list_field("JobStateReasons", "JobStateReason", JobStateReason, required=False),
         _SCANS_COMPLETED,
-        _field("JobCreatedTime", parse_datetime, _put_time, required=False),
+        _field("JobCreatedTime", parse_datetime, put_time, required=False),
         _JOB_COMPLETED_TIME,
     )
     job_id: int
@@ -333,19 +234,19 @@ class JobStatus(_Part):
 
 
 @dataclass(frozen=True, slots=True)
-class JobEndState(_Part):
+class JobEndState(Part):
     """wscn:JobEndState: a scan job's final values, sent once. Its reasons are still JobStateReason
     elements; it has no JobCreatedTime. Every child is "required" on its element page except
     JobCompletedTime ("optional"). Written in the order of the "JobEndStateEvent element" example
     (the DSM "JobEndStateEvent Example" agrees), which puts the state before JobName."""
 
     TAG: ClassVar[str] = _w("JobEndState")
-    FIELDS: ClassVar[tuple[_Field, ...]] = (
+    FIELDS: ClassVar[tuple[Field, ...]] = (
         _JOB_ID,
-        _field("JobCompletedState", _enum(JobState)),
+        _field("JobCompletedState", enum_reader(JobState)),
         _list_field("JobCompletedStateReasons", "JobStateReason", JobStateReason, required=True),
-        _field("JobName", _raw),
-        _field("JobOriginatingUserName", _raw),
+        _field("JobName", raw_text),
+        _field("JobOriginatingUserName", raw_text),
         _SCANS_COMPLETED,
         _JOB_COMPLETED_TIME,
     )
@@ -376,12 +277,12 @@ class JobEndState(_Part):
 
 
 @dataclass(frozen=True, slots=True)
-class StatusSummary(_Part):
+class StatusSummary(Part):
     """wscn:StatusSummary: the scanner's state and the reasons for it ("StatusSummary element")."""
 
     TAG: ClassVar[str] = _w("StatusSummary")
-    FIELDS: ClassVar[tuple[_Field, ...]] = (
-        _field("ScannerState", _enum(ScannerState)),
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        _field("ScannerState", enum_reader(ScannerState)),
         _list_field("ScannerStateReasons", "ScannerStateReason", ScannerStateReason, required=False),
     )
     scanner_state: ScannerState | str
@@ -401,17 +302,17 @@ _ID_ATTRIBUTES = ("Id", _w("Id"))
 
 
 @dataclass(frozen=True, slots=True)
-class DeviceCondition(_Part):
+class DeviceCondition(Part):
     """wscn:DeviceCondition: one active condition of the scanner. Clients track conditions by Id
     and Time ("DeviceCondition element"); a later ConditionId names the one cleared. Written in the
     "ScannerStatusConditionEvent element" example's order."""
 
     TAG: ClassVar[str] = _w("DeviceCondition")
-    FIELDS: ClassVar[tuple[_Field, ...]] = (
-        _field("Time", parse_datetime, _put_time),
-        _field("Name", _enum(ConditionName)),
-        _field("Component", _enum(Component)),
-        _field("Severity", _enum(Severity)),
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        _field("Time", parse_datetime, put_time),
+        _field("Name", enum_reader(ConditionName)),
+        _field("Component", enum_reader(Component)),
+        _field("Severity", enum_reader(Severity)),
     )
     condition_id: int
     time: datetime
@@ -439,14 +340,14 @@ class DeviceCondition(_Part):
 
 
 @dataclass(frozen=True, slots=True)
-class DeviceConditionCleared(_Part):
+class DeviceConditionCleared(Part):
     """wscn:DeviceConditionCleared: which reported condition ended (ConditionId = its Id) and when.
     Written in the "ScannerStatusConditionClearedEvent element" example's order."""
 
     TAG: ClassVar[str] = _w("DeviceConditionCleared")
-    FIELDS: ClassVar[tuple[_Field, ...]] = (
+    FIELDS: ClassVar[tuple[Field, ...]] = (
         _field("ConditionId", parse_int),
-        _field("ConditionClearTime", parse_datetime, _put_time),
+        _field("ConditionClearTime", parse_datetime, put_time),
     )
     condition_id: int
     condition_clear_time: datetime
@@ -465,7 +366,7 @@ class _Event(Message):
 
     __slots__ = ()
     NAMESPACES: ClassVar[tuple[str, ...]] = (ns.WSCN,)
-    PART: ClassVar[type[_Part]]
+    PART: ClassVar[type[Part]]
     FIELD: ClassVar[str]
     extensions: tuple[str, ...]
 
@@ -500,7 +401,7 @@ class JobStatusEvent(_Event):
     """A scan job's status changed ("JobStatusEvent element"); the first one usually says Started."""
 
     ACTION: ClassVar[str] = ns.WSCN_JOB_STATUS_EVENT
-    PART: ClassVar[type[_Part]] = JobStatus
+    PART: ClassVar[type[Part]] = JobStatus
     FIELD: ClassVar[str] = "job_status"
     header: Headers
     job_status: JobStatus
@@ -512,7 +413,7 @@ class JobEndStateEvent(_Event):
     """The scanner finished a job; its final values ("JobEndStateEvent element")."""
 
     ACTION: ClassVar[str] = ns.WSCN_JOB_END_STATE_EVENT
-    PART: ClassVar[type[_Part]] = JobEndState
+    PART: ClassVar[type[Part]] = JobEndState
     FIELD: ClassVar[str] = "end_state"
     header: Headers
     end_state: JobEndState
@@ -524,7 +425,7 @@ class ScannerStatusSummaryEvent(_Event):
     """The scanner's status changed ("ScannerStatusSummaryEvent element": must hold StatusSummary)."""
 
     ACTION: ClassVar[str] = ns.WSCN_SCANNER_STATUS_SUMMARY_EVENT
-    PART: ClassVar[type[_Part]] = StatusSummary
+    PART: ClassVar[type[Part]] = StatusSummary
     FIELD: ClassVar[str] = "summary"
     header: Headers
     summary: StatusSummary
@@ -536,7 +437,7 @@ class ScannerStatusConditionEvent(_Event):
     """A DeviceCondition was added to or changed in ActiveConditions ("ScannerStatusConditionEvent")."""
 
     ACTION: ClassVar[str] = ns.WSCN_SCANNER_STATUS_CONDITION_EVENT
-    PART: ClassVar[type[_Part]] = DeviceCondition
+    PART: ClassVar[type[Part]] = DeviceCondition
     FIELD: ClassVar[str] = "condition"
     header: Headers
     condition: DeviceCondition
@@ -548,7 +449,7 @@ class ScannerStatusConditionClearedEvent(_Event):
     """A reported DeviceCondition was cleared ("ScannerStatusConditionClearedEvent element")."""
 
     ACTION: ClassVar[str] = ns.WSCN_SCANNER_STATUS_CONDITION_CLEARED_EVENT
-    PART: ClassVar[type[_Part]] = DeviceConditionCleared
+    PART: ClassVar[type[Part]] = DeviceConditionCleared
     FIELD: ClassVar[str] = "cleared"
     header: Headers
     cleared: DeviceConditionCleared

@@ -22,9 +22,8 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from wsdmon.protocol import AppSequence, Headers, Message
+from wsdmon.protocol import AppSequence, Headers, Message, QName
 from wsdmon.protocol import namespaces as ns
-from wsdmon.protocol._xml import QName
 from wsdmon.protocol.eventing import GetStatus, Renew, Subscribe, Unsubscribe
 from wsdmon.protocol.metadata import (
     GetMetadataResponse,

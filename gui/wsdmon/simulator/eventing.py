@@ -5,7 +5,8 @@ parameter, sent back as a header in Renew/GetStatus/Unsubscribe), an expiry (Exp
 or dateTime, capped), an optional Action filter, and its own delivery queue and task with one
 keep-alive HTTP session: notifications to one subscriber go out in order, one at a time, with a
 timeout, and a slow or dead subscriber never holds up another. Each notification carries the
-subscriber's NotifyTo wse:Identifier as a header. After MAX_FAILED_DELIVERIES failures in a row,
+reference parameters of the subscriber's NotifyTo (its wse:Identifier and any other) as headers,
+a SubscriptionEnd those of its EndTo. After MAX_FAILED_DELIVERIES failures in a row,
 or a full queue, the subscription ends with SubscriptionEnd(DeliveryFailure); on stop every one
 ends with SourceShuttingDown (sent to EndTo, when the Subscribe gave one).
 """
@@ -20,8 +21,9 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from wsdmon.protocol import EndpointReference, Headers, Message, encode, new_message_id
+from wsdmon.protocol import EndpointReference, Headers, LocalProtocolError, Message, encode, new_message_id
 from wsdmon.protocol import namespaces as ns
+from wsdmon.protocol.envelope import check_reference_parameters
 from wsdmon.protocol.eventing import (
     Expires,
     GetStatus,
@@ -54,6 +56,17 @@ log = logging.getLogger(__name__)
 SOAP_CONTENT_TYPE = "application/soap+xml; charset=utf-8"  # SOAP 1.2 HTTP binding (reference §4)
 _STOP = object()  # queue sentinel: deliver what is queued before it, then end
 _LOW_WATER = 64  # producers waiting in wait_writable() resume below this many queued notifications
+
+
+def _headers_to(endpoint: EndpointReference) -> Headers:
+    """Headers of a message sent to `endpoint`: every reference parameter of it, wse:Identifier
+    and any other, echoed as a header block (WS-Addressing 2004/08 §3.3)."""
+    return Headers(
+        new_message_id(),
+        endpoint.address,
+        identifier=endpoint.identifier,
+        reference_parameters=endpoint.extra_parameters,
+    )
 
 
 def action_matches(filter_uri: str, action: str) -> bool:
@@ -118,6 +131,12 @@ class EventSource:
                 except ValueError:
                     return fault_event_source_unable_to_process(
                         mid, f"cannot deliver to {ref.address}: not http(s)"
+                    )
+                try:
+                    check_reference_parameters(ref.extra_parameters)  # they are echoed as headers
+                except LocalProtocolError as exc:
+                    return fault_event_source_unable_to_process(
+                        mid, f"cannot deliver to {ref.address}: {exc}"
                     )
         actions: tuple[str, ...] | None = None
         if request.filter is not None:
@@ -340,7 +359,7 @@ class EventSource:
         return await connection.post_many(data)
 
     def _encode_for(self, sub: Subscription, message: Message) -> bytes:
-        header = Headers(new_message_id(), sub.notify_to.address, identifier=sub.notify_to.identifier)
+        header = _headers_to(sub.notify_to)
         return encode(dataclasses.replace(message, header=header))  # type: ignore[type-var]
 
     async def _deliver(self, sub: Subscription) -> None:
@@ -380,7 +399,7 @@ class EventSource:
         if sub.end_to is None:
             return  # §3.5: SubscriptionEnd goes to EndTo, and only if the Subscribe gave one
         message = SubscriptionEnd(
-            Headers(new_message_id(), sub.end_to.address, identifier=sub.end_to.identifier),
+            _headers_to(sub.end_to),
             EndpointReference(self.manager_address, sub.identifier),
             status,
             (Reason(reason, "en-US"),),

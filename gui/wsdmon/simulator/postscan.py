@@ -1,5 +1,6 @@
 """One DSM post-scan job as the scan server keeps it (MS-BDSRR §3.2.1 "MUST maintain"): status,
-filter statuses, description and documents, and the protocol values built from them.
+filter statuses, description and documents, and the protocol values built from them; and what the
+scan server and the scan device (scanner.py) share: vendor elements, stopping running jobs.
 
 The lifecycle that moves a job lives in repository.py; this module only holds and shows state.
 """
@@ -7,8 +8,10 @@ The lifecycle that moves a job lives in repository.py; this module only holds an
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
 
 from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol.dsm import (
@@ -25,7 +28,7 @@ from wsdmon.protocol.repository_types import Document, JobDescription
 
 from .plans import VENDOR_NS, FilterOutcome, JobPlan
 
-__all__ = ["PostScanJob", "filter_result", "vendor_element"]
+__all__ = ["PostScanJob", "filter_result", "stop_jobs", "vendor_element"]
 
 # Default FilterStateReasons by dialect (§2.2.5.5) when a plan gives none.
 _WARNING_REASONS: dict[str, FilterStateReason] = {
@@ -58,6 +61,21 @@ _FILTER_DONE = frozenset(
 def vendor_element(local: str, text: str) -> str:
     """A vendor extension element (xs:any ##other) in the simulator's vendor namespace."""
     return f'<simv:{local} xmlns:simv="{VENDOR_NS}">{text}</simv:{local}>'
+
+
+class _RunningJob(Protocol):
+    task: asyncio.Task[None] | None
+    done: asyncio.Future[Any]
+
+
+async def stop_jobs(active: Mapping[Any, _RunningJob]) -> None:
+    """Stop every active job where it is: cancel its task, wait for them all, cancel `done`."""
+    tasks = [j.task for j in active.values() if j.task is not None]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for job in active.values():
+        job.done.cancel()
 
 
 def filter_result(

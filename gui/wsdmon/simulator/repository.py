@@ -17,9 +17,8 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 
-from wsdmon.protocol import Headers, Message
+from wsdmon.protocol import Headers, Message, QName
 from wsdmon.protocol import namespaces as ns
-from wsdmon.protocol._xml import QName
 from wsdmon.protocol.dsm import (
     FilterState,
     FilterStatus,
@@ -64,7 +63,7 @@ from .clock import Clock
 from .config import Timers
 from .eventing import EventSource
 from .plans import FilterOutcome, JobEnd, JobPlan
-from .postscan import PostScanJob, filter_result, vendor_element
+from .postscan import PostScanJob, filter_result, stop_jobs, vendor_element
 
 __all__ = ["EVENT_ACTIONS", "Repository"]
 
@@ -165,12 +164,7 @@ class Repository:
 
     async def close(self) -> None:
         """Stop every running job where it is (the server is going away; no more events)."""
-        tasks = [j.task for j in self._active.values() if j.task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for job in self._active.values():
-            job.done.cancel()
+        await stop_jobs(self._active)
 
     # --- the lifecycle (§8) ---------------------------------------------------------------------
 

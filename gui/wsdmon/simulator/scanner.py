@@ -34,7 +34,7 @@ from wsdmon.protocol.scan import (
 from .clock import Clock
 from .eventing import EventSource
 from .plans import ScanEnd, ScanJobPlan
-from .postscan import vendor_element
+from .postscan import stop_jobs, vendor_element
 
 __all__ = ["EVENT_ACTIONS", "ScanJob", "Scanner"]
 
@@ -132,12 +132,7 @@ class Scanner:
 
     async def close(self) -> None:
         """Stop every running scan job where it is."""
-        tasks = [j.task for j in self._active.values() if j.task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for job in self._active.values():
-            job.done.cancel()
+        await stop_jobs(self._active)
 
     def _emit(self, job: ScanJob) -> None:
         self._source.publish(JobStatusEvent(_NO_HEADERS, job.status()))

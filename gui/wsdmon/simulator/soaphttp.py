@@ -23,6 +23,7 @@ from wsdmon.protocol import (
     Fault,
     Headers,
     Message,
+    QName,
     RemoteProtocolError,
     UnknownMessage,
     decode_envelope,
@@ -30,7 +31,7 @@ from wsdmon.protocol import (
     parse_envelope,
 )
 from wsdmon.protocol import namespaces as ns
-from wsdmon.protocol._xml import MAX_MESSAGE_BYTES, QName
+from wsdmon.protocol._xml import MAX_MESSAGE_BYTES
 from wsdmon.protocol.eventing import fault_invalid_message
 from wsdmon.protocol.repository import DscFault, dsc_fault
 

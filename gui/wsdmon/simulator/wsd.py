@@ -16,8 +16,7 @@ from collections import deque
 from collections.abc import Coroutine, Sequence
 from typing import Any, Protocol
 
-from wsdmon.protocol import AppSequence, Message, ProtocolError, decode, encode
-from wsdmon.protocol._xml import QName
+from wsdmon.protocol import AppSequence, Message, ProtocolError, QName, decode, encode
 from wsdmon.protocol.discovery import (
     Bye,
     Hello,
