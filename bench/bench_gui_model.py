@@ -1,15 +1,29 @@
-"""JobTableModel + JobFilterProxyModel at 100,000 jobs, side by side with an empty model in the same run.
+"""The window at 100,000 jobs, side by side with an empty one in the same run.
 
 Issue #5 targets: sorting by JobState ≤ 300 ms; memory growth ≤ 120 MB; with 1,000 events/s the
-notify-to-visible-row latency p99 ≤ 50 ms. Measured with a QTableView attached (offscreen, 1366x768)
-and sorted by JobState during the feed (the worst case: a state change moves the row):
+notify-to-visible-row latency p99 ≤ 50 ms. Everything runs through the real pieces: QtBridge (the
+engine's listener) → JobTableModel → JobFilterProxyModel → the MainWindow's job table (1366×768,
+offscreen unless QT_QPA_PLATFORM says otherwise).
 
-- sort: proxy.sort(JobState) (forwarded to the model) plus the event processing it triggers;
-- memory: tracemalloc growth from loading the jobs into model + proxy (the JobRecords themselves are
-  built before the first snapshot: they exist in the engine anyway), and process RSS growth;
-- latency: a QTimer feeds apply_changes every 10 ms (10 events: 9 progress updates, 1 state change
-  that moves its row, plus a new job every 100 ms); latency runs from apply_changes to the proxy
-  signal that shows the row (dataChanged covering it, or rowsInserted).
+- load: the engine's start-up replay: one `job_changed` per job into the bridge, then its flush
+  (and gc.freeze(), as Application.start() does).
+- memory: process RSS growth from before the window is built to after the load (no tracemalloc
+  running: its own bookkeeping would double the figure); the Python-heap growth is measured by
+  tracemalloc in a second, separate load. The JobRecords are built before either (the engine holds
+  them anyway); what they take is reported apart (`records_rss_mb`).
+- sort: a click on the JobState header (view.sortByColumn, alternating with the Created column so
+  that every JobState sort is a real one), until the events it causes are processed.
+- feed: a precise schedule of 1,000 events/s for 12 s (12,000 events), twice: sorted by Created (newest first,
+  the default) and by JobState (the worst case: state changes move rows). Every event is what the engine
+  reports for one accepted notification (`device_changed` with the device's new last-event time,
+  `job_changed`, `message_logged`) into the bridge, stamped with the time it was due (a late feeder
+  counts against the latency, it does not hide it). New jobs arrive at about 100/s and go through
+  Pending → Processing (images) → Completed / Aborted; a fifth of the updates touch loaded jobs,
+  half of those on screen (what a technician watches) and half anywhere in the table. Latencies,
+  from the due time:
+    * `model`: to the proxy signal covering the job's row (dataChanged / rowsInserted), every event;
+    * `painted`: to the end of the first repaint of the job table that shows the row, for events
+      whose row is on screen then (the figure the target speaks of).
 
     QT_QPA_PLATFORM=offscreen PYTHONPATH=gui .venv/bin/python bench/bench_gui_model.py [--quick]
 """
@@ -17,7 +31,6 @@ and sorted by JobState during the feed (the worst case: a state change moves the
 from __future__ import annotations
 
 import argparse
-import ctypes
 import dataclasses
 import gc
 import json
@@ -26,20 +39,43 @@ import platform
 import random
 import resource
 import sys
+import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
+from PySide6.QtCore import QEvent, QEventLoop, QModelIndex, QObject, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
 import wsdmon
-from wsdmon.core import JobKey, JobRecord, ObservationKind, TimelineEntry
-from wsdmon.models import Column, JobFilterProxyModel, JobTableModel, Role, role_data
+from wsdmon.bridge import FLUSH_DELAY_MS, QtBridge
+from wsdmon.core import (
+    DeviceRecord,
+    JobChange,
+    JobKey,
+    JobRecord,
+    ObservationKind,
+    Role,
+    ServiceInfo,
+    TimelineEntry,
+)
+from wsdmon.models import (
+    Column,
+    DeviceTreeModel,
+    EngineStatus,
+    JobTableModel,
+    RawLogModel,
+    role_data,
+)
+from wsdmon.models import Role as ItemRole
+from wsdmon.net.engine import RawEntry
 from wsdmon.protocol.dsm import FilterStatus, JobStatus
+from wsdmon.widgets import MainWindow
 
 HERE = Path(__file__).resolve().parent
 SERVERS = [f"urn:uuid:00000000-0000-4000-8000-{i:012d}" for i in range(8)]
@@ -47,6 +83,11 @@ FILESHARE = "http://schemas.microsoft.com/windows/2007/10/imaging/postscan/filte
 EMAIL = "http://schemas.microsoft.com/windows/2007/10/imaging/postscan/filter/email"
 STATES = ["Pending", "Processing", "Completed", "Completed", "Completed", "Aborted", "Canceled"]
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+ACTION = "http://schemas.microsoft.com/windows/2006/08/wdp/scan/PostScanJobStatusEvent"
+NEW_JOB_SHARE = 0.1  # of the events: about ten events per job
+OLD_JOB_SHARE = 0.2  # of the updates: loaded jobs (half of them on screen, half anywhere)
+LIVE_JOBS = 40  # jobs in progress at once during the feed
+IMAGES_PER_JOB = 8
 
 
 def make_record(i: int, rng: random.Random) -> JobRecord:
@@ -74,32 +115,6 @@ def make_record(i: int, rng: random.Random) -> JobRecord:
     return JobRecord(key, status, created, created, done, "psp", "Scan to share", "user", (entry,))
 
 
-_SINGLETONS = (None, True, False)
-_incref = ctypes.pythonapi.Py_IncRef
-_incref.argtypes = [ctypes.py_object]
-_incref.restype = None
-
-
-class RefGuard:
-    """PySide6 6.12 on Python 3.11 drops a reference to None for every void method called from Python
-    (processEvents, QTimer.start…) and to True/False for every emit(); a long loop frees them and
-    aborts. The guard tops their counts back up between iterations, so the figures can be taken on
-    the project's current stack (on Python 3.12+ these objects are immortal and it does nothing)."""
-
-    def __init__(self) -> None:
-        self.start = {id(o): sys.getrefcount(o) for o in _SINGLETONS}
-        self.healed = 0
-
-    def heal(self) -> None:
-        for o in _SINGLETONS:
-            for _ in range(self.start[id(o)] - sys.getrefcount(o)):
-                _incref(o)
-                self.healed += 1
-
-
-GUARD = RefGuard()
-
-
 def rss_mb() -> float:
     try:
         with open("/proc/self/statm") as f:
@@ -108,10 +123,9 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def pump(app: QCoreApplication, rounds: int = 3) -> None:
+def pump(app: QApplication, rounds: int = 3) -> None:
     for _ in range(rounds):
         app.processEvents()
-    GUARD.heal()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -121,37 +135,90 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
 
 
+def run_for(seconds: float) -> None:
+    """Run the Qt event loop (idle waits included) for `seconds`."""
+    loop = QEventLoop()
+    stop = QTimer()
+    stop.setSingleShot(True)
+    stop.setTimerType(Qt.TimerType.PreciseTimer)
+    stop.timeout.connect(loop.quit)
+    stop.start(round(seconds * 1000))
+    loop.exec()
+
+
 class Setup:
-    def __init__(self, app: QApplication) -> None:
-        self.model = JobTableModel()
-        self.proxy = JobFilterProxyModel()
-        self.proxy.setSourceModel(self.model)
-        self.view = QTableView()
-        self.view.setModel(self.proxy)
-        self.view.setSortingEnabled(True)
-        self.view.verticalHeader().setVisible(False)  # as JobTableWidget configures it
-        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.view.resize(1366, 768)
-        self.view.show()
+    """The window as app.py wires it, minus the engine: the bridge is fed directly."""
+
+    def __init__(self, app: QApplication, settings_dir: Path) -> None:
+        self.devices = DeviceTreeModel()
+        self.jobs = JobTableModel(self.devices.device)
+        self.raw_log = RawLogModel()
+        self.status = EngineStatus()
+        self.bridge = QtBridge(self.jobs, self.devices, self.raw_log, self.status)
+        self.servers = {
+            s: DeviceRecord(
+                s,
+                (f"http://192.0.2.{i + 10}:5357/{i}",),
+                friendly_name=f"SCANSRV-{i:02d}",
+                services=(ServiceInfo(f"http://192.0.2.{i + 10}:5357/{i}/dsm", Role.SCAN_SERVER),),
+            )
+            for i, s in enumerate(SERVERS)
+        }
+        for record in self.servers.values():
+            self.bridge.device_changed(record)
+        self.bridge.flush()
+        settings = QSettings(str(settings_dir / "bench.ini"), QSettings.Format.IniFormat)
+        self.window = MainWindow(
+            jobs=self.jobs, devices=self.devices, raw_log=self.raw_log, status=self.status, settings=settings
+        )
+        self.window.resize(1366, 768)
+        self.window.show()
+        self.view = self.window.job_table.view
+        self.proxy = self.window.proxy
         pump(app)
 
+    def load(self, records: list[JobRecord]) -> None:
+        for rec in records:
+            self.bridge.job_changed(JobChange(rec, added=True, accepted=True))
+        self.bridge.flush()
+        gc.collect()
+        gc.freeze()  # as Application.start() does after the journal replay
 
-def measure_load(app: QApplication, records: list[JobRecord]) -> tuple[Setup, dict[str, float]]:
+    def close(self) -> None:
+        gc.unfreeze()
+        self.bridge.stop()
+        self.window.close()
+        self.window.deleteLater()
+
+
+def measure_load(
+    app: QApplication, records: list[JobRecord], settings_dir: Path
+) -> tuple[Setup, dict[str, float]]:
     gc.collect()
     rss0 = rss_mb()
-    tracemalloc.start()
-    before = tracemalloc.take_snapshot()
     t = time.perf_counter()
-    setup = Setup(app)
-    if records:
-        setup.model.apply_changes(records)
+    setup = Setup(app, settings_dir)
+    setup.load(records)
     pump(app)
     load_ms = (time.perf_counter() - t) * 1e3
     gc.collect()
+    return setup, {"load_ms": load_ms, "rss_growth_mb": rss_mb() - rss0}
+
+
+def measure_heap(app: QApplication, records: list[JobRecord], settings_dir: Path) -> float:
+    """Python-heap growth (tracemalloc) of a second, separate load."""
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    setup = Setup(app, settings_dir)
+    setup.load(records)
+    pump(app)
+    gc.collect()
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
-    grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
-    return setup, {"load_ms": load_ms, "tracemalloc_mb": grown / 2**20, "rss_growth_mb": rss_mb() - rss0}
+    setup.close()
+    pump(app)
+    return sum(s.size_diff for s in after.compare_to(before, "filename")) / 2**20
 
 
 def measure_sort(app: QApplication, setup: Setup, repeats: int) -> dict[str, float]:
@@ -169,134 +236,329 @@ def measure_sort(app: QApplication, setup: Setup, repeats: int) -> dict[str, flo
     return {"sort_state_ms_best": min(times), "sort_state_ms_median": percentile(times, 50)}
 
 
+class Feeder:
+    """Makes the events: new jobs and their lifecycle, and updates of old jobs."""
+
+    def __init__(self, records: list[JobRecord], rng: random.Random, start: datetime) -> None:
+        self.rng = rng
+        self.start = start  # JobCreatedTime of the first new job
+        self.old = records
+        self.on_screen: Callable[[], list[JobRecord]] = list
+        self.current: dict[JobKey, JobRecord] = {}
+        self.live: list[JobKey] = []
+        self.next_id = 10_000_000
+
+    def event(self, now: datetime) -> tuple[JobRecord, bool]:
+        """The next observation and whether it adds a job."""
+        rng = self.rng
+        if len(self.live) < LIVE_JOBS or rng.random() < NEW_JOB_SHARE:
+            rec = make_record(self.next_id, rng)
+            self.next_id += 1
+            status = dataclasses.replace(
+                rec.status,
+                job_state="Pending",
+                job_created_time=now,
+                job_completed_time=None,
+                images_received=0,
+            )
+            rec = dataclasses.replace(rec, status=status, ended=False)
+            self.live.append(rec.key)
+            self.current[rec.key] = rec
+            return rec, True
+        if self.old and rng.random() < OLD_JOB_SHARE:
+            shown = self.on_screen() if rng.random() < 0.5 else []
+            base = rng.choice(shown) if shown else rng.choice(self.old)
+            old = self.current.get(base.key, base)
+            changes: dict[str, Any] = {"images_received": old.status.images_received + 1}
+            if rng.random() < 0.1:
+                changes["job_state"] = rng.choice(STATES)
+            rec = dataclasses.replace(old, status=dataclasses.replace(old.status, **changes))
+            self.current[rec.key] = rec
+            return rec, False
+        i = rng.randrange(len(self.live))
+        key = self.live[i]
+        s = self.current[key].status
+        if s.images_received < IMAGES_PER_JOB:
+            status = dataclasses.replace(s, job_state="Processing", images_received=s.images_received + 1)
+        else:
+            failed = rng.random() < 0.1
+            status = dataclasses.replace(
+                s,
+                job_state="Aborted" if failed else "Completed",
+                job_state_reasons=("PostScanJobProcessingFailed",)
+                if failed
+                else ("PostScanJobCompletedSuccessfully",),
+                job_completed_time=now,
+            )
+            self.live[i] = self.live[-1]
+            self.live.pop()
+        rec = dataclasses.replace(self.current[key], status=status)
+        self.current[key] = rec
+        return rec, False
+
+
+class LatencyProbe(QObject):
+    """Watches the proxy's signals and the job table's repaints; keeps the latencies."""
+
+    def __init__(self, setup: Setup, loaded: set[JobKey]) -> None:
+        super().__init__()
+        self.setup = setup
+        self._loaded = loaded
+        self.due: dict[JobKey, float] = {}  # waiting for the model: due time of the oldest pending event
+        self.shown: dict[JobKey, float] = {}  # shown by the model, waiting for a repaint
+        self.model_ms: list[float] = []
+        self.painted_ms: list[float] = []
+        self.layout_changes = 0
+        self._after_paint_armed = False
+        proxy = setup.proxy
+        proxy.dataChanged.connect(self._on_data_changed)
+        proxy.rowsInserted.connect(self._on_rows_inserted)
+        proxy.layoutChanged.connect(self._on_layout_changed)
+        setup.view.viewport().installEventFilter(self)
+
+    def detach(self) -> None:
+        proxy = self.setup.proxy
+        proxy.dataChanged.disconnect(self._on_data_changed)
+        proxy.rowsInserted.disconnect(self._on_rows_inserted)
+        proxy.layoutChanged.disconnect(self._on_layout_changed)
+        self.setup.view.viewport().removeEventFilter(self)
+
+    def on_screen(self) -> list[JobRecord]:
+        """Loaded jobs on the rows the job table shows now (for the feeder)."""
+        view, proxy = self.setup.view, self.setup.proxy
+        top, bottom = view.rowAt(0), view.rowAt(view.viewport().height() - 1)
+        if top < 0:
+            return []
+        bottom = proxy.rowCount() - 1 if bottom < 0 else bottom
+        recs = (role_data(proxy.index(row, 0), ItemRole.JOB_RECORD) for row in range(top, bottom + 1))
+        return [r for r in recs if r.key in self._loaded]
+
+    def expect(self, key: JobKey, due: float) -> None:
+        self.due.setdefault(key, due)
+
+    def _seen(self, first: int, last: int) -> None:
+        if not self.due:
+            return
+        now = time.perf_counter()
+        proxy = self.setup.proxy
+        for row in range(first, last + 1):
+            key = role_data(proxy.index(row, 0), ItemRole.JOB_KEY)
+            t = self.due.pop(key, None)
+            if t is not None:
+                self.model_ms.append((now - t) * 1e3)
+                self.shown.setdefault(key, t)
+
+    def _on_data_changed(
+        self, top_left: QModelIndex, bottom_right: QModelIndex, roles: object = None
+    ) -> None:
+        self._seen(top_left.row(), bottom_right.row())
+
+    def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        self._seen(first, last)
+
+    def _on_layout_changed(self, *args: object) -> None:
+        self.layout_changes += 1
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self._after_paint_armed:
+            self._after_paint_armed = True
+            QTimer.singleShot(0, self._after_paint)  # runs once the repaint is done
+        return False
+
+    def _after_paint(self) -> None:
+        self._after_paint_armed = False
+        now = time.perf_counter()
+        view, proxy = self.setup.view, self.setup.proxy
+        top = view.rowAt(0)
+        bottom = view.rowAt(view.viewport().height() - 1)
+        if top < 0:
+            self.shown.clear()
+            return
+        bottom = proxy.rowCount() - 1 if bottom < 0 else bottom
+        for key, t in self.shown.items():
+            row = proxy.row_of(key)
+            if row is not None and top <= row <= bottom:
+                self.painted_ms.append((now - t) * 1e3)
+        self.shown.clear()  # rows off screen have no "visible" latency
+
+
 def measure_feed(
-    app: QApplication,
     setup: Setup,
-    records: list[JobRecord],
+    feeder: Feeder,
+    loaded: set[JobKey],
     seconds: float,
     *,
     rate: int,
-    rng: random.Random,
-) -> dict[str, float]:
-    """Feed `rate` events/s for `seconds`; latency from apply_changes to the proxy signal showing it."""
-    setup.view.sortByColumn(Column.STATE, Qt.SortOrder.AscendingOrder)
-    pump(app)
-    current = {r.key: r for r in records}
-    keys = list(current)
-    waiting: dict[JobKey, float] = {}
-    latencies: list[float] = []
-    proxy = setup.proxy
+    column: Column,
+    order: Qt.SortOrder,
+) -> dict[str, Any]:
+    """Feed `rate` events/s for `seconds` on a precise schedule; latencies from each event's due time."""
+    setup.view.sortByColumn(column, order)
+    setup.view.selectRow(0)
+    run_for(0.2)
+    probe = LatencyProbe(setup, loaded)
+    feeder.on_screen = probe.on_screen
+    bridge = setup.bridge
+    flushes = [0]
+    real_flush = bridge.flush
 
-    def seen(first: int, last: int) -> None:
-        now = time.perf_counter()
-        for row in range(first, last + 1):
-            key = role_data(proxy.index(row, 0), Role.JOB_KEY)
-            t = waiting.pop(key, None)
-            if t is not None:
-                latencies.append((now - t) * 1e3)
+    def counted_flush() -> None:
+        flushes[0] += 1
+        real_flush()
 
-    def on_changed(tl: QModelIndex, br: QModelIndex, roles: object = None) -> None:
-        if waiting:
-            seen(tl.row(), br.row())
+    bridge._timer.timeout.disconnect()
+    bridge._timer.timeout.connect(counted_flush)
+    sent = [0]
+    late_ms: list[float] = []
+    t0 = time.perf_counter()
+    wall0 = feeder.start
 
-    def on_inserted(parent: QModelIndex, first: int, last: int) -> None:
-        seen(first, last)
-
-    proxy.dataChanged.connect(on_changed)
-    proxy.rowsInserted.connect(on_inserted)
-    per_tick = max(1, rate // 100)
-    new_id = [10_000_000]
-    ticks = [0]
-    end = time.perf_counter() + seconds
+    errors: list[BaseException] = []
 
     def tick() -> None:
-        ticks[0] += 1
-        batch = []
-        for n in range(per_tick):
-            if not keys or (n == 0 and ticks[0] % 10 == 0):  # a new job every 100 ms
-                rec = make_record(new_id[0], rng)
-                new_id[0] += 1
-                keys.append(rec.key)
-            else:
-                old = current[rng.choice(keys)]
-                changes: dict[str, object] = {"images_received": old.status.images_received + 1}
-                if n == per_tick - 1:  # one state change per tick: moves the row in a JobState sort
-                    changes["job_state"] = rng.choice(STATES)
-                rec = dataclasses.replace(old, status=dataclasses.replace(old.status, **changes))
-            current[rec.key] = rec
-            batch.append(rec)
-        t = time.perf_counter()
-        for rec in batch:
-            waiting.setdefault(rec.key, t)
-        setup.model.apply_changes(batch)
-        GUARD.heal()
+        try:
+            feed()
+        except BaseException as exc:  # a broken feeder must stop the bench, not thin the feed
+            errors.append(exc)
+            timer.stop()
+            raise
+
+    def feed() -> None:
+        now = time.perf_counter()
+        due_total = min(int((now - t0) * rate), int(seconds * rate))
+        if due_total > sent[0]:
+            late_ms.append((now - (t0 + (sent[0] + 1) / rate)) * 1e3)
+        while sent[0] < due_total:
+            due = t0 + (sent[0] + 1) / rate
+            rec, added = feeder.event(wall0 + timedelta(seconds=due - t0))
+            probe.expect(rec.key, due)
+            arrival = wall0 + timedelta(seconds=due - t0)
+            # as the engine reports one accepted notification: the device's last event, the job, the log
+            bridge.device_changed(dataclasses.replace(setup.servers[rec.key.device], last_event=arrival))
+            bridge.job_changed(JobChange(rec, added=added, accepted=True))
+            bridge.message_logged(
+                RawEntry(datetime.now(UTC), rec.key.device, ACTION, "", sent[0], 1900, "192.0.2.10")
+            )
+            sent[0] += 1
 
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.setInterval(10)
+    timer.setInterval(1)
     timer.timeout.connect(tick)
     timer.start()
-    while time.perf_counter() < end:
-        app.processEvents()
-        GUARD.heal()
+    run_for(seconds)
+    while sent[0] < int(seconds * rate) and not errors:  # the last events, on schedule
+        run_for(0.005)
     timer.stop()
-    deadline = time.perf_counter() + 1
-    while waiting and time.perf_counter() < deadline:
-        app.processEvents()
-        GUARD.heal()
-    proxy.dataChanged.disconnect(on_changed)
-    proxy.rowsInserted.disconnect(on_inserted)
+    if errors:
+        raise RuntimeError("the feeder failed") from errors[0]
+    deadline = time.perf_counter() + 2
+    while (probe.due or probe.shown) and time.perf_counter() < deadline:
+        run_for(0.05)
+    duration = seconds
+    probe.detach()
+    bridge._timer.timeout.disconnect()
+    bridge._timer.timeout.connect(real_flush)
     return {
-        "events": ticks[0] * per_tick,
-        "events_per_s": ticks[0] * per_tick / seconds,
-        "latency_ms_p50": percentile(latencies, 50),
-        "latency_ms_p99": percentile(latencies, 99),
-        "latency_ms_max": max(latencies, default=float("nan")),
-        "not_shown": len(waiting),
+        "sorted_by": f"{column.name} {'desc' if order == Qt.SortOrder.DescendingOrder else 'asc'}",
+        "events": sent[0],
+        "events_per_s": sent[0] / duration,
+        "feeder_late_ms_p99": percentile(late_ms, 99),
+        "bridge_batches": flushes[0],
+        "layout_changes": probe.layout_changes,
+        "model_latency_ms_p50": percentile(probe.model_ms, 50),
+        "model_latency_ms_p99": percentile(probe.model_ms, 99),
+        "model_latency_ms_max": max(probe.model_ms, default=float("nan")),
+        "painted_samples": len(probe.painted_ms),
+        "painted_latency_ms_p50": percentile(probe.painted_ms, 50),
+        "painted_latency_ms_p99": percentile(probe.painted_ms, 99),
+        "painted_latency_ms_max": max(probe.painted_ms, default=float("nan")),
+        "not_shown": len(probe.due),
     }
 
 
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    t = time.perf_counter()
+    return fn(), time.perf_counter() - t
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 jobs, 1 s of feed (smoke test)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "gui_model.json")
     args = parser.parse_args(argv)
-    jobs, seconds, repeats = (10_000, 1.0, 2) if args.quick else (100_000, 5.0, 4)
+    jobs, seconds, repeats = (10_000, 1.0, 2) if args.quick else (100_000, 12.0, 5)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    app.setStyle("Fusion")
+    gc.collect()
+    rss0 = rss_mb()
     rng = random.Random(5)
-    t = time.perf_counter()
-    records = [make_record(i, rng) for i in range(jobs)]
-    build_s = time.perf_counter() - t
+    records, build_s = timed(lambda: [make_record(i, rng) for i in range(jobs)])
+    gc.collect()
+    records_rss = rss_mb() - rss0
     rows = []
-    for label, recs in (("empty", []), (f"{jobs}", records)):
-        setup, load = measure_load(app, recs)
-        sort = measure_sort(app, setup, repeats)
-        feed = measure_feed(app, setup, recs, seconds, rate=1000, rng=random.Random(7))
-        rows.append({"model": label, "rows_before_feed": len(recs), **load, **sort, **feed})
-        setup.view.close()
-        del setup
-        gc.collect()
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, recs in (("empty", []), (f"{jobs}", records)):
+            setup, load = measure_load(app, recs, Path(tmp))
+            sort = measure_sort(app, setup, repeats)
+            loaded = {r.key for r in recs}
+            start = T0 + timedelta(seconds=3 * len(recs) + 3600)  # after every loaded job: new ones on top
+            feeds = []
+            for n, (column, order) in enumerate(
+                ((Column.CREATED, Qt.SortOrder.DescendingOrder), (Column.STATE, Qt.SortOrder.AscendingOrder))
+            ):
+                feeder = Feeder(recs, random.Random(7 + n), start + timedelta(hours=n + 1))
+                feeds.append(
+                    measure_feed(setup, feeder, loaded, seconds, rate=1000, column=column, order=order)
+                )
+            gc.collect()
+            rss_after_feed = rss_mb()
+            setup.close()
+            del setup
+            pump(app)
+            gc.collect()
+            heap = measure_heap(app, recs, Path(tmp))
+            rows.append(
+                {
+                    "model": label,
+                    "rows_before_feed": len(recs),
+                    **load,
+                    "python_heap_growth_mb": heap,
+                    "rss_after_feeds_mb": rss_after_feed - rss0 - records_rss,
+                    **sort,
+                    "feeds": feeds,
+                }
+            )
     result = {
         "bench": "gui_model",
         "wsdmon": wsdmon.__version__,
         "python": platform.python_version(),
+        "pyside6": __import__("PySide6").__version__,
         "machine": platform.machine(),
         "qt_platform": os.environ.get("QT_QPA_PLATFORM"),
+        "bridge_flush_delay_ms": FLUSH_DELAY_MS,
         "records_built_s": build_s,
-        "refguard_increfs": GUARD.healed,
+        "records_rss_mb": records_rss,
         "targets": {"sort_state_ms": 300, "memory_growth_mb": 120, "latency_ms_p99": 50},
         "rows": rows,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"records: {records_rss:.1f} MB RSS for {jobs} JobRecords (not counted below)")
     for row in rows:
         print(
-            f"{row['model']:>7}: load {row['load_ms']:.0f} ms, +{row['tracemalloc_mb']:.1f} MB traced "
-            f"(+{row['rss_growth_mb']:.1f} MB RSS), sort JobState {row['sort_state_ms_best']:.0f} ms, "
-            f"{row['events_per_s']:.0f} ev/s p50 {row['latency_ms_p50']:.1f} ms "
-            f"p99 {row['latency_ms_p99']:.1f} ms"
+            f"{row['model']:>7}: load {row['load_ms']:.0f} ms, +{row['rss_growth_mb']:.1f} MB RSS "
+            f"(Python heap +{row['python_heap_growth_mb']:.1f} MB), sort JobState "
+            f"{row['sort_state_ms_best']:.0f} ms best / {row['sort_state_ms_median']:.0f} ms median"
         )
+        for f in row["feeds"]:
+            print(
+                f"         feed sorted by {f['sorted_by']}: {f['events_per_s']:.0f} ev/s, "
+                f"model p50 {f['model_latency_ms_p50']:.1f} / p99 {f['model_latency_ms_p99']:.1f} ms, "
+                f"painted p50 {f['painted_latency_ms_p50']:.1f} / p99 {f['painted_latency_ms_p99']:.1f} ms "
+                f"({f['painted_samples']} on screen), {f['layout_changes']} layout changes"
+            )
     return 0
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,20 +57,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 class Application:
-    """Everything the window needs, wired: journal, engine, bridge, models, window (and for the
-    demo the simulator). `start()` / `stop()` run on the qasync loop; tests drive it directly."""
+    """Everything the window needs, wired: journal, engine, bridge, models, window, discovery, the
+    tray notifier (and for the demo the simulator). `start()` / `stop()` run on the qasync loop;
+    tests drive it directly. Settings come from QSettings (Edit ▸ Preferences…); command-line
+    options override them for the session."""
 
-    def __init__(self, qt_app: Any, args: Any) -> None:
+    def __init__(self, qt_app: Any, args: Any, *, settings: Any = None) -> None:
         from PySide6.QtCore import QSettings
 
         from wsdmon.bridge import QtBridge
         from wsdmon.models import DeviceTreeModel, EngineStatus, JobTableModel, RawLogModel
-        from wsdmon.net.engine import DEFAULT_NOTIFY_PORT, Engine, EngineConfig
+        from wsdmon.net.engine import Engine, EngineConfig
         from wsdmon.store import Journal, default_journal_path
-        from wsdmon.widgets import MainWindow, WindowHooks, app_icon
+        from wsdmon.widgets import (
+            FailureNotifier,
+            MainWindow,
+            Preferences,
+            ThemeFollower,
+            WindowHooks,
+            app_icon,
+        )
 
         qt_app.setWindowIcon(app_icon())
+        self.theme = ThemeFollower(qt_app)
         self.args = args
+        self.settings = settings if settings is not None else QSettings()
+        self.preferences = Preferences.load(self.settings)
         self._demo_dir = tempfile.TemporaryDirectory(prefix="wsdmon-demo-") if args.demo else None
         path = args.journal or (
             Path(self._demo_dir.name) / "journal.sqlite3"
@@ -84,7 +98,7 @@ class Application:
         self.bridge = QtBridge(self.jobs, self.devices, self.raw_log, self.status)
         notify_port = args.notify_port
         if notify_port is None:
-            notify_port = 0 if args.demo else DEFAULT_NOTIFY_PORT
+            notify_port = 0 if args.demo else self.preferences.notify_port
         config = EngineConfig(
             notify_port=notify_port,
             notify_bind="127.0.0.1" if args.demo else "0.0.0.0",  # noqa: S104 - devices must reach us
@@ -93,22 +107,39 @@ class Application:
             trusted_fingerprints=tuple(args.trust_fingerprint),
         )
         self.engine = Engine(config, self.journal, self.bridge)
+        # Multicast discovery unless --no-discovery; the demo needs no network at all.
+        self.multicast = not (args.no_discovery or args.demo)
+        self.discovery: Any = None
+        self._probing = 0
         hooks = WindowHooks(
             cancel_job=self.engine.cancel_job,
             raw_xml_for=self._raw_xml_for,
             export=self._export,
+            reprobe=self.reprobe if (self.multicast or args.probe) else None,
             refresh_device=self.engine.refresh,
             resubscribe_device=self.engine.resubscribe,
+            trust_certificate=self.trust_certificate,
         )
         self.window = MainWindow(
             jobs=self.jobs,
             devices=self.devices,
             raw_log=self.raw_log,
             status=self.status,
-            settings=QSettings(),
+            settings=self.settings,
             hooks=hooks,
             version=__version__,
         )
+        overridden = {"interfaces"} if args.interface else set()
+        if args.notify_port is not None:
+            overridden.add("notify_port")
+        self.window.set_overridden(overridden)
+        self.notifier = FailureNotifier(
+            self.window, self.jobs.device_name, enabled=self.preferences.notify_failures
+        )
+        self.window.set_notifications_available(self.notifier.available)
+        self.bridge.jobs_failed.connect(self.notifier.jobs_failed)
+        self.notifier.job_activated.connect(self.window.select_job_key)
+        self.window.preferences_changed.connect(self._on_preferences_changed)
         self.simulator: Any = None
 
     def _raw_xml_for(self, journal_id: int) -> str | None:
@@ -123,12 +154,20 @@ class Application:
 
     async def start(self) -> None:
         await self.engine.start()
+        self.bridge.watch_failures()  # the journal replay is done: from now on failures are news
+        # The jobs restored from the journal live as long as the app: take them out of the cyclic
+        # garbage collector's full passes (at 100,000 jobs one pass stalls the window ~0.15 s).
+        gc.collect()
+        gc.freeze()
         if self.args.demo:
             self.simulator = await start_demo_simulator(self.engine)
+        await self.start_discovery()
+        await self.apply_retention()
         self.window.show()
 
     async def stop(self) -> None:
         try:
+            await self.stop_discovery()
             await self.engine.stop()
             if self.simulator is not None:
                 await self.simulator.stop()
@@ -137,6 +176,120 @@ class Application:
             self.journal.close()
             if self._demo_dir is not None:
                 self._demo_dir.cleanup()
+            # The window holds hooks bound to this object (a reference cycle): delete it through Qt
+            # now, in order, rather than whenever the garbage collector breaks the cycle (Qt's
+            # teardown would then call into models whose Python side is already cleared).
+            self.window.hide()
+            self.window.deleteLater()
+
+    # --- discovery ------------------------------------------------------------------------------
+
+    def discovery_interfaces(self) -> list[str]:
+        """--interface as given; else the interfaces chosen in Preferences, as their addresses
+        (portable: interface names differ between Qt and the OS on Windows); [] = all."""
+        if self.args.interface:
+            return list(self.args.interface)
+        from PySide6.QtNetwork import QNetworkInterface
+
+        addresses: list[str] = []
+        for name in self.preferences.interfaces:
+            iface = QNetworkInterface.interfaceFromName(name)
+            if not iface.isValid():
+                log.warning("interface %s from the settings is not present", name)
+                continue
+            addresses += [e.ip().toString() for e in iface.addressEntries() if not e.ip().isNull()]
+        if self.preferences.interfaces and not addresses:
+            log.warning("none of the chosen interfaces is present: discovering on all of them")
+        return addresses
+
+    async def start_discovery(self) -> None:
+        """Multicast discovery (unless off) and the directed probes of --probe. Never raises: what
+        went wrong is shown in the status bar."""
+        from wsdmon.net.wiring import Discovery
+
+        if not self.multicast and not self.args.probe:
+            return
+        discovery = Discovery(self.engine, interfaces=self.discovery_interfaces(), multicast=self.multicast)
+        try:
+            await discovery.start()  # its first multicast Probe goes out here
+        except (OSError, ValueError) as exc:
+            log.warning("discovery could not start: %s", exc)
+            self.status.update(discovery_error=str(exc))
+            return
+        self.discovery = discovery
+        self.status.update(discovery_error=discovery.error or "")
+        self.engine.spawn(self._probe_round(multicast=False))
+
+    async def stop_discovery(self) -> None:
+        discovery, self.discovery = self.discovery, None
+        if discovery is not None:
+            await discovery.stop()
+
+    def reprobe(self) -> None:
+        """F5: multicast a Probe again and repeat the directed probes; busy while answers may come."""
+        if self.discovery is not None:
+            self.engine.spawn(self._probe_round(multicast=True))
+
+    async def _probe_round(self, *, multicast: bool) -> None:
+        from wsdmon.net.discovery import MATCH_TIMEOUT_S
+
+        discovery = self.discovery
+        if discovery is None:
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        self._probing += 1
+        self.status.update(discovering=True)
+        try:
+            if multicast:
+                await discovery.reprobe()
+            answers = await asyncio.gather(
+                *(discovery.probe_host(target) for target in self.args.probe), return_exceptions=True
+            )
+            for target, answer in zip(self.args.probe, answers, strict=True):
+                if isinstance(answer, BaseException):
+                    log.warning("directed probe of %s failed: %s", target, answer)
+                    self.window.report_probe(target, None, str(answer) or type(answer).__name__)
+                else:
+                    self.window.report_probe(target, answer)
+            # Multicast answers come within MATCH_TIMEOUT_S (their random delay): stay busy till then.
+            await asyncio.sleep(max(0.0, MATCH_TIMEOUT_S - (loop.time() - started)))
+        finally:
+            self._probing -= 1
+            if self._probing == 0:
+                self.status.update(discovering=False)
+
+    async def _restart_discovery(self) -> None:
+        await self.stop_discovery()
+        self.status.update(discovery_error="")
+        await self.start_discovery()
+
+    # --- certificates, retention, preferences ---------------------------------------------------
+
+    def trust_certificate(self, endpoint: str, fingerprint: str) -> None:
+        """The user compared and accepted a device's certificate: pin it and read the device again."""
+        self.engine.accept_fingerprint(endpoint, fingerprint)
+        self.engine.spawn(self.engine.refresh(endpoint))
+
+    async def apply_retention(self, now: datetime | None = None) -> int:
+        """Apply the retention preferences now (the engine also applies them hourly): journal rows
+        and finished jobs past them go, from the engine and from the table."""
+        p = self.preferences
+        self.engine.config.retention = timedelta(days=p.retention_days) if p.retention_days else None
+        self.engine.config.max_messages = p.max_messages or None
+        now = now or datetime.now(UTC)
+        deleted = self.engine.apply_retention(now)
+        if self.engine.config.retention is not None:
+            self.jobs.remove_jobs(self.jobs.finished_before(now - self.engine.config.retention))
+        return deleted
+
+    def _on_preferences_changed(self, preferences: Any) -> None:
+        old, self.preferences = self.preferences, preferences
+        self.notifier.set_enabled(preferences.notify_failures)
+        if (preferences.retention_days, preferences.max_messages) != (old.retention_days, old.max_messages):
+            self.engine.spawn(self.apply_retention())
+        if preferences.interfaces != old.interfaces and self.multicast and not self.args.interface:
+            self.engine.spawn(self._restart_discovery())
 
 
 async def run_window(qt_app: Any, args: Any) -> int:

@@ -1,15 +1,30 @@
 """The only place where engine changes become Qt: an EngineListener that batches what the engine
-reports and hands it to the models at most every FLUSH_INTERVAL_MS (ARCHITECTURE.md: ≤ 100 ms)."""
+reports and hands it to the models (ARCHITECTURE.md: ≤ 100 ms).
+
+The first report after a quiet spell arms a single-shot timer of FLUSH_DELAY_MS; everything that
+arrives meanwhile goes out in the same batch, and whatever arrives while the window repaints goes
+out in the next. So a lone event reaches the table at once, and a storm of 1,000 events/s is shown
+in batches of about one repaint's worth."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from wsdmon.core import DeviceRecord, JobChange, JobKey, JobRecord, Role, SubscriptionStatus
+from wsdmon.core import (
+    DeviceRecord,
+    JobChange,
+    JobKey,
+    JobRecord,
+    ObservationKind,
+    Role,
+    SubscriptionStatus,
+)
 from wsdmon.models import (
     DeviceKind,
     DeviceRow,
@@ -23,10 +38,23 @@ from wsdmon.models import (
 )
 from wsdmon.net.engine import EngineListener, RawEntry
 
-__all__ = ["FLUSH_INTERVAL_MS", "QtBridge", "device_row"]
+__all__ = ["FLUSH_DELAY_MS", "QtBridge", "device_row", "untrusted_fingerprint"]
 
-FLUSH_INTERVAL_MS = 50
+# From the first pending report to the batch that shows it. Short, because the repaint that follows
+# a batch is what really coalesces: reports that arrive while the window paints wait for the next
+# batch. (bench/bench_gui_model.py: 2-5 ms gave the lowest latency at 1,000 events/s, 25 ms twice it.)
+FLUSH_DELAY_MS = 5
 RATE_WINDOW_S = 5.0  # events/s is averaged over this window
+RATE_TICK_MS = 1000  # the status bar's events/s is refreshed this often
+# net.http.UntrustedCertificateError says "… SHA-256 fingerprint <64 hex digits>. …"
+_FINGERPRINT_RE = re.compile(r"SHA-256 fingerprint ([0-9a-fA-F]{64})\b")
+
+
+def untrusted_fingerprint(error: str | None) -> str | None:
+    """The certificate fingerprint (lower-case hex) in a device error from an untrusted HTTPS
+    certificate, or None for any other error."""
+    match = _FINGERPRINT_RE.search(error or "")
+    return match.group(1).lower() if match else None
 
 
 def device_row(record: DeviceRecord) -> DeviceRow:
@@ -57,11 +85,18 @@ def device_row(record: DeviceRecord) -> DeviceRow:
         subscription=state,
         subscription_detail=detail,
         last_event=record.last_event,
+        untrusted_fingerprint=untrusted_fingerprint(record.error),
     )
 
 
 class QtBridge(QObject, EngineListener):
-    """Collects engine reports (loop thread = Qt thread under qasync) and flushes them in batches."""
+    """Collects engine reports (loop thread = Qt thread under qasync) and flushes them in batches.
+
+    `jobs_failed` carries the jobs seen failing live since the last batch (for the tray notice):
+    only after `watch_failures()` (so a journal replay at start says nothing), never for jobs a
+    snapshot found already failed, and once per job."""
+
+    jobs_failed = Signal(list)  # list[JobRecord]
 
     def __init__(
         self,
@@ -79,30 +114,61 @@ class QtBridge(QObject, EngineListener):
         self._pending_jobs: dict[JobKey, JobRecord] = {}
         self._pending_devices: dict[str, DeviceRecord] = {}
         self._pending_raw: list[RawLogEntry] = []
+        self._names: dict[str, str] = {}  # device endpoint → the name the job table shows
         self._arrivals: deque[float] = deque()
         self._rejected = 0
         self.failed_jobs: list[JobRecord] = []  # newly failed since the last flush (tray notices)
+        self._watch_failures = False
         self._timer = QTimer(self)
-        self._timer.setInterval(FLUSH_INTERVAL_MS)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(FLUSH_DELAY_MS)
         self._timer.timeout.connect(self.flush)
-        self._timer.start()
+        self._rate_timer = QTimer(self)
+        self._rate_timer.setInterval(RATE_TICK_MS)
+        self._rate_timer.timeout.connect(self._update_rate)
+        self._rate_timer.start()
+
+    def watch_failures(self) -> None:
+        """From now on, collect jobs that fail (call it once the engine has replayed its journal)."""
+        self._watch_failures = True
+        self.failed_jobs.clear()
+
+    def _soon(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
 
     # --- EngineListener ---------------------------------------------------------------------
 
     def device_changed(self, device: DeviceRecord) -> None:
         self._pending_devices[device.endpoint] = device
+        self._soon()
 
     def job_changed(self, change: JobChange) -> None:
-        if not change.accepted and not change.added:
-            # A stale or duplicate observation still lands in the timeline: show that too.
-            self._pending_jobs[change.record.key] = change.record
-            return
-        before = self._pending_jobs.get(change.record.key)
-        self._pending_jobs[change.record.key] = change.record
-        if change.record.is_failed and (before is None or not before.is_failed) and change.record.is_terminal:
-            self.failed_jobs.append(change.record)
+        rec = change.record
+        if self._watch_failures and change.accepted and rec.is_failed and rec.is_terminal:
+            live = not rec.timeline or rec.timeline[-1].kind is not ObservationKind.SNAPSHOT
+            if live and not self._was_failed(rec.key):
+                self.failed_jobs.append(rec)
+        # A stale or duplicate observation still lands in the timeline: show that too.
+        self._pending_jobs[rec.key] = rec
+        self._soon()
+
+    def jobs_removed(self, keys: Iterable[JobKey]) -> None:
+        """Jobs dropped by journal retention (for an engine that reports them)."""
+        keys = list(keys)
+        for key in keys:
+            self._pending_jobs.pop(key, None)
+        self._jobs.remove_jobs(keys)
+
+    def _was_failed(self, key: JobKey) -> bool:
+        before = self._pending_jobs.get(key)
+        if before is None:
+            row = self._jobs.row_of(key)
+            before = self._jobs.record(row) if row is not None else None
+        return before is not None and before.is_failed and before.is_terminal
 
     def message_logged(self, entry: RawEntry) -> None:
+        self._soon()
         self._arrivals.append(time.monotonic())
         self._pending_raw.append(
             RawLogEntry(
@@ -116,6 +182,7 @@ class QtBridge(QObject, EngineListener):
         )
 
     def message_rejected(self, reason: str, detail: str) -> None:
+        self._soon()
         self._rejected += 1
         self._pending_raw.append(
             RawLogEntry(datetime.now(UTC), Direction.IN, "", "", 0, None, f"{reason}: {detail}")
@@ -124,24 +191,36 @@ class QtBridge(QObject, EngineListener):
     # --- batching ---------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Hand everything pending to the models (also called by tests)."""
+        """Hand everything pending to the models now (the timer calls it; so may tests)."""
+        self._timer.stop()
         if self._pending_devices:
             rows = [device_row(r) for r in self._pending_devices.values()]
             self._pending_devices.clear()
             self._devices.upsert(rows)
-            self._jobs.refresh_device_names()
+            # Devices change with every event (last event time); the job table only cares for names.
+            renamed = [r for r in rows if self._names.get(r.endpoint) != r.name]
+            if renamed:
+                self._names.update((r.endpoint, r.name) for r in renamed)
+                self._jobs.refresh_device_names()
         if self._pending_jobs:
             records = list(self._pending_jobs.values())
             self._pending_jobs.clear()
             self._jobs.apply_changes(records)
+            self._jobs.flush()  # this batch is the coalescing: show it now, not a model tick later
         if self._pending_raw:
             entries, self._pending_raw = self._pending_raw, []
             self._raw_log.append(entries)
+        if self.failed_jobs:
+            failed, self.failed_jobs = self.failed_jobs, []
+            self.jobs_failed.emit(failed)
+        self._status.update(rejected=self._rejected)
+
+    def _update_rate(self) -> None:
         now = time.monotonic()
         while self._arrivals and self._arrivals[0] < now - RATE_WINDOW_S:
             self._arrivals.popleft()
-        self._status.update(events_per_s=len(self._arrivals) / RATE_WINDOW_S, rejected=self._rejected)
+        self._status.update(events_per_s=len(self._arrivals) / RATE_WINDOW_S)
 
     def stop(self) -> None:
-        self._timer.stop()
+        self._rate_timer.stop()
         self.flush()

@@ -1,10 +1,12 @@
-"""Offscreen screenshots of the main window and the detail pane, with realistic synthetic jobs.
+"""Offscreen screenshots of the main window and the detail pane with synthetic jobs: several
+servers and devices, vendor values, server-local times, a rejected message (what the demo does
+not show at once). The README's pictures come from the demo itself (make_demo_screenshots.py);
+`build_demo` here also serves the widget tests.
 
     QT_QPA_PLATFORM=offscreen PYTHONPATH=gui .venv/bin/python -m tests.gui.make_screenshots [OUT_DIR]
 
 Writes main-window.png (1366x768), detail-pane.png and detail-timeline.png to OUT_DIR (default
-docs/screenshots). The GUI
-tests run `make_screenshots` into a temporary directory, so the script keeps working.
+build/screenshots-synthetic). The GUI tests run `make_screenshots` into a temporary directory.
 """
 
 from __future__ import annotations
@@ -189,7 +191,7 @@ def make_screenshots(out_dir: Path, settings_path: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0]) if argv else ROOT / "docs" / "screenshots"
+    out = Path(argv[0]) if argv else ROOT / "build" / "screenshots-synthetic"
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,4 +26,6 @@ def test_gui_model_bench_quick_mode_writes_json(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = json.loads(out.read_text())["rows"]
     assert [r["model"] for r in rows] == ["empty", "10000"]
-    assert all(r["events"] > 0 for r in rows)
+    for row in rows:
+        assert [f["sorted_by"] for f in row["feeds"]] == ["CREATED desc", "STATE asc"]
+        assert all(f["events"] == 1000 and f["not_shown"] == 0 for f in row["feeds"])

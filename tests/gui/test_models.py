@@ -319,3 +319,91 @@ def test_job_detail_from_a_real_message():
 def test_jobstatus_is_what_the_model_holds():
     assert JobStatus.__slots__  # the record's status is the protocol type, read through roles
     assert JobTable().jobs == {}
+
+
+def _expected_order(records, arrival, column, descending, name):
+    from wsdmon.models.job_columns import sort_value
+
+    keys = sorted(records, key=lambda k: (sort_value(records[k], column, name), arrival[k]))
+    return keys[::-1] if descending else keys
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_model_order_matches_a_reference_through_random_operations(qtbot, seed):
+    """Inserts, updates that move rows (with and without the view's selected job among them),
+    re-sorts, order flips, removals: the rows always equal a plain sort by (value, arrival)."""
+    import random
+
+    rng = random.Random(seed)
+    pool = sample_jobs(routine=30)
+    m = JobTableModel()
+    moves = []
+    m.rowsMoved.connect(lambda *a: moves.append(a))  # never used: moves are remove + insert
+    records, arrival = {}, {}
+    column, descending = -1, False
+    states = ["Pending", "Processing", "Completed", "Aborted", "Canceled", "acme:Held"]
+    for step in range(60):
+        action = rng.choice(["insert", "update", "update", "sort", "flip", "remove", "select"])
+        if action == "insert" and pool:
+            batch = [pool.pop() for _ in range(min(len(pool), rng.randint(1, 5)))]
+            for rec in batch:
+                arrival[rec.key] = step * 100 + len(arrival)
+                records[rec.key] = rec
+            m.apply_changes(batch)
+        elif action == "update" and records:
+            batch = []
+            for key in rng.sample(list(records), min(len(records), rng.randint(1, 6))):
+                rec = _bump(
+                    records[key],
+                    job_state=rng.choice(states),
+                    images_received=rng.randint(0, 9),
+                )
+                records[key] = rec
+                batch.append(rec)
+            m.apply_changes(batch)
+            m.flush()
+        elif action == "sort":
+            column = rng.choice(list(Column))
+            descending = rng.random() < 0.5
+            m.sort(column, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder)
+        elif action == "flip":
+            descending = not descending
+            m.sort(column, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder)
+        elif action == "remove" and records:
+            gone = rng.sample(list(records), min(len(records), rng.randint(1, 3)))
+            for key in gone:
+                del records[key], arrival[key]
+            m.remove_jobs(gone)
+        elif action == "select" and records:
+            m.set_selected_key(rng.choice(list(records)))
+        m.flush()
+        shown = [m.record(r).key for r in range(m.rowCount())]
+        assert shown == _expected_order(records, arrival, column, descending, m.device_name), (step, action)
+        assert all(m.row_of(k) == r for r, k in enumerate(shown))
+    assert not moves
+
+
+def test_selected_job_keeps_its_persistent_index_when_it_moves(qtbot, jobs):
+    m = JobTableModel()
+    m.apply_changes(jobs)
+    m.sort(Column.STATE, Qt.SortOrder.AscendingOrder)
+    target = next(j for j in jobs if j.status.job_state == "Processing")
+    other = next(j for j in jobs if j.status.job_state == "Completed")
+    from PySide6.QtCore import QPersistentModelIndex
+
+    held = QPersistentModelIndex(m.index(m.row_of(target.key), 0))
+    layouts, removals = [], []
+    m.layoutChanged.connect(lambda *a: layouts.append(a))
+    m.rowsRemoved.connect(lambda *a: removals.append(a))
+    m.apply_changes([_bump(other, job_state="Pending")])  # nobody holds it: remove + insert
+    m.flush()
+    assert (len(layouts), len(removals)) == (0, 1)
+    m.apply_changes([_bump(target, job_state="Aborted")])  # held: a layout change keeps the index
+    m.flush()
+    assert (len(layouts), len(removals)) == (1, 1)
+    assert held.isValid()
+    assert m.record(held.row()).key == target.key
+    m.set_selected_key(other.key)
+    m.apply_changes([_bump(other, job_state="Aborted")])
+    m.flush()
+    assert len(layouts) == 2

@@ -281,3 +281,24 @@ def test_widgets_never_import_protocol_or_net():
                 names = [node.module]
             for name in names:
                 assert not name.startswith(("wsdmon.protocol", "wsdmon.net")), f"{path.name} imports {name}"
+
+
+@pytest.mark.timeout(120)
+def test_demo_screenshots_script(qapp, tmp_path):
+    """The README's pictures: the demo (engine + simulator) at 1366×768, and the detail pane of a
+    job whose e-mail filter failed."""
+    from PySide6.QtGui import QImage
+
+    from .make_demo_screenshots import make_demo_screenshots
+
+    paths = make_demo_screenshots(tmp_path / "shots")
+    assert [p.name for p in paths] == [
+        "main-window.png",
+        "detail-pane.png",
+        "detail-timeline.png",
+        "main-window-dark.png",
+    ]
+    for path in (paths[0], paths[3]):
+        image = QImage(str(path))
+        assert (image.width(), image.height()) == (1366, 768)
+    assert QImage(str(paths[1])).width() >= 500

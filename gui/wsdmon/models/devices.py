@@ -7,6 +7,7 @@ internalId is 0 for a group and 1 + group row for a device, so parent() needs no
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,6 +61,8 @@ class DeviceRow:
     subscription: SubscriptionState = SubscriptionState.UNSUBSCRIBED
     subscription_detail: str = ""  # e.g. the fault text, or when the subscription expires
     last_event: datetime | None = None
+    # SHA-256 (hex) of an HTTPS certificate the device presented and nobody has accepted yet
+    untrusted_fingerprint: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -129,9 +132,16 @@ class DeviceTreeModel(QAbstractItemModel):
                 continue
             group = self._rows[kind]
             i = next(i for i, r in enumerate(group) if r.endpoint == row.endpoint)
-            group[i] = row
+            old, group[i] = group[i], row
+            if old == row:
+                continue
             parent = self.index(_GROUPS.index(kind), 0)
-            self.dataChanged.emit(self.index(i, 0, parent), self.index(i, len(DeviceColumn) - 1, parent))
+            # Every event moves a device's last-event time: only that cell changed, and it is hidden
+            # by default, so the tree need not repaint the row a thousand times a second.
+            first = (
+                DeviceColumn.LAST_EVENT if dataclasses.replace(old, last_event=row.last_event) == row else 0
+            )
+            self.dataChanged.emit(self.index(i, first, parent), self.index(i, len(DeviceColumn) - 1, parent))
         for g, kind in enumerate(_GROUPS):
             if not new[kind]:
                 continue

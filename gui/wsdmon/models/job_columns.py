@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum, IntEnum
 from typing import Any
 
@@ -22,7 +22,9 @@ __all__ = [
     "Column",
     "Outcome",
     "outcome",
-    "primary_key",
+    "scalar_sort_value",
+    "sort_value",
+    "sort_values",
 ]
 
 _CTX = "JobTableModel"
@@ -96,27 +98,81 @@ OUTCOME_ICONS = {
 FAILED_OUTCOMES = frozenset({Outcome.FAILED, Outcome.TIMED_OUT})
 
 
-def primary_key(rec: JobRecord, column: int, name: Callable[[str], str]) -> tuple[Any, ...]:
-    """Sort key of a row for one column (before the arrival-sequence tie-break); () when unsorted."""
-    s = rec.status
+# Sort values are shared objects where the value space is small (states, reason lists, device
+# names): a re-sort of 100,000 rows then allocates nothing per row but the list itself, so the
+# cyclic garbage collector never wakes up in the middle of it. The memos are bounded because a
+# peer chooses these strings (vendor values, §1.8).
+_MEMO_MAX = 4096
+_STATE_KEYS: dict[str, tuple[int, str]] = {}
+_REASON_KEYS: dict[tuple[str, ...], str] = {}
+
+
+def _state_key(state: str) -> tuple[int, str]:
+    key = _STATE_KEYS.get(state)
+    if key is None:
+        key = (lifecycle_rank(state), str(state))
+        if len(_STATE_KEYS) < _MEMO_MAX:
+            _STATE_KEYS[state] = key
+    return key
+
+
+def _reasons_key(reasons: tuple[str, ...]) -> str:
+    key = _REASON_KEYS.get(reasons)
+    if key is None:
+        key = ", ".join(map(str, reasons))
+        if len(_REASON_KEYS) < _MEMO_MAX:
+            _REASON_KEYS[reasons] = key
+    return key
+
+
+def _filters_key(rec: JobRecord) -> int:
+    done, total, failed = filter_summary(rec.status.filter_statuses)
+    return failed * 1_000_000 + (total - done) * 1_000 + total
+
+
+def _duration_key(rec: JobRecord) -> float:
+    d = rec.duration_s
+    return -math.inf if d is None else d
+
+
+def sort_value(rec: JobRecord, column: int, name: Callable[[str], str]) -> Any:
+    """Sort value of a row in one column (the arrival order breaks ties); 0 when unsorted."""
+    return sort_values([rec], column, name)[0]
+
+
+def sort_values(recs: Sequence[JobRecord], column: int, name: Callable[[str], str]) -> list[Any]:
+    """Sort values of many rows in one column, one list comprehension per column (no per-row
+    dispatch). Values of one column compare with each other and never are None."""
     if column == Column.DEVICE:
-        return (name(rec.key.device).casefold(), rec.key.device)
+        devices: dict[str, tuple[str, str]] = {}
+        for rec in recs:
+            endpoint = rec.key.device
+            if endpoint not in devices:
+                devices[endpoint] = (name(endpoint).casefold(), endpoint)
+        return [devices[rec.key.device] for rec in recs]
     if column == Column.TOKEN:
-        return (s.job_token,)
+        return [rec.status.job_token for rec in recs]
     if column == Column.STATE:
-        return (lifecycle_rank(s.job_state), str(s.job_state))
+        get_state = _STATE_KEYS.get
+        return [get_state(r.status.job_state) or _state_key(r.status.job_state) for r in recs]
     if column == Column.REASONS:
-        return (", ".join(map(str, s.job_state_reasons)),)
+        get_reasons = _REASON_KEYS.get
+        return [
+            get_reasons(r.status.job_state_reasons) or _reasons_key(r.status.job_state_reasons) for r in recs
+        ]
     if column == Column.IMAGES:
-        return (s.images_received,)
+        return [rec.status.images_received for rec in recs]
     if column == Column.CREATED:
-        return (fmt.timestamp(s.job_created_time),)
+        return [fmt.timestamp(rec.status.job_created_time) for rec in recs]
     if column == Column.COMPLETED:
-        return (fmt.timestamp(s.job_completed_time),)
+        return [fmt.timestamp(rec.status.job_completed_time) for rec in recs]
     if column == Column.DURATION:
-        d = rec.duration_s
-        return (-math.inf if d is None else d,)
+        return [_duration_key(rec) for rec in recs]
     if column == Column.FILTERS:
-        done, total, failed = filter_summary(s.filter_statuses)
-        return (failed, total - done, total)
-    return ()
+        return [_filters_key(rec) for rec in recs]
+    return [0] * len(recs)
+
+
+def scalar_sort_value(value: Any) -> Any:
+    """The SORT role's scalar: the leading part of a composite sort value (rank, casefolded name)."""
+    return value[0] if isinstance(value, tuple) else value

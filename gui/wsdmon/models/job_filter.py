@@ -11,8 +11,12 @@ from __future__ import annotations
 from enum import Enum
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
     QObject,
+    QPersistentModelIndex,
     QRegularExpression,
     QSortFilterProxyModel,
     Qt,
@@ -22,7 +26,7 @@ from PySide6.QtCore import (
 from wsdmon.core import JobRecord
 
 from .job_text import FLAG_ACTIVE, FLAG_COMPLETED, FLAG_FAILED, SEP
-from .jobs import JobTableModel
+from .jobs import ITEM_FLAGS, JobTableModel
 from .roles import Role, role_data
 
 __all__ = ["JobFilterProxyModel", "QuickFilter"]
@@ -56,6 +60,12 @@ class JobFilterProxyModel(QSortFilterProxyModel):
         self.setSortRole(Role.SORT)
         self.setFilterKeyColumn(0)
         self.setDynamicSortFilter(True)
+        self._jobs: JobTableModel | None = None
+        self._unfiltered = True  # no filter set: proxy row n is source row n
+
+    def setSourceModel(self, sourceModel: QAbstractItemModel) -> None:
+        super().setSourceModel(sourceModel)
+        self._jobs = sourceModel if isinstance(sourceModel, JobTableModel) else None
 
     # --- filters ---------------------------------------------------------------------------------
 
@@ -94,6 +104,7 @@ class JobFilterProxyModel(QSortFilterProxyModel):
             device = QRegularExpression.escape(self._device) if self._device is not None else any_part
             search = ".*" + QRegularExpression.escape(self._search) if self._search else ""
             pattern = f"^{SEP}{flags}{SEP}{device}{SEP}{search}"
+        self._unfiltered = not pattern
         options = (
             QRegularExpression.PatternOption.CaseInsensitiveOption
             | QRegularExpression.PatternOption.DotMatchesEverythingOption
@@ -109,6 +120,28 @@ class JobFilterProxyModel(QSortFilterProxyModel):
             source.sort(column, order)
         else:
             super().sort(column, order)
+
+    # --- painting --------------------------------------------------------------------------------
+
+    def multiData(
+        self,
+        index: QModelIndex | QPersistentModelIndex,
+        roleDataSpan: QModelRoleDataSpan | QModelRoleData,
+    ) -> None:
+        """Forward a delegate's roles for one cell to JobTableModel in one call (the base class
+        would ask the source once per role, each time mapping the index again). Unfiltered, the
+        proxy's rows are the source's: no mapping at all."""
+        jobs = self._jobs
+        if jobs is None:
+            super().multiData(index, roleDataSpan)
+        elif self._unfiltered and index.isValid():
+            jobs.fill_cell(index.row(), index.column(), roleDataSpan)
+        else:
+            jobs.multiData(self.mapToSource(index), roleDataSpan)
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        # Every job cell has the same flags: answer without mapping the index to the source.
+        return ITEM_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     # --- lookups ---------------------------------------------------------------------------------
 

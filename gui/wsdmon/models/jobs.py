@@ -1,11 +1,15 @@
 """JobTableModel: one row per post-scan job, fed by the bridge with core JobRecords.
 
 Live updates are cheap at 100,000 rows and 1,000 events/s because the model (not the proxy) keeps
-the sort order: rows live in a list sorted by (sort key, arrival sequence), so finding a job is a
-bisect, a new job lands at its sorted place with one beginInsertRows per contiguous run (a single one
-in the usual case: sorted by time or by arrival), and an update that keeps its place is only a
-dataChanged. Updates are coalesced: `apply_changes` marks rows dirty and a short timer (or `flush`)
-emits dataChanged per contiguous dirty run; only rows whose sort key moved cost a layout change.
+the sort order. Every job gets an arrival sequence number `seq` once; per seq the model keeps the
+latest record and its sort value in the current column, and `_order` lists the seqs sorted by
+(sort value, seq). Finding a job is a bisect over `_order`; a new job lands at its sorted place with
+one beginInsertRows per contiguous run (a single one in the usual case: sorted by time or by
+arrival), and an update that keeps its place is only a dataChanged. Updates are coalesced:
+`apply_changes` marks rows dirty and a short timer (or `flush`) emits dataChanged per contiguous
+dirty run; only rows whose sort value moved cost a layout change. A re-sort computes one value per
+row with one list comprehension (shared value objects, so no garbage-collector pass is triggered)
+and sorts the seqs with that list's __getitem__ as the key: stable, so ties stay in arrival order.
 The proxy in job_filter.py forwards sort() here, so QSortFilterProxyModel never calls back into
 Python once per comparison.
 """
@@ -14,45 +18,68 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from operator import itemgetter
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QFont, QGuiApplication
 
 from wsdmon.core import JobKey, JobRecord
 
 from . import format as fmt
 from .devices import DeviceKind, DeviceRow
-from .icons import icon
+from .job_cells import ITEM_FLAGS, NCOLS, PAINT_ROLES, TOOLTIP, build_cells, cell_tooltip
 from .job_columns import (
     FAILED_OUTCOMES,
     HEADER_TIPS,
     HEADERS,
-    OUTCOME_ICONS,
     Column,
     Outcome,
     outcome,
-    primary_key,
+    scalar_sort_value,
+    sort_value,
+    sort_values,
 )
-from .job_text import filter_text, filters_tooltip, reasons_tooltip, state_tooltip, summary_text
+from .job_text import filter_text
 from .meanings import Kind, is_vendor
+from .palette import failure_colors
 from .roles import Role
 
-__all__ = ["Column", "DeviceLookup", "JobTableModel", "Outcome", "outcome"]
+__all__ = ["ITEM_FLAGS", "Column", "DeviceLookup", "JobTableModel", "Outcome", "outcome"]
 
 DeviceLookup = Callable[[str], DeviceRow | None]
 _Index = QModelIndex | QPersistentModelIndex
 _CTX = "JobTableModel"
+
+_ROLES = frozenset({*PAINT_ROLES, TOOLTIP, *map(int, Role)})
+_USER = int(Qt.ItemDataRole.UserRole)
+_LOOKS_MAX = 1024  # rows whose cells are cached: a few screens' worth
+_MISSING = object()
+# A few moved rows go as remove + insert (about 1 ms each at 100,000 rows through the proxy and the
+# view); more go as one layout change (about 4 ms at 100,000 rows, however many moved).
+MOVES_AS_ROWS_MAX = 3
+
+
+class _Look:
+    """What a repaint asks of one row, computed once per record (records are immutable): per
+    column, the value of every role a delegate paints with (absent = None)."""
+
+    __slots__ = ("cells", "rec")
+
+    def __init__(self, rec: JobRecord, cells: tuple[dict[int, Any], ...]) -> None:
+        self.rec = rec
+        self.cells = cells
 
 
 class JobTableModel(QAbstractTableModel):
@@ -69,11 +96,11 @@ class JobTableModel(QAbstractTableModel):
     ) -> None:
         super().__init__(parent)
         self._lookup = device_lookup
-        self._recs: list[JobRecord] = []  # sorted ascending by self._keys
-        self._keys: list[tuple[Any, ...]] = []
-        self._keyof: dict[JobKey, tuple[Any, ...]] = {}
+        self._recs: list[JobRecord] = []  # by seq: the latest record of each job
+        self._values: list[Any] = []  # by seq: its sort value in the current sort column
+        # seqs ascending by (sort value, seq); rows read it from the end when descending
+        self._order: list[int] = []
         self._seq: dict[JobKey, int] = {}
-        self._next_seq = 0
         self._pending: dict[JobKey, JobRecord] = {}
         self._sort_column = -1
         self._descending = False
@@ -83,6 +110,9 @@ class JobTableModel(QAbstractTableModel):
         self._timer.setInterval(update_interval_ms)
         self._timer.timeout.connect(self.flush)
         self._colors: tuple[QColor, QColor] | None = None
+        self._looks: dict[int, _Look] = {}
+        self._italic: QFont | None = None
+        self._selected: JobKey | None = None
 
     # --- the bridge's API ------------------------------------------------------------------------
 
@@ -91,7 +121,7 @@ class JobTableModel(QAbstractTableModel):
         and shown by the next `flush` (the update timer calls it within `update_interval_ms`)."""
         new: dict[JobKey, JobRecord] = {}
         for rec in records:
-            if rec.key in self._keyof:
+            if rec.key in self._seq:
                 self._pending[rec.key] = rec
             else:
                 new[rec.key] = rec
@@ -107,22 +137,31 @@ class JobTableModel(QAbstractTableModel):
         if not self._pending:
             return
         pending, self._pending = self._pending, {}
-        moved: list[tuple[JobKey, JobRecord, tuple[Any, ...]]] = []
-        n = len(self._keys)
+        values, order, key = self._values, self._order, self._key
+        moved: list[tuple[int, Any]] = []
+        seqs: list[int] = []
+        last = len(order) - 1
         for k, rec in pending.items():
-            pos = bisect_left(self._keys, self._keyof[k])
-            self._count(self._recs[pos], -1)
+            seq = self._seq.get(k)
+            if seq is None:  # removed meanwhile
+                continue
+            seqs.append(seq)
+            self._count(self._recs[seq], -1)
             self._count(rec, +1)
-            new_key = (*self._primary(rec), self._seq[k])
-            keys = self._keys
-            if (pos == 0 or keys[pos - 1] < new_key) and (pos == n - 1 or new_key < keys[pos + 1]):
-                self._recs[pos], keys[pos], self._keyof[k] = rec, new_key, new_key
+            self._recs[seq] = rec
+            new = sort_value(rec, self._sort_column, self.device_name)
+            if new == values[seq]:
+                continue  # the usual case: its place is unchanged
+            pos = bisect_left(order, (values[seq], seq), key=key)
+            new_key = (new, seq)
+            if (pos == 0 or key(order[pos - 1]) < new_key) and (pos == last or new_key < key(order[pos + 1])):
+                values[seq] = new
             else:
-                moved.append((k, rec, new_key))
+                moved.append((seq, new))
         if moved:
-            self._relayout(lambda: self._move(moved))
-        rows = sorted(self._row_of(k) for k in pending)
-        self._emit_changed_runs(rows)
+            self._move(moved)
+        if seqs:
+            self._emit_changed_runs(sorted(map(self._row_of_seq, seqs)))
         self._emit_counts()
 
     def set_records(self, records: Iterable[JobRecord]) -> None:
@@ -130,45 +169,79 @@ class JobTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._timer.stop()
         self._pending.clear()
-        self._recs, self._keys, self._keyof, self._seq = [], [], {}, {}
+        self._looks.clear()
+        self._recs = list({rec.key: rec for rec in records}.values())
+        self._seq = {rec.key: seq for seq, rec in enumerate(self._recs)}
         self._active = self._failed = 0
-        self._next_seq = 0
-        keyed = []
-        for rec in records:
-            self._seq[rec.key] = seq = self._next_seq
-            self._next_seq += 1
-            keyed.append(((*self._primary(rec), seq), rec))
+        for rec in self._recs:
             self._count(rec, +1)
-        self._store_sorted(keyed)
+        self._resort()
         self.endResetModel()
         self._emit_counts()
 
+    def set_selected_key(self, key: JobKey | None) -> None:
+        """The job the view has selected. When a few jobs' sort values change so that they must
+        move, the model removes and re-inserts their rows: the proxy then re-filters only those rows
+        (a layout change makes it re-filter every row). The selected job moves with a layout change
+        instead, so that the selection follows it."""
+        self._selected = key
+
     def remove_jobs(self, keys: Iterable[JobKey]) -> None:
-        """Drop jobs (retention); one beginRemoveRows per row, from the bottom up."""
+        """Drop jobs (retention): one beginRemoveRows per contiguous run of rows, from the bottom up."""
         self.flush()
-        rows = sorted((self._row_of(k) for k in set(keys) if k in self._keyof), reverse=True)
+        gone = {self._seq[k] for k in set(keys) if k in self._seq}
+        if not gone:
+            return
+        rows = sorted(map(self._row_of_seq, gone), reverse=True)
+        runs: list[list[int]] = []
         for row in rows:
-            pos = self._pos(row)
-            self.beginRemoveRows(QModelIndex(), row, row)
-            rec = self._recs.pop(pos)
-            del self._keys[pos], self._keyof[rec.key], self._seq[rec.key]
-            self._count(rec, -1)
+            if runs and runs[-1][-1] == row + 1:
+                runs[-1].append(row)
+            else:
+                runs.append([row])
+        for run in runs:
+            first, last = run[-1], run[0]
+            self.beginRemoveRows(QModelIndex(), first, last)
+            lo, hi = (
+                (len(self._order) - 1 - last, len(self._order) - 1 - first)
+                if self._descending
+                else (first, last)
+            )
+            del self._order[lo : hi + 1]
             self.endRemoveRows()
-        if rows:
-            self._emit_counts()
+        # Renumber the survivors (arrival order is kept), so seqs stay dense list indexes.
+        renumber: dict[int, int] = {}
+        recs: list[JobRecord] = []
+        values: list[Any] = []
+        for seq, rec in enumerate(self._recs):
+            if seq in gone:
+                self._count(rec, -1)
+                del self._seq[rec.key]
+                continue
+            renumber[seq] = len(recs)
+            self._seq[rec.key] = len(recs)
+            recs.append(rec)
+            values.append(self._values[seq])
+        self._recs, self._values = recs, values
+        self._order = [renumber[seq] for seq in self._order]
+        self._looks.clear()
+        self._emit_counts()
 
     def refresh_device_names(self) -> None:
         """Device names changed (a device answered its metadata): repaint or re-sort the Device column."""
+        self._looks.clear()
         if not self._recs:
             return
         if self._sort_column == Column.DEVICE:
-            self.sort(Column.DEVICE, self.sort_order())
+            self.flush()
+            self._relayout(self._resort)
         else:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._recs) - 1, 0))
 
     def palette_changed(self) -> None:
         """The palette changed (dark mode switched): recompute failure colours and repaint."""
         self._colors = None
+        self._looks.clear()
         if self._recs:
             last = self.index(len(self._recs) - 1, len(Column) - 1)
             self.dataChanged.emit(self.index(0, 0), last)
@@ -176,14 +249,16 @@ class JobTableModel(QAbstractTableModel):
     # --- lookups ---------------------------------------------------------------------------------
 
     def record(self, row: int) -> JobRecord:
-        return self._recs[self._pos(row)]
+        return self._recs[self._order[self._pos(row)]]
 
     def row_of(self, key: JobKey) -> int | None:
         """The row of a job, or None when the model does not hold it."""
-        return self._row_of(key) if key in self._keyof else None
+        seq = self._seq.get(key)
+        return None if seq is None else self._row_of_seq(seq)
 
-    def _row_of(self, key: JobKey) -> int:
-        return self._row_of_pos(bisect_left(self._keys, self._keyof[key]))
+    def finished_before(self, cutoff: datetime) -> list[JobKey]:
+        """Jobs in a terminal state whose last update is older than `cutoff` (retention)."""
+        return [r.key for r in self._recs if r.is_terminal and r.last_update < cutoff]
 
     def counts(self) -> tuple[int, int, int]:
         """(jobs, active jobs, failed jobs)."""
@@ -208,10 +283,10 @@ class JobTableModel(QAbstractTableModel):
     # --- Qt overrides ----------------------------------------------------------------------------
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._recs)
+        return 0 if parent.isValid() else len(self._order)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else NCOLS
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -227,40 +302,70 @@ class JobTableModel(QAbstractTableModel):
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return ITEM_FLAGS
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Sort in place (Python's sort over cached keys); persistent indexes follow their jobs."""
+        """Sort in place; persistent indexes follow their jobs. The rows are always kept sorted, so
+        sorting again by the same column and order costs nothing, and the other order of the same
+        column is only a layout change (the rows are read from the other end)."""
         self.flush()
+        column = column if 0 <= column < len(Column) else -1
+        descending = order == Qt.SortOrder.DescendingOrder
+        if column == self._sort_column:
+            if descending != self._descending:
+                self._relayout(lambda: setattr(self, "_descending", descending))
+            return
 
         def resort() -> None:
-            self._sort_column = column if 0 <= column < len(Column) else -1
-            self._descending = order == Qt.SortOrder.DescendingOrder
-            self._store_sorted([((*self._primary(r), self._seq[r.key]), r) for r in self._recs])
+            self._sort_column = column
+            self._descending = descending
+            self._resort()
 
         self._relayout(resort)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if role not in _ROLES or not index.isValid():
             return None
-        rec = self._recs[self._pos(index.row())]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(rec, col)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(rec, col)
-        if role == Qt.ItemDataRole.DecorationRole:
-            return icon(OUTCOME_ICONS[outcome(rec)]) if col == Column.STATE else None
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return self._palette_colors()[0] if outcome(rec) in FAILED_OUTCOMES else None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            failed = col in (Column.STATE, Column.REASONS, Column.FILTERS) and outcome(rec) in FAILED_OUTCOMES
-            return self._palette_colors()[1] if failed else None
-        if role == Qt.ItemDataRole.FontRole and col in (Column.CREATED, Column.COMPLETED):
-            return self._server_local_font(rec, col)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (Column.IMAGES, Column.DURATION):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return self._custom(rec, col, role)
+        return self._value(self._order[self._pos(index.row())], index.column(), role)
+
+    def multiData(
+        self,
+        index: _Index,
+        roleDataSpan: QModelRoleDataSpan | QModelRoleData,
+    ) -> None:
+        """All the roles a delegate asks for one cell in one call (Qt 6's QStyledItemDelegate asks
+        seven): one crossing into Python per painted cell instead of seven."""
+        if not index.isValid():
+            for item in roleDataSpan:  # type: ignore[union-attr]
+                item.clearData()
+            return
+        self.fill_cell(index.row(), index.column(), roleDataSpan)
+
+    def fill_cell(self, row: int, col: int, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
+        """multiData for a valid (row, column); the proxy calls it directly when it does not filter."""
+        seq = self._order[self._pos(row)]
+        rec = self._recs[seq]
+        look = self._looks.get(seq)
+        if look is None or look.rec is not rec:
+            look = self._look(seq, rec)
+        cell = look.cells[col]
+        for item in roleDataSpan:  # type: ignore[union-attr]
+            role = item.role()
+            value = cell.get(role, _MISSING)
+            if value is _MISSING:
+                value = self._value(seq, col, role) if role in _ROLES else None
+            item.setData(value)
+
+    def _value(self, seq: int, col: int, role: int) -> Any:
+        rec = self._recs[seq]
+        if role >= _USER:
+            return self._custom(rec, col, role)
+        if role == TOOLTIP:
+            return cell_tooltip(rec, col, self.device_name)
+        look = self._looks.get(seq)
+        if look is None or look.rec is not rec:
+            look = self._look(seq, rec)
+        return look.cells[col].get(role)
 
     # --- internals -------------------------------------------------------------------------------
 
@@ -280,10 +385,7 @@ class JobTableModel(QAbstractTableModel):
         if role == Role.CAN_CANCEL:
             return self._can_cancel(rec)
         if role == Role.SORT:
-            key = self._primary_for(rec, col)
-            if col == Column.FILTERS:
-                return key[0] * 1_000_000 + key[1] * 1_000 + key[2]
-            return key[0] if key else None
+            return scalar_sort_value(sort_value(rec, col, self.device_name))
         if role == Role.FILTER_TEXT:
             return filter_text(rec, self.device_name(rec.key.device), outcome(rec) in FAILED_OUTCOMES)
         if role == Role.IS_VENDOR:
@@ -293,75 +395,40 @@ class JobTableModel(QAbstractTableModel):
             return fmt.format_utc(s.job_created_time if col == Column.CREATED else s.job_completed_time)
         return None
 
-    def _display(self, rec: JobRecord, col: int) -> str | int:
-        s = rec.status
-        if col == Column.DEVICE:
-            return self.device_name(rec.key.device)
-        if col == Column.TOKEN:
-            return s.job_token
-        if col == Column.STATE:
-            return str(s.job_state)
-        if col == Column.REASONS:
-            return ", ".join(map(str, s.job_state_reasons))
-        if col == Column.IMAGES:
-            return s.images_received
-        if col == Column.CREATED:
-            return fmt.format_local(s.job_created_time, compact=True)
-        if col == Column.COMPLETED:
-            return fmt.format_local(s.job_completed_time, compact=True)
-        if col == Column.DURATION:
-            return fmt.format_duration(rec.duration_s)
-        return summary_text(s.filter_statuses, short=True)
+    def _look(self, seq: int, rec: JobRecord) -> _Look:
+        if len(self._looks) >= _LOOKS_MAX:
+            self._looks.clear()
+        cells = build_cells(rec, self.device_name, self._palette_colors(), self._italic_font)
+        look = self._looks[seq] = _Look(rec, cells)
+        return look
 
-    def _tooltip(self, rec: JobRecord, col: int) -> str | None:
-        s = rec.status
-        if col == Column.DEVICE:
-            return f"{self.device_name(rec.key.device)}\n{rec.key.device}"
-        if col == Column.TOKEN:
-            return s.job_token
-        if col == Column.STATE:
-            return state_tooltip(s.job_state)
-        if col == Column.REASONS:
-            return reasons_tooltip(s.job_state_reasons) or None
-        if col in (Column.CREATED, Column.COMPLETED):
-            dt = s.job_created_time if col == Column.CREATED else s.job_completed_time
-            if dt is None:
-                return None
-            return "\n".join((fmt.format_local(dt), fmt.format_utc(dt), fmt.format_sent(dt)))
-        if col == Column.FILTERS:
-            return filters_tooltip(s.filter_statuses)
-        return None
-
-    def _server_local_font(self, rec: JobRecord, col: int) -> QFont | None:
-        dt = rec.status.job_created_time if col == Column.CREATED else rec.status.job_completed_time
-        if dt is None or not fmt.is_server_local(dt):
-            return None
-        font = QFont()
-        font.setItalic(True)
-        return font
+    def _italic_font(self) -> QFont:
+        if self._italic is None:
+            self._italic = QFont()
+            self._italic.setItalic(True)
+        return self._italic
 
     def _palette_colors(self) -> tuple[QColor, QColor]:
         if self._colors is None:
-            pal = QGuiApplication.palette()
-            base = pal.color(QPalette.ColorRole.Base)
-            dark = base.lightness() < 128
-            red = QColor(255, 110, 100) if dark else QColor(176, 32, 24)
-            tint = QColor(red)
-            tint.setAlpha(48 if dark else 28)
-            self._colors = (tint, red)
+            self._colors = failure_colors(QGuiApplication.palette())
         return self._colors
 
-    def _primary(self, rec: JobRecord) -> tuple[Any, ...]:
-        return primary_key(rec, self._sort_column, self.device_name)
+    def _key(self, seq: int) -> tuple[Any, int]:
+        """The full sort key of a job: (its sort value, its arrival sequence)."""
+        return (self._values[seq], seq)
 
-    def _primary_for(self, rec: JobRecord, column: int) -> tuple[Any, ...]:
-        return primary_key(rec, column, self.device_name)
+    def _resort(self) -> None:
+        self._values = sort_values(self._recs, self._sort_column, self.device_name)
+        self._order = sorted(range(len(self._recs)), key=self._values.__getitem__)  # stable: seq breaks ties
+
+    def _row_of_seq(self, seq: int) -> int:
+        return self._row_of_pos(bisect_left(self._order, self._key(seq), key=self._key))
 
     def _pos(self, row: int) -> int:
-        return len(self._recs) - 1 - row if self._descending else row
+        return len(self._order) - 1 - row if self._descending else row
 
     def _row_of_pos(self, pos: int) -> int:
-        return len(self._recs) - 1 - pos if self._descending else pos
+        return len(self._order) - 1 - pos if self._descending else pos
 
     def _count(self, rec: JobRecord, sign: int) -> None:
         if not rec.is_terminal:
@@ -370,54 +437,67 @@ class JobTableModel(QAbstractTableModel):
             self._failed += sign
 
     def _emit_counts(self) -> None:
-        self.counts_changed.emit(len(self._recs), self._active, self._failed)
-
-    def _store_sorted(self, keyed: list[tuple[tuple[Any, ...], JobRecord]]) -> None:
-        keyed.sort(key=itemgetter(0))
-        self._keys = [k for k, _ in keyed]
-        self._recs = [r for _, r in keyed]
-        self._keyof = {r.key: k for k, r in keyed}
+        self.counts_changed.emit(len(self._order), self._active, self._failed)
 
     def _insert(self, recs: list[JobRecord]) -> None:
-        items = []
+        first_seq = len(self._recs)
         for rec in recs:
-            self._seq[rec.key] = seq = self._next_seq
-            self._next_seq += 1
-            items.append(((*self._primary(rec), seq), rec))
+            self._seq[rec.key] = len(self._recs)
+            self._recs.append(rec)
             self._count(rec, +1)
-        items.sort(key=itemgetter(0))
-        runs: list[tuple[int, list[tuple[tuple[Any, ...], JobRecord]]]] = []
-        for item in items:
-            p = bisect_left(self._keys, item[0])
+        self._values += sort_values(recs, self._sort_column, self.device_name)
+        new = sorted(range(first_seq, len(self._recs)), key=self._key)
+        runs: list[tuple[int, list[int]]] = []
+        order, key = self._order, self._key
+        for seq in new:
+            p = bisect_left(order, key(seq), key=key)
             if runs and runs[-1][0] == p:
-                runs[-1][1].append(item)
+                runs[-1][1].append(seq)
             else:
-                runs.append((p, [item]))
+                runs.append((p, [seq]))
         for p, run in reversed(runs):  # from the end, so earlier positions stay valid
-            n, k = len(self._recs), len(run)
+            n, k = len(order), len(run)
             first = n - p if self._descending else p
             self.beginInsertRows(QModelIndex(), first, first + k - 1)
-            self._keys[p:p] = [key for key, _ in run]
-            self._recs[p:p] = [rec for _, rec in run]
-            for key, rec in run:
-                self._keyof[rec.key] = key
+            order[p:p] = run
             self.endInsertRows()
 
-    def _move(self, moved: list[tuple[JobKey, JobRecord, tuple[Any, ...]]]) -> None:
-        for k, rec, new_key in moved:
-            pos = bisect_left(self._keys, self._keyof[k])
-            del self._keys[pos], self._recs[pos]
-            p = bisect_left(self._keys, new_key)
-            self._keys.insert(p, new_key)
-            self._recs.insert(p, rec)
-            self._keyof[k] = new_key
+    def _move(self, moved: list[tuple[int, Any]]) -> None:
+        """Give moved jobs their new sort values and places (see set_selected_key)."""
+        selected = self._seq.get(self._selected) if self._selected is not None else None
+        held = {self._order[self._pos(i.row())] for i in self.persistentIndexList()}
+        if selected is not None:
+            held.add(selected)
+        if len(moved) > MOVES_AS_ROWS_MAX or any(seq in held for seq, _ in moved):
+            self._relayout(lambda: self._reinsert(moved, signal=False))
+        else:
+            self._reinsert(moved, signal=True)
+
+    def _reinsert(self, moved: list[tuple[int, Any]], *, signal: bool) -> None:
+        order, key = self._order, self._key
+        for seq, new in moved:
+            pos = bisect_left(order, key(seq), key=key)
+            if signal:
+                row = self._row_of_pos(pos)
+                self.beginRemoveRows(QModelIndex(), row, row)
+            del order[pos]
+            if signal:
+                self.endRemoveRows()
+            self._values[seq] = new
+            pos = bisect_left(order, key(seq), key=key)
+            if signal:
+                row = len(order) - pos if self._descending else pos
+                self.beginInsertRows(QModelIndex(), row, row)
+            order.insert(pos, seq)
+            if signal:
+                self.endInsertRows()
 
     def _relayout(self, change: Callable[[], None]) -> None:
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
-        saved = [(self._recs[self._pos(i.row())].key, i.column()) for i in persistent]
+        saved = [(self._order[self._pos(i.row())], i.column()) for i in persistent]
         change()
-        new = [self.index(self._row_of(k), c) for k, c in saved]
+        new = [self.index(self._row_of_seq(seq), c) for seq, c in saved]
         self.changePersistentIndexList(persistent, new)
         self.layoutChanged.emit()
 

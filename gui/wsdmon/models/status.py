@@ -8,7 +8,8 @@ __all__ = ["EngineStatus"]
 
 
 class EngineStatus(QObject):
-    """Events per second, rejected and dropped message counts, and whether discovery is running."""
+    """Events per second, rejected and dropped message counts, whether discovery is running, and
+    why multicast discovery is unavailable (empty when it works or was not asked for)."""
 
     changed = Signal()
 
@@ -18,6 +19,7 @@ class EngineStatus(QObject):
         self.rejected = 0
         self.dropped = 0
         self.discovering = False
+        self.discovery_error = ""
         self.notify_url = ""
 
     def update(
@@ -27,6 +29,7 @@ class EngineStatus(QObject):
         rejected: int | None = None,
         dropped: int | None = None,
         discovering: bool | None = None,
+        discovery_error: str | None = None,
         notify_url: str | None = None,
     ) -> None:
         """Set any of the figures; emits `changed` once when something changed."""
@@ -35,6 +38,7 @@ class EngineStatus(QObject):
             "rejected": rejected,
             "dropped": dropped,
             "discovering": discovering,
+            "discovery_error": discovery_error,
             "notify_url": notify_url,
         }
         dirty = False

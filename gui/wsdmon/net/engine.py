@@ -328,6 +328,11 @@ class Engine:
                 errors.append(f"{url}: expected GetResponse, got {answer.action}")
                 continue
             real = answer.host.address if answer.host is not None else endpoint
+            pinned = self.journal.trusted_fingerprint(endpoint)
+            if real != endpoint and pinned and not self.journal.trusted_fingerprint(real):
+                # Added by URL and trusted under it: the pin follows the device to its urn:uuid,
+                # which Subscribe and the snapshot use from now on.
+                self.journal.set_trusted_fingerprint(real, pinned)
             return device_from_metadata(real, xaddrs, answer, now=now)
         error = "; ".join(errors) or "no transport address"
         log.warning("cannot read metadata of %s: %s", endpoint, error)
@@ -558,18 +563,24 @@ class Engine:
                 next_retention = loop.time() + RETENTION_INTERVAL_S
                 self.apply_retention()
 
-    def apply_retention(self) -> int:
+    def apply_retention(self, now: datetime | None = None) -> int:
         """Bounded growth: drop journal rows and in-memory jobs older than the retention setting
-        (never an active job). Returns the journal rows deleted."""
+        (never an active job), telling the listener which jobs went. Returns journal rows deleted."""
+        from wsdmon.store.journal import RETENTION_BATCH_ROWS
+
         cfg = self.config
         if cfg.retention is None and cfg.max_messages is None:
             return 0
-        now = self.clock()
+        now = now or self.clock()
+        deleted = 0
         try:
-            deleted = self.journal.apply_retention(now, cfg.retention, cfg.max_messages)
+            while True:  # the journal deletes in short batches; a backlog takes a few rounds
+                n = self.journal.apply_retention(now, cfg.retention, cfg.max_messages)
+                deleted += n
+                if n < RETENTION_BATCH_ROWS:
+                    break
         except Exception:
             log.exception("journal retention failed")
-            return 0
         if cfg.retention is not None:
             cutoff = now - cfg.retention
             gone = [k for k, r in self.jobs.jobs.items() if r.is_terminal and r.last_update < cutoff]
@@ -578,6 +589,8 @@ class Engine:
                 self._dirty_jobs.discard(key)
             if gone:
                 self.listener.jobs_removed(gone)
+        if deleted:
+            log.info("retention removed %d journal rows", deleted)
         return deleted
 
     def _flush_jobs(self) -> None:

@@ -167,7 +167,9 @@ class NotificationSink:
 
     def _reject(self, reason: RejectReason, detail: str, status: int) -> web.Response:
         self.counters[reason] += 1
-        log.warning("rejected notification (%s): %s", reason, detail)
+        # A late message of a subscription we ended ourselves is routine (shutdown, resubscribe).
+        level = logging.INFO if reason is RejectReason.ENDED_SUBSCRIPTION else logging.WARNING
+        log.log(level, "rejected notification (%s): %s", reason, detail)
         if self._on_rejected is not None:
             try:
                 self._on_rejected(reason, detail)

@@ -56,9 +56,7 @@ class Discovery:
             log.warning("multicast discovery unavailable (%s); directed probes and --device still work", exc)
             service = DiscoveryService(loop, on_event=self._on_event, multicast=False)
             await service.start()
-        self.service = service
-        if self._multicast and self.error is None:
-            await service.probe()
+        self.service = service  # its start() has sent the first multicast Probes
 
     async def stop(self) -> None:
         if self.service is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -38,6 +38,7 @@ from wsdmon.models import (
     role_data,
 )
 from wsdmon.models import pretty_xml as _pretty_xml
+from wsdmon.models._i18n import QT_TRANSLATE_NOOP
 
 from ._async import run_hook_result
 from .icons import icon
@@ -55,6 +56,17 @@ SECTIONS = (
     "JobCompletedTime",
     "Duration",
 )
+_CTX = "DetailPane"
+_SECTION_TITLES = {
+    "JobToken": QT_TRANSLATE_NOOP(_CTX, "JobToken"),
+    "JobState": QT_TRANSLATE_NOOP(_CTX, "JobState"),
+    "JobStateReasons": QT_TRANSLATE_NOOP(_CTX, "JobStateReasons"),
+    "FilterStatuses": QT_TRANSLATE_NOOP(_CTX, "FilterStatuses"),
+    "ImagesReceived": QT_TRANSLATE_NOOP(_CTX, "ImagesReceived"),
+    "JobCreatedTime": QT_TRANSLATE_NOOP(_CTX, "JobCreatedTime"),
+    "JobCompletedTime": QT_TRANSLATE_NOOP(_CTX, "JobCompletedTime"),
+    "Duration": QT_TRANSLATE_NOOP(_CTX, "Duration"),
+}
 
 
 def _label(parent: QWidget, name: str) -> QLabel:
@@ -148,7 +160,7 @@ class DetailPane(QWidget):
             self.values[name] = _label(body, name)
             facts.addRow(self._name(name), self.values[name])
         self.description = _label(body, "JobDescription")
-        facts.addRow(self._name(self.tr("Job")), self.description)
+        facts.addRow(self._label(self.tr("Job")), self.description)
         form.addRow(facts)
 
         self.cancel_button = QPushButton(icon("job-canceled"), self.tr("Cancel job…"), self)
@@ -234,8 +246,8 @@ class DetailPane(QWidget):
 
     def show_record(self, record: Any, *, can_cancel: bool | None = None) -> None:
         """Show a JobRecord (or nothing); `can_cancel` comes from the table's CAN_CANCEL role."""
-        if record is self._record and record is not None and can_cancel is None:
-            return
+        if record is self._record and record is not None and can_cancel in (None, self._can_cancel):
+            return  # nothing new (the table re-announces its current job after layout changes)
         same_job = record is not None and self._record is not None and record.key == self._record.key
         if not same_job:
             self._set_answer("")
@@ -280,7 +292,11 @@ class DetailPane(QWidget):
     # --- rendering -------------------------------------------------------------------------------
 
     def _name(self, element: str) -> QLabel:
-        label = QLabel(element, self)
+        """The label of a section: the element's name (translators usually keep it as it is)."""
+        return self._label(QCoreApplication.translate(_CTX, _SECTION_TITLES[element]))
+
+    def _label(self, text: str) -> QLabel:
+        label = QLabel(text, self)
         font = label.font()
         font.setBold(True)
         label.setFont(font)

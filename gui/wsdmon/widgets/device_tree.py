@@ -1,16 +1,28 @@
-"""The device list: scan servers and scan devices with their subscription state, and a context menu."""
+"""The device list: scan servers and scan devices with their subscription state, and a context menu
+(refresh, resubscribe, trust an HTTPS certificate, open the presentation page, copy the address)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTreeView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QMessageBox, QTreeView, QWidget
 
 from wsdmon.models import DeviceColumn, DeviceRow, DeviceTreeModel, Role, role_data
 
-__all__ = ["DeviceTreeView"]
+from ._async import run_hook_result
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DeviceTreeView", "format_fingerprint"]
+
+
+def format_fingerprint(sha256_hex: str) -> str:
+    """AB:CD:… in two lines of 16 bytes, as devices and browsers show SHA-256 fingerprints."""
+    pairs = [sha256_hex[i : i + 2].upper() for i in range(0, len(sha256_hex), 2)]
+    return "\n".join(":".join(pairs[i : i + 16]) for i in range(0, len(pairs), 16))
 
 
 class DeviceTreeView(QTreeView):
@@ -25,15 +37,20 @@ class DeviceTreeView(QTreeView):
         refresh: Callable[[str], object] | None = None,
         resubscribe: Callable[[str], object] | None = None,
         open_url: Callable[[str], object] | None = None,
+        trust_certificate: Callable[[str, str], object] | None = None,
+        confirm: Callable[[str, str], bool] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("device-tree")
         self._refresh = refresh
         self._resubscribe = resubscribe
+        self._trust = trust_certificate
+        self._confirm = confirm or self._ask
         self._open_url = open_url or (lambda url: QDesktopServices.openUrl(QUrl(url)))
         self.setModel(model)
         self.setUniformRowHeights(True)
+        self.setIndentation(14)  # two levels only: narrow, so names fit a narrow pane
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_custom_context_menu_requested)
@@ -83,6 +100,13 @@ class DeviceTreeView(QTreeView):
         refresh.setToolTip(self.tr("Read the device's metadata again"))
         again = menu.addAction(self.tr("Resubscribe"), lambda: self._call(self._resubscribe, row.endpoint))
         again.setEnabled(self._resubscribe is not None)
+        if row.untrusted_fingerprint:
+            trust = menu.addAction(self.tr("Trust certificate…"), lambda: self.trust_certificate(row))
+            trust.setObjectName("trust-certificate")
+            trust.setEnabled(self._trust is not None)
+            trust.setToolTip(
+                self.tr("Accept the device's self-signed HTTPS certificate after checking its fingerprint")
+            )
         menu.addSeparator()
         url = row.presentation_url
         open_page = menu.addAction(self.tr("Open presentation page"), lambda: self._open_url(url or ""))
@@ -93,6 +117,33 @@ class DeviceTreeView(QTreeView):
         copy.setObjectName("copy-address")
         return menu
 
+    def trust_certificate(self, row: DeviceRow) -> bool:
+        """Show the certificate's fingerprint; if the user confirms, pin it and read the device again.
+        Returns whether it was accepted."""
+        fingerprint = row.untrusted_fingerprint
+        if not fingerprint or self._trust is None:
+            return False
+        question = self.tr(
+            "wsdmon could not verify the HTTPS certificate of {0} ({1}).\n\n"
+            "SHA-256 fingerprint:\n{2}\n\n"
+            "Compare it with the fingerprint the device shows (on its control panel or its web page). "
+            "Only if they are the same: trust this certificate for this device from now on?"
+        ).format(row.display_name, row.address or row.endpoint, format_fingerprint(fingerprint))
+        if not self._confirm(self.tr("Trust certificate"), question):
+            return False
+        self._call2(self._trust, row.endpoint, fingerprint)
+        return True
+
+    def _ask(self, title: str, question: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            title,
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def _on_custom_context_menu_requested(self, pos: QPoint) -> None:
         row = role_data(self.indexAt(pos), Role.DEVICE_ROW)
         if isinstance(row, DeviceRow):
@@ -101,4 +152,17 @@ class DeviceTreeView(QTreeView):
     @staticmethod
     def _call(hook: Callable[[str], object] | None, endpoint: str) -> None:
         if hook is not None:
-            hook(endpoint)
+            DeviceTreeView._run(hook(endpoint), endpoint)
+
+    @staticmethod
+    def _call2(hook: Callable[[str, str], object], endpoint: str, value: str) -> None:
+        DeviceTreeView._run(hook(endpoint, value), endpoint)
+
+    @staticmethod
+    def _run(result: object, endpoint: str) -> None:
+        # Hooks may be coroutines (the engine's refresh): run them on the loop, log a failure.
+        run_hook_result(
+            result,
+            lambda answer: None,
+            lambda exc: log.warning("device action on %s failed: %s", endpoint, exc),
+        )

@@ -26,6 +26,8 @@ class WindowHooks:
     # device endpoint → refresh its metadata / renew its subscription from scratch.
     refresh_device: Callable[[str], object] | None = None
     resubscribe_device: Callable[[str], object] | None = None
+    # (device endpoint, SHA-256 hex) → pin that certificate for the device and read it again.
+    trust_certificate: Callable[[str, str], object] | None = None
     # URL → open it (default: QDesktopServices.openUrl).
     open_url: Callable[[str], object] | None = None
     # (title, question) → True to go ahead (default: a QMessageBox); tests answer it directly.

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -14,13 +22,23 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from wsdmon.models import Column, DeviceTreeModel, JobFilterProxyModel, QuickFilter, Role, role_data
+from wsdmon.models import (
+    Column,
+    DeviceTreeModel,
+    JobFilterProxyModel,
+    JobTableModel,
+    QuickFilter,
+    Role,
+    role_data,
+)
 
 __all__ = ["JobTableWidget"]
 
@@ -29,9 +47,9 @@ __all__ = ["JobTableWidget"]
 # the detail pane shows them, and the column chooser brings them back.
 _SAMPLES = {
     Column.DEVICE: "SCANSRV-BRA",
-    Column.TOKEN: "0f3b5e…0f9e8d",
+    Column.TOKEN: "0f3b5…f9e8d",
     Column.STATE: "Processing",
-    Column.REASONS: "PostScanJobC…WithErrors",
+    Column.REASONS: "…CompletedWithErrors",  # elided at the start: the end tells reasons apart
     Column.IMAGES: "Image",
     Column.CREATED: "11-23 17:29:20",
     Column.COMPLETED: "11-23 17:29:20",
@@ -39,7 +57,19 @@ _SAMPLES = {
     Column.FILTERS: "3/3 done, 2 failed",
 }
 _EXTRA = {Column.STATE: 28}  # the state icon
+_CELL_PADDING = 16
+_DEVICE_COLUMN_MAX_EMS = 14  # the Device column grows to fit names up to about this many "M"s
 _HIDDEN_BY_DEFAULT = (Column.COMPLETED, Column.DURATION)
+
+
+class _ElideLeftDelegate(QStyledItemDelegate):
+    """Elides at the start: JobStateReasons share their "PostScanJob" prefix, the end tells them apart."""
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideLeft
 
 
 class JobTableWidget(QWidget):
@@ -57,6 +87,7 @@ class JobTableWidget(QWidget):
         super().__init__(parent)
         self._proxy = proxy
         self._devices = devices
+        self._device_names: list[tuple[str, str]] | None = None
 
         self.search = QLineEdit(self)
         self.search.setObjectName("job-search")
@@ -107,7 +138,9 @@ class JobTableWidget(QWidget):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # tokens: both ends matter
+        self._elide_left = _ElideLeftDelegate(self.view)
+        self.view.setItemDelegateForColumn(Column.REASONS, self._elide_left)
         self.view.verticalHeader().setVisible(False)
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         # Uniform row heights: at 100,000 rows the header must not measure rows on every relayout.
@@ -194,8 +227,12 @@ class JobTableWidget(QWidget):
         header = self.view.horizontalHeader()
         metrics = self.view.fontMetrics()
         for column, sample in _SAMPLES.items():
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + 16 + _EXTRA.get(column, 0))
+            header.resizeSection(
+                column, metrics.horizontalAdvance(sample) + _CELL_PADDING + _EXTRA.get(column, 0)
+            )
             header.setSectionHidden(column, column in _HIDDEN_BY_DEFAULT)
+        if self._device_names:
+            self._fit_device_column()
 
     # --- slots -----------------------------------------------------------------------------------
 
@@ -211,9 +248,15 @@ class JobTableWidget(QWidget):
         self.device_filter_changed.emit(endpoint)
 
     def _on_header_context_menu_requested(self, pos: QPoint) -> None:
-        header = self.view.horizontalHeader()
         menu = QMenu(self)
         menu.setTitle(self.tr("Columns"))
+        self.add_column_actions(menu)
+        menu.popup(self.view.horizontalHeader().mapToGlobal(pos))
+
+    def add_column_actions(self, menu: QMenu) -> None:
+        """The column chooser: a checkable action per column, then "Reset columns" (the header's
+        context menu, View ▸ Columns)."""
+        header = self.view.horizontalHeader()
         visible = [c for c in Column if not header.isSectionHidden(c)]
         for column in Column:
             name = self._proxy.headerData(column, Qt.Orientation.Horizontal)
@@ -225,9 +268,31 @@ class JobTableWidget(QWidget):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.tr("Reset columns"), self.reset_columns)
-        menu.popup(header.mapToGlobal(pos))
+
+    def column_choices(self) -> list[tuple[str, bool]]:
+        """(header title, visible) per column, in column order (the Preferences dialog)."""
+        header = self.view.horizontalHeader()
+        return [
+            (str(self._proxy.headerData(c, Qt.Orientation.Horizontal)), not header.isSectionHidden(c))
+            for c in Column
+        ]
+
+    @staticmethod
+    def default_column_visibility() -> list[bool]:
+        return [c not in _HIDDEN_BY_DEFAULT for c in Column]
+
+    def set_visible_columns(self, visible: list[bool]) -> None:
+        """Show exactly the columns flagged (at least one stays visible)."""
+        if not any(visible):
+            return
+        header = self.view.horizontalHeader()
+        for column, on in zip(Column, visible, strict=False):
+            header.setSectionHidden(column, not on)
 
     def _on_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        source = self._proxy.sourceModel()
+        if isinstance(source, JobTableModel):
+            source.set_selected_key(role_data(current, Role.JOB_KEY))  # its moves keep the selection
         self._emit_current()
 
     def _on_data_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, *roles: object) -> None:
@@ -239,14 +304,28 @@ class JobTableWidget(QWidget):
         self.current_job_changed.emit(self.current_record())
 
     def _fill_devices(self, *args: object) -> None:
+        rows = self._devices.devices() if self._devices is not None else []
+        names = [(row.display_name, row.endpoint) for row in rows]
+        if names == self._device_names:
+            return  # a device's state or last event changed, not its name: nothing to redo
+        self._device_names = names
         current = self._proxy.device_filter()
         combo = self.device_combo
         combo.blockSignals(True)
         combo.clear()
         combo.addItem(self.tr("All devices"), None)
-        if self._devices is not None:
-            for row in self._devices.devices():
-                combo.addItem(row.display_name, row.endpoint)
+        for name, endpoint in names:
+            combo.addItem(name, endpoint)
         i = combo.findData(current) if current is not None else 0
         combo.setCurrentIndex(max(i, 0))
         combo.blockSignals(False)
+        self._fit_device_column()
+
+    def _fit_device_column(self) -> None:
+        """Widen the Device column to the longest device name (up to a limit); never narrow it."""
+        header = self.view.horizontalHeader()
+        metrics = self.view.fontMetrics()
+        widest = max((metrics.horizontalAdvance(name) for name, _ in self._device_names or ()), default=0)
+        wanted = min(widest + _CELL_PADDING, metrics.horizontalAdvance("M") * _DEVICE_COLUMN_MAX_EMS)
+        if wanted > header.sectionSize(Column.DEVICE):
+            header.resizeSection(Column.DEVICE, wanted)

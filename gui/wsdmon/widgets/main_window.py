@@ -6,7 +6,11 @@ WindowHooks it is given (app.py builds both). No global registries.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, QSize, Qt
+import platform
+from collections.abc import Collection
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, QSize, Qt, QTimer, Signal, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -18,22 +22,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wsdmon.models import DeviceTreeModel, EngineStatus, JobFilterProxyModel, JobTableModel, RawLogModel
+from wsdmon.models import (
+    DeviceTreeModel,
+    EngineStatus,
+    JobFilterProxyModel,
+    JobTableModel,
+    QuickFilter,
+    RawLogModel,
+)
 
 from .detail_pane import DetailPane
 from .device_tree import DeviceTreeView
 from .hooks import WindowHooks
-from .icons import app_icon
+from .icons import app_icon, icon
 from .job_table import JobTableWidget
+from .preferences import Preferences, PreferencesDialog
 from .raw_log import RawLogDock
 
 __all__ = ["MainWindow"]
 
 _SETTINGS_VERSION = 1
+STATUS_INTERVAL_MS = 250
 
 
 class MainWindow(QMainWindow):
-    """wsdmon's window; `save_settings` runs on close, `restore_settings` in the constructor."""
+    """wsdmon's window; `save_settings` runs on close, `restore_settings` in the constructor.
+    `preferences_changed` carries the Preferences the user accepted (already saved)."""
+
+    preferences_changed = Signal(object)  # Preferences
 
     def __init__(
         self,
@@ -57,6 +73,9 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self._hooks = hooks or WindowHooks()
         self._version = version
+        self._overridden: frozenset[str] = frozenset()
+        self._notifications_available = True
+        self.preferences_dialog: PreferencesDialog | None = None
 
         self.proxy = JobFilterProxyModel(self)
         self.proxy.setSourceModel(jobs)
@@ -66,6 +85,8 @@ class MainWindow(QMainWindow):
             refresh=self._hooks.refresh_device,
             resubscribe=self._hooks.resubscribe_device,
             open_url=self._hooks.open_url,
+            trust_certificate=self._hooks.trust_certificate,
+            confirm=self._hooks.confirm,
             parent=self,
         )
         self.job_table = JobTableWidget(self.proxy, devices, self)
@@ -83,7 +104,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([196, 790, 380])
+        self.splitter.setSizes([186, 800, 380])
         self.setCentralWidget(self.splitter)
 
         self.raw_log = RawLogDock(raw_log, self._hooks.raw_xml_for, self)
@@ -94,9 +115,15 @@ class MainWindow(QMainWindow):
         self.device_tree.device_selected.connect(self.job_table.set_device_filter)
         self._build_menus()
         self._build_status_bar()
-        jobs.counts_changed.connect(self._update_status)
-        devices.device_count_changed.connect(self._update_status)
-        status.changed.connect(self._update_status)
+        # The counts change with nearly every batch of events: show them at most STATUS_INTERVAL_MS
+        # apart (a status bar relayout per batch would cost the job table repaint time).
+        self._status_timer = QTimer(self)
+        self._status_timer.setSingleShot(True)
+        self._status_timer.setInterval(STATUS_INTERVAL_MS)
+        self._status_timer.timeout.connect(self._update_status)
+        jobs.counts_changed.connect(self._schedule_status)
+        devices.device_count_changed.connect(self._schedule_status)
+        status.changed.connect(self._update_status)  # rare (about once a second), and discovery shows at once
         self._update_status()
         self.resize(self._default_size())  # first run; restore_settings() replaces it later
         self.restore_settings()
@@ -116,6 +143,13 @@ class MainWindow(QMainWindow):
         quit_action = file_menu.addAction(self.tr("&Quit"), self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 
+        edit_menu = bar.addMenu(self.tr("&Edit"))
+        self.preferences_action = QAction(self.tr("&Preferences…"), self)
+        self.preferences_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.preferences_action.triggered.connect(self.open_preferences)
+        edit_menu.addAction(self.preferences_action)
+
         view_menu = bar.addMenu(self.tr("&View"))
         self.search_action = QAction(self.tr("&Search jobs"), self)
         self.search_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_F))
@@ -125,6 +159,8 @@ class MainWindow(QMainWindow):
         log_action.setText(self.tr("&Raw message log"))
         log_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_L))
         view_menu.addAction(log_action)
+        self.columns_menu = view_menu.addMenu(self.tr("&Columns"))
+        self.columns_menu.aboutToShow.connect(self._fill_columns_menu)
 
         devices_menu = bar.addMenu(self.tr("&Devices"))
         self.reprobe_action = QAction(self.tr("&Re-probe the network"), self)
@@ -135,6 +171,7 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu(self.tr("&Help"))
         self.about_action = help_menu.addAction(self.tr("&About wsdmon"), self._on_about_triggered)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -144,13 +181,24 @@ class MainWindow(QMainWindow):
         self.discovering.setTextVisible(False)
         self.discovering.setToolTip(self.tr("Looking for devices…"))
         self.discovering.hide()
+        self.discovery_icon = QLabel(self)
+        self.discovery_icon.setPixmap(icon("error").pixmap(16, 16))
+        self.discovery_note = QLabel(self)
+        self.discovery_note.setObjectName("status-discovery")
+        self.discovery_note.setMinimumWidth(80)  # elided by the status bar rather than pushing
         self.status_labels: dict[str, QLabel] = {}
         bar.addWidget(self.discovering)
+        bar.addWidget(self.discovery_icon)
+        bar.addWidget(self.discovery_note, 1)
         for name in ("devices", "active", "failed", "rate", "rejected"):
             label = QLabel(self)
             label.setObjectName(f"status-{name}")
             self.status_labels[name] = label
             bar.addPermanentWidget(label)
+
+    def _schedule_status(self, *args: object) -> None:
+        if not self._status_timer.isActive():
+            self._status_timer.start()
 
     def _update_status(self, *args: object) -> None:
         total, active, failed = self._jobs.counts()
@@ -169,6 +217,21 @@ class MainWindow(QMainWindow):
             )
         )
         self.discovering.setVisible(s.discovering)
+        if s.discovery_error:
+            self.discovery_note.setText(
+                self.tr("Multicast discovery unavailable: {0}").format(s.discovery_error)
+            )
+            self.discovery_note.setToolTip(
+                self.tr(
+                    "{0}\n\nDevices on the network cannot be found automatically. Directed probes "
+                    "(--probe HOST) and devices added by URL (--device URL) still work."
+                ).format(s.discovery_error)
+            )
+        else:
+            self.discovery_note.clear()
+            self.discovery_note.setToolTip("")
+        self.discovery_icon.setVisible(bool(s.discovery_error))
+        self.discovery_note.setVisible(bool(s.discovery_error))
 
     # --- slots -----------------------------------------------------------------------------------
 
@@ -196,15 +259,71 @@ class MainWindow(QMainWindow):
             self._hooks.reprobe()
 
     def _on_about_triggered(self) -> None:
-        QMessageBox.about(
-            self,
-            self.tr("About wsdmon"),
-            self.tr(
-                "<h3>wsdmon {0}</h3><p>WSD Scan Monitor: watches WSD scanners and DSM scan servers and "
-                "shows every post-scan job live.</p><p>Licensed under the LGPL-3.0-or-later. "
-                "Uses Qt for Python (PySide6), LGPL-3.0.</p>"
-            ).format(self._version or "?"),
+        QMessageBox.about(self, self.tr("About wsdmon"), self.about_text())
+
+    def about_text(self) -> str:
+        """The About box: version, what it is, licences, and the versions a support desk asks for."""
+        return self.tr(
+            "<h3>wsdmon {0}</h3><p>WSD Scan Monitor: watches WSD scanners and DSM scan servers and "
+            "shows every post-scan job live.</p><p>Licensed under the LGPL-3.0-or-later. "
+            "Uses Qt for Python (PySide6), LGPL-3.0.</p><p><small>Qt {1} · PySide6 {2} · Python {3}"
+            "</small></p>"
+        ).format(self._version or "?", qVersion(), pyside_version, platform.python_version())
+
+    # --- preferences -----------------------------------------------------------------------------
+
+    def set_overridden(self, names: Collection[str]) -> None:
+        """Preferences the command line overrides this session ("interfaces", "notify_port")."""
+        self._overridden = frozenset(names)
+
+    def set_notifications_available(self, available: bool) -> None:
+        self._notifications_available = available
+
+    def open_preferences(self) -> PreferencesDialog:
+        """Edit ▸ Preferences…: opens the dialog (window-modal); OK saves and applies."""
+        dialog = PreferencesDialog(
+            Preferences.load(self._settings),
+            columns=self.job_table.column_choices(),
+            default_columns=self.job_table.default_column_visibility(),
+            tray_available=self._notifications_available,
+            overridden=self._overridden,
+            parent=self,
         )
+        dialog.accepted.connect(lambda: self._apply_preferences(dialog))
+        dialog.finished.connect(dialog.deleteLater)
+        self.preferences_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _apply_preferences(self, dialog: PreferencesDialog) -> None:
+        preferences = dialog.preferences()
+        preferences.save(self._settings)
+        if dialog.columns_reset:
+            self.job_table.reset_columns()
+        self.job_table.set_visible_columns(dialog.column_visibility())
+        self.preferences_changed.emit(preferences)
+
+    def _fill_columns_menu(self) -> None:
+        self.columns_menu.clear()
+        self.job_table.add_column_actions(self.columns_menu)
+
+    def report_probe(self, target: str, answers: int | None, error: str = "") -> None:
+        """A directed probe's outcome, briefly in the status bar (silent when devices answered)."""
+        if answers is None:
+            self.statusBar().showMessage(
+                self.tr("Directed probe of {0} failed: {1}").format(target, error), 10_000
+            )
+        elif answers == 0:
+            self.statusBar().showMessage(self.tr("No WS-Discovery answer from {0}").format(target), 10_000)
+
+    def select_job_key(self, key: object) -> bool:
+        """Show one job (a tray notice was clicked): select it, clearing filters that hide it."""
+        if self.job_table.select_key(key):
+            return True
+        self.job_table.search.clear()
+        self.job_table.set_quick_filter(QuickFilter.ALL)
+        self.job_table.set_device_filter(None)
+        return self.job_table.select_key(key)
 
     # --- settings --------------------------------------------------------------------------------
 

@@ -1,0 +1,102 @@
+"""What the job table paints in each cell of a row, and its cells' tooltips.
+
+A repaint asks some thousand cells for seven roles each (Qt 6's QStyledItemDelegate), so the model
+builds a row's cells once per record (records are immutable) as plain dicts of int role → value,
+and answers from them without any enum arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont
+
+from wsdmon.core import JobRecord
+
+from . import format as fmt
+from .icons import icon
+from .job_columns import FAILED_OUTCOMES, OUTCOME_ICONS, Column, outcome
+from .job_text import filters_tooltip, reasons_tooltip, state_tooltip, summary_text
+
+__all__ = ["ITEM_FLAGS", "NCOLS", "PAINT_ROLES", "TOOLTIP", "build_cells", "cell_tooltip"]
+
+NCOLS = len(Column)
+DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+DECORATION = int(Qt.ItemDataRole.DecorationRole)
+TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+FONT = int(Qt.ItemDataRole.FontRole)
+ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+PAINT_ROLES = frozenset({DISPLAY, DECORATION, FONT, ALIGNMENT, BACKGROUND, FOREGROUND})
+ITEM_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+_STATE = int(Column.STATE)
+_FAILED_COLS = frozenset({int(Column.STATE), int(Column.REASONS), int(Column.FILTERS)})
+_RIGHT_COLS = frozenset({int(Column.IMAGES), int(Column.DURATION)})
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+def build_cells(
+    rec: JobRecord,
+    device_name: Callable[[str], str],
+    colors: tuple[QColor, QColor],
+    italic_font: Callable[[], QFont],
+) -> tuple[dict[int, Any], ...]:
+    """Per column, the value of every role a delegate paints with (absent = None). `colors` are the
+    failed-row tint and text colour of the current palette."""
+    s = rec.status
+    created, completed = s.job_created_time, s.job_completed_time
+    display = (
+        device_name(rec.key.device),
+        s.job_token,
+        str(s.job_state),
+        ", ".join(map(str, s.job_state_reasons)),
+        s.images_received,
+        fmt.format_local(created, compact=True),
+        fmt.format_local(completed, compact=True),
+        fmt.format_duration(rec.duration_s),
+        summary_text(s.filter_statuses, short=True),
+    )
+    kind = outcome(rec)
+    failed = kind in FAILED_OUTCOMES
+    tint, red = colors
+    cells = []
+    for col, text in enumerate(display):
+        cell: dict[int, Any] = {DISPLAY: text}
+        if col == _STATE:
+            cell[DECORATION] = icon(OUTCOME_ICONS[kind])
+        if failed:
+            cell[BACKGROUND] = tint
+            if col in _FAILED_COLS:
+                cell[FOREGROUND] = red
+        if col in _RIGHT_COLS:
+            cell[ALIGNMENT] = _RIGHT
+        cells.append(cell)
+    for col, dt in ((Column.CREATED, created), (Column.COMPLETED, completed)):
+        if dt is not None and fmt.is_server_local(dt):
+            cells[col][FONT] = italic_font()  # sent without an offset: "server local"
+    return tuple(cells)
+
+
+def cell_tooltip(rec: JobRecord, col: int, device_name: Callable[[str], str]) -> str | None:
+    """A cell's tooltip: meanings of states and reasons, times in local time, UTC and as sent."""
+    s = rec.status
+    if col == Column.DEVICE:
+        return f"{device_name(rec.key.device)}\n{rec.key.device}"
+    if col == Column.TOKEN:
+        return s.job_token
+    if col == Column.STATE:
+        return state_tooltip(s.job_state)
+    if col == Column.REASONS:
+        return reasons_tooltip(s.job_state_reasons) or None
+    if col in (Column.CREATED, Column.COMPLETED):
+        dt = s.job_created_time if col == Column.CREATED else s.job_completed_time
+        if dt is None:
+            return None
+        return "\n".join((fmt.format_local(dt), fmt.format_utc(dt), fmt.format_sent(dt)))
+    if col == Column.FILTERS:
+        return filters_tooltip(s.filter_statuses)
+    return None

@@ -1,0 +1,191 @@
+"""The README's screenshots, from the demo itself: the real engine, journal and window against the
+built-in simulator on loopback (what `wsdmon --demo` shows), at 1366×768.
+
+    PYTHONPATH=gui .venv/bin/python -m tests.gui.make_demo_screenshots [OUT_DIR] [--xvfb]
+
+Writes main-window.png, detail-pane.png (a job whose e-mail filter failed, selected) and
+detail-timeline.png to OUT_DIR (default docs/screenshots), and main-window-dark.png (the same in
+dark mode). With --xvfb the script runs itself again under xvfb-run with the xcb platform (the
+fonts and rendering of a real X server) when xvfb-run is installed; otherwise offscreen. The GUI
+tests run it offscreen into a temporary directory, so it keeps working.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import qasync
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+
+from wsdmon.app import Application
+from wsdmon.cli import parse_args
+from wsdmon.core import JobKey
+from wsdmon.protocol import namespaces as ns
+from wsdmon.protocol.dsm import FilterStateReason
+from wsdmon.simulator import FilterOutcome, FilterPlan, JobPlan, Role
+from wsdmon.simulator.scenarios import job_plan
+from wsdmon.widgets import dark_palette
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZE = (1366, 768)
+DEADLINE_S = 60.0
+# What the simulated scan server is asked to run, besides the demo's own jobs: a morning's mix.
+KINDS = ["ok", "ok", "warning", "ok", "ok", "cancel", "ok", "failure", "ok", "ok", "error", "ok", "ok"]
+SPEED_UP = 0.25  # the plans' pauses, shortened: the shot is taken within seconds
+FAILED_PLAN = JobPlan(
+    psp_identifier="{77e0d1c2-b3a4-4958-8a7b-6c5d4e3f2a10}",
+    psp_display_name="HR archive (share + mail)",
+    user="CONTOSO\\carol",
+    images=4,
+    image_interval_s=0.3,
+    filters=(
+        FilterPlan(ns.FILTER_FILESHARE, duration_s=0.4),
+        FilterPlan(
+            ns.FILTER_EMAIL, FilterOutcome.ERROR, FilterStateReason.INVALID_SMTP_SERVER, duration_s=0.6
+        ),
+        FilterPlan(ns.FILTER_SHAREPOINT, duration_s=0.5),
+    ),
+    continue_on_error=True,
+)
+
+
+def _quick(plan: JobPlan) -> JobPlan:
+    return dataclasses.replace(
+        plan,
+        image_interval_s=plan.image_interval_s * SPEED_UP,
+        start_delay_s=plan.start_delay_s * SPEED_UP,
+        cancel_after_s=plan.cancel_after_s * SPEED_UP,
+        filters=tuple(dataclasses.replace(f, duration_s=f.duration_s * SPEED_UP) for f in plan.filters),
+    )
+
+
+async def _until(condition: Any, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + DEADLINE_S
+    while not condition():
+        if loop.time() > end:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def _settle(qapp: QApplication, seconds: float = 0.3) -> None:
+    """Let batches, deferred row fitting and repaints happen (the loop runs Qt's events meanwhile;
+    processEvents() inside a task would re-enter asyncio)."""
+    del qapp
+    await asyncio.sleep(seconds)
+
+
+async def capture(qapp: QApplication, out_dir: Path, work_dir: Path) -> list[Path]:
+    """Run the demo, fill it with a realistic mix of jobs, and take the pictures."""
+    settings = QSettings(str(work_dir / "settings.ini"), QSettings.Format.IniFormat)
+    args = parse_args(["--demo", "--journal", str(work_dir / "journal.sqlite3")])
+    app = Application(qapp, args, settings=settings)
+    await app.start()
+    window = app.window
+    try:
+        window.resize(*SIZE)
+        server = app.simulator.device(Role.SCAN_SERVER)
+        await _until(lambda: app.devices.device(server.endpoint) is not None, "the demo scan server")
+        rng = random.Random(5)
+        short = []
+        for kind in KINDS:
+            short.append(server.submit_job(_quick(job_plan(kind, rng))))
+            await asyncio.sleep(0.25)
+        failed = server.submit_job(FAILED_PLAN)
+        short.append(failed)
+        # Two long jobs still running when the picture is taken.
+        for _ in range(2):
+            await asyncio.sleep(0.4)
+            server.submit_job(dataclasses.replace(job_plan("ok", rng), images=60, image_interval_s=1.0))
+        await asyncio.wait_for(asyncio.gather(*(job.wait() for job in short)), DEADLINE_S)
+        key = JobKey(server.endpoint, failed.token)
+
+        def shown() -> bool:
+            row = app.jobs.row_of(key)
+            return row is not None and app.jobs.record(row).status == failed.status()
+
+        await _until(shown, "the failed job in its final state")
+        await _settle(qapp, 1.2)  # the status bar's events/s and the rows settle
+        assert window.job_table.select_key(key)
+        await _settle(qapp)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = [out_dir / n for n in ("main-window.png", "detail-pane.png", "detail-timeline.png")]
+        window.grab().save(str(paths[0]))
+        # The detail pane dragged wider, as a technician does to read a failed job.
+        sizes = window.splitter.sizes()
+        window.splitter.setSizes([170, 596, 600])
+        await _settle(qapp)
+        window.detail.grab().save(str(paths[1]))
+        window.detail.tabs.setCurrentIndex(1)
+        await _settle(qapp)
+        window.detail.grab().save(str(paths[2]))
+        window.detail.tabs.setCurrentIndex(0)
+        window.splitter.setSizes(sizes)
+        original = QPalette(qapp.palette())
+        qapp.setPalette(dark_palette())
+        await _settle(qapp)
+        dark = out_dir / "main-window-dark.png"
+        window.grab().save(str(dark))
+        qapp.setPalette(original)
+        paths.append(dark)
+        return paths
+    finally:
+        await app.stop()
+
+
+def make_demo_screenshots(out_dir: Path) -> list[Path]:
+    """Take the screenshots on a fresh qasync loop (the caller's QApplication, or a new one)."""
+    qapp = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "wsdmon"])
+    assert isinstance(qapp, QApplication)
+    qapp.setStyle("Fusion")
+    quit_on_close = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            return loop.run_until_complete(capture(qapp, out_dir, Path(work)))
+    finally:
+        qapp.setQuitOnLastWindowClosed(quit_on_close)
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    xvfb = "--xvfb" in argv
+    rest = [a for a in argv if a != "--xvfb"]
+    out = Path(rest[0]) if rest else ROOT / "docs" / "screenshots"
+    runner = shutil.which("xvfb-run")
+    if xvfb and runner and not os.environ.get("WSDMON_UNDER_XVFB"):
+        env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "WSDMON_UNDER_XVFB": "1"}
+        command = [
+            runner,
+            "-a",
+            "-s",
+            "-screen 0 1920x1080x24",
+            sys.executable,
+            "-m",
+            "tests.gui.make_demo_screenshots",
+        ]
+        return subprocess.run([*command, str(out)], env=env, check=False, cwd=ROOT).returncode
+    for path in make_demo_screenshots(out):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
