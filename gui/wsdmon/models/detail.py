@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
     QObject,
@@ -26,6 +25,7 @@ from wsdmon.protocol.dsm import FilterStatus
 
 from . import format as fmt
 from ._i18n import QT_TRANSLATE_NOOP
+from ._list_table import ListTableModel
 from .icons import icon
 from .job_columns import FAILED_OUTCOMES, OUTCOME_ICONS, outcome
 from .job_text import summary_text
@@ -143,8 +143,11 @@ def _mark(m: Meaning) -> str:
     return m.value
 
 
-class FilterStatusModel(QAbstractTableModel):
+class FilterStatusModel(ListTableModel):
     """FilterStatuses of one job: one row per FilterStatus, with meanings."""
+
+    CONTEXT = _F_CTX
+    HEADERS = _F_HEADERS
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -154,23 +157,6 @@ class FilterStatusModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = filters
         self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(_F_HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(_F_HEADERS)
-        ):
-            return QCoreApplication.translate(_F_CTX, _F_HEADERS[section])
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -210,8 +196,11 @@ _KIND_NAMES = {
 }
 
 
-class TimelineModel(QAbstractTableModel):
+class TimelineModel(ListTableModel):
     """A job's timeline: one row per observation, with arrival time and what changed."""
+
+    CONTEXT = _T_CTX
+    HEADERS = _T_HEADERS
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -233,23 +222,6 @@ class TimelineModel(QAbstractTableModel):
 
     def entry(self, row: int) -> TimelineEntry:
         return self._rows[row]
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(_T_HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(_T_HEADERS)
-        ):
-            return QCoreApplication.translate(_T_CTX, _T_HEADERS[section])
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -9,7 +9,6 @@ from enum import Enum
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
     QObject,
@@ -19,6 +18,7 @@ from PySide6.QtCore import (
 
 from . import format as fmt
 from ._i18n import QT_TRANSLATE_NOOP
+from ._list_table import ListTableModel
 from .icons import icon
 from .roles import Role
 
@@ -60,8 +60,11 @@ def _short_action(action: str) -> str:
     return action.rstrip("/").rpartition("/")[2] or action
 
 
-class RawLogModel(QAbstractTableModel):
+class RawLogModel(ListTableModel):
     """Newest last; keeps at most `max_entries`, dropping the oldest in one beginRemoveRows."""
+
+    CONTEXT = _CTX
+    HEADERS = _HEADERS
 
     def __init__(self, parent: QObject | None = None, *, max_entries: int = 2000) -> None:
         super().__init__(parent)
@@ -84,23 +87,6 @@ class RawLogModel(QAbstractTableModel):
 
     def entry(self, row: int) -> RawLogEntry:
         return self._rows[row]
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(_HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(_HEADERS)
-        ):
-            return QCoreApplication.translate(_CTX, _HEADERS[section])
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
