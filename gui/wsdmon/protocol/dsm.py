@@ -8,6 +8,7 @@ vendor extension elements (xs:any ##other) are kept as canonical XML.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -50,6 +51,7 @@ __all__ = [
     "RepositoryStateReason",
     "check_description",
     "check_images_received",
+    "check_job_progress",
     "check_job_token",
     "read_filter_statuses",
     "write_filter_statuses",
@@ -230,6 +232,19 @@ def check_images_received(images: int) -> None:
         raise LocalProtocolError("ImagesReceived is an xs:int of at least 0 (§2.2.3.16)")
 
 
+def check_job_progress(
+    job_state: str, job_state_reasons: Iterable[str], filter_statuses: tuple[FilterStatus, ...], images: int
+) -> None:
+    """The checks JobStatus and JobSummary share: JobState and JobStateReasons are NMTOKENs, at
+    least one FilterStatus (§2.2.4.11), ImagesReceived an xs:int ≥ 0."""
+    check_token("JobState", job_state)
+    for reason in job_state_reasons:
+        check_token("JobStateReason", reason)
+    if not filter_statuses:
+        raise LocalProtocolError("FilterStatuses must hold at least one FilterStatus (§2.2.4.11)")
+    check_images_received(images)
+
+
 @dataclass(frozen=True, slots=True)
 class JobStatus:
     """dsc:JobStatus: the full snapshot of one post-scan job (§3.2.4.8: never a delta)."""
@@ -245,12 +260,7 @@ class JobStatus:
 
     def __post_init__(self) -> None:
         check_job_token(self.job_token)
-        check_token("JobState", self.job_state)
-        for reason in self.job_state_reasons:
-            check_token("JobStateReason", reason)
-        if not self.filter_statuses:
-            raise LocalProtocolError("FilterStatuses must hold at least one FilterStatus (§2.2.4.11)")
-        check_images_received(self.images_received)
+        check_job_progress(self.job_state, self.job_state_reasons, self.filter_statuses, self.images_received)
 
     @property
     def is_terminal(self) -> bool:

@@ -41,7 +41,7 @@ from .dsm import (
     RepositoryState,
     RepositoryStateReason,
     check_description,
-    check_images_received,
+    check_job_progress,
     check_job_token,
     read_filter_statuses,
     write_filter_statuses,
@@ -281,12 +281,7 @@ class JobSummary(Part):
     def __post_init__(self) -> None:
         check_job_token(self.job_token)
         check_description(self)
-        check_token("JobState", self.job_state)
-        for reason in self.job_state_reasons:
-            check_token("JobStateReason", reason)
-        if not self.filter_statuses:
-            raise LocalProtocolError("FilterStatuses must hold at least one FilterStatus (§2.2.4.11)")
-        check_images_received(self.images_received)
+        check_job_progress(self.job_state, self.job_state_reasons, self.filter_statuses, self.images_received)
 
     @property
     def is_terminal(self) -> bool:
