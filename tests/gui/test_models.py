@@ -294,6 +294,10 @@ def test_detail_models(qtmodeltester):
     timeline.set_timeline(failed.timeline[:1])
     timeline.set_timeline(failed.timeline)  # grows by inserts
     qtmodeltester.check(timeline)
+    assert len(failed.timeline) >= 3
+    timeline.set_timeline((failed.timeline[0], *failed.timeline[2:]), 1)  # trimmed: row 1 removed
+    qtmodeltester.check(timeline)
+    assert timeline.rowCount() == len(failed.timeline) - 1
     assert timeline.index(0, 0).data(Role.JOURNAL_ID) in journal
     raw = RawLogModel(max_entries=5)
     raw.append(raw_entries(journal, jobs))

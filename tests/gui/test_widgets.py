@@ -302,3 +302,48 @@ def test_demo_screenshots_script(qapp, tmp_path):
         image = QImage(str(path))
         assert (image.width(), image.height()) == (1366, 768)
     assert QImage(str(paths[1])).width() >= 500
+
+
+def test_a_busy_jobs_trimmed_timeline_keeps_the_selected_event_and_says_what_is_left_out(qtbot):
+    from wsdmon.core.jobs import MAX_TIMELINE
+
+    first = record_from_corpus("postscanjobstatusevent-vendor.xml")
+    table = JobTable()
+    table.jobs[first.key] = first
+
+    def more(n: int, start: int) -> JobRecord:
+        rec = first
+        for i in range(start, start + n):
+            status = dataclasses.replace(first.status, images_received=first.status.images_received + i)
+            obs = Observation(
+                ObservationKind.STATUS_EVENT,
+                first.key.device,
+                status,
+                ARRIVAL + timedelta(seconds=i),
+                f"m{i}",
+                i,
+            )
+            rec = table.apply(obs).record
+        return rec
+
+    pane = DetailPane()
+    qtbot.addWidget(pane)
+    rec = more(MAX_TIMELINE - 1, 1)
+    pane.show_record(rec)
+    assert "Every event" in pane.timeline_intro.text()
+    view, model = pane.timeline_view, pane.timeline
+    view.selectRow(MAX_TIMELINE - 3)
+    chosen = model.entry(MAX_TIMELINE - 3)
+    removed, inserted, reset = [], [], []
+    model.rowsRemoved.connect(lambda *a: removed.append(a[1:]))
+    model.rowsInserted.connect(lambda *a: inserted.append(a[1:]))
+    model.modelReset.connect(lambda: reset.append(True))
+    rec = more(5, MAX_TIMELINE)
+    pane.show_record(rec)
+    assert rec.timeline_dropped == 5
+    assert model.rowCount() == MAX_TIMELINE
+    assert (removed, inserted, reset) == ([(1, 5)], [(MAX_TIMELINE - 5, MAX_TIMELINE - 1)], [])
+    assert model.entry(view.currentIndex().row()) == chosen  # the selected event stays selected
+    assert model.entry(0) == rec.timeline[0]
+    assert "5 events in between are left out" in pane.timeline_intro.text()
+    assert f"latest {MAX_TIMELINE - 1}" in pane.timeline_intro.text()

@@ -17,6 +17,10 @@ and the order of the last status event and the end-state event is unspecified, Â
    are compared by arrival.
 4. JobCreatedTime and JobCompletedTime, once known, are kept when a later observation omits them
    (snapshots from GetActiveJobs / GetJobHistory carry no times).
+
+A job's timeline keeps its first observation and the latest MAX_TIMELINE - 1; the ones between are
+counted in JobRecord.timeline_dropped (the journal still has every message). A server that sends
+thousands of events for one job thus costs bounded memory and constant work per event.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from wsdmon.protocol.dsm import (
 )
 
 __all__ = [
+    "MAX_TIMELINE",
     "JobChange",
     "JobKey",
     "JobRecord",
@@ -45,6 +50,8 @@ __all__ = [
     "TimelineEntry",
     "filter_summary",
 ]
+
+MAX_TIMELINE = 500  # timeline entries kept per job: the first and the latest 499
 
 _STATE_RANK: dict[str, int] = {
     JobState.CREATING: 0,
@@ -155,6 +162,12 @@ class JobRecord:
     psp_display_name: str | None = None
     job_originating_user_name: str | None = None
     timeline: tuple[TimelineEntry, ...] = ()
+    timeline_dropped: int = 0  # observations left out between timeline[0] and timeline[1]
+
+    @property
+    def observations(self) -> int:
+        """How many observations the job has had, kept in the timeline or not."""
+        return len(self.timeline) + self.timeline_dropped
 
     @property
     def is_terminal(self) -> bool:
@@ -317,6 +330,13 @@ class JobTable:
             psp_identifier = obs.psp_identifier or current.psp_identifier
             psp_display_name = obs.psp_display_name or current.psp_display_name
             user = obs.job_originating_user_name or current.job_originating_user_name
+        timeline, dropped = current.timeline, current.timeline_dropped
+        if len(timeline) < MAX_TIMELINE:
+            timeline = (*timeline, entry)
+        else:  # keep the first observation; the oldest of the rest makes room
+            excess = len(timeline) - MAX_TIMELINE + 1
+            timeline = (timeline[0], *timeline[1 + excess :], entry)
+            dropped += excess
         record = JobRecord(
             key,
             status,
@@ -326,7 +346,8 @@ class JobTable:
             psp_identifier,
             psp_display_name,
             user,
-            (*current.timeline, entry),
+            timeline,
+            dropped,
         )
         self.jobs[key] = record
         return JobChange(record, added=False, accepted=not stale)

@@ -205,10 +205,21 @@ class TimelineModel(ListTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: tuple[TimelineEntry, ...] = ()
+        self._dropped = 0
 
-    def set_timeline(self, entries: tuple[TimelineEntry, ...]) -> None:
-        """Replace the rows; entries appended to the same job become row inserts (keeps selection)."""
-        old = self._rows
+    def set_timeline(self, entries: tuple[TimelineEntry, ...], dropped: int = 0) -> None:
+        """Replace the rows. For the same job, entries appended become row inserts and entries the
+        job record trimmed (JobRecord.timeline_dropped grew by k: rows 1..k left) become row
+        removals, so the selection and the scroll position survive a busy job."""
+        old, trimmed = self._rows, dropped - self._dropped
+        self._dropped = dropped
+        if 0 < trimmed < len(old) and entries[:1] == old[:1]:
+            kept = old[:1] + old[1 + trimmed :]
+            if entries[: len(kept)] == kept:
+                self.beginRemoveRows(QModelIndex(), 1, trimmed)
+                self._rows = kept
+                self.endRemoveRows()
+                old = kept
         if len(entries) > len(old) and entries[: len(old)] == old:
             self.beginInsertRows(QModelIndex(), len(old), len(entries) - 1)
             self._rows = entries

@@ -126,6 +126,13 @@ def _int(raw: object, what: str) -> int:
     return raw
 
 
+def _count(raw: object, what: str) -> int:
+    value = _int(raw, what)
+    if value < 0:
+        raise CodecError(f"{what} must not be negative, got {value}")
+    return value
+
+
 def _bool(raw: object, what: str) -> bool:
     if not isinstance(raw, bool):
         raise CodecError(f"{what} must be true or false, got {raw!r}")
@@ -246,6 +253,8 @@ def encode_job_record(value: JobRecord, *, timeline: bool = True) -> dict[str, o
         "psp_display_name": value.psp_display_name,
         "job_originating_user_name": value.job_originating_user_name,
     }
+    if value.timeline_dropped:
+        out["timeline_dropped"] = value.timeline_dropped
     if timeline:
         out["timeline"] = [encode_timeline_entry(e) for e in value.timeline]
     return out
@@ -269,6 +278,7 @@ def decode_job_record(raw: object, timeline: tuple[TimelineEntry, ...] | None = 
             _opt_text(obj["psp_display_name"], "PSP_DisplayName"),
             _opt_text(obj["job_originating_user_name"], "JobOriginatingUserName"),
             timeline,
+            _count(obj.get("timeline_dropped", 0), "timeline_dropped"),
         )
     except KeyError as exc:
         raise CodecError(f"JobRecord lacks {exc}") from None

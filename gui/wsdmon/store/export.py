@@ -167,6 +167,9 @@ def _job_json(r: JobRecord) -> dict[str, object]:
             }
             for e in r.timeline
         ],
+        # Observations left out between the first and the latest (core.jobs.MAX_TIMELINE); the
+        # events export has every message.
+        "timeline_dropped": r.timeline_dropped,
     }
 
 

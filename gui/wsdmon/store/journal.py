@@ -232,9 +232,11 @@ class Journal:
         """Store the folded state of these jobs and the id of the last message folded into the
         state, in one transaction.
 
-        Timelines only grow (JobTable appends), so only the new entries are written: when the
-        stored timeline is no longer than the new one and its last entry equals the new one's
-        entry at that position, the rest is appended; otherwise it is rewritten whole."""
+        A timeline row's seq is the entry's place among all the job's observations: timeline[0]
+        is seq 0 and timeline[i] is seq i + timeline_dropped. Timelines only grow at the end
+        (JobTable appends, and trims from the second entry on), so only the new entries are
+        written and the trimmed ones deleted: when the stored last entry is still in the new
+        timeline at its seq, the rest is appended; otherwise the timeline is rewritten whole."""
         with self._transaction():
             for record in records:
                 self._upsert_job(record)
@@ -248,23 +250,35 @@ class Journal:
         execute = self._conn.execute
         encoded = dumps(encode_job_record(record, timeline=False))
         execute(_UPSERT_JOB, (*key, int(_is_active(record)), record.last_update.timestamp(), encoded))
-        timeline = record.timeline
+        timeline, dropped = record.timeline, record.timeline_dropped
         last = execute(
             "SELECT seq, entry FROM timeline WHERE device = ? AND job_token = ? ORDER BY seq DESC LIMIT 1",
             key,
         ).fetchone()
         start = 0
         if last is not None:
-            stored = last[0] + 1
-            if stored <= len(timeline) and dumps(encode_timeline_entry(timeline[stored - 1])) == last[1]:
-                start = stored  # the stored timeline is a prefix of this one: append the rest
-            else:
+            stored_seq = last[0]
+            at = 0 if stored_seq == 0 else stored_seq - dropped  # its index in the new timeline
+            kept = (at >= 1 or stored_seq == 0) and at < len(timeline)  # not trimmed since
+            if kept and dumps(encode_timeline_entry(timeline[at])) == last[1]:
+                start = at + 1  # the stored timeline leads up to this one: append the rest
+            if start == 0:
                 execute("DELETE FROM timeline WHERE device = ? AND job_token = ?", key)
+            elif dropped:
+                execute(
+                    "DELETE FROM timeline WHERE device = ? AND job_token = ? AND seq BETWEEN 1 AND ?",
+                    (*key, dropped),
+                )
         self._conn.executemany(
             "INSERT INTO timeline (device, job_token, seq, journal_id, entry) VALUES (?, ?, ?, ?, ?)",
             [
-                (*key, seq, timeline[seq].journal_id, dumps(encode_timeline_entry(timeline[seq])))
-                for seq in range(start, len(timeline))
+                (
+                    *key,
+                    i + dropped if i else 0,
+                    timeline[i].journal_id,
+                    dumps(encode_timeline_entry(timeline[i])),
+                )
+                for i in range(start, len(timeline))
             ],
         )
 

@@ -202,8 +202,9 @@ class DetailPane(QWidget):
         upper = QWidget(timeline_page)
         upper_layout = QVBoxLayout(upper)
         upper_layout.setContentsMargins(0, 0, 0, 0)
-        intro = QLabel(self.tr("Every event of this job: when it arrived, what it changed"), upper)
-        upper_layout.addWidget(intro)
+        self.timeline_intro = QLabel(upper)
+        self.timeline_intro.setWordWrap(True)
+        upper_layout.addWidget(self.timeline_intro)
         upper_layout.addWidget(self.timeline_view, 1)
         lower = QWidget(timeline_page)
         lower_layout = QVBoxLayout(lower)
@@ -262,7 +263,8 @@ class DetailPane(QWidget):
         detail = job_detail(record, self._device_name(record.key.device))
         self._detail = detail
         self._render(detail)
-        self.timeline.set_timeline(record.timeline)
+        self.timeline.set_timeline(record.timeline, record.timeline_dropped)
+        self._set_timeline_intro(record.timeline_dropped, len(record.timeline) - 1)
         if not same_job or not self.timeline_view.currentIndex().isValid():
             self.timeline_view.selectRow(self.timeline.rowCount() - 1)
 
@@ -312,9 +314,20 @@ class DetailPane(QWidget):
         self.filter_summary.clear()
         self.description.clear()
         self.timeline.set_timeline(())
+        self._set_timeline_intro(0, 0)
         self.raw_xml.clear()
         self.cancel_button.setEnabled(False)
         self.cancel_button.setToolTip(self.tr("Select an active job of a scan server"))
+
+    def _set_timeline_intro(self, dropped: int, latest: int) -> None:
+        if dropped:
+            text = self.tr(
+                "The first event of this job and its latest {0}: {1} events in between are left out "
+                "here (the raw message log has them)"
+            ).format(latest, dropped)
+        else:
+            text = self.tr("Every event of this job: when it arrived, what it changed")
+        self.timeline_intro.setText(text)
 
     def _meaning(self, m: Meaning) -> str:
         value = self.tr("{0} (vendor extension)").format(m.value) if m.vendor else m.value

@@ -181,3 +181,23 @@ def test_seen_message_ids_stay_bounded() -> None:
     for i in range(50):
         table.apply(obs(status(JobState.PENDING, i), i, f"m{i}"))
     assert len(table._seen_messages[DEV]) <= 10
+
+
+def test_a_long_timeline_keeps_the_first_and_the_latest_observations_and_counts_the_rest() -> None:
+    from wsdmon.core.jobs import MAX_TIMELINE
+
+    table = JobTable()
+    total = MAX_TIMELINE + 37
+    for i in range(total):
+        record = table.apply(obs(status(JobState.PROCESSING, i), i, f"m{i}")).record
+    assert len(record.timeline) == MAX_TIMELINE
+    assert record.timeline_dropped == total - MAX_TIMELINE
+    assert record.observations == total
+    assert record.timeline[0].message_id == "m0"  # how the job began stays visible
+    assert [e.message_id for e in record.timeline[1:3]] == ["m38", "m39"]
+    assert record.timeline[-1].message_id == f"m{total - 1}"
+    assert record.status.images_received == total - 1
+    # A stale observation is recorded in the timeline too, and trims alike.
+    stale = table.apply(obs(status(JobState.PENDING, 0), total, "late")).record
+    assert (len(stale.timeline), stale.timeline_dropped) == (MAX_TIMELINE, total - MAX_TIMELINE + 1)
+    assert stale.timeline[-1].stale

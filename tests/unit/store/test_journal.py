@@ -231,6 +231,39 @@ def test_a_timeline_that_is_not_an_extension_is_rewritten(journal: Journal) -> N
     assert journal.load_jobs() == [record]
 
 
+def test_a_trimmed_timeline_is_stored_incrementally_and_loads_back(journal: Journal, db_path: Path) -> None:
+    from wsdmon.core.jobs import MAX_TIMELINE
+
+    table = JobTable()
+    record = observe(table, status("tok-1", JobState.PENDING, 0), 0, 0)
+    for i in range(1, MAX_TIMELINE - 2):
+        record = observe(table, status("tok-1", JobState.PROCESSING, i), i, i)
+    journal.upsert_jobs([record], MAX_TIMELINE)
+    with sqlite3.connect(db_path) as conn:  # a mark a rewrite of the kept rows would erase
+        conn.execute("UPDATE timeline SET journal_id = 777 WHERE seq IN (0, ?)", (MAX_TIMELINE - 4,))
+    for i in range(MAX_TIMELINE - 2, MAX_TIMELINE + 120):  # past the cap: the oldest but one go
+        record = observe(table, status("tok-1", JobState.PROCESSING, i), i, i)
+        if i % 50 == 0:
+            journal.upsert_jobs([record], i)
+    journal.upsert_jobs([record], MAX_TIMELINE + 120)
+    assert record.timeline_dropped == 120  # observations 0 … MAX_TIMELINE + 119
+    assert _count(db_path, "timeline") == MAX_TIMELINE
+    with sqlite3.connect(db_path) as conn:
+        marks = conn.execute("SELECT seq FROM timeline WHERE journal_id = 777 ORDER BY seq").fetchall()
+        last_seq = conn.execute("SELECT max(seq) FROM timeline").fetchone()[0]
+    assert marks == [(0,), (MAX_TIMELINE - 4,)]  # appended to, never rewritten
+    assert last_seq == record.observations - 1
+    (loaded,) = journal.load_jobs()
+    fixed = [e if e.journal_id != 777 else record.timeline[i] for i, e in enumerate(loaded.timeline)]
+    assert dataclasses.replace(loaded, timeline=tuple(fixed)) == record
+    # Many events between two flushes: everything stored has been trimmed, so it is rewritten.
+    for i in range(MAX_TIMELINE + 120, 2 * MAX_TIMELINE + 200):
+        record = observe(table, status("tok-1", JobState.PROCESSING, i), i, i)
+    journal.upsert_jobs([record], 2 * MAX_TIMELINE + 200)
+    assert journal.load_jobs() == [record]
+    assert _count(db_path, "timeline") == MAX_TIMELINE
+
+
 def test_last_folded_is_zero_before_any_snapshot(journal: Journal) -> None:
     assert journal.last_folded_message_id() == 0
     assert journal.load_jobs() == []
