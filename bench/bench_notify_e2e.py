@@ -8,6 +8,12 @@ client when wrk is missing (then the bare rate is client-bound and the ratio und
 Variants are interleaved and each keeps its best of several rounds. Result:
 bench/results/notify_e2e.json.
 
+Besides the two figures the target compares, a ladder shows where the rate goes: the same load on
+aiohttp's low-level server (which the sink uses) with a handler that does one more stage at a time
+(read the body; + the hardened lxml parse; + the typed decode; + the group-commit journal write),
+then the whole engine. Each rung's rate, and its cost per notification over the rung below
+(1/rate differences), are in "ladder".
+
     .venv/bin/python bench/bench_notify_e2e.py [--quick]
 """
 
@@ -183,6 +189,53 @@ async def load(url: str, identifier: str, args: argparse.Namespace, tmp: Path) -
     return await run_client(url, identifier, args.count, args.concurrency)
 
 
+LADDER = ("read", "parse", "decode", "decode+journal")
+
+
+async def ladder_round(stage: str, args: argparse.Namespace, tmp: Path) -> float:
+    """The low-level server with a handler doing the stages up to `stage` (see LADDER)."""
+    from wsdmon.net.engine import summarize
+    from wsdmon.net.recorder import PendingMessage, Recorder
+    from wsdmon.protocol import decode
+    from wsdmon.protocol._xml import parse_bytes
+    from wsdmon.store import Journal
+
+    journal = Journal(tmp / f"ladder-{time.monotonic_ns()}.sqlite3")
+    recorder = Recorder(journal)
+    parse, full, record = stage == "parse", stage.startswith("decode"), stage == "decode+journal"
+
+    async def handler(request: web.BaseRequest) -> web.Response:
+        raw = await request.read()
+        if parse:
+            parse_bytes(raw)
+        elif full:
+            message = decode(raw)
+            if record:
+                row = PendingMessage(
+                    datetime.now(UTC),
+                    "urn:uuid:bench-device",
+                    BARE,
+                    message.action,
+                    message.header.message_id,
+                    summarize(message),
+                    raw,
+                )
+                await recorder.record(row)
+        return web.Response(status=202)
+
+    runner = web.ServerRunner(web.Server(handler, access_log=None), handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        r = await load(f"http://127.0.0.1:{port}/sink", BARE, args, tmp)
+    finally:
+        await runner.cleanup()
+        journal.close()
+    return r["count"] / r["elapsed_s"]
+
+
 async def bare_round(args: argparse.Namespace, tmp: Path) -> float:
     async def handler(request: web.Request) -> web.Response:
         await request.read()
@@ -231,12 +284,32 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
         args.count, args.seconds, args.rounds = 300, 0.5, 1
     args.client_kind = "wrk" if shutil.which("wrk") and not args.python_client else "python"
     bare_best = wsdmon_best = 0.0
+    ladder_best = dict.fromkeys(LADDER, 0.0)
     stored = jobs = 0
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.rounds):
             bare_best = max(bare_best, await bare_round(args, Path(tmp)))
+            if not args.no_ladder:
+                for stage in LADDER:
+                    ladder_best[stage] = max(ladder_best[stage], await ladder_round(stage, args, Path(tmp)))
             rate, stored, jobs = await wsdmon_round(args, Path(tmp))
             wsdmon_best = max(wsdmon_best, rate)
+    ladder: list[dict[str, object]] = []
+    below = None
+    for stage, rate in [*ladder_best.items(), ("whole engine (sink, journal, reducer)", wsdmon_best)]:
+        if not rate:
+            continue
+        ladder.append(
+            {
+                "stage": stage,
+                "per_s": round(rate, 1),
+                "ratio_to_bare": round(rate / bare_best, 3) if bare_best else None,
+                "us_per_notification_over_previous": round((1 / rate - 1 / below) * 1e6, 1)
+                if below
+                else None,
+            }
+        )
+        below = rate
     return {
         "benchmark": "notifications/s end to end: POST -> sink -> journal -> reducer",
         "target": "wsdmon_per_s >= 0.5 * bare_per_s",
@@ -248,6 +321,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
         "bare_aiohttp_per_s": round(bare_best, 1),
         "wsdmon_per_s": round(wsdmon_best, 1),
         "ratio": round(wsdmon_best / bare_best, 3) if bare_best else None,
+        "ladder_low_level_server": ladder,
         "journaled_last_round": stored,
         "jobs_folded_last_round": jobs,
         "python": sys.version.split()[0],
@@ -267,6 +341,7 @@ def main() -> int:
     parser.add_argument(
         "--python-client", action="store_true", help="use the Python client even if wrk exists"
     )
+    parser.add_argument("--no-ladder", action="store_true", help="only the bare and wsdmon rounds")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "notify_e2e.json")
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--identifier", help=argparse.SUPPRESS)
