@@ -7,6 +7,11 @@ A row that cannot be decoded is skipped, logged and counted, never allowed to st
 
 Times are ISO-8601 as received: a value with an offset keeps it; a naive value ("server local",
 MS-BDSRR §2.2.4.1) is written without one. Message arrival times are UTC.
+
+Text in the CSV files comes from devices on the network. A cell that a spreadsheet would run as a
+formula (it begins with =, +, -, @, a tab or a carriage return, or their full-width forms: OWASP's
+"CSV injection") is written with a leading apostrophe, which spreadsheets show as text and hide.
+Numbers stay numbers. The JSON exports carry every value exactly as received.
 """
 
 from __future__ import annotations
@@ -115,6 +120,26 @@ def _filters_text(record: JobRecord) -> str:
     return "; ".join(parts)
 
 
+_FORMULA_STARTS = tuple("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+
+
+def _cell(value: object) -> object:
+    """A CSV cell that no spreadsheet runs as a formula (see the module docstring)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _CsvWriter:
+    """csv.writer whose text cells are made safe for spreadsheets (_cell)."""
+
+    def __init__(self, fh: IO[str]) -> None:
+        self._writer = csv.writer(fh)
+
+    def writerow(self, row: Sequence[object]) -> None:
+        self._writer.writerow([_cell(v) for v in row])
+
+
 def _job_csv_row(r: JobRecord) -> list[object]:
     s = r.status
     duration = r.duration_s
@@ -126,7 +151,7 @@ def _job_csv_row(r: JobRecord) -> list[object]:
         s.images_received,
         _iso(s.job_created_time) or "",
         _iso(s.job_completed_time) or "",
-        "" if duration is None else repr(duration),
+        "" if duration is None else duration,
         _filters_text(r),
         r.psp_display_name or "",
         r.job_originating_user_name or "",
@@ -271,7 +296,7 @@ def export_jobs_csv(
     """Jobs (of one device, or all) as CSV with JOB_CSV_COLUMNS."""
 
     def write(conn: sqlite3.Connection, fh: IO[str], skipped: list[int], tick: Callable[[int], None]) -> int:
-        writer = csv.writer(fh)
+        writer = _CsvWriter(fh)
         writer.writerow(JOB_CSV_COLUMNS)
         count = 0
         for record in _jobs(conn, device, False, skipped):
@@ -300,7 +325,7 @@ def export_events_csv(
     """Accepted messages (of one device, or all) with their summaries as CSV, EVENT_CSV_COLUMNS."""
 
     def write(conn: sqlite3.Connection, fh: IO[str], skipped: list[int], tick: Callable[[int], None]) -> int:
-        writer = csv.writer(fh)
+        writer = _CsvWriter(fh)
         writer.writerow(EVENT_CSV_COLUMNS)
         count = 0
         for event in _events(conn, device, skipped):
@@ -334,9 +359,10 @@ def write_records(out_path: str | Path, kind: str, records: Sequence[JobRecord])
     try:
         with part.open("w", encoding="utf-8", newline="") as fh:
             if kind == "csv":
-                writer = csv.writer(fh)
+                writer = _CsvWriter(fh)
                 writer.writerow(JOB_CSV_COLUMNS)
-                writer.writerows(_job_csv_row(r) for r in records)
+                for r in records:
+                    writer.writerow(_job_csv_row(r))
             else:
                 _write_json_array(fh, (_job_json(r) for r in records), lambda done: None)
         os.replace(part, out)

@@ -208,3 +208,43 @@ def test_write_records_keeps_the_views_order(tmp_path: Path, kind: str) -> None:
 def test_write_records_rejects_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown export format"):
         export_module.write_records(tmp_path / "x.xml", "xml", [])
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["=HYPERLINK(\"http://evil\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\tx", "\uff1d1+1"],
+)
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text(
+    db_path: Path, tmp_path: Path, token: str
+) -> None:
+    # Tokens and names come from the network: OWASP "CSV injection".
+    table = JobTable()
+    with Journal(db_path) as j:
+        j.append_messages([message(1)._replace(summary=f"PostScanJobStatusEvent {token}", action=token)])
+        observe(table, status(token, JobState.PROCESSING, 2), 1, 1)
+        j.upsert_jobs(table.jobs.values(), 1)
+    jobs_csv, events_csv, jobs_json = tmp_path / "j.csv", tmp_path / "e.csv", tmp_path / "j.json"
+    export_jobs_csv(db_path, jobs_csv)
+    export_events_csv(db_path, events_csv)
+    export_jobs_json(db_path, jobs_json)
+    assert _csv(jobs_csv)[0]["job_token"] == "'" + token
+    assert _csv(jobs_csv)[0]["images_received"] == "2"  # numbers stay numbers
+    event = _csv(events_csv)[0]
+    assert event["action"] == "'" + token
+    assert event["summary"] == f"PostScanJobStatusEvent {token}"  # does not begin with a formula
+    assert json.loads(jobs_json.read_text(encoding="utf-8"))[0]["job_token"] == token  # JSON: as received
+    table_rows = tmp_path / "view.csv"
+    export_module.write_records(table_rows, "csv", list(table.jobs.values()))
+    assert _csv(table_rows)[0]["job_token"] == "'" + token
+
+
+def test_a_negative_duration_stays_a_number_in_csv(db_path: Path, tmp_path: Path) -> None:
+    table = JobTable()
+    created = datetime.fromisoformat("2026-11-23T18:00:30+00:00")
+    completed = datetime.fromisoformat("2026-11-23T18:00:00+00:00")  # server clock went back
+    with Journal(db_path) as j:
+        observe(table, status("tok-1", JobState.COMPLETED, 2, created=created, completed=completed), 1, 1)
+        j.upsert_jobs(table.jobs.values(), 1)
+    out = tmp_path / "j.csv"
+    export_jobs_csv(db_path, out)
+    assert _csv(out)[0]["duration_s"] == "-30.0"
