@@ -223,7 +223,15 @@ async def ladder_round(stage: str, args: argparse.Namespace, tmp: Path) -> float
                 await recorder.record(row)
         return web.Response(status=202)
 
-    runner = web.ServerRunner(web.Server(handler, access_log=None), handle_signals=False)
+    try:
+        runner = web.ServerRunner(web.Server(handler, access_log=None), handle_signals=False)
+        return await serve_and_load(runner, args, tmp)
+    finally:
+        journal.close()
+
+
+async def serve_and_load(runner: web.BaseRunner, args: argparse.Namespace, tmp: Path) -> float:
+    """Serve on an ephemeral loopback port, put the load on it; requests per second."""
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -232,7 +240,6 @@ async def ladder_round(stage: str, args: argparse.Namespace, tmp: Path) -> float
         r = await load(f"http://127.0.0.1:{port}/sink", BARE, args, tmp)
     finally:
         await runner.cleanup()
-        journal.close()
     return r["count"] / r["elapsed_s"]
 
 
@@ -243,16 +250,7 @@ async def bare_round(args: argparse.Namespace, tmp: Path) -> float:
 
     app = web.Application()
     app.router.add_post("/sink", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        r = await load(f"http://127.0.0.1:{port}/sink", BARE, args, tmp)
-    finally:
-        await runner.cleanup()
-    return r["count"] / r["elapsed_s"]
+    return await serve_and_load(web.AppRunner(app, access_log=None), args, tmp)
 
 
 async def wsdmon_round(args: argparse.Namespace, tmp: Path) -> tuple[float, int, int]:

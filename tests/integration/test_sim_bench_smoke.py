@@ -3,28 +3,13 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-from .sim_netns import python_env
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench_smoke import run_quick
 
 
 def test_burst_bench_quick_mode_writes_json(tmp_path: Path) -> None:
-    out = tmp_path / "burst.json"
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_simulator_burst.py"), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env=python_env(),
-    )
-    assert result.returncode == 0, result.stderr
-    data = json.loads(out.read_text())
+    data = run_quick("bench_simulator_burst.py", tmp_path, env={"PYTHONUNBUFFERED": "1"}, timeout=120)
     for variant in ("simulator", "simulator_without_pipelining", "baseline_bare_aiohttp_posts"):
         assert data[variant]["notifications"] > 0, variant
     assert data["simulator"]["subscriber_received"] > 0

@@ -3,26 +3,15 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench_smoke import run_quick
 
 
 def test_parse_bench_quick_mode_writes_json(tmp_path: Path) -> None:
-    out = tmp_path / "parse.json"
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_parse.py"), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    data = json.loads(out.read_text())
+    data = run_quick("bench_parse.py", tmp_path, timeout=120)
     assert {row["message"] for row in data["rows"]}
     for row in data["rows"]:
         assert row["wsdmon_decode_us"] > 0
         assert row["bare_fromstring_us"] > 0
+        assert row["build_floor_us"] > 0

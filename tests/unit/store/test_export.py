@@ -212,7 +212,7 @@ def test_write_records_rejects_unknown_format(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "token",
-    ["=HYPERLINK(\"http://evil\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\tx", "\uff1d1+1"],
+    ['=HYPERLINK("http://evil","x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\tx", "\uff1d1+1"],
 )
 def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text(
     db_path: Path, tmp_path: Path, token: str
