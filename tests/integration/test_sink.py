@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -89,6 +89,8 @@ def test_genuine_notification_is_recorded_then_accepted() -> None:
         ("other-subscriptions-identifier", RejectReason.UNKNOWN_IDENTIFIER),
         ("content-type", RejectReason.CONTENT_TYPE),
         ("too-large", RejectReason.TOO_LARGE),
+        ("too-large-chunked", RejectReason.TOO_LARGE),  # no Content-Length: measured once read
+        ("too-large-chunked-over-1-MiB", RejectReason.TOO_LARGE),  # aiohttp stops reading at 1 MiB
         ("malformed", RejectReason.MALFORMED),
         ("get", RejectReason.WRONG_METHOD),
     ],
@@ -113,6 +115,15 @@ def test_spoofed_or_broken_notifications_never_reach_the_journal(case: str, expe
             headers = {"Content-Type": "text/plain"}
         elif case == "too-large":
             data = data.replace(b"</soap:Envelope>", b"<!--" + b"x" * 70000 + b"--></soap:Envelope>")
+        elif case.startswith("too-large-chunked"):
+            size = 2 * 1024 * 1024 if case.endswith("MiB") else 70000
+            padded = data.replace(b"</soap:Envelope>", b"<!--" + b"x" * size + b"--></soap:Envelope>")
+
+            async def chunks() -> AsyncIterator[bytes]:
+                for at in range(0, len(padded), 16384):
+                    yield padded[at : at + 16384]
+
+            data = chunks()  # type: ignore[assignment]
         elif case == "malformed":
             data = (VALID.parent / "malformed" / "xxe-external-entity.xml").read_bytes()
         elif case == "get":
