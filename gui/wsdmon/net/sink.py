@@ -13,6 +13,7 @@ import enum
 import logging
 import secrets
 import socket
+import time
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 
 MAX_NOTIFICATION_BYTES = 256 * 1024  # a JobStatus event is ~2 KiB; vendor bloat gets 100×
 RETIRED_REMEMBERED = 4096  # ended subscriptions remembered to name the rejection reason
+# A flood of bad requests (a misconfigured device, a scan of the port) is counted in full but logged
+# at most this many times per reason and window; the rest is summed up in one line.
+REJECT_LOG_BURST = 10
+REJECT_LOG_WINDOW_S = 60.0
 PATH_PREFIX = "/wsdmon/"
 _SOAP_TYPES = frozenset({"application/soap+xml"})
 _SERVER_MAX_BODY = 1024 * 1024  # aiohttp's client_max_size for the low-level server's requests
@@ -91,6 +96,44 @@ def local_address_for(remote_host: str) -> str:
             return "::1" if family == socket.AF_INET6 else "127.0.0.1"
 
 
+class _RejectLog:
+    """Logs rejections, at most REJECT_LOG_BURST per reason per REJECT_LOG_WINDOW_S; says how many
+    more there were when the window has passed (or at flush())."""
+
+    def __init__(self, monotonic: Callable[[], float]) -> None:
+        self._now = monotonic
+        self._windows: dict[RejectReason, tuple[float, int, int]] = {}  # start, logged, not logged
+
+    def log(self, reason: RejectReason, detail: str) -> None:
+        now = self._now()
+        start, logged, quiet = self._windows.get(reason, (now, 0, 0))
+        if now - start >= REJECT_LOG_WINDOW_S:
+            self._summary(reason, quiet, now - start)
+            start, logged, quiet = now, 0, 0
+        # A late message of a subscription we ended ourselves is routine (shutdown, resubscribe).
+        level = logging.INFO if reason is RejectReason.ENDED_SUBSCRIPTION else logging.WARNING
+        if logged < REJECT_LOG_BURST:
+            logged += 1
+            log.log(level, "rejected notification (%s): %s", reason, detail)
+            if logged == REJECT_LOG_BURST:
+                log.log(level, "further rejections (%s) are counted but not logged for a while", reason)
+        else:
+            quiet += 1
+        self._windows[reason] = (start, logged, quiet)
+
+    def flush(self) -> None:
+        now = self._now()
+        for reason, (start, _, quiet) in self._windows.items():
+            self._summary(reason, quiet, now - start)
+        self._windows.clear()
+
+    @staticmethod
+    def _summary(reason: RejectReason, quiet: int, seconds: float) -> None:
+        if quiet:
+            what = "%d more notifications rejected (%s) in %.0f s were not logged"
+            log.warning(what, quiet, reason, seconds)
+
+
 class NotificationSink:
     """aiohttp server for notifications. `record` makes an Accepted durable and returns its journal
     row id; `on_accepted` then gets it (with journal_id set); `on_rejected` gets every rejection."""
@@ -105,6 +148,7 @@ class NotificationSink:
         port: int = 0,
         max_body_bytes: int = MAX_NOTIFICATION_BYTES,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._record = record
         self._on_accepted = on_accepted
@@ -119,6 +163,7 @@ class NotificationSink:
         self._retired: OrderedDict[str, Registration] = OrderedDict()  # by path and by identifier
         self._runner: web.ServerRunner | None = None
         self.counters: Counter[str] = Counter()
+        self._reject_log = _RejectLog(monotonic)
 
     @property
     def port(self) -> int:
@@ -153,6 +198,7 @@ class NotificationSink:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self._reject_log.flush()
 
     def register(self, device: str, service: str) -> Registration:
         """A fresh, unguessable path and Identifier for a new subscription."""
@@ -172,9 +218,7 @@ class NotificationSink:
 
     def _reject(self, reason: RejectReason, detail: str, status: int) -> web.Response:
         self.counters[reason] += 1
-        # A late message of a subscription we ended ourselves is routine (shutdown, resubscribe).
-        level = logging.INFO if reason is RejectReason.ENDED_SUBSCRIPTION else logging.WARNING
-        log.log(level, "rejected notification (%s): %s", reason, detail)
+        self._reject_log.log(reason, detail)
         if self._on_rejected is not None:
             try:
                 self._on_rejected(reason, detail)
