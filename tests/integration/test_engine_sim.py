@@ -1,5 +1,6 @@
 """The engine against the simulator on real loopback sockets: subscribe, snapshot, live lifecycle,
-renew, resubscribe after the simulator restarts, SubscriptionEnd, unsubscribe on exit, cancel."""
+renew, resubscribe after the simulator restarts, SubscriptionEnd, unsubscribe on exit, cancel, and
+a device that restarts (new InstanceId) or changes (new MetadataVersion) read again and resubscribed."""
 
 from __future__ import annotations
 
@@ -231,5 +232,52 @@ def test_restart_restores_jobs_from_the_journal(tmp_path: Path) -> None:
         finally:
             await again.stop()
             journal2.close()
+
+    run(body)
+
+
+def test_a_restarted_or_changed_device_is_read_again_and_resubscribed(tmp_path: Path) -> None:
+    # ../shared/protocol §3.2: a new AppSequence InstanceId means the device restarted (its
+    # subscriptions are gone, even without a SubscriptionEnd); a new MetadataVersion means its
+    # metadata changed. Either sighting makes the engine read it again and subscribe anew; a
+    # sighting that changes neither leaves the subscription alone.
+    async def body() -> None:
+        sim = Simulator(sim_config())
+        await sim.start()
+        server = sim.device(Role.SCAN_SERVER)
+        url = server.metadata_url
+        engine, journal = new_engine(tmp_path)
+        await engine.start()
+
+        def identifiers() -> list[str]:
+            return [s.identifier for s in server.events.subscriptions]
+
+        async def subscribed_anew(before: list[str], what: str) -> list[str]:
+            await until(
+                lambda: len(identifiers()) == 1
+                and identifiers() != before
+                and subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE,
+                what,
+            )
+            return identifiers()
+
+        try:
+            await engine.sighting(server.endpoint, (url,), 1, 5)
+            first = await subscribed_anew([], "subscribed")
+            await engine.sighting(server.endpoint, (url,), 1, 5)  # seen again, nothing new
+            await asyncio.sleep(0.5)
+            assert identifiers() == first
+            second = await engine.sighting(server.endpoint, (url,), 1, 6)  # restarted
+            assert second is not None
+            assert second.instance_id == 6
+            after_restart = await subscribed_anew(first, "a subscription after the restart")
+            changed = await engine.sighting(server.endpoint, (url,), 2, 6)  # new metadata
+            assert changed is not None
+            assert changed.metadata_version == 2
+            await subscribed_anew(after_restart, "a subscription after the metadata change")
+        finally:
+            await engine.stop()
+            journal.close()
+            await sim.stop()
 
     run(body)

@@ -358,14 +358,20 @@ class Engine:
         endpoint = record.endpoint
         host = self.config.notify_host or local_address_for(urlsplit(service).hostname or "127.0.0.1")
 
-        def on_status(status: SubscriptionStatus, error: str | None) -> None:
+        def current() -> _Device | None:
+            # A driver replaced by a new one (the device restarted or changed) may still report,
+            # e.g. CLOSED when its Unsubscribe ends after the new one subscribed: not news any more.
             dev = self._devices.get(endpoint)
+            return dev if dev is not None and dev.drivers.get(service) is driver else None
+
+        def on_status(status: SubscriptionStatus, error: str | None) -> None:
+            dev = current()
             if dev is not None:
                 dev.record = dev.record.with_subscription(service, status, error)
                 self._emit_device(dev.record)
 
         def on_subscribed() -> None:
-            if role is Role.SCAN_SERVER:
+            if role is Role.SCAN_SERVER and current() is not None:
                 self.spawn(self._snapshot(endpoint, service))
 
         driver = SubscriptionDriver(
