@@ -254,9 +254,11 @@ def test_a_restarted_or_changed_device_is_read_again_and_resubscribed(tmp_path: 
 
         async def subscribed_anew(before: list[str], what: str) -> list[str]:
             await until(
-                lambda: len(identifiers()) == 1
-                and identifiers() != before
-                and subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE,
+                lambda: (
+                    len(identifiers()) == 1
+                    and identifiers() != before
+                    and subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE
+                ),
                 what,
             )
             return identifiers()
