@@ -170,6 +170,7 @@ def job_json(change: Any) -> dict[str, Any]:
             for f in s.filter_statuses
         ],
         "ended": rec.ended,
+        "lost": rec.lost,  # the server no longer reports it (neither active nor in its history)
     }
 
 

@@ -411,3 +411,28 @@ def test_selected_job_keeps_its_persistent_index_when_it_moves(qtbot, jobs):
     m.apply_changes([_bump(other, job_state="Aborted")])
     m.flush()
     assert len(layouts) == 2
+
+
+def test_a_lost_job_is_no_longer_active_and_shows_why(model, jobs, qtbot):
+    from wsdmon.models.detail import job_detail
+    from wsdmon.widgets import DetailPane
+
+    active = next(j for j in jobs if j.status.job_state == "Processing")
+    table = JobTable()
+    table.jobs[active.key] = active
+    (change,) = table.mark_lost(active.key.device, [], active.last_update + timedelta(1), active.last_update)
+    before = model.counts()
+    model.apply_changes([change.record])
+    model.flush()
+    row = model.row_of(active.key)
+    index = model.index(row, Column.STATE)
+    assert index.data(Role.IS_ACTIVE) is False
+    assert index.data(Role.CAN_CANCEL) is False
+    assert model.counts() == (before[0], before[1] - 1, before[2])
+    assert index.data(Qt.ItemDataRole.DecorationRole) is not None
+    assert job_detail(change.record, "SCANSRV-01").outcome_icon == "job-lost"
+    pane = DetailPane()
+    qtbot.addWidget(pane)
+    pane.show_record(change.record)
+    assert "Lost: the server no longer reports this job" in pane.section_text("JobState")
+    assert "Processing" in pane.section_text("JobState")

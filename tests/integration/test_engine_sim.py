@@ -283,3 +283,42 @@ def test_a_restarted_or_changed_device_is_read_again_and_resubscribed(tmp_path: 
             await sim.stop()
 
     run(body)
+
+
+def test_jobs_a_rebooted_server_forgot_are_shown_lost_not_active(tmp_path: Path) -> None:
+    async def body() -> None:
+        sim = Simulator(sim_config())
+        await sim.start()
+        server = sim.device(Role.SCAN_SERVER)
+        url = server.metadata_url
+        engine, journal = new_engine(tmp_path)
+        await engine.start()
+        try:
+            await engine.sighting(server.endpoint, (url,), 1, server.instance_id)
+            await until(
+                lambda: subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE, "subscribed"
+            )
+            running = server.submit_job(JobPlan(images=50, image_interval_s=1.0))
+            finished = server.submit_job(JobPlan(images=1, image_interval_s=0.05))
+            await finished.wait()
+            key, done_key = JobKey(server.endpoint, running.token), JobKey(server.endpoint, finished.token)
+            await until(lambda: key in engine.jobs.jobs and engine.jobs.jobs[done_key].ended, "both jobs")
+            assert engine.jobs.jobs[key].is_active
+            await server.restart()  # no Bye, no SubscriptionEnd, no end event for the running job
+            # Its Hello with the new InstanceId, as discovery hands it to the engine:
+            await engine.sighting(server.endpoint, (url,), 1, server.instance_id)
+            await until(lambda: engine.jobs.jobs[key].lost, "the running job marked lost")
+            lost = engine.jobs.jobs[key]
+            assert not lost.is_active
+            assert lost.status.job_state == JobState.PENDING  # the last state it sent
+            assert not engine.jobs.jobs[done_key].lost  # in the server's history: not lost
+        finally:
+            await engine.stop()
+            journal.close()
+            await sim.stop()
+        with Journal(tmp_path / "journal.sqlite3") as again:  # the journal keeps it lost
+            stored = {j.key: j for j in again.load_jobs()}
+        assert stored[key].lost
+        assert not stored[done_key].lost
+
+    run(body)

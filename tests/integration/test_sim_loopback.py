@@ -225,7 +225,7 @@ def test_metadata_changes_and_restarts_show_in_discovery() -> None:
             assert meta.this_device is not None
             assert meta.this_device.friendly_name == "Renamed scanner"
 
-            device.restart()
+            await device.restart()
             rebooted = await probe()
             assert rebooted.header.app_sequence is not None
             assert rebooted.header.app_sequence.instance_id > seq1.instance_id  # a new instance

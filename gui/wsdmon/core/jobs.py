@@ -18,6 +18,11 @@ and the order of the last status event and the end-state event is unspecified, �
 4. JobCreatedTime and JobCompletedTime, once known, are kept when a later observation omits them
    (snapshots from GetActiveJobs / GetJobHistory carry no times).
 
+5. A job the server stops reporting is *lost*: a snapshot that lists it neither among the active
+   jobs (GetActiveJobs) nor in the history (GetJobHistory), although it was last heard of before
+   the snapshot was asked for (a server that restarted forgets its jobs and sends no end event for
+   them). A lost job is no longer active; any later observation of it makes it found again.
+
 A job's timeline keeps its first observation and the latest MAX_TIMELINE - 1; the ones between are
 counted in JobRecord.timeline_dropped (the journal still has every message). A server that sends
 thousands of events for one job thus costs bounded memory and constant work per event.
@@ -163,6 +168,7 @@ class JobRecord:
     job_originating_user_name: str | None = None
     timeline: tuple[TimelineEntry, ...] = ()
     timeline_dropped: int = 0  # observations left out between timeline[0] and timeline[1]
+    lost: bool = False  # the server no longer reports it (rule 5)
 
     @property
     def observations(self) -> int:
@@ -172,6 +178,11 @@ class JobRecord:
     @property
     def is_terminal(self) -> bool:
         return self.status.job_state in TERMINAL_JOB_STATES
+
+    @property
+    def is_active(self) -> bool:
+        """Still running as far as anyone can tell: not in a terminal state, not ended, not lost."""
+        return not (self.is_terminal or self.ended or self.lost)
 
     @property
     def is_failed(self) -> bool:
@@ -306,10 +317,12 @@ class JobTable:
         )
         # The records are built field by field, not with dataclasses.replace: this runs once per
         # notification, and replace() introspects the fields on every call (≈4 µs each here).
+        lost = False  # heard of again: found (rule 5)
         if stale:
             status, last_update, ended = current.status, current.last_update, current.ended
             psp_identifier, psp_display_name = current.psp_identifier, current.psp_display_name
             user = current.job_originating_user_name
+            lost = current.lost
         else:
             status = obs.status
             old = current.status
@@ -330,13 +343,7 @@ class JobTable:
             psp_identifier = obs.psp_identifier or current.psp_identifier
             psp_display_name = obs.psp_display_name or current.psp_display_name
             user = obs.job_originating_user_name or current.job_originating_user_name
-        timeline, dropped = current.timeline, current.timeline_dropped
-        if len(timeline) < MAX_TIMELINE:
-            timeline = (*timeline, entry)
-        else:  # keep the first observation; the oldest of the rest makes room
-            excess = len(timeline) - MAX_TIMELINE + 1
-            timeline = (timeline[0], *timeline[1 + excess :], entry)
-            dropped += excess
+        timeline, dropped = _append(current, entry)
         record = JobRecord(
             key,
             status,
@@ -348,6 +355,54 @@ class JobTable:
             user,
             timeline,
             dropped,
+            lost,
         )
         self.jobs[key] = record
         return JobChange(record, added=False, accepted=not stale)
+
+    def mark_lost(
+        self, device: str, reported: Iterable[str], asked: datetime, arrival: datetime
+    ) -> list[JobChange]:
+        """Rule 5: a snapshot of `device` asked for at `asked` reported the JobTokens `reported`
+        (active and history together); every active job of that device last heard of before
+        `asked` and not among them is lost. Returns the changes."""
+        tokens = set(reported)
+        changes = []
+        for key, current in list(self.jobs.items()):
+            if key.device != device or key.job_token in tokens or not current.is_active:
+                continue
+            if current.last_update >= asked:
+                continue  # heard of while the snapshot was on its way: it cannot judge the job
+            entry = TimelineEntry(arrival, ObservationKind.SNAPSHOT, (_LOST_TEXT,))
+            timeline, dropped = _append(current, entry)
+            record = JobRecord(
+                key,
+                current.status,
+                current.first_seen,
+                current.last_update,
+                current.ended,
+                current.psp_identifier,
+                current.psp_display_name,
+                current.job_originating_user_name,
+                timeline,
+                dropped,
+                lost=True,
+            )
+            self.jobs[key] = record
+            changes.append(JobChange(record, added=False, accepted=True))
+        return changes
+
+
+_LOST_TEXT = (
+    "Lost: the server reports it neither as active (GetActiveJobs) nor in its history (GetJobHistory)"
+)
+
+
+def _append(current: JobRecord, entry: TimelineEntry) -> tuple[tuple[TimelineEntry, ...], int]:
+    """The record's timeline with `entry` appended, and its new dropped count (MAX_TIMELINE)."""
+    timeline, dropped = current.timeline, current.timeline_dropped
+    if len(timeline) < MAX_TIMELINE:
+        return (*timeline, entry), dropped
+    # Keep the first observation; the oldest of the rest makes room.
+    excess = len(timeline) - MAX_TIMELINE + 1
+    return (timeline[0], *timeline[1 + excess :], entry), dropped + excess

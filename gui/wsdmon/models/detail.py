@@ -71,6 +71,7 @@ class JobDetail:
     failed: bool
     active: bool
     ended: bool
+    lost: bool  # the server no longer reports it
     outcome_icon: str  # name for icons.icon()
     psp_display_name: str
     user_name: str
@@ -110,8 +111,9 @@ def job_detail(rec: JobRecord, device_name: str) -> JobDetail:
         _time(s.job_completed_time),
         fmt.format_duration(rec.duration_s),
         out in FAILED_OUTCOMES,
-        not rec.is_terminal,
+        rec.is_active,
         rec.ended,
+        rec.lost,
         OUTCOME_ICONS[out],
         rec.psp_display_name or "",
         rec.job_originating_user_name or "",

@@ -23,6 +23,7 @@ ICON_NAMES = (
     "job-failed",
     "job-timedout",
     "job-vendor",
+    "job-lost",
     "subscribed",
     "subscribing",
     "unsubscribed",

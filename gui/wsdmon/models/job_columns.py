@@ -71,6 +71,7 @@ class Outcome(Enum):
     FAILED = "failed"
     TIMED_OUT = "timed-out"
     VENDOR = "vendor"
+    LOST = "lost"  # the server no longer reports it (core.jobs rule 5)
 
 
 def outcome(rec: JobRecord) -> Outcome:
@@ -79,6 +80,8 @@ def outcome(rec: JobRecord) -> Outcome:
         return Outcome.TIMED_OUT
     if rec.is_failed:
         return Outcome.FAILED
+    if rec.lost:
+        return Outcome.LOST
     state = rec.status.job_state
     if state == JobState.CANCELED:
         return Outcome.CANCELED
@@ -94,6 +97,7 @@ OUTCOME_ICONS = {
     Outcome.FAILED: "job-failed",
     Outcome.TIMED_OUT: "job-timedout",
     Outcome.VENDOR: "job-vendor",
+    Outcome.LOST: "job-lost",
 }
 FAILED_OUTCOMES = frozenset({Outcome.FAILED, Outcome.TIMED_OUT})
 

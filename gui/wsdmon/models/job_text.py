@@ -74,7 +74,7 @@ def filters_tooltip(filters: Iterable[FilterStatus]) -> str:
 def filter_text(rec: JobRecord, device_name: str, failed: bool) -> str:
     """What search and quick filters match: SEP flags SEP endpoint SEP searchable words."""
     s = rec.status
-    flags = FLAG_ACTIVE if not rec.is_terminal else ""
+    flags = FLAG_ACTIVE if rec.is_active else ""
     flags += FLAG_FAILED if failed else (FLAG_COMPLETED if rec.is_terminal else "")
     words = [device_name, rec.key.device, s.job_token, str(s.job_state), *map(str, s.job_state_reasons)]
     for f in s.filter_statuses:

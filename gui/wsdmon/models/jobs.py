@@ -257,8 +257,8 @@ class JobTableModel(QAbstractTableModel):
         return None if seq is None else self._row_of_seq(seq)
 
     def finished_before(self, cutoff: datetime) -> list[JobKey]:
-        """Jobs in a terminal state whose last update is older than `cutoff` (retention)."""
-        return [r.key for r in self._recs if r.is_terminal and r.last_update < cutoff]
+        """Jobs no longer active whose last update is older than `cutoff` (retention)."""
+        return [r.key for r in self._recs if not r.is_active and r.last_update < cutoff]
 
     def counts(self) -> tuple[int, int, int]:
         """(jobs, active jobs, failed jobs)."""
@@ -275,7 +275,7 @@ class JobTableModel(QAbstractTableModel):
         return row.name if row is not None and row.name else endpoint
 
     def _can_cancel(self, rec: JobRecord) -> bool:
-        if rec.is_terminal:
+        if not rec.is_active:
             return False
         row = self._lookup(rec.key.device) if self._lookup is not None else None
         return row is None or row.kind is DeviceKind.SCAN_SERVER
@@ -379,7 +379,7 @@ class JobTableModel(QAbstractTableModel):
         if role == Role.IS_FAILED:
             return outcome(rec) in FAILED_OUTCOMES
         if role == Role.IS_ACTIVE:
-            return not rec.is_terminal
+            return rec.is_active
         if role == Role.DEVICE:
             return rec.key.device
         if role == Role.CAN_CANCEL:
@@ -431,7 +431,7 @@ class JobTableModel(QAbstractTableModel):
         return len(self._order) - 1 - pos if self._descending else pos
 
     def _count(self, rec: JobRecord, sign: int) -> None:
-        if not rec.is_terminal:
+        if rec.is_active:
             self._active += sign
         if outcome(rec) in FAILED_OUTCOMES:
             self._failed += sign

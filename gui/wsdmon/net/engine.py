@@ -415,13 +415,17 @@ class Engine:
     # --- snapshot and cancel ----------------------------------------------------------------
 
     async def _snapshot(self, endpoint: str, service: str) -> None:
-        """GetActiveJobs (+ GetJobHistory): the table is right before the next event (issue 4.5)."""
+        """GetActiveJobs (+ GetJobHistory): the table is right before the next event (issue 4.5).
+        When both answered, the device's active jobs that neither lists are lost (jobs.py rule 5)."""
         assert self._client is not None
         requests: list[tuple[Message, type[GetActiveJobsResponse | GetJobHistoryResponse]]] = [
             (GetActiveJobsRequest(Headers.request(service)), GetActiveJobsResponse)
         ]
         if self.config.snapshot_history:
             requests.append((GetJobHistoryRequest(Headers.request(service)), GetJobHistoryResponse))
+        asked = self.clock()
+        reported: set[str] = set()
+        answered = 0
         for request, expected in requests:
             try:
                 answer = await self._client.call(service, request, device=endpoint)
@@ -430,8 +434,10 @@ class Engine:
                 continue
             if not isinstance(answer, expected):
                 continue
+            answered += 1
             now = self.clock()
             for summary in answer.jobs:
+                reported.add(summary.job_token)
                 obs = Observation(
                     ObservationKind.SNAPSHOT,
                     endpoint,
@@ -442,6 +448,10 @@ class Engine:
                     job_originating_user_name=summary.job_originating_user_name,
                 )
                 self._fold(obs)
+        if answered == 2:  # without the history, a job that ended is not told from a lost one
+            for change in self.jobs.mark_lost(endpoint, reported, asked, self.clock()):
+                log.info("%s no longer reports job %s: lost", endpoint, change.record.key.job_token)
+                self._changed(change)
 
     async def cancel_job(self, key: JobKey) -> str:
         """CancelPostScanJob on the job's scan server; returns the server's answer in words."""
@@ -523,7 +533,9 @@ class Engine:
             log.info("%s repository state %s", reg.device, message.state)
 
     def _fold(self, obs: Observation) -> None:
-        change = self.jobs.apply(obs)
+        self._changed(self.jobs.apply(obs))
+
+    def _changed(self, change: JobChange) -> None:
         self._dirty_jobs.add(change.record.key)
         try:
             self.listener.job_changed(change)
@@ -589,7 +601,7 @@ class Engine:
             log.exception("journal retention failed")
         if cfg.retention is not None:
             cutoff = now - cfg.retention
-            gone = [k for k, r in self.jobs.jobs.items() if r.is_terminal and r.last_update < cutoff]
+            gone = [k for k, r in self.jobs.jobs.items() if not r.is_active and r.last_update < cutoff]
             for key in gone:
                 del self.jobs.jobs[key]
                 self._dirty_jobs.discard(key)

@@ -181,12 +181,19 @@ class SimDevice:
         log.info("%s: metadata changed, MetadataVersion %d", name, self.metadata_version)
         self.announce(self)
 
-    def restart(self) -> None:
-        """Reboot without a goodbye: subscriptions are lost silently, a new InstanceId is announced."""
+    async def restart(self) -> None:
+        """Reboot without a goodbye: subscriptions are lost silently, the scan server's running
+        jobs too (no end events, no history), and a new InstanceId is announced."""
+        forgotten = await self.repository.forget_active() if self.repository is not None else 0
         self.instance_id = max(int(time.time()), self.instance_id + 1)
         self._message_number = 0
         self.events.drop_all_silently()
-        log.info("%s: restarted, InstanceId %d (subscriptions dropped)", self.friendly_name, self.instance_id)
+        log.info(
+            "%s: restarted, InstanceId %d (subscriptions dropped, %d running job(s) lost)",
+            self.friendly_name,
+            self.instance_id,
+            forgotten,
+        )
         self.announce(self)
 
     # --- metadata (WS-Transfer Get, DPWS §5) ------------------------------------------------------

@@ -166,6 +166,15 @@ class Repository:
         """Stop every running job where it is (the server is going away; no more events)."""
         await stop_jobs(self._active)
 
+    async def forget_active(self) -> int:
+        """A reboot: the running jobs stop where they are and are forgotten, with no end event and
+        no history entry (a real server loses what it was processing). Returns how many."""
+        count = len(self._active)
+        await stop_jobs(self._active)
+        self._active.clear()
+        self.state = RepositoryState.IDLE  # no event: the subscribers are gone with the reboot
+        return count
+
     # --- the lifecycle (§8) ---------------------------------------------------------------------
 
     def _emit(self, job: PostScanJob) -> None:

@@ -7,8 +7,8 @@
 - burst: jobs back to back, without pauses, as fast as the subscribers take the notifications
   (and none while nobody is subscribed).
 - faults: steady jobs, plus every FAULT_INTERVAL_S (spec time) the next fault in turn: restart with
-  a new InstanceId, SubscriptionEnd(SourceCancelling), malformed notifications, notifications with a
-  wrong wse:Identifier, slow HTTP answers.
+  a new InstanceId (running jobs lost), SubscriptionEnd(SourceCancelling), malformed notifications,
+  notifications with a wrong wse:Identifier, slow HTTP answers.
 - vendor: steady jobs carrying vendor extension values (simv:…) and elements (MS-BDSRR §1.8).
 - idle: nothing; tests and the engine drive jobs themselves (SimDevice.submit_job).
 """
@@ -224,7 +224,7 @@ class ScenarioRunner:
 
     async def _restart(self, device: SimDevice, rng: random.Random) -> None:
         log.info("fault: %s restarts", device.friendly_name)
-        device.restart()
+        await device.restart()
 
     async def _end_subscriptions(self, device: SimDevice, rng: random.Random) -> None:
         log.info(

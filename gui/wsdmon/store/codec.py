@@ -255,6 +255,8 @@ def encode_job_record(value: JobRecord, *, timeline: bool = True) -> dict[str, o
     }
     if value.timeline_dropped:
         out["timeline_dropped"] = value.timeline_dropped
+    if value.lost:
+        out["lost"] = True
     if timeline:
         out["timeline"] = [encode_timeline_entry(e) for e in value.timeline]
     return out
@@ -279,6 +281,7 @@ def decode_job_record(raw: object, timeline: tuple[TimelineEntry, ...] | None = 
             _opt_text(obj["job_originating_user_name"], "JobOriginatingUserName"),
             timeline,
             _count(obj.get("timeline_dropped", 0), "timeline_dropped"),
+            _bool(obj.get("lost", False), "lost"),
         )
     except KeyError as exc:
         raise CodecError(f"JobRecord lacks {exc}") from None

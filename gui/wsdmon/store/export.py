@@ -54,7 +54,7 @@ Progress = Callable[[int], bool]
 
 JOB_CSV_COLUMNS = (
     "device", "job_token", "job_state", "job_state_reasons", "images_received", "created", "completed",
-    "duration_s", "filters", "psp_display_name", "user", "ended",
+    "duration_s", "filters", "psp_display_name", "user", "ended", "lost",
 )  # fmt: skip
 EVENT_CSV_COLUMNS = ("id", "arrival", "device", "subscription", "action", "message_id", "summary")
 
@@ -156,6 +156,7 @@ def _job_csv_row(r: JobRecord) -> list[object]:
         r.psp_display_name or "",
         r.job_originating_user_name or "",
         "true" if r.ended else "false",
+        "true" if r.lost else "false",
     ]
 
 
@@ -178,6 +179,7 @@ def _job_json(r: JobRecord) -> dict[str, object]:
         "psp_display_name": r.psp_display_name,
         "user": r.job_originating_user_name,
         "ended": r.ended,
+        "lost": r.lost,
         "first_seen": _iso(r.first_seen),
         "last_update": _iso(r.last_update),
         "extensions": list(s.extensions),

@@ -117,10 +117,6 @@ def _row_id(cursor: sqlite3.Cursor) -> int:
     return row_id
 
 
-def _is_active(record: JobRecord) -> bool:
-    return not (record.ended or record.is_terminal)
-
-
 def _load_jobs(conn: sqlite3.Connection) -> tuple[list[JobRecord], int]:
     """All stored jobs with their timelines, and how many damaged rows were skipped (each logged).
     A damaged timeline entry is dropped from its job; a damaged job row drops the job."""
@@ -249,7 +245,7 @@ class Journal:
         key = (record.key.device, record.key.job_token)
         execute = self._conn.execute
         encoded = dumps(encode_job_record(record, timeline=False))
-        execute(_UPSERT_JOB, (*key, int(_is_active(record)), record.last_update.timestamp(), encoded))
+        execute(_UPSERT_JOB, (*key, int(record.is_active), record.last_update.timestamp(), encoded))
         timeline, dropped = record.timeline, record.timeline_dropped
         last = execute(
             "SELECT seq, entry FROM timeline WHERE device = ? AND job_token = ? ORDER BY seq DESC LIMIT 1",

@@ -348,7 +348,13 @@ class DetailPane(QWidget):
         self.title_icon.setPixmap(icon(d.outcome_icon).pixmap(22, 22))
         self.token.setText(d.token)
         self.token.setCursorPosition(0)
-        self.values["JobState"].setText(self._meaning(d.state))
+        state = self._meaning(d.state)
+        if d.lost:
+            state += "\n" + self.tr(
+                "Lost: the server no longer reports this job, neither as active nor in its history "
+                "(it may have restarted); this is the last state it sent"
+            )
+        self.values["JobState"].setText(state)
         reasons = "\n".join(self._meaning(m) for m in d.reasons)
         self.values["JobStateReasons"].setText(reasons or self.tr("(none sent)"))
         self.filters.set_filters(d.filters)

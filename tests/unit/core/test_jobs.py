@@ -201,3 +201,43 @@ def test_a_long_timeline_keeps_the_first_and_the_latest_observations_and_counts_
     stale = table.apply(obs(status(JobState.PENDING, 0), total, "late")).record
     assert (len(stale.timeline), stale.timeline_dropped) == (MAX_TIMELINE, total - MAX_TIMELINE + 1)
     assert stale.timeline[-1].stale
+
+
+def test_a_job_the_server_no_longer_reports_is_lost_until_heard_of_again() -> None:
+    table = JobTable()
+    table.apply(obs(status(JobState.PROCESSING, 2), 0, "m1"))
+    done = dataclasses.replace(status(JobState.COMPLETED, 3), job_token="tok-done")
+    table.apply(obs(done, 1, "m2"))
+    other_dev = Observation(
+        ObservationKind.STATUS_EVENT, "urn:uuid:other", status(JobState.PENDING, 0), T0, "m3"
+    )
+    table.apply(other_dev)
+    fresh = dataclasses.replace(status(JobState.PENDING, 0), job_token="tok-fresh")
+    table.apply(obs(fresh, 10, "m4"))  # heard of after the snapshot was asked for
+    asked, answered = T0 + timedelta(seconds=5), T0 + timedelta(seconds=11)
+    listed = dataclasses.replace(status(JobState.PENDING, 0), job_token="tok-listed")
+    table.apply(obs(listed, 2, "m5"))
+
+    changes = table.mark_lost(DEV, ["tok-listed"], asked, answered)
+
+    assert [c.record.key.job_token for c in changes] == ["tok-1"]
+    lost = table.jobs[JobKey(DEV, "tok-1")]
+    assert lost.lost
+    assert not lost.is_active
+    assert lost.status == status(JobState.PROCESSING, 2)  # the last state it sent is kept
+    assert lost.timeline[-1].kind is ObservationKind.SNAPSHOT
+    assert lost.timeline[-1].arrival == answered
+    assert "Lost" in lost.timeline[-1].changes[0]
+    assert lost.last_update == T0  # last heard of: unchanged
+    for token in ("tok-done", "tok-fresh", "tok-listed"):
+        assert not table.jobs[JobKey(DEV, token)].lost
+    assert not table.jobs[JobKey("urn:uuid:other", "tok-1")].lost  # another server's job
+    assert table.mark_lost(DEV, ["tok-listed"], asked, answered) == []  # already lost
+
+    stale = table.apply(obs(status(JobState.PENDING, 1), 12, "m6"))  # older progress: still lost
+    assert not stale.accepted
+    assert stale.record.lost
+    found = table.apply(obs(status(JobState.PROCESSING, 3), 13, "m7"))
+    assert found.accepted
+    assert not found.record.lost
+    assert found.record.is_active

@@ -144,6 +144,7 @@ def job_records(draw: st.DrawFn) -> JobRecord:
         draw(st.one_of(st.none(), st.text(max_size=20))),
         tuple(draw(st.lists(timeline_entries, max_size=4))),
         draw(st.integers(min_value=0, max_value=2**40)),
+        draw(st.booleans()),
     )
 
 
@@ -216,6 +217,7 @@ def _bad_variants() -> list[tuple[str, object]]:
         ("ended not bool", edit(("ended",), "yes")),
         ("dropped negative", edit(("timeline_dropped",), -3)),
         ("dropped not a count", edit(("timeline_dropped",), "many")),
+        ("lost not bool", edit(("lost",), 1)),
         ("unknown kind", edit(("timeline",), [{**_good()["timeline"][0], "kind": "rumour"}])),  # type: ignore[index]
         ("filter lacks dialect", edit(("status", "filter_statuses"), [{"state": "Pending", "reasons": []}])),
     ]

@@ -68,6 +68,7 @@ def test_jobs_csv_content(filled: Path, tmp_path: Path) -> None:
         "psp_display_name": "Scan to Finance share",
         "user": "CONTOSO\\alice",
         "ended": "true",
+        "lost": "false",
     }
     assert (second["device"], second["job_state"], second["created"], second["duration_s"]) == (
         DEV2,
