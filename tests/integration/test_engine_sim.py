@@ -12,6 +12,7 @@ from typing import Any
 
 from wsdmon.core import JobKey, ObservationKind, SubscriptionStatus
 from wsdmon.net.engine import Engine, EngineConfig, EngineListener
+from wsdmon.net.sink import RejectReason
 from wsdmon.protocol.dsm import JobState, JobStateReason
 from wsdmon.simulator import JobPlan, Role, Scenario, Simulator, SimulatorConfig, Timers
 from wsdmon.store import Journal
@@ -322,3 +323,63 @@ def test_jobs_a_rebooted_server_forgot_are_shown_lost_not_active(tmp_path: Path)
         assert not stored[done_key].lost
 
     run(body)
+
+
+def test_the_engine_comes_through_every_fault_with_the_servers_jobs_right(tmp_path: Path) -> None:
+    # The faults scenario at 10x: every 2 s a restart (running jobs lost, subscription dropped
+    # silently), a SubscriptionEnd, malformed notifications, a wrong wse:Identifier, slow answers.
+    # Short grants let the engine notice a silent restart at its next renew.
+    async def body() -> None:
+        timers = Timers(max_expires_s=4.0, default_expires_s=4.0, slow_response_s=0.3, job_timeout_s=30.0)
+        sim = Simulator(sim_config(scenario=Scenario.FAULTS, rate=0.5, time_scale=10.0, timers=timers))
+        await sim.start()
+        server = sim.device(Role.SCAN_SERVER)
+        assert server.repository is not None
+        repo = server.repository
+        engine, journal = new_engine(tmp_path)
+        await engine.start()
+        try:
+            await engine.add_device_url(server.metadata_url)
+            await asyncio.sleep(12)  # six faults: each kind at least once
+            await sim.stop_scenario()
+            await until(lambda: not repo.active_jobs, "the simulator's last jobs to end", timeout=30)
+            await until(
+                lambda: subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE,
+                "subscribed after the last fault",
+            )
+
+            def converged() -> bool:
+                for job in repo.history:
+                    rec = engine.jobs.jobs.get(JobKey(server.endpoint, job.token))
+                    if rec is None or rec.lost:
+                        return False
+                    if (rec.status.job_state, rec.status.images_received) != (job.state, job.images):
+                        return False
+                return True
+
+            await until(converged, "every job of the server's history, right", timeout=30)
+            counters = engine.sink.counters
+            assert counters["accepted"] > 0
+            assert counters[RejectReason.MALFORMED] > 0  # truncated notifications
+            assert counters[RejectReason.UNKNOWN_IDENTIFIER] > 0  # the wrong wse:Identifier
+            # Jobs the server does not report (lost in a restart, or a fault's fake job) are not
+            # shown as active once a snapshot has been taken after them.
+            await engine.resubscribe(server.endpoint)
+            reported = {j.token for j in repo.history}
+            await until(
+                lambda: (
+                    not [
+                        r
+                        for r in engine.jobs.jobs.values()
+                        if r.key.job_token not in reported and r.is_active
+                    ]
+                ),
+                "no active job the server does not report",
+            )
+            assert any(r.lost for r in engine.jobs.jobs.values())  # the restarts lost running jobs
+        finally:
+            await engine.stop()
+            journal.close()
+            await sim.stop()
+
+    run(body, timeout=120)

@@ -108,15 +108,19 @@ class Simulator:
                     )
                 )
 
+    async def stop_scenario(self) -> None:
+        """Stop submitting jobs and injecting faults; running jobs go on to their end."""
+        if self._scenario is not None:
+            await self._scenario.stop()
+            self._scenario = None
+
     async def stop(self) -> None:
         """Stop cleanly: scenario and jobs stop, subscribers get SubscriptionEnd(SourceShuttingDown),
         Bye goes out, every socket closes. Safe to call twice."""
         if self._stopped:
             return
         self._stopped = True
-        if self._scenario is not None:
-            await self._scenario.stop()
-            self._scenario = None
+        await self.stop_scenario()
         await asyncio.gather(*(d.stop_jobs() for d in self.devices))
         await asyncio.gather(*(d.close() for d in self.devices))
         if self._responder is not None:
