@@ -43,6 +43,13 @@ from wsdmon.protocol.repository import (
     JobSummary,
     RepositoryStatusSummaryEvent,
 )
+from wsdmon.protocol.scan import JobEndStateEvent as ScanJobEndStateEvent
+from wsdmon.protocol.scan import JobStatusEvent as ScanJobStatusEvent
+from wsdmon.protocol.scan import (
+    ScannerStatusConditionClearedEvent,
+    ScannerStatusConditionEvent,
+    ScannerStatusSummaryEvent,
+)
 
 from .http import SoapClient, SoapFaultError, TransportError, UntrustedCertificateError
 from .journal_port import JournalPort
@@ -114,17 +121,43 @@ class EngineConfig:
 
 
 def summarize(message: Message | UnknownMessage) -> str:
-    """A one-line summary for the journal and the raw log."""
+    """A one-line summary for the journal and the raw log: what the event says, at a glance."""
     name = message.action.rpartition("/")[2] or message.action
+    detail = _summary_detail(message)
+    return f"{name} {detail}" if detail else name
+
+
+def _reasons(reasons: Iterable[str]) -> str:
+    text = ", ".join(map(str, reasons))
+    return f" ({text})" if text and text != "None" else ""
+
+
+def _summary_detail(message: Message | UnknownMessage) -> str:
     if isinstance(message, PostScanJobStatusEvent):
         s = message.job_status
-        return f"{name} {s.job_token} {s.job_state} images={s.images_received}"
+        return f"{s.job_token} {s.job_state} images={s.images_received}"
     if isinstance(message, PostScanJobEndStateEvent):
         e = message.end_state
-        return f"{name} {e.job_token} {e.job_completed_state}"
+        return f"{e.job_token} {e.job_completed_state}"
+    if isinstance(message, RepositoryStatusSummaryEvent):
+        return f"{message.state}{_reasons(message.reasons)}"
     if isinstance(message, SubscriptionEnd):
-        return f"{name} {message.status}"
-    return name
+        return str(message.status)
+    if isinstance(message, ScanJobStatusEvent):
+        j = message.job_status
+        return f"job {j.job_id} {j.job_state} scans={j.scans_completed}"
+    if isinstance(message, ScanJobEndStateEvent):
+        e = message.end_state
+        return f"job {e.job_id} {e.job_completed_state}{_reasons(e.job_completed_state_reasons)}"
+    if isinstance(message, ScannerStatusSummaryEvent):
+        st = message.summary
+        return f"{st.scanner_state}{_reasons(st.scanner_state_reasons)}"
+    if isinstance(message, ScannerStatusConditionEvent):
+        c = message.condition
+        return f"{c.name} ({c.severity}, {c.component}) id={c.condition_id}"
+    if isinstance(message, ScannerStatusConditionClearedEvent):
+        return f"id={message.cleared.condition_id} cleared"
+    return ""
 
 
 def _observation(
