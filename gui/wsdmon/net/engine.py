@@ -147,8 +147,8 @@ def _summary_detail(message: Message | UnknownMessage) -> str:
         j = message.job_status
         return f"job {j.job_id} {j.job_state} scans={j.scans_completed}"
     if isinstance(message, ScanJobEndStateEvent):
-        e = message.end_state
-        return f"job {e.job_id} {e.job_completed_state}{_reasons(e.job_completed_state_reasons)}"
+        end = message.end_state
+        return f"job {end.job_id} {end.job_completed_state}{_reasons(end.job_completed_state_reasons)}"
     if isinstance(message, ScannerStatusSummaryEvent):
         st = message.summary
         return f"{st.scanner_state}{_reasons(st.scanner_state_reasons)}"
