@@ -23,6 +23,7 @@ from wsdmon.core import (
     JobRecord,
     ObservationKind,
     Role,
+    ServiceInfo,
     SubscriptionStatus,
 )
 from wsdmon.models import (
@@ -86,7 +87,14 @@ def device_row(record: DeviceRecord) -> DeviceRow:
         subscription_detail=detail,
         last_event=record.last_event,
         untrusted_fingerprint=untrusted_fingerprint(record.error),
+        state="; ".join(_state_text(s) for s in record.services if s.state),
+        conditions=tuple(text for s in record.services for _, text in s.conditions),
     )
+
+
+def _state_text(service: ServiceInfo) -> str:
+    reasons = [r for r in service.state_reasons if r != "None"]
+    return f"{service.state} ({', '.join(reasons)})" if reasons else str(service.state)
 
 
 class QtBridge(QObject, EngineListener):

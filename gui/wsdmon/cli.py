@@ -184,6 +184,10 @@ def device_json(device: Any) -> dict[str, Any]:
         "subscribed": device.subscribed,
         "online": device.online,
         "error": device.error,
+        # What the device last said of itself (status summary events; null until it has said it).
+        "state": next((s.state for s in device.services if s.state), None),
+        "state_reasons": [r for s in device.services if s.state for r in s.state_reasons],
+        "conditions": [text for s in device.services for _, text in s.conditions],
     }
 
 

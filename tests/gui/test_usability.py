@@ -211,3 +211,33 @@ def test_about_names_the_version(qtbot, tmp_path):
     assert f"wsdmon {__version__}" in text
     assert "PySide6" in text
     assert not demo.window.windowIcon().isNull()
+
+
+def test_a_device_shows_its_state_and_conditions_in_the_tree(qtmodeltester):
+    from wsdmon.core import Role, ServiceInfo
+    from wsdmon.models import DeviceColumn, DeviceTreeModel
+
+    scanner = ServiceInfo("http://10.0.0.7/scan", Role.SCAN_DEVICE)
+    record = DeviceRecord(
+        "urn:uuid:scanner", ("http://10.0.0.7/wsd",), friendly_name="Lobby scanner", services=(scanner,)
+    )
+    record = record.with_state(scanner.address, "Stopped", ("MediaJam",))
+    record = record.with_condition(scanner.address, 7, "MediaJam (Critical, ADF)")
+    record = record.with_condition(scanner.address, 8, "LampError (Warning, Platen)")
+    record = record.with_condition(scanner.address, 7, None)  # the jam cleared
+    row = device_row(record)
+    assert row.state == "Stopped (MediaJam)"
+    assert row.conditions == ("LampError (Warning, Platen)",)
+    idle = device_row(record.with_state(scanner.address, "Idle", ("None",)))
+    assert idle.state == "Idle"  # "None" is no reason worth showing
+    model = DeviceTreeModel()
+    model.upsert([row])
+    qtmodeltester.check(model)
+    index = model.index_of(row.endpoint)
+    assert model.index(index.row(), DeviceColumn.STATE, index.parent()).data() == (
+        "Stopped (MediaJam); LampError (Warning, Platen)"
+    )
+    tip = index.data(Qt.ItemDataRole.ToolTipRole)
+    assert "State: Stopped (MediaJam)" in tip
+    assert "Condition: LampError (Warning, Platen)" in tip
+    assert model.headerData(DeviceColumn.STATE, Qt.Orientation.Horizontal) == "State"

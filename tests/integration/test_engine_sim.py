@@ -14,7 +14,7 @@ from wsdmon.core import JobKey, ObservationKind, SubscriptionStatus
 from wsdmon.net.engine import Engine, EngineConfig, EngineListener
 from wsdmon.net.sink import RejectReason
 from wsdmon.protocol.dsm import JobState, JobStateReason
-from wsdmon.simulator import JobPlan, Role, Scenario, Simulator, SimulatorConfig, Timers
+from wsdmon.simulator import JobPlan, Role, ScanJobPlan, Scenario, Simulator, SimulatorConfig, Timers
 from wsdmon.store import Journal
 
 from .sim_support import run
@@ -383,3 +383,56 @@ def test_the_engine_comes_through_every_fault_with_the_servers_jobs_right(tmp_pa
             await sim.stop()
 
     run(body, timeout=120)
+
+
+def test_devices_show_what_they_say_of_themselves(tmp_path: Path) -> None:
+    # The repository's state is asked for after subscribing (events only tell of changes) and
+    # follows RepositoryStatusSummaryEvent; a scanner's follows ScannerStatusSummaryEvent, and its
+    # conditions come and go with ScannerStatusCondition(Cleared)Event.
+    async def body() -> None:
+        sim = Simulator(sim_config(role=Role.BOTH))
+        await sim.start()
+        server, scanner = sim.device(Role.SCAN_SERVER), sim.device(Role.SCAN_DEVICE)
+        assert scanner.scanner is not None
+        listener = Recorder()
+        engine, journal = new_engine(tmp_path, listener)
+        await engine.start()
+
+        def service(endpoint: str) -> Any:
+            dev = next((d for d in engine.devices if d.endpoint == endpoint), None)
+            return dev.services[0] if dev is not None and dev.services else None
+
+        try:
+            for device in (server, scanner):
+                await engine.add_device_url(device.metadata_url)
+                await until(
+                    lambda d=device: subscription_of(engine, d.endpoint) is SubscriptionStatus.ACTIVE,
+                    "subscribed",
+                )
+            await until(lambda: service(server.endpoint).state == "Idle", "the repository's state, asked for")
+            job = server.submit_job(JobPlan(images=3, image_interval_s=0.3))
+            await until(lambda: service(server.endpoint).state == "Processing", "Processing, from the event")
+            await job.wait()
+            await until(lambda: service(server.endpoint).state == "Idle", "Idle again")
+            scan = scanner.submit_job(ScanJobPlan(scans=2, scan_interval_s=0.3))
+            await until(lambda: service(scanner.endpoint).state == "Processing", "the scanner busy")
+            await scan.wait()
+            await until(lambda: service(scanner.endpoint).state == "Idle", "the scanner idle")
+            jam = scanner.scanner.raise_condition()
+            lamp = scanner.scanner.raise_condition("LampError", "Platen", "Warning")
+            await until(lambda: len(service(scanner.endpoint).conditions) == 2, "two conditions")
+            assert service(scanner.endpoint).conditions == (
+                (jam, "MediaJam (Critical, ADF)"),
+                (lamp, "LampError (Warning, Platen)"),
+            )
+            scanner.scanner.clear_condition(jam)
+            await until(lambda: len(service(scanner.endpoint).conditions) == 1, "the jam cleared")
+            assert service(scanner.endpoint).conditions == ((lamp, "LampError (Warning, Platen)"),)
+            shown = listener.devices[scanner.endpoint]  # what the window and watch --json get
+            assert shown.services[0].conditions == ((lamp, "LampError (Warning, Platen)"),)
+        finally:
+            await engine.stop()
+            journal.close()
+            await sim.stop()
+
+    run(body)

@@ -64,6 +64,8 @@ def check_output(watch_lines: list[str], sim_lines: list[str]) -> None:
     objects = [json.loads(line) for line in watch_lines if line.startswith("{")]
     devices = [o for o in objects if o["kind"] == "device"]
     assert any(d["subscribed"] and d["roles"] == ["scan-server"] for d in devices), devices
+    # The repository's state: asked for after subscribing, then from its status events.
+    assert {d["state"] for d in devices if d["state"]} >= {"Idle", "Processing"}, devices
     jobs: dict[str, list[dict[str, Any]]] = {}
     for o in objects:
         if o["kind"] == "job":

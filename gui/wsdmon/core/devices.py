@@ -1,5 +1,8 @@
 """Devices as the monitor knows them: identity from DPWS metadata, roles from hosted service types
-(never from a Hello's Types alone, protocol README §3.2), and subscription state per service."""
+(never from a Hello's Types alone, protocol README §3.2), and per service the subscription state and
+what the device last said of itself: the repository's or scanner's state and reasons, and the
+scanner's standing conditions (paper jam, lamp error…). Those are live values: not journalled,
+unknown until the device reports them."""
 
 from __future__ import annotations
 
@@ -52,6 +55,9 @@ class ServiceInfo:
     service_id: str | None = None
     subscription: SubscriptionStatus = SubscriptionStatus.NONE
     subscription_error: str | None = None
+    state: str | None = None  # RepositoryState / ScannerState as sent (vendor values as given)
+    state_reasons: tuple[str, ...] = ()
+    conditions: tuple[tuple[int, str], ...] = ()  # WS-Scan DeviceCondition id → "Name (Severity, Component)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +110,27 @@ class DeviceRecord:
             dataclasses.replace(s, subscription=status, subscription_error=error)
             if s.address == address
             else s
+            for s in self.services
+        )
+        return dataclasses.replace(self, services=services)
+
+    def with_state(self, address: str, state: str, reasons: tuple[str, ...]) -> DeviceRecord:
+        """A copy with one service's reported state (a status summary event or snapshot)."""
+        return self._with_service(address, state=state, state_reasons=reasons)
+
+    def with_condition(self, address: str, condition_id: int, text: str | None) -> DeviceRecord:
+        """A copy with a scanner condition raised (text) or cleared (None)."""
+        for s in self.services:
+            if s.address == address:
+                kept = tuple(c for c in s.conditions if c[0] != condition_id)
+                return self._with_service(
+                    address, conditions=kept if text is None else (*kept, (condition_id, text))
+                )
+        return self
+
+    def _with_service(self, address: str, **changes: object) -> DeviceRecord:
+        services = tuple(
+            dataclasses.replace(s, **changes) if s.address == address else s  # type: ignore[arg-type]
             for s in self.services
         )
         return dataclasses.replace(self, services=services)

@@ -63,6 +63,8 @@ class DeviceRow:
     last_event: datetime | None = None
     # SHA-256 (hex) of an HTTPS certificate the device presented and nobody has accepted yet
     untrusted_fingerprint: str | None = None
+    state: str = ""  # what the device last said of itself: "Idle", "Stopped (MediaJam)"…; "" = not yet
+    conditions: tuple[str, ...] = ()  # a scanner's standing conditions: "LampError (Critical, Platen)"
 
     @property
     def display_name(self) -> str:
@@ -75,6 +77,7 @@ class DeviceColumn(IntEnum):
     ADDRESS = 2
     SUBSCRIPTION = 3
     LAST_EVENT = 4
+    STATE = 5
 
 
 _HEADERS = (
@@ -83,6 +86,7 @@ _HEADERS = (
     QT_TRANSLATE_NOOP(_CTX, "Address"),
     QT_TRANSLATE_NOOP(_CTX, "Subscription"),
     QT_TRANSLATE_NOOP(_CTX, "Last event"),
+    QT_TRANSLATE_NOOP(_CTX, "State"),
 )
 _GROUPS = (DeviceKind.SCAN_SERVER, DeviceKind.SCAN_DEVICE)
 _GROUP_NAMES = {
@@ -138,10 +142,10 @@ class DeviceTreeModel(QAbstractItemModel):
             parent = self.index(_GROUPS.index(kind), 0)
             # Every event moves a device's last-event time: only that cell changed, and it is hidden
             # by default, so the tree need not repaint the row a thousand times a second.
-            first = (
-                DeviceColumn.LAST_EVENT if dataclasses.replace(old, last_event=row.last_event) == row else 0
-            )
-            self.dataChanged.emit(self.index(i, first, parent), self.index(i, len(DeviceColumn) - 1, parent))
+            first, last = 0, len(DeviceColumn) - 1
+            if dataclasses.replace(old, last_event=row.last_event) == row:
+                first = last = int(DeviceColumn.LAST_EVENT)
+            self.dataChanged.emit(self.index(i, first, parent), self.index(i, last, parent))
         for g, kind in enumerate(_GROUPS):
             if not new[kind]:
                 continue
@@ -277,6 +281,8 @@ class DeviceTreeModel(QAbstractItemModel):
             return row.address
         if col == DeviceColumn.SUBSCRIPTION:
             return _tr(_STATE_NAMES[row.subscription])
+        if col == DeviceColumn.STATE:
+            return "; ".join((row.state, *row.conditions)) if row.state else "; ".join(row.conditions)
         return fmt.format_local(row.last_event, with_date=False)
 
     def _tooltip(self, row: DeviceRow) -> str:
@@ -291,4 +297,7 @@ class DeviceTreeModel(QAbstractItemModel):
             lines.append(row.subscription_detail)
         if row.last_event is not None:
             lines.append(_tr("Last event: {0}").format(fmt.format_local(row.last_event)))
+        if row.state:
+            lines.append(_tr("State: {0}").format(row.state))
+        lines += [_tr("Condition: {0}").format(c) for c in row.conditions]
         return "\n".join(lines)

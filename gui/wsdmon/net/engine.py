@@ -40,9 +40,12 @@ from wsdmon.protocol.repository import (
     GetActiveJobsResponse,
     GetJobHistoryRequest,
     GetJobHistoryResponse,
+    GetRepositoryElementsRequest,
+    GetRepositoryElementsResponse,
     JobSummary,
     RepositoryStatusSummaryEvent,
 )
+from wsdmon.protocol.repository_types import REPOSITORY_STATUS, RepositoryStatus
 from wsdmon.protocol.scan import JobEndStateEvent as ScanJobEndStateEvent
 from wsdmon.protocol.scan import JobStatusEvent as ScanJobStatusEvent
 from wsdmon.protocol.scan import (
@@ -71,7 +74,13 @@ DSM_ACTIONS = (
     ns.DSC_POST_SCAN_JOB_END_STATE_EVENT,
     ns.DSC_REPOSITORY_STATUS_SUMMARY_EVENT,
 )
-SCAN_ACTIONS = (ns.WSCN_JOB_STATUS_EVENT, ns.WSCN_JOB_END_STATE_EVENT, ns.WSCN_SCANNER_STATUS_SUMMARY_EVENT)
+SCAN_ACTIONS = (
+    ns.WSCN_JOB_STATUS_EVENT,
+    ns.WSCN_JOB_END_STATE_EVENT,
+    ns.WSCN_SCANNER_STATUS_SUMMARY_EVENT,
+    ns.WSCN_SCANNER_STATUS_CONDITION_EVENT,
+    ns.WSCN_SCANNER_STATUS_CONDITION_CLEARED_EVENT,
+)
 ACTIONS_OF_ROLE = {Role.SCAN_SERVER: DSM_ACTIONS, Role.SCAN_DEVICE: SCAN_ACTIONS}
 
 
@@ -456,6 +465,7 @@ class Engine:
         ]
         if self.config.snapshot_history:
             requests.append((GetJobHistoryRequest(Headers.request(service)), GetJobHistoryResponse))
+        await self._repository_status(endpoint, service)
         asked = self.clock()
         reported: set[str] = set()
         answered = 0
@@ -485,6 +495,27 @@ class Engine:
             for change in self.jobs.mark_lost(endpoint, reported, asked, self.clock()):
                 log.info("%s no longer reports job %s: lost", endpoint, change.record.key.job_token)
                 self._changed(change)
+
+    async def _repository_status(self, endpoint: str, service: str) -> None:
+        """The repository's state now (GetRepositoryElements RepositoryStatus, §3.2.4.1): events
+        only tell of changes."""
+        assert self._client is not None
+        request = GetRepositoryElementsRequest(Headers.request(service), (REPOSITORY_STATUS,))
+        try:
+            answer = await self._client.call(service, request, device=endpoint)
+        except (TransportError, SoapFaultError, UntrustedCertificateError, RemoteProtocolError) as exc:
+            log.info("GetRepositoryElements of %s failed: %s", service, exc)
+            return
+        dev = self._devices.get(endpoint)
+        if not isinstance(answer, GetRepositoryElementsResponse) or dev is None:
+            return
+        for element in answer.elements:
+            if element.valid and isinstance(element.content, RepositoryStatus):
+                status = element.content
+                dev.record = dev.record.with_state(
+                    service, str(status.state), tuple(map(str, status.reasons))
+                )
+                self._emit_device(dev.record)
 
     async def cancel_job(self, key: JobKey) -> str:
         """CancelPostScanJob on the job's scan server; returns the server's answer in words."""
@@ -562,8 +593,27 @@ class Engine:
             if driver is not None and driver.registration == reg:
                 log.info("%s ended our subscription: %s", reg.device, message.status)
                 driver.subscription_ended(str(message.status))
-        elif isinstance(message, RepositoryStatusSummaryEvent):
-            log.info("%s repository state %s", reg.device, message.state)
+        elif dev is not None:
+            self._device_status(dev, reg.service, message)
+
+    def _device_status(self, dev: _Device, service: str, message: Message | UnknownMessage) -> None:
+        """What a device says of itself: repository or scanner state, scanner conditions."""
+        record = dev.record
+        if isinstance(message, RepositoryStatusSummaryEvent):
+            record = record.with_state(service, str(message.state), tuple(map(str, message.reasons)))
+        elif isinstance(message, ScannerStatusSummaryEvent):
+            summary = message.summary
+            record = record.with_state(
+                service, str(summary.scanner_state), tuple(map(str, summary.scanner_state_reasons))
+            )
+        elif isinstance(message, ScannerStatusConditionEvent):
+            c = message.condition
+            record = record.with_condition(service, c.condition_id, f"{c.name} ({c.severity}, {c.component})")
+        elif isinstance(message, ScannerStatusConditionClearedEvent):
+            record = record.with_condition(service, message.cleared.condition_id, None)
+        if record is not dev.record:
+            dev.record = record
+            self._emit_device(record)
 
     def _fold(self, obs: Observation) -> None:
         self._changed(self.jobs.apply(obs))

@@ -19,6 +19,10 @@ from datetime import datetime
 from wsdmon.protocol import Headers
 from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol.scan import (
+    Component,
+    ConditionName,
+    DeviceCondition,
+    DeviceConditionCleared,
     JobEndState,
     JobEndStateEvent,
     JobState,
@@ -27,7 +31,10 @@ from wsdmon.protocol.scan import (
     JobStatusEvent,
     ScannerState,
     ScannerStateReason,
+    ScannerStatusConditionClearedEvent,
+    ScannerStatusConditionEvent,
     ScannerStatusSummaryEvent,
+    Severity,
     StatusSummary,
 )
 
@@ -44,11 +51,11 @@ EVENT_ACTIONS = (
     ns.WSCN_JOB_STATUS_EVENT,
     ns.WSCN_JOB_END_STATE_EVENT,
     ns.WSCN_SCANNER_STATUS_SUMMARY_EVENT,
+    ns.WSCN_SCANNER_STATUS_CONDITION_EVENT,  # raise_condition()
+    ns.WSCN_SCANNER_STATUS_CONDITION_CLEARED_EVENT,  # clear_condition()
     # offered for subscriptions (Windows subscribes to them), never sent by the simulator:
     ns.WSCN_SCAN_AVAILABLE_EVENT,
     ns.WSCN_SCANNER_ELEMENTS_CHANGE_EVENT,
-    ns.WSCN_SCANNER_STATUS_CONDITION_EVENT,
-    ns.WSCN_SCANNER_STATUS_CONDITION_CLEARED_EVENT,
 )
 _NO_HEADERS = Headers()
 _ENDS = {
@@ -107,11 +114,32 @@ class Scanner:
         self.log_level = logging.INFO  # of each job's start and end (the burst scenario lowers it)
         self.finished = 0  # jobs ended so far
         self._next_id = rng.randint(1, 999)
+        self._next_condition = 1
         self._active: dict[int, ScanJob] = {}
 
     @property
     def active_jobs(self) -> tuple[ScanJob, ...]:
         return tuple(self._active.values())
+
+    def raise_condition(
+        self,
+        name: ConditionName | str = ConditionName.MEDIA_JAM,
+        component: Component | str = Component.ADF,
+        severity: Severity | str = Severity.CRITICAL,
+    ) -> int:
+        """A device condition begins (a paper jam…): ScannerStatusConditionEvent. Returns its Id."""
+        condition_id = self._next_condition
+        self._next_condition += 1
+        condition = DeviceCondition(condition_id, self._clock.now(), name, component, severity)
+        log.info("%s: condition %d %s (%s, %s)", self.name, condition_id, name, severity, component)
+        self._source.publish(ScannerStatusConditionEvent(_NO_HEADERS, condition))
+        return condition_id
+
+    def clear_condition(self, condition_id: int) -> None:
+        """The condition ended: ScannerStatusConditionClearedEvent."""
+        log.info("%s: condition %d cleared", self.name, condition_id)
+        cleared = DeviceConditionCleared(condition_id, self._clock.now())
+        self._source.publish(ScannerStatusConditionClearedEvent(_NO_HEADERS, cleared))
 
     def submit(self, plan: ScanJobPlan | None = None) -> ScanJob:
         """Start a scan job as if someone had pressed Scan at the device."""
