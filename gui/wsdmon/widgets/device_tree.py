@@ -62,6 +62,7 @@ class DeviceTreeView(QTreeView):
             # context menu shows any column.
             self.setColumnHidden(column, column != DeviceColumn.NAME)
         header.setSectionResizeMode(DeviceColumn.LAST_EVENT, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(DeviceColumn.STATE, QHeaderView.ResizeMode.ResizeToContents)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._on_header_context_menu_requested)
         self.expandAll()
