@@ -76,6 +76,9 @@ WSCN_JOB_END_STATE_EVENT: Final = WSCN + "/JobEndStateEvent"
 WSCN_SCANNER_STATUS_SUMMARY_EVENT: Final = WSCN + "/ScannerStatusSummaryEvent"
 WSCN_SCANNER_STATUS_CONDITION_EVENT: Final = WSCN + "/ScannerStatusConditionEvent"
 WSCN_SCANNER_STATUS_CONDITION_CLEARED_EVENT: Final = WSCN + "/ScannerStatusConditionClearedEvent"
+# The one WS-Scan operation a monitor needs: the scanner's status now ("GetScannerElements").
+WSCN_GET_SCANNER_ELEMENTS: Final = WSCN + "/GetScannerElements"
+WSCN_GET_SCANNER_ELEMENTS_RESPONSE: Final = WSCN + "/GetScannerElementsResponse"
 WSCN_SCANNER_ELEMENTS_CHANGE_EVENT: Final = WSCN + "/ScannerElementsChangeEvent"
 WSCN_SCAN_AVAILABLE_EVENT: Final = WSCN + "/ScanAvailableEvent"
 # Distributed Scan Management device: the driver docs' DSM examples ("JobStatusEvent Example",

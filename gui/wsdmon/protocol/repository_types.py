@@ -59,6 +59,8 @@ __all__ = [
     "RepositoryConfiguration",
     "RepositoryElementData",
     "RepositoryStatus",
+    "read_element_data",
+    "write_element_data",
 ]
 
 
@@ -108,10 +110,9 @@ def _vendor(item: Element) -> bool:
     return isinstance(item.tag, str) and not item.tag.startswith(_DSC_PREFIX)
 
 
-# --- ElementData attributes: dsc:Name and dsc:Valid are form="qualified" (§6.2.1) ---------------
+# --- ElementData: dsc:Name and dsc:Valid are form="qualified" (§6.2.1); WS-Scan's ElementData of
+# GetScannerElementsResponse is the same shape in wscn ("GetScannerElementsResponse element" example)
 
-_NAME_ATTR = _d("Name")
-_VALID_ATTR = _d("Valid")
 _BOOLEAN = {"true": True, "1": True, "false": False, "0": False}
 
 
@@ -119,28 +120,32 @@ class _Writable(Protocol):
     def write(self, parent: Element) -> None: ...
 
 
-def _write_element_data(parent: Element, name: QName, valid: bool, content: _Writable | str | None) -> None:
+def write_element_data(
+    parent: Element, name: QName, valid: bool, content: _Writable | str | None, namespace: str = ns.DSC
+) -> None:
+    """Append an ElementData of `namespace` with qualified Name and Valid attributes and content:
+    a known structure, raw XML (vendor elements), or None."""
     raw = parse_raw(content) if isinstance(content, str) else []
     # The Name value is a QName: its prefix is declared on or above ElementData, preferably the one
     # the raw content declares for it, so that content keeps its prefix when moved in.
-    el = sub_qname_attribute(parent, _d("ElementData"), _NAME_ATTR, name, raw)
-    el.set(_VALID_ATTR, "true" if valid else "false")
+    el = sub_qname_attribute(parent, qn(namespace, "ElementData"), qn(namespace, "Name"), name, raw)
+    el.set(qn(namespace, "Valid"), "true" if valid else "false")
     for item in raw:
         graft(el, item)
     if content is not None and not isinstance(content, str):
         content.write(el)
 
 
-def _read_element_data(
-    el: Element, readers: dict[str, Callable[[Element], _T]]
+def read_element_data(
+    el: Element, readers: dict[str, Callable[[Element], _T]], namespace: str = ns.DSC
 ) -> tuple[QName, bool, _T | str | None]:
     """Name, Valid and content of an ElementData: the known child its reader gives, anything else
     (vendor elements) as raw XML, no child as None."""
     # Unqualified Name/Valid are schema-invalid, but accepted: they cannot mean anything else.
-    name = qname_attribute(el, _NAME_ATTR, "Name")
-    raw_valid = el.get(_VALID_ATTR, el.get("Valid"))
+    name = qname_attribute(el, qn(namespace, "Name"), "Name")
+    raw_valid = el.get(qn(namespace, "Valid"), el.get("Valid"))
     if name is None or raw_valid is None:
-        raise RemoteProtocolError("ElementData lacks required dsc:Name or dsc:Valid")
+        raise RemoteProtocolError(f"ElementData lacks required {ns.PREFIX_OF[namespace]}:Name or Valid")
     valid = _BOOLEAN.get(raw_valid.strip())
     if valid is None:
         raise RemoteProtocolError(f"ElementData Valid {raw_valid!r} is not an xs:boolean")
@@ -284,7 +289,7 @@ class RepositoryElementData:
         check_qnames("ElementData Name", [self.name])
 
     def write(self, parent: Element) -> None:
-        _write_element_data(parent, self.name, self.valid, self.content)
+        write_element_data(parent, self.name, self.valid, self.content)
 
     @classmethod
     def read(cls, el: Element) -> Self:
@@ -292,7 +297,7 @@ class RepositoryElementData:
             _REPOSITORY_CONFIGURATION: RepositoryConfiguration.read,
             _REPOSITORY_STATUS: RepositoryStatus.read,
         }
-        return remote(cls, *_read_element_data(el, readers))
+        return remote(cls, *read_element_data(el, readers))
 
 
 # --- JobDescription, Documents and ElementData of GetPostScanJobElements (§3.2.4.3) -------------
@@ -409,7 +414,7 @@ class JobElementData:
         check_qnames("ElementData Name", [self.name])
 
     def write(self, parent: Element) -> None:
-        _write_element_data(parent, self.name, self.valid, self.content)
+        write_element_data(parent, self.name, self.valid, self.content)
 
     @classmethod
     def read(cls, el: Element) -> Self:
@@ -418,4 +423,4 @@ class JobElementData:
             JobDescription.TAG: JobDescription.read,
             _DOCUMENTS: Documents.read,
         }
-        return remote(cls, *_read_element_data(el, readers))
+        return remote(cls, *read_element_data(el, readers))

@@ -22,8 +22,10 @@ from . import namespaces as ns
 from ._part import Field, Part, Reader, Writer, enum_reader, field, list_field, put_text, put_time, raw_text
 from ._xml import (
     Element,
+    QName,
     append_extensions,
     canonical,
+    check_qnames,
     check_string,
     check_token,
     int_value,
@@ -32,26 +34,35 @@ from ._xml import (
     parse_int,
     qn,
     remote,
+    required,
+    single_qname,
     sub,
+    sub_qnames,
 )
-from .envelope import Headers, Message
+from .envelope import Headers, Message, body_child
 from .errors import LocalProtocolError, RemoteProtocolError
+from .repository_types import read_element_data, write_element_data
 
 __all__ = [
     "COMPLETED_STATES",
+    "SCANNER_STATUS",
     "TERMINAL_JOB_STATES",
     "Component",
     "ConditionName",
     "DeviceCondition",
     "DeviceConditionCleared",
+    "GetScannerElementsRequest",
+    "GetScannerElementsResponse",
     "JobEndState",
     "JobEndStateEvent",
     "JobState",
     "JobStateReason",
     "JobStatus",
     "JobStatusEvent",
+    "ScannerElementData",
     "ScannerState",
     "ScannerStateReason",
+    "ScannerStatus",
     "ScannerStatusConditionClearedEvent",
     "ScannerStatusConditionEvent",
     "ScannerStatusSummaryEvent",
@@ -456,7 +467,132 @@ class ScannerStatusConditionClearedEvent(_Event):
     extensions: tuple[str, ...] = ()
 
 
+# --- GetScannerElements: the scanner's status now ("GetScannerElements" operation) ----------------
+
+SCANNER_STATUS = QName(ns.WSCN, "ScannerStatus")
+_REQUEST = _w("GetScannerElementsRequest")
+_RESPONSE = _w("GetScannerElementsResponse")
+_REQUESTED_ELEMENTS = _w("RequestedElements")
+_NAME = _w("Name")
+_SCANNER_ELEMENTS = _w("ScannerElements")
+_ELEMENT_DATA = _w("ElementData")
+_ACTIVE_CONDITIONS = _w("ActiveConditions")
+
+
+def _read_conditions(el: Element) -> tuple[DeviceCondition, ...]:
+    return tuple([DeviceCondition.read(c) for c in el if c.tag == DeviceCondition.TAG])
+
+
+def _write_conditions(parent: Element, tag: str, conditions: tuple[DeviceCondition, ...]) -> None:
+    el = sub(parent, tag)  # written even when empty: "no conditions" is news to a monitor
+    for condition in conditions:
+        condition.write(el)
+
+
+@dataclass(frozen=True, slots=True)
+class ScannerStatus(Part):
+    """wscn:ScannerStatus ("ScannerStatus element"): the scanner's state and reasons, and its
+    ActiveConditions. ConditionHistory is not read (a monitor shows what is wrong now)."""
+
+    TAG: ClassVar[str] = _w("ScannerStatus")
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        _field("ScannerCurrentTime", parse_datetime, put_time, required=False),
+        _field("ScannerState", enum_reader(ScannerState)),
+        _list_field("ScannerStateReasons", "ScannerStateReason", ScannerStateReason, required=False),
+        Field(_ACTIVE_CONDITIONS, "active_conditions", _read_conditions, _write_conditions, False, ()),
+    )
+    scanner_current_time: datetime | None
+    scanner_state: ScannerState | str
+    scanner_state_reasons: tuple[ScannerStateReason | str, ...] = ()
+    active_conditions: tuple[DeviceCondition, ...] = ()
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_token("ScannerState", self.scanner_state)
+        for reason in self.scanner_state_reasons:
+            check_token("ScannerStateReason", reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ScannerElementData:
+    """One answer of GetScannerElements: the requested name, whether the scanner knows it, and its
+    content: a ScannerStatus, raw XML for any other element (configuration, vendor), or None."""
+
+    name: QName
+    valid: bool
+    content: ScannerStatus | str | None = None
+
+    def __post_init__(self) -> None:
+        check_qnames("ElementData Name", [self.name])
+
+    def write(self, parent: Element) -> None:
+        write_element_data(parent, self.name, self.valid, self.content, ns.WSCN)
+
+    @classmethod
+    def read(cls, el: Element) -> Self:
+        return remote(cls, *read_element_data(el, {ScannerStatus.TAG: ScannerStatus.read}, ns.WSCN))
+
+
+@dataclass(frozen=True, slots=True)
+class GetScannerElementsRequest(Message):
+    """Ask a scanner for elements by name (wscn:ScannerStatus, wscn:ScannerConfiguration…)."""
+
+    ACTION: ClassVar[str] = ns.WSCN_GET_SCANNER_ELEMENTS
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.WSCN,)
+    header: Headers
+    requested: tuple[QName, ...]
+
+    def __post_init__(self) -> None:
+        if not self.requested:
+            raise LocalProtocolError("RequestedElements must hold at least one Name")
+        check_qnames("RequestedElements Name", self.requested)
+
+    def write_body(self, body: Element) -> None:
+        requested = sub(sub(body, _REQUEST), _REQUESTED_ELEMENTS)
+        for name in self.requested:
+            sub_qnames(requested, _NAME, [name])
+
+    @classmethod
+    def read_body(cls, header: Headers, body: Element) -> Self:
+        requested = required(body_child(body, _REQUEST), _REQUESTED_ELEMENTS)
+        return remote(cls, header, tuple([single_qname(n) for n in requested if n.tag == _NAME]))
+
+
+@dataclass(frozen=True, slots=True)
+class GetScannerElementsResponse(Message):
+    """One ElementData per requested name."""
+
+    ACTION: ClassVar[str] = ns.WSCN_GET_SCANNER_ELEMENTS_RESPONSE
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.WSCN,)
+    header: Headers
+    elements: tuple[ScannerElementData, ...]
+
+    def __post_init__(self) -> None:
+        if not self.elements:
+            raise LocalProtocolError("ScannerElements must hold at least one ElementData")
+
+    def write_body(self, body: Element) -> None:
+        elements = sub(sub(body, _RESPONSE), _SCANNER_ELEMENTS)
+        for element in self.elements:
+            element.write(elements)
+
+    @classmethod
+    def read_body(cls, header: Headers, body: Element) -> Self:
+        elements = required(body_child(body, _RESPONSE), _SCANNER_ELEMENTS)
+        read = ScannerElementData.read
+        return remote(cls, header, tuple([read(e) for e in elements if e.tag == _ELEMENT_DATA]))
+
+    def status(self) -> ScannerStatus | None:
+        """The ScannerStatus it carries, if the scanner sent a valid one."""
+        for element in self.elements:
+            if element.valid and isinstance(element.content, ScannerStatus):
+                return element.content
+        return None
+
+
 MESSAGES: tuple[type[Message], ...] = (
+    GetScannerElementsRequest,
+    GetScannerElementsResponse,
     JobStatusEvent,
     JobEndStateEvent,
     ScannerStatusSummaryEvent,

@@ -8,20 +8,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from wsdmon.protocol import Message
+from wsdmon.protocol import Headers, Message, QName
 from wsdmon.protocol.scan import (
+    SCANNER_STATUS,
     Component,
     ConditionName,
     DeviceCondition,
     DeviceConditionCleared,
+    GetScannerElementsRequest,
+    GetScannerElementsResponse,
     JobEndState,
     JobEndStateEvent,
     JobState,
     JobStateReason,
     JobStatus,
     JobStatusEvent,
+    ScannerElementData,
     ScannerState,
     ScannerStateReason,
+    ScannerStatus,
     ScannerStatusConditionClearedEvent,
     ScannerStatusConditionEvent,
     ScannerStatusSummaryEvent,
@@ -29,7 +34,9 @@ from wsdmon.protocol.scan import (
     StatusSummary,
 )
 
-from .cases_dsm import PST, event_headers
+from .cases_dsm import PST, event_headers, mid
+
+SCANNER = "http://192.168.1.30:5357/scanner"
 
 CREATED = datetime(2026, 11, 23, 11, 34, 35, 834500, tzinfo=UTC)
 COMPLETED = datetime(2026, 11, 23, 11, 37, 5, 673000, tzinfo=UTC)
@@ -136,5 +143,42 @@ CASES: dict[str, Message] = {
     ),
     "wscn-scannerstatusconditionclearedevent-vendor": ScannerStatusConditionClearedEvent(
         event_headers(413), DeviceConditionCleared(1544, LAMP_FIXED, (ACME_PRIORITY,)), (ACME_TRACE,)
+    ),
+    "wscn-getscannerelements-request": GetScannerElementsRequest(
+        Headers.request(SCANNER, message_id=mid(420)), (SCANNER_STATUS,)
+    ),
+    "wscn-getscannerelements-response-status": GetScannerElementsResponse(
+        Headers.reply(mid(420), message_id=mid(421)),
+        (
+            ScannerElementData(
+                SCANNER_STATUS,
+                True,
+                ScannerStatus(
+                    LAMP_FIXED,
+                    ScannerState.STOPPED,
+                    (ScannerStateReason.MEDIA_JAM, ScannerStateReason.LAMP_ERROR),
+                    (
+                        DeviceCondition(
+                            1384, LAMP_FAILED, ConditionName.MEDIA_JAM, "MediaPath", Severity.CRITICAL
+                        ),
+                        DeviceCondition(
+                            534, LAMP_FAILED, ConditionName.LAMP_ERROR, Component.PLATEN, Severity.WARNING
+                        ),
+                    ),
+                ),
+            ),
+        ),
+    ),
+    "wscn-getscannerelements-response-vendor": GetScannerElementsResponse(
+        Headers.reply(mid(422), message_id=mid(423)),
+        (
+            ScannerElementData(
+                SCANNER_STATUS, True, ScannerStatus(None, "acme:Sleeping", (), (), (ACME_PRIORITY,))
+            ),
+            ScannerElementData(
+                QName("urn:acme", "Counters"), True, '<acme:Counters xmlns:acme="urn:acme">7</acme:Counters>'
+            ),
+            ScannerElementData(QName("urn:acme", "Missing"), False),
+        ),
     ),
 }

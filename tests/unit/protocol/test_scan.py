@@ -213,7 +213,10 @@ def with_default_namespace_on_event(data: bytes) -> bytes:
     return text.encode()
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+EVENT_CASES = sorted(n for n in CASES if "getscannerelements" not in n)
+
+
+@pytest.mark.parametrize("name", EVENT_CASES)
 def test_other_prefixes_and_default_namespace(name: str) -> None:
     data = encode(CASES[name])
     assert b"<wscn:" in data
@@ -224,6 +227,43 @@ def test_other_prefixes_and_default_namespace(name: str) -> None:
     ):
         assert b"<wscn:" not in variant
         assert decode(variant) == CASES[name]
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - set(EVENT_CASES)))
+def test_get_scanner_elements_under_another_prefix(name: str) -> None:
+    # QName values (Name text, the Name attribute) and the qualified attributes carry the prefix too.
+    data = encode(CASES[name])
+    variant = data.decode().replace("xmlns:wscn=", "xmlns:s2=").replace("wscn:", "s2:").encode()
+    assert b"wscn" not in variant
+    assert decode(variant) == CASES[name]
+
+
+def test_get_scanner_elements_as_the_driver_docs_write_it() -> None:
+    # "GetScannerElementsResponse element" example: qualified Name/Valid, wscn:Id on the conditions,
+    # values with whitespace around them (its 2006/01 namespace swapped for the released one).
+    body = f"""<wscn:GetScannerElementsResponse xmlns:wscn="{WSCN}"><wscn:ScannerElements>
+      <wscn:ElementData wscn:Name="wscn:ScannerStatus" wscn:Valid="true"><wscn:ScannerStatus>
+        <wscn:ScannerCurrentTime> 2006-01-26T11:17:00Z </wscn:ScannerCurrentTime>
+        <wscn:ScannerState>Stopped</wscn:ScannerState>
+        <wscn:ScannerStateReasons><wscn:ScannerStateReason>MediaJam</wscn:ScannerStateReason>
+        </wscn:ScannerStateReasons>
+        <wscn:ActiveConditions><wscn:DeviceCondition wscn:Id="1384">
+          <wscn:Time>2005-01-26T11:07:00Z</wscn:Time>
+          <wscn:Name>MediaJam</wscn:Name><wscn:Component>MediaPath</wscn:Component>
+          <wscn:Severity>Critical</wscn:Severity></wscn:DeviceCondition></wscn:ActiveConditions>
+        <wscn:ConditionHistory/>
+      </wscn:ScannerStatus></wscn:ElementData>
+      <wscn:ElementData Name="wscn:ScannerConfiguration" Valid="false"/>
+    </wscn:ScannerElements></wscn:GetScannerElementsResponse>"""
+    message = decode(envelope("GetScannerElementsResponse", body, f'xmlns:wscn="{WSCN}"'))
+    assert isinstance(message, scan.GetScannerElementsResponse)
+    status = message.status()
+    assert status is not None
+    assert status.scanner_state == ScannerState.STOPPED
+    assert [(c.condition_id, c.name, c.component) for c in status.active_conditions] == [
+        (1384, "MediaJam", "MediaPath")
+    ]
+    assert message.elements[1].valid is False
 
 
 def test_namespace_is_matched_by_uri_not_prefix() -> None:
@@ -460,8 +500,12 @@ def test_every_scan_message_is_dispatched() -> None:
         ns.WSCN_SCANNER_STATUS_SUMMARY_EVENT,
         ns.WSCN_SCANNER_STATUS_CONDITION_EVENT,
         ns.WSCN_SCANNER_STATUS_CONDITION_CLEARED_EVENT,
+        ns.WSCN_GET_SCANNER_ELEMENTS,
+        ns.WSCN_GET_SCANNER_ELEMENTS_RESPONSE,
     }
     assert {type(m) for m in CASES.values()} == {
+        scan.GetScannerElementsRequest,
+        scan.GetScannerElementsResponse,
         JobStatusEvent,
         JobEndStateEvent,
         ScannerStatusSummaryEvent,
@@ -471,7 +515,8 @@ def test_every_scan_message_is_dispatched() -> None:
 
 
 @pytest.mark.parametrize(
-    "part", [JobStatus, JobEndState, StatusSummary, DeviceCondition, DeviceConditionCleared]
+    "part",
+    [JobStatus, JobEndState, StatusSummary, DeviceCondition, DeviceConditionCleared, scan.ScannerStatus],
 )
 def test_field_tables_name_dataclass_fields(part: type[Any]) -> None:
     names = {f.name for f in dataclasses.fields(part)}
