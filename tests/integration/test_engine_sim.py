@@ -386,9 +386,10 @@ def test_the_engine_comes_through_every_fault_with_the_servers_jobs_right(tmp_pa
 
 
 def test_devices_show_what_they_say_of_themselves(tmp_path: Path) -> None:
-    # The repository's state is asked for after subscribing (events only tell of changes) and
-    # follows RepositoryStatusSummaryEvent; a scanner's follows ScannerStatusSummaryEvent, and its
-    # conditions come and go with ScannerStatusCondition(Cleared)Event.
+    # The repository's and the scanner's state are asked for after subscribing (events only tell of
+    # changes: GetRepositoryElements, GetScannerElements) and then follow RepositoryStatusSummaryEvent
+    # and ScannerStatusSummaryEvent; a scanner's conditions, asked for too, come and go with
+    # ScannerStatusCondition(Cleared)Event.
     async def body() -> None:
         sim = Simulator(sim_config(role=Role.BOTH))
         await sim.start()
@@ -402,6 +403,8 @@ def test_devices_show_what_they_say_of_themselves(tmp_path: Path) -> None:
             dev = next((d for d in engine.devices if d.endpoint == endpoint), None)
             return dev.services[0] if dev is not None and dev.services else None
 
+        # Already jammed before the monitor starts: only GetScannerElements can tell.
+        early = scanner.scanner.raise_condition("MultipleFeedError", "ADF", "Critical")
         try:
             for device in (server, scanner):
                 await engine.add_device_url(device.metadata_url)
@@ -410,6 +413,10 @@ def test_devices_show_what_they_say_of_themselves(tmp_path: Path) -> None:
                     "subscribed",
                 )
             await until(lambda: service(server.endpoint).state == "Idle", "the repository's state, asked for")
+            await until(lambda: service(scanner.endpoint).state == "Idle", "the scanner's state, asked for")
+            assert service(scanner.endpoint).conditions == ((early, "MultipleFeedError (Critical, ADF)"),)
+            scanner.scanner.clear_condition(early)
+            await until(lambda: not service(scanner.endpoint).conditions, "the early condition cleared")
             job = server.submit_job(JobPlan(images=3, image_interval_s=0.3))
             await until(lambda: service(server.endpoint).state == "Processing", "Processing, from the event")
             await job.wait()

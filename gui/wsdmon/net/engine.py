@@ -46,13 +46,17 @@ from wsdmon.protocol.repository import (
     RepositoryStatusSummaryEvent,
 )
 from wsdmon.protocol.repository_types import REPOSITORY_STATUS, RepositoryStatus
-from wsdmon.protocol.scan import JobEndStateEvent as ScanJobEndStateEvent
-from wsdmon.protocol.scan import JobStatusEvent as ScanJobStatusEvent
 from wsdmon.protocol.scan import (
+    SCANNER_STATUS,
+    DeviceCondition,
+    GetScannerElementsRequest,
+    GetScannerElementsResponse,
     ScannerStatusConditionClearedEvent,
     ScannerStatusConditionEvent,
     ScannerStatusSummaryEvent,
 )
+from wsdmon.protocol.scan import JobEndStateEvent as ScanJobEndStateEvent
+from wsdmon.protocol.scan import JobStatusEvent as ScanJobStatusEvent
 
 from .http import SoapClient, SoapFaultError, TransportError, UntrustedCertificateError
 from .journal_port import JournalPort
@@ -167,6 +171,10 @@ def _summary_detail(message: Message | UnknownMessage) -> str:
     if isinstance(message, ScannerStatusConditionClearedEvent):
         return f"id={message.cleared.condition_id} cleared"
     return ""
+
+
+def _condition_text(c: DeviceCondition) -> str:
+    return f"{c.name} ({c.severity}, {c.component})"
 
 
 def _observation(
@@ -413,8 +421,12 @@ class Engine:
                 self._emit_device(dev.record)
 
         def on_subscribed() -> None:
-            if role is Role.SCAN_SERVER and current() is not None:
+            if current() is None:
+                return
+            if role is Role.SCAN_SERVER:
                 self.spawn(self._snapshot(endpoint, service))
+            else:
+                self.spawn(self._scanner_status(endpoint, service))
 
         driver = SubscriptionDriver(
             client=self._client,
@@ -517,6 +529,32 @@ class Engine:
                 )
                 self._emit_device(dev.record)
 
+    async def _scanner_status(self, endpoint: str, service: str) -> None:
+        """The scanner's state and active conditions now (GetScannerElements ScannerStatus): its
+        events only tell of changes. A scanner that does not answer keeps what its events say."""
+        assert self._client is not None
+        request = GetScannerElementsRequest(Headers.request(service), (SCANNER_STATUS,))
+        try:
+            answer = await self._client.call(service, request, device=endpoint)
+        except (TransportError, SoapFaultError, UntrustedCertificateError, RemoteProtocolError) as exc:
+            log.info("GetScannerElements of %s failed: %s", service, exc)
+            return
+        dev = self._devices.get(endpoint)
+        status = answer.status() if isinstance(answer, GetScannerElementsResponse) else None
+        if dev is None or status is None:
+            return
+        record = dev.record.with_state(
+            service, str(status.scanner_state), tuple(map(str, status.scanner_state_reasons))
+        )
+        for s in record.services:
+            if s.address == service:
+                for condition_id, _ in s.conditions:  # the answer lists all that are active now
+                    record = record.with_condition(service, condition_id, None)
+        for c in status.active_conditions:
+            record = record.with_condition(service, c.condition_id, _condition_text(c))
+        dev.record = record
+        self._emit_device(record)
+
     async def cancel_job(self, key: JobKey) -> str:
         """CancelPostScanJob on the job's scan server; returns the server's answer in words."""
         assert self._client is not None
@@ -608,7 +646,7 @@ class Engine:
             )
         elif isinstance(message, ScannerStatusConditionEvent):
             c = message.condition
-            record = record.with_condition(service, c.condition_id, f"{c.name} ({c.severity}, {c.component})")
+            record = record.with_condition(service, c.condition_id, _condition_text(c))
         elif isinstance(message, ScannerStatusConditionClearedEvent):
             record = record.with_condition(service, message.cleared.condition_id, None)
         if record is not dev.record:

@@ -118,6 +118,7 @@ class SimDevice:
             service_handlers.update(self.repository.handlers())
         else:
             self.scanner = Scanner(self.events, clock, rng, friendly_name)
+            service_handlers.update(self.scanner.handlers())
         self._http = SoapEndpoint(
             friendly_name,
             {

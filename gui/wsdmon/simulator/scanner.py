@@ -4,8 +4,10 @@ A scan job goes Pending → Processing (JobScanning, ScansCompleted counting up)
 (JobTransferring) → Completed / Canceled (JobCanceledAtDevice) / Aborted (ImageTransferError),
 with a JobStatusEvent on every change ("JobStatus element": the full status) and one
 JobEndStateEvent at the end. The scanner is Processing while a job runs, else Idle, and sends a
-ScannerStatusSummaryEvent on each change. WS-Scan operations (GetScannerElements, CreateScanJob…)
-are not simulated: they get wsa:ActionNotSupported.
+ScannerStatusSummaryEvent on each change. raise_condition() / clear_condition() send the
+ScannerStatusCondition(Cleared)Event of a paper jam or the like. Of the WS-Scan operations only
+GetScannerElements(ScannerStatus) is answered; the others (CreateScanJob…) get
+wsa:ActionNotSupported.
 """
 
 from __future__ import annotations
@@ -13,24 +15,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from wsdmon.protocol import Headers
+from wsdmon.protocol import Headers, Message
 from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol.scan import (
+    SCANNER_STATUS,
     Component,
     ConditionName,
     DeviceCondition,
     DeviceConditionCleared,
+    GetScannerElementsRequest,
+    GetScannerElementsResponse,
     JobEndState,
     JobEndStateEvent,
     JobState,
     JobStateReason,
     JobStatus,
     JobStatusEvent,
+    ScannerElementData,
     ScannerState,
     ScannerStateReason,
+    ScannerStatus,
     ScannerStatusConditionClearedEvent,
     ScannerStatusConditionEvent,
     ScannerStatusSummaryEvent,
@@ -115,11 +123,29 @@ class Scanner:
         self.finished = 0  # jobs ended so far
         self._next_id = rng.randint(1, 999)
         self._next_condition = 1
+        self._conditions: dict[int, DeviceCondition] = {}
         self._active: dict[int, ScanJob] = {}
 
     @property
     def active_jobs(self) -> tuple[ScanJob, ...]:
         return tuple(self._active.values())
+
+    def handlers(self) -> dict[type[Message], Callable[[Message], Message]]:
+        """The WS-Scan operations this scanner answers: GetScannerElements (its status only)."""
+        return {GetScannerElementsRequest: self._get_scanner_elements}  # type: ignore[dict-item]
+
+    def _get_scanner_elements(self, request: GetScannerElementsRequest) -> Message:
+        elements = []
+        for name in request.requested:
+            if name == SCANNER_STATUS:
+                reasons = (ScannerStateReason.NONE,) if not self._conditions else ()
+                status = ScannerStatus(
+                    self._clock.now(), self.state, reasons, tuple(self._conditions.values())
+                )
+                elements.append(ScannerElementData(name, True, status))
+            else:  # configuration, description, vendor elements: not simulated
+                elements.append(ScannerElementData(name, False))
+        return GetScannerElementsResponse(Headers.reply(request.header.message_id), tuple(elements))
 
     def raise_condition(
         self,
@@ -131,6 +157,7 @@ class Scanner:
         condition_id = self._next_condition
         self._next_condition += 1
         condition = DeviceCondition(condition_id, self._clock.now(), name, component, severity)
+        self._conditions[condition_id] = condition
         log.info("%s: condition %d %s (%s, %s)", self.name, condition_id, name, severity, component)
         self._source.publish(ScannerStatusConditionEvent(_NO_HEADERS, condition))
         return condition_id
@@ -138,6 +165,7 @@ class Scanner:
     def clear_condition(self, condition_id: int) -> None:
         """The condition ended: ScannerStatusConditionClearedEvent."""
         log.info("%s: condition %d cleared", self.name, condition_id)
+        self._conditions.pop(condition_id, None)
         cleared = DeviceConditionCleared(condition_id, self._clock.now())
         self._source.publish(ScannerStatusConditionClearedEvent(_NO_HEADERS, cleared))
 
