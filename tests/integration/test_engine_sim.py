@@ -5,8 +5,9 @@ a device that restarts (new InstanceId) or changes (new MetadataVersion) read ag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,25 @@ class Recorder(EngineListener):
 def subscription_of(engine: Engine, endpoint: str) -> SubscriptionStatus | None:
     dev = next((d for d in engine.devices if d.endpoint == endpoint), None)
     return dev.services[0].subscription if dev is not None and dev.services else None
+
+
+@contextlib.asynccontextmanager
+async def monitored(
+    tmp_path: Path, config: SimulatorConfig, listener: EngineListener | None = None
+) -> AsyncIterator[tuple[Simulator, Engine]]:
+    """A started simulator and an engine with a journal in tmp_path; all stopped at the end."""
+    sim = Simulator(config)
+    await sim.start()
+    try:
+        engine, journal = new_engine(tmp_path, listener)
+        await engine.start()
+        try:
+            yield sim, engine
+        finally:
+            await engine.stop()
+            journal.close()
+    finally:
+        await sim.stop()
 
 
 def new_engine(tmp_path: Path, listener: EngineListener | None = None) -> tuple[Engine, Journal]:
@@ -243,28 +263,24 @@ def test_a_restarted_or_changed_device_is_read_again_and_resubscribed(tmp_path: 
     # metadata changed. Either sighting makes the engine read it again and subscribe anew; a
     # sighting that changes neither leaves the subscription alone.
     async def body() -> None:
-        sim = Simulator(sim_config())
-        await sim.start()
-        server = sim.device(Role.SCAN_SERVER)
-        url = server.metadata_url
-        engine, journal = new_engine(tmp_path)
-        await engine.start()
+        async with monitored(tmp_path, sim_config()) as (sim, engine):
+            server = sim.device(Role.SCAN_SERVER)
+            url = server.metadata_url
 
-        def identifiers() -> list[str]:
-            return [s.identifier for s in server.events.subscriptions]
+            def identifiers() -> list[str]:
+                return [s.identifier for s in server.events.subscriptions]
 
-        async def subscribed_anew(before: list[str], what: str) -> list[str]:
-            await until(
-                lambda: (
-                    len(identifiers()) == 1
-                    and identifiers() != before
-                    and subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE
-                ),
-                what,
-            )
-            return identifiers()
+            async def subscribed_anew(before: list[str], what: str) -> list[str]:
+                await until(
+                    lambda: (
+                        len(identifiers()) == 1
+                        and identifiers() != before
+                        and subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE
+                    ),
+                    what,
+                )
+                return identifiers()
 
-        try:
             await engine.sighting(server.endpoint, (url,), 1, 5)
             first = await subscribed_anew([], "subscribed")
             await engine.sighting(server.endpoint, (url,), 1, 5)  # seen again, nothing new
@@ -278,23 +294,15 @@ def test_a_restarted_or_changed_device_is_read_again_and_resubscribed(tmp_path: 
             assert changed is not None
             assert changed.metadata_version == 2
             await subscribed_anew(after_restart, "a subscription after the metadata change")
-        finally:
-            await engine.stop()
-            journal.close()
-            await sim.stop()
 
     run(body)
 
 
 def test_jobs_a_rebooted_server_forgot_are_shown_lost_not_active(tmp_path: Path) -> None:
     async def body() -> None:
-        sim = Simulator(sim_config())
-        await sim.start()
-        server = sim.device(Role.SCAN_SERVER)
-        url = server.metadata_url
-        engine, journal = new_engine(tmp_path)
-        await engine.start()
-        try:
+        async with monitored(tmp_path, sim_config()) as (sim, engine):
+            server = sim.device(Role.SCAN_SERVER)
+            url = server.metadata_url
             await engine.sighting(server.endpoint, (url,), 1, server.instance_id)
             await until(
                 lambda: subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE, "subscribed"
@@ -313,10 +321,6 @@ def test_jobs_a_rebooted_server_forgot_are_shown_lost_not_active(tmp_path: Path)
             assert not lost.is_active
             assert lost.status.job_state == JobState.PENDING  # the last state it sent
             assert not engine.jobs.jobs[done_key].lost  # in the server's history: not lost
-        finally:
-            await engine.stop()
-            journal.close()
-            await sim.stop()
         with Journal(tmp_path / "journal.sqlite3") as again:  # the journal keeps it lost
             stored = {j.key: j for j in again.load_jobs()}
         assert stored[key].lost
@@ -331,14 +335,12 @@ def test_the_engine_comes_through_every_fault_with_the_servers_jobs_right(tmp_pa
     # Short grants let the engine notice a silent restart at its next renew.
     async def body() -> None:
         timers = Timers(max_expires_s=4.0, default_expires_s=4.0, slow_response_s=0.3, job_timeout_s=30.0)
-        sim = Simulator(sim_config(scenario=Scenario.FAULTS, rate=0.5, time_scale=10.0, timers=timers))
-        await sim.start()
-        server = sim.device(Role.SCAN_SERVER)
-        assert server.repository is not None
-        repo = server.repository
-        engine, journal = new_engine(tmp_path)
-        await engine.start()
-        try:
+        async with monitored(
+            tmp_path, sim_config(scenario=Scenario.FAULTS, rate=0.5, time_scale=10.0, timers=timers)
+        ) as (sim, engine):
+            server = sim.device(Role.SCAN_SERVER)
+            assert server.repository is not None
+            repo = server.repository
             await engine.add_device_url(server.metadata_url)
             await asyncio.sleep(12)  # six faults: each kind at least once
             await sim.stop_scenario()
@@ -377,10 +379,6 @@ def test_the_engine_comes_through_every_fault_with_the_servers_jobs_right(tmp_pa
                 "no active job the server does not report",
             )
             assert any(r.lost for r in engine.jobs.jobs.values())  # the restarts lost running jobs
-        finally:
-            await engine.stop()
-            journal.close()
-            await sim.stop()
 
     run(body, timeout=120)
 
@@ -391,21 +389,17 @@ def test_devices_show_what_they_say_of_themselves(tmp_path: Path) -> None:
     # and ScannerStatusSummaryEvent; a scanner's conditions, asked for too, come and go with
     # ScannerStatusCondition(Cleared)Event.
     async def body() -> None:
-        sim = Simulator(sim_config(role=Role.BOTH))
-        await sim.start()
-        server, scanner = sim.device(Role.SCAN_SERVER), sim.device(Role.SCAN_DEVICE)
-        assert scanner.scanner is not None
         listener = Recorder()
-        engine, journal = new_engine(tmp_path, listener)
-        await engine.start()
+        async with monitored(tmp_path, sim_config(role=Role.BOTH), listener) as (sim, engine):
+            server, scanner = sim.device(Role.SCAN_SERVER), sim.device(Role.SCAN_DEVICE)
+            assert scanner.scanner is not None
 
-        def service(endpoint: str) -> Any:
-            dev = next((d for d in engine.devices if d.endpoint == endpoint), None)
-            return dev.services[0] if dev is not None and dev.services else None
+            def service(endpoint: str) -> Any:
+                dev = next((d for d in engine.devices if d.endpoint == endpoint), None)
+                return dev.services[0] if dev is not None and dev.services else None
 
-        # Already jammed before the monitor starts: only GetScannerElements can tell.
-        early = scanner.scanner.raise_condition("MultipleFeedError", "ADF", "Critical")
-        try:
+            # Already jammed before the monitor starts: only GetScannerElements can tell.
+            early = scanner.scanner.raise_condition("MultipleFeedError", "ADF", "Critical")
             for device in (server, scanner):
                 await engine.add_device_url(device.metadata_url)
                 await until(
@@ -437,9 +431,5 @@ def test_devices_show_what_they_say_of_themselves(tmp_path: Path) -> None:
             assert service(scanner.endpoint).conditions == ((lamp, "LampError (Warning, Platen)"),)
             shown = listener.devices[scanner.endpoint]  # what the window and watch --json get
             assert shown.services[0].conditions == ((lamp, "LampError (Warning, Platen)"),)
-        finally:
-            await engine.stop()
-            journal.close()
-            await sim.stop()
 
     run(body)
