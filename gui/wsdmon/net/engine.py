@@ -31,7 +31,7 @@ from wsdmon.core import (
 from wsdmon.protocol import Headers, Message, RemoteProtocolError, UnknownMessage, decode
 from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol.dsm import JobStatus, PostScanJobEndStateEvent, PostScanJobStatusEvent
-from wsdmon.protocol.eventing import SubscriptionEnd
+from wsdmon.protocol.eventing import SubscriptionEnd, SubscriptionEndStatus
 from wsdmon.protocol.metadata import GetMetadataResponse, TransferGet
 from wsdmon.protocol.repository import (
     CancelPostScanJobRequest,
@@ -155,7 +155,12 @@ def _summary_detail(message: Message | UnknownMessage) -> str:
     if isinstance(message, RepositoryStatusSummaryEvent):
         return f"{message.state}{_reasons(message.reasons)}"
     if isinstance(message, SubscriptionEnd):
-        return str(message.status)
+        # A well-known status by its name (SourceShuttingDown…); a vendor URI as sent.
+        status = str(message.status)
+        well_known = isinstance(message.status, SubscriptionEndStatus)
+        detail = status.rpartition("/")[2] if well_known else status
+        reason = message.reasons[0].text.strip() if message.reasons else ""
+        return f"{detail}: {reason}" if reason else detail
     if isinstance(message, ScanJobStatusEvent):
         j = message.job_status
         return f"job {j.job_id} {j.job_state} scans={j.scans_completed}"

@@ -37,6 +37,11 @@ VALID = Path(__file__).resolve().parents[2] / "data" / "valid"
             "ScannerStatusConditionEvent LampError (Critical, Platen) id=1543",
         ),
         ("wscn-scannerstatusconditionclearedevent.xml", "ScannerStatusConditionClearedEvent id=1543 cleared"),
+        ("wse-subscriptionend.xml", "SubscriptionEnd SourceShuttingDown: Scan server service is stopping"),
+        (
+            "wse-subscriptionend-vendor.xml",
+            "SubscriptionEnd urn:acme:eventing:LicenseExpired: Lizenz abgelaufen",
+        ),
         ("getpostscanjobelements-request.xml", "GetPostScanJobElements"),  # no detail: the action's name
     ],
 )
