@@ -19,16 +19,13 @@ from ._xml import (
     Element,
     QName,
     append_extensions,
-    check_qnames,
     check_token,
     child,
     extensions,
     qn,
     remote,
     required,
-    single_qname,
     sub,
-    sub_qnames,
 )
 from .dsm import (
     IMAGES_RECEIVED_FIELD,
@@ -53,6 +50,9 @@ from .repository_types import (
     RepositoryConfiguration,
     RepositoryElementData,
     RepositoryStatus,
+    check_requested_names,
+    read_requested_names,
+    write_requested_names,
 )
 
 __all__ = [
@@ -86,24 +86,6 @@ _ELEMENT_DATA = _d("ElementData")
 _REPOSITORY_CONFIGURATION = _d("RepositoryConfiguration")
 
 
-def _write_names(parent: Element, names: tuple[QName, ...]) -> None:
-    requested = sub(parent, _REQUESTED_ELEMENTS)
-    for name in names:
-        sub_qnames(requested, _NAME, [name])
-
-
-def _read_names(parent: Element) -> tuple[QName, ...]:
-    requested = required(parent, _REQUESTED_ELEMENTS)
-    return tuple([single_qname(n) for n in requested if n.tag == _NAME])
-
-
-def _check_names(names: tuple[QName, ...]) -> None:
-    if not names:
-        # RequestedRepositoryElementsType / RequestedJobElementsType: Name maxOccurs unbounded, min 1.
-        raise LocalProtocolError("RequestedElements must hold at least one Name (§3.2.4.1, §3.2.4.3)")
-    check_qnames("RequestedElements Name", names)
-
-
 # --- GetRepositoryElements (§3.2.4.1) ----------------------------------------------------------
 
 
@@ -117,15 +99,15 @@ class GetRepositoryElementsRequest(Message):
     requested: tuple[QName, ...]
 
     def __post_init__(self) -> None:
-        _check_names(self.requested)
+        check_requested_names(self.requested)
 
     def write_body(self, body: Element) -> None:
-        _write_names(sub(body, _d("GetRepositoryElementsRequest")), self.requested)
+        write_requested_names(sub(body, _d("GetRepositoryElementsRequest")), self.requested)
 
     @classmethod
     def read_body(cls, header: Headers, body: Element) -> Self:
         request = body_child(body, _d("GetRepositoryElementsRequest"))
-        return remote(cls, header, _read_names(request))
+        return remote(cls, header, read_requested_names(request))
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,18 +193,18 @@ class GetPostScanJobElementsRequest(Message):
 
     def __post_init__(self) -> None:
         check_job_token(self.job_token)
-        _check_names(self.requested)
+        check_requested_names(self.requested)
 
     def write_body(self, body: Element) -> None:
         request = sub(body, _d("GetPostScanJobElementsRequest"))
         sub(request, _JOB_TOKEN, self.job_token)
-        _write_names(request, self.requested)
+        write_requested_names(request, self.requested)
 
     @classmethod
     def read_body(cls, header: Headers, body: Element) -> Self:
         request = body_child(body, _d("GetPostScanJobElementsRequest"))
         token = required(request, _JOB_TOKEN).text or ""
-        return remote(cls, header, token, _read_names(request))
+        return remote(cls, header, token, read_requested_names(request))
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from ._xml import (
     raw_children,
     read_reasons,
     remote,
+    required,
     single_qname,
     sub,
     sub_qname_attribute,
@@ -59,8 +60,11 @@ __all__ = [
     "RepositoryConfiguration",
     "RepositoryElementData",
     "RepositoryStatus",
+    "check_requested_names",
     "read_element_data",
+    "read_requested_names",
     "write_element_data",
+    "write_requested_names",
 ]
 
 
@@ -118,6 +122,29 @@ _BOOLEAN = {"true": True, "1": True, "false": False, "0": False}
 
 class _Writable(Protocol):
     def write(self, parent: Element) -> None: ...
+
+
+def write_requested_names(parent: Element, names: tuple[QName, ...], namespace: str = ns.DSC) -> None:
+    """Append RequestedElements of `namespace` with one Name (a QName) per requested element."""
+    requested = sub(parent, qn(namespace, "RequestedElements"))
+    for name in names:
+        sub_qnames(requested, qn(namespace, "Name"), [name])
+
+
+def read_requested_names(parent: Element, namespace: str = ns.DSC) -> tuple[QName, ...]:
+    """The Names of the RequestedElements child of `parent`."""
+    requested = required(parent, qn(namespace, "RequestedElements"))
+    name_tag = qn(namespace, "Name")
+    return tuple([single_qname(n) for n in requested if n.tag == name_tag])
+
+
+def check_requested_names(names: tuple[QName, ...], source: str = "§3.2.4.1, §3.2.4.3") -> None:
+    """LocalProtocolError unless there is at least one Name and each is a valid QName."""
+    if not names:
+        # RequestedRepositoryElementsType / RequestedJobElementsType: Name maxOccurs unbounded, min 1;
+        # WS-Scan's RequestedElements likewise.
+        raise LocalProtocolError(f"RequestedElements must hold at least one Name ({source})")
+    check_qnames("RequestedElements Name", names)
 
 
 def write_element_data(

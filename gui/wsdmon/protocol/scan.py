@@ -35,13 +35,17 @@ from ._xml import (
     qn,
     remote,
     required,
-    single_qname,
     sub,
-    sub_qnames,
 )
 from .envelope import Headers, Message, body_child
 from .errors import LocalProtocolError, RemoteProtocolError
-from .repository_types import read_element_data, write_element_data
+from .repository_types import (
+    check_requested_names,
+    read_element_data,
+    read_requested_names,
+    write_element_data,
+    write_requested_names,
+)
 
 __all__ = [
     "COMPLETED_STATES",
@@ -472,8 +476,6 @@ class ScannerStatusConditionClearedEvent(_Event):
 SCANNER_STATUS = QName(ns.WSCN, "ScannerStatus")
 _REQUEST = _w("GetScannerElementsRequest")
 _RESPONSE = _w("GetScannerElementsResponse")
-_REQUESTED_ELEMENTS = _w("RequestedElements")
-_NAME = _w("Name")
 _SCANNER_ELEMENTS = _w("ScannerElements")
 _ELEMENT_DATA = _w("ElementData")
 _ACTIVE_CONDITIONS = _w("ActiveConditions")
@@ -543,19 +545,14 @@ class GetScannerElementsRequest(Message):
     requested: tuple[QName, ...]
 
     def __post_init__(self) -> None:
-        if not self.requested:
-            raise LocalProtocolError("RequestedElements must hold at least one Name")
-        check_qnames("RequestedElements Name", self.requested)
+        check_requested_names(self.requested, '"GetScannerElementsRequest element"')
 
     def write_body(self, body: Element) -> None:
-        requested = sub(sub(body, _REQUEST), _REQUESTED_ELEMENTS)
-        for name in self.requested:
-            sub_qnames(requested, _NAME, [name])
+        write_requested_names(sub(body, _REQUEST), self.requested, ns.WSCN)
 
     @classmethod
     def read_body(cls, header: Headers, body: Element) -> Self:
-        requested = required(body_child(body, _REQUEST), _REQUESTED_ELEMENTS)
-        return remote(cls, header, tuple([single_qname(n) for n in requested if n.tag == _NAME]))
+        return remote(cls, header, read_requested_names(body_child(body, _REQUEST), ns.WSCN))
 
 
 @dataclass(frozen=True, slots=True)
