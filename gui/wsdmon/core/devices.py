@@ -123,10 +123,12 @@ class DeviceRecord:
         for s in self.services:
             if s.address == address:
                 kept = tuple(c for c in s.conditions if c[0] != condition_id)
-                return self._with_service(
-                    address, conditions=kept if text is None else (*kept, (condition_id, text))
-                )
+                return self.with_conditions(address, kept if text is None else (*kept, (condition_id, text)))
         return self
+
+    def with_conditions(self, address: str, conditions: tuple[tuple[int, str], ...]) -> DeviceRecord:
+        """A copy with one service's standing conditions replaced (a status answer lists them all)."""
+        return self._with_service(address, conditions=conditions)
 
     def _with_service(self, address: str, **changes: object) -> DeviceRecord:
         services = tuple(

@@ -473,10 +473,19 @@ class Engine:
 
     # --- snapshot and cancel ----------------------------------------------------------------
 
+    async def _ask(self, endpoint: str, service: str, request: Message) -> Message | UnknownMessage | None:
+        """One request made after subscribing (snapshot, current status): the answer, or None when
+        the call failed (logged; the events that follow keep the monitor right)."""
+        assert self._client is not None
+        try:
+            return await self._client.call(service, request, device=endpoint)
+        except (TransportError, SoapFaultError, UntrustedCertificateError, RemoteProtocolError) as exc:
+            log.info("%s of %s failed: %s", request.action.rpartition("/")[2], service, exc)
+            return None
+
     async def _snapshot(self, endpoint: str, service: str) -> None:
         """GetActiveJobs (+ GetJobHistory): the table is right before the next event (issue 4.5).
         When both answered, the device's active jobs that neither lists are lost (jobs.py rule 5)."""
-        assert self._client is not None
         requests: list[tuple[Message, type[GetActiveJobsResponse | GetJobHistoryResponse]]] = [
             (GetActiveJobsRequest(Headers.request(service)), GetActiveJobsResponse)
         ]
@@ -487,11 +496,7 @@ class Engine:
         reported: set[str] = set()
         answered = 0
         for request, expected in requests:
-            try:
-                answer = await self._client.call(service, request, device=endpoint)
-            except (TransportError, SoapFaultError, UntrustedCertificateError, RemoteProtocolError) as exc:
-                log.info("snapshot %s of %s failed: %s", request.action.rpartition("/")[2], service, exc)
-                continue
+            answer = await self._ask(endpoint, service, request)
             if not isinstance(answer, expected):
                 continue
             answered += 1
@@ -516,13 +521,8 @@ class Engine:
     async def _repository_status(self, endpoint: str, service: str) -> None:
         """The repository's state now (GetRepositoryElements RepositoryStatus, §3.2.4.1): events
         only tell of changes."""
-        assert self._client is not None
         request = GetRepositoryElementsRequest(Headers.request(service), (REPOSITORY_STATUS,))
-        try:
-            answer = await self._client.call(service, request, device=endpoint)
-        except (TransportError, SoapFaultError, UntrustedCertificateError, RemoteProtocolError) as exc:
-            log.info("GetRepositoryElements of %s failed: %s", service, exc)
-            return
+        answer = await self._ask(endpoint, service, request)
         dev = self._devices.get(endpoint)
         if not isinstance(answer, GetRepositoryElementsResponse) or dev is None:
             return
@@ -537,13 +537,8 @@ class Engine:
     async def _scanner_status(self, endpoint: str, service: str) -> None:
         """The scanner's state and active conditions now (GetScannerElements ScannerStatus): its
         events only tell of changes. A scanner that does not answer keeps what its events say."""
-        assert self._client is not None
         request = GetScannerElementsRequest(Headers.request(service), (SCANNER_STATUS,))
-        try:
-            answer = await self._client.call(service, request, device=endpoint)
-        except (TransportError, SoapFaultError, UntrustedCertificateError, RemoteProtocolError) as exc:
-            log.info("GetScannerElements of %s failed: %s", service, exc)
-            return
+        answer = await self._ask(endpoint, service, request)
         dev = self._devices.get(endpoint)
         status = answer.status() if isinstance(answer, GetScannerElementsResponse) else None
         if dev is None or status is None:
@@ -551,14 +546,10 @@ class Engine:
         record = dev.record.with_state(
             service, str(status.scanner_state), tuple(map(str, status.scanner_state_reasons))
         )
-        for s in record.services:
-            if s.address == service:
-                for condition_id, _ in s.conditions:  # the answer lists all that are active now
-                    record = record.with_condition(service, condition_id, None)
-        for c in status.active_conditions:
-            record = record.with_condition(service, c.condition_id, _condition_text(c))
-        dev.record = record
-        self._emit_device(record)
+        # The answer lists every condition active now: it replaces what the events had said.
+        conditions = tuple((c.condition_id, _condition_text(c)) for c in status.active_conditions)
+        dev.record = record.with_conditions(service, conditions)
+        self._emit_device(dev.record)
 
     async def cancel_job(self, key: JobKey) -> str:
         """CancelPostScanJob on the job's scan server; returns the server's answer in words."""
