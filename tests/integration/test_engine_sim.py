@@ -63,6 +63,10 @@ class Recorder(EngineListener):
         self.rejected.append(reason)
 
 
+async def until_subscribed(engine: Engine, endpoint: str, what: str = "subscribed") -> None:
+    await until(lambda: subscription_of(engine, endpoint) is SubscriptionStatus.ACTIVE, what)
+
+
 def subscription_of(engine: Engine, endpoint: str) -> SubscriptionStatus | None:
     dev = next((d for d in engine.devices if d.endpoint == endpoint), None)
     return dev.services[0].subscription if dev is not None and dev.services else None
@@ -105,9 +109,7 @@ def test_snapshot_then_live_lifecycle_then_unsubscribe_on_exit(tmp_path: Path) -
         await engine.start()
         try:
             await engine.add_device_url(server.metadata_url)
-            await until(
-                lambda: subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE, "subscribed"
-            )
+            await until_subscribed(engine, server.endpoint)
             key = JobKey(server.endpoint, early.token)
             await until(lambda: key in engine.jobs.jobs, "the snapshot")
             assert engine.jobs.jobs[key].timeline[0].kind is ObservationKind.SNAPSHOT
@@ -136,9 +138,7 @@ def test_renews_before_a_short_grant_expires(tmp_path: Path) -> None:
         await engine.start()
         try:
             await engine.add_device_url(server.metadata_url)
-            await until(
-                lambda: subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE, "subscribed"
-            )
+            await until_subscribed(engine, server.endpoint)
             sub = server.events.subscriptions[0]
             first_expiry = sub.expires_at
             await asyncio.sleep(3.5)  # beyond the 2 s grant: only renewals keep it alive
@@ -170,7 +170,7 @@ def test_resubscribes_after_the_simulator_restarts(tmp_path: Path) -> None:
         await engine.start()
         try:
             await engine.add_device_url(sim.device(Role.SCAN_SERVER).metadata_url)
-            await until(lambda: subscription_of(engine, endpoint) is SubscriptionStatus.ACTIVE, "subscribed")
+            await until_subscribed(engine, endpoint)
             await sim.stop()  # sends SubscriptionEnd(SourceShuttingDown) to our EndTo
             await until(lambda: subscription_of(engine, endpoint) is SubscriptionStatus.RETRYING, "the end")
             sim = Simulator(config)  # same seed and port: the same device, restarted
@@ -178,9 +178,7 @@ def test_resubscribes_after_the_simulator_restarts(tmp_path: Path) -> None:
             server = sim.device(Role.SCAN_SERVER)
             assert server.endpoint == endpoint
             await until(lambda: len(server.events.subscriptions) == 1, "the resubscription", timeout=30)
-            await until(
-                lambda: subscription_of(engine, endpoint) is SubscriptionStatus.ACTIVE, "active again"
-            )
+            await until_subscribed(engine, endpoint, "active again")
             job = server.submit_job(JobPlan(images=1, image_interval_s=0.1))
             await job.wait()
             await until(lambda: JobKey(endpoint, job.token) in engine.jobs.jobs, "a job after the restart")
@@ -201,9 +199,7 @@ def test_cancel_takes_effect(tmp_path: Path) -> None:
         await engine.start()
         try:
             await engine.add_device_url(server.metadata_url)
-            await until(
-                lambda: subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE, "subscribed"
-            )
+            await until_subscribed(engine, server.endpoint)
             job = server.submit_job(JobPlan(images=50, image_interval_s=0.2))
             key = JobKey(server.endpoint, job.token)
             await until(lambda: key in engine.jobs.jobs, "the job")
@@ -232,9 +228,7 @@ def test_restart_restores_jobs_from_the_journal(tmp_path: Path) -> None:
         engine, journal = new_engine(tmp_path)
         await engine.start()
         await engine.add_device_url(server.metadata_url)
-        await until(
-            lambda: subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE, "subscribed"
-        )
+        await until_subscribed(engine, server.endpoint)
         job = server.submit_job(JobPlan(images=2, image_interval_s=0.1))
         await job.wait()
         key = JobKey(server.endpoint, job.token)
@@ -304,9 +298,7 @@ def test_jobs_a_rebooted_server_forgot_are_shown_lost_not_active(tmp_path: Path)
             server = sim.device(Role.SCAN_SERVER)
             url = server.metadata_url
             await engine.sighting(server.endpoint, (url,), 1, server.instance_id)
-            await until(
-                lambda: subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE, "subscribed"
-            )
+            await until_subscribed(engine, server.endpoint)
             running = server.submit_job(JobPlan(images=50, image_interval_s=1.0))
             finished = server.submit_job(JobPlan(images=1, image_interval_s=0.05))
             await finished.wait()
@@ -345,10 +337,7 @@ def test_the_engine_comes_through_every_fault_with_the_servers_jobs_right(tmp_pa
             await asyncio.sleep(12)  # six faults: each kind at least once
             await sim.stop_scenario()
             await until(lambda: not repo.active_jobs, "the simulator's last jobs to end", timeout=30)
-            await until(
-                lambda: subscription_of(engine, server.endpoint) is SubscriptionStatus.ACTIVE,
-                "subscribed after the last fault",
-            )
+            await until_subscribed(engine, server.endpoint, "subscribed after the last fault")
 
             def converged() -> bool:
                 for job in repo.history:
@@ -402,10 +391,7 @@ def test_devices_show_what_they_say_of_themselves(tmp_path: Path) -> None:
             early = scanner.scanner.raise_condition("MultipleFeedError", "ADF", "Critical")
             for device in (server, scanner):
                 await engine.add_device_url(device.metadata_url)
-                await until(
-                    lambda d=device: subscription_of(engine, d.endpoint) is SubscriptionStatus.ACTIVE,
-                    "subscribed",
-                )
+                await until_subscribed(engine, device.endpoint)
             await until(lambda: service(server.endpoint).state == "Idle", "the repository's state, asked for")
             await until(lambda: service(scanner.endpoint).state == "Idle", "the scanner's state, asked for")
             assert service(scanner.endpoint).conditions == ((early, "MultipleFeedError (Critical, ADF)"),)
