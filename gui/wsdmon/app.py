@@ -146,11 +146,17 @@ class Application:
         raw = self.engine.raw_message(journal_id)
         return raw.decode("utf-8", "replace") if raw is not None else None
 
-    async def _export(self, path: str, kind: str, records: Sequence[Any]) -> None:
+    async def _export(self, path: str, kind: str, records: Sequence[Any]) -> int:
+        """File ▸ Export table…: the jobs shown, with the device names shown; returns how many."""
         from wsdmon.store.export import write_records
 
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, write_records, Path(path), kind, list(records))
+        # The names are looked up here, on the GUI thread: the models are not for the writer thread.
+        names = {ep: self.jobs.device_name(ep) for ep in {r.key.device for r in records}}
+
+        def write() -> int:
+            return write_records(Path(path), kind, list(records), lambda ep: names.get(ep, ep)).written
+
+        return await asyncio.get_running_loop().run_in_executor(None, write)
 
     async def start(self) -> None:
         await self.engine.start()

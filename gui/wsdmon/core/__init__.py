@@ -21,6 +21,7 @@ from .jobs import (
     TimelineEntry,
     filter_summary,
 )
+from .names import dialect_name
 
 __all__ = [
     "REPOSITORY_SERVICE_TYPE",
@@ -37,5 +38,6 @@ __all__ = [
     "SubscriptionStatus",
     "TimelineEntry",
     "device_from_metadata",
+    "dialect_name",
     "filter_summary",
 ]

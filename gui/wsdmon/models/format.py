@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import QCoreApplication
 
+from wsdmon.core import dialect_name
+
 __all__ = [
     "dialect_name",
     "format_duration",
@@ -87,11 +89,3 @@ def format_duration(seconds: float | None) -> str:
         return _tr("{0} min {1:02d} s").format(minutes, secs)
     hours, minutes = divmod(minutes, 60)
     return _tr("{0} h {1:02d} min").format(hours, minutes)
-
-
-def dialect_name(dialect: str) -> str:
-    """A filter's short name: the last path segment of its Dialect URI ("…/filter/email" → "email")."""
-    tail = dialect.rstrip("/").rpartition("/")[2]
-    if ":" in tail and "/" not in dialect:  # a URN such as urn:acme:filter:ocr
-        tail = tail.rpartition(":")[2]
-    return tail or dialect

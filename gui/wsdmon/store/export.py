@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from wsdmon.core.jobs import JobRecord, TimelineEntry
+from wsdmon.core.names import dialect_name
 
 from .codec import CodecError, decode_job_record, decode_timeline_entry, loads
 from .schema import connect_read_only
@@ -37,6 +38,7 @@ from .schema import connect_read_only
 __all__ = [
     "EVENT_CSV_COLUMNS",
     "JOB_CSV_COLUMNS",
+    "DeviceNames",
     "ExportResult",
     "Progress",
     "export_events_csv",
@@ -51,10 +53,12 @@ _log = logging.getLogger(__name__)
 PROGRESS_EVERY_ROWS = 500
 Progress = Callable[[int], bool]
 """Called with the rows written so far, every PROGRESS_EVERY_ROWS rows; return False to cancel."""
+DeviceNames = Callable[[str], str]
+"""A device's endpoint (urn:uuid) → the name people know it by (its FriendlyName)."""
 
 JOB_CSV_COLUMNS = (
-    "device", "job_token", "job_state", "job_state_reasons", "images_received", "created", "completed",
-    "duration_s", "filters", "psp_display_name", "user", "ended", "lost",
+    "device", "device_id", "job_token", "job_state", "job_state_reasons", "images_received", "created",
+    "completed", "duration_s", "filters", "psp_display_name", "user", "ended", "lost",
 )  # fmt: skip
 EVENT_CSV_COLUMNS = ("id", "arrival", "device", "subscription", "action", "message_id", "summary")
 
@@ -116,8 +120,21 @@ def _filters_text(record: JobRecord) -> str:
     parts = []
     for f in record.status.filter_statuses:
         reasons = f"[{','.join(map(str, f.reasons))}]" if f.reasons else ""
-        parts.append(f"{f.dialect}={f.state}{reasons}")
+        parts.append(f"{dialect_name(f.dialect)}={f.state}{reasons}")
     return "; ".join(parts)
+
+
+def _journal_names(conn: sqlite3.Connection) -> DeviceNames:
+    """Device names as the journal last stored them (FriendlyName, else model name, else endpoint)."""
+    names: dict[str, str] = {}
+    for endpoint, friendly, model in conn.execute("SELECT endpoint, friendly_name, model_name FROM devices"):
+        if isinstance(endpoint, str):
+            names[endpoint] = str(friendly or model or endpoint)
+    return lambda endpoint: names.get(endpoint, endpoint)
+
+
+def _no_names(endpoint: str) -> str:
+    return endpoint
 
 
 _FORMULA_STARTS = tuple("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
@@ -140,10 +157,11 @@ class _CsvWriter:
         self._writer.writerow([_cell(v) for v in row])
 
 
-def _job_csv_row(r: JobRecord) -> list[object]:
+def _job_csv_row(r: JobRecord, name: DeviceNames) -> list[object]:
     s = r.status
     duration = r.duration_s
     return [
+        name(r.key.device),
         r.key.device,
         r.key.job_token,
         str(s.job_state),
@@ -160,10 +178,11 @@ def _job_csv_row(r: JobRecord) -> list[object]:
     ]
 
 
-def _job_json(r: JobRecord) -> dict[str, object]:
+def _job_json(r: JobRecord, name: DeviceNames) -> dict[str, object]:
     s = r.status
     return {
-        "device": r.key.device,
+        "device": name(r.key.device),
+        "device_id": r.key.device,
         "job_token": r.key.job_token,
         "job_state": str(s.job_state),
         "job_state_reasons": [str(x) for x in s.job_state_reasons],
@@ -172,7 +191,12 @@ def _job_json(r: JobRecord) -> dict[str, object]:
         "completed": _iso(s.job_completed_time),
         "duration_s": r.duration_s,
         "filters": [
-            {"dialect": f.dialect, "state": str(f.state), "reasons": [str(x) for x in f.reasons]}
+            {
+                "name": dialect_name(f.dialect),
+                "dialect": f.dialect,
+                "state": str(f.state),
+                "reasons": [str(x) for x in f.reasons],
+            }
             for f in s.filter_statuses
         ],
         "psp_identifier": r.psp_identifier,
@@ -300,9 +324,10 @@ def export_jobs_csv(
     def write(conn: sqlite3.Connection, fh: IO[str], skipped: list[int], tick: Callable[[int], None]) -> int:
         writer = _CsvWriter(fh)
         writer.writerow(JOB_CSV_COLUMNS)
+        name = _journal_names(conn)
         count = 0
         for record in _jobs(conn, device, False, skipped):
-            writer.writerow(_job_csv_row(record))
+            writer.writerow(_job_csv_row(record, name))
             count += 1
             tick(count)
         return count
@@ -316,7 +341,8 @@ def export_jobs_json(
     """Jobs (of one device, or all) as a JSON array, each with all its fields and its timeline."""
 
     def write(conn: sqlite3.Connection, fh: IO[str], skipped: list[int], tick: Callable[[int], None]) -> int:
-        return _write_json_array(fh, (_job_json(r) for r in _jobs(conn, device, True, skipped)), tick)
+        name = _journal_names(conn)
+        return _write_json_array(fh, (_job_json(r, name) for r in _jobs(conn, device, True, skipped)), tick)
 
     return _run(db_path, out_path, write, progress)
 
@@ -351,9 +377,16 @@ def export_events_json(
     return _run(db_path, out_path, write, progress)
 
 
-def write_records(out_path: str | Path, kind: str, records: Sequence[JobRecord]) -> ExportResult:
+def write_records(
+    out_path: str | Path,
+    kind: str,
+    records: Sequence[JobRecord],
+    device_name: DeviceNames | None = None,
+) -> ExportResult:
     """The jobs a view shows (its filter and order) as "csv" (JOB_CSV_COLUMNS) or "json"; for the
-    window's Export action. Same columns and fields as export_jobs_*; written via `<out>.part`."""
+    window's Export action, with the device names it shows. Same columns and fields as
+    export_jobs_*; written via `<out>.part`."""
+    name = device_name or _no_names
     if kind not in ("csv", "json"):
         raise ValueError(f"unknown export format {kind!r} (csv or json)")
     out = Path(out_path)
@@ -364,9 +397,9 @@ def write_records(out_path: str | Path, kind: str, records: Sequence[JobRecord])
                 writer = _CsvWriter(fh)
                 writer.writerow(JOB_CSV_COLUMNS)
                 for r in records:
-                    writer.writerow(_job_csv_row(r))
+                    writer.writerow(_job_csv_row(r, name))
             else:
-                _write_json_array(fh, (_job_json(r) for r in records), lambda done: None)
+                _write_json_array(fh, (_job_json(r, name) for r in records), lambda done: None)
         os.replace(part, out)
     except BaseException:
         with contextlib.suppress(OSError):

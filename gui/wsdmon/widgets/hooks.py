@@ -19,7 +19,8 @@ class WindowHooks:
     cancel_job: Callable[[Any], object] | None = None
     # journal id → the raw XML of that message, or None when it is no longer kept.
     raw_xml_for: Callable[[int], str | None] | None = None
-    # (path, "csv" | "json", JobRecords in the table's current order and filter) → anything.
+    # (path, "csv" | "json", JobRecords in the table's current order and filter) → the number of
+    # jobs written (or an awaitable of it); raising shows the error.
     export: Callable[[str, str, Sequence[Any]], object] | None = None
     # F5: probe for devices again.
     reprobe: Callable[[], object] | None = None

@@ -6,6 +6,7 @@ WindowHooks it is given (app.py builds both). No global registries.
 
 from __future__ import annotations
 
+import logging
 import platform
 from collections.abc import Collection
 
@@ -31,6 +32,7 @@ from wsdmon.models import (
     RawLogModel,
 )
 
+from ._async import run_hook_result
 from .detail_pane import DetailPane
 from .device_tree import DeviceTreeView
 from .hooks import WindowHooks
@@ -40,6 +42,8 @@ from .preferences import Preferences, PreferencesDialog
 from .raw_log import RawLogDock
 
 __all__ = ["MainWindow"]
+
+log = logging.getLogger(__name__)
 
 _SETTINGS_VERSION = 1
 STATUS_INTERVAL_MS = 250
@@ -76,6 +80,9 @@ class MainWindow(QMainWindow):
         self._overridden: frozenset[str] = frozenset()
         self._notifications_available = True
         self.preferences_dialog: PreferencesDialog | None = None
+        self.export_dialog: QFileDialog | None = None
+        self.message_box: QMessageBox | None = None
+        self._export_filters = ("", "")
 
         self.proxy = JobFilterProxyModel(self)
         self.proxy.setSourceModel(jobs)
@@ -242,17 +249,77 @@ class MainWindow(QMainWindow):
         else:
             self.detail.show_index(self.proxy.index(index.row(), 0))
 
-    def _on_export_triggered(self) -> None:
+    def _on_export_triggered(self) -> QFileDialog | None:
+        """File ▸ Export table… (Ctrl+E): asks where (window-modal), then writes the jobs shown."""
         if self._hooks.export is None:
-            return
-        csv_filter, json_filter = self.tr("CSV (*.csv)"), self.tr("JSON (*.json)")
-        path, chosen = QFileDialog.getSaveFileName(
-            self, self.tr("Export jobs"), "wsdmon-jobs.csv", f"{csv_filter};;{json_filter}"
+            return None
+        dialog = QFileDialog(self, self.tr("Export jobs"))
+        dialog.setObjectName("export-dialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        self._export_filters = (self.tr("CSV (*.csv)"), self.tr("JSON (*.json)"))
+        dialog.setNameFilters(list(self._export_filters))
+        dialog.setDefaultSuffix("csv")
+        dialog.filterSelected.connect(
+            lambda chosen: dialog.setDefaultSuffix("json" if chosen == self._export_filters[1] else "csv")
         )
-        if not path:
+        dialog.selectFile("wsdmon-jobs.csv")
+        dialog.fileSelected.connect(lambda path: self._export_to(path, dialog.selectedNameFilter()))
+        dialog.finished.connect(dialog.deleteLater)
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _export_to(self, path: str, chosen_filter: str) -> None:
+        if not path or self._hooks.export is None:
             return
-        fmt = "json" if chosen == json_filter or path.lower().endswith(".json") else "csv"
-        self._hooks.export(path, fmt, self.job_table.visible_records())
+        is_json = path.lower().endswith(".json") or (
+            chosen_filter == self._export_filters[1] and not path.lower().endswith(".csv")
+        )
+        fmt = "json" if is_json else "csv"
+        records = self.job_table.visible_records()
+        self.statusBar().showMessage(self.tr("Exporting {0} jobs to {1}…").format(len(records), path))
+        try:
+            result = self._hooks.export(path, fmt, records)
+        except Exception as exc:  # any failure is what the user is told
+            self._on_export_failed(path, exc)
+            return
+        run_hook_result(
+            result,
+            lambda written: self._on_export_done(path, written, len(records)),
+            lambda exc: self._on_export_failed(path, exc),
+        )
+
+    def _on_export_done(self, path: str, written: object, shown: int) -> None:
+        count = written if isinstance(written, int) else shown
+        text = (
+            self.tr("Exported 1 job to {0}").format(path)
+            if count == 1
+            else self.tr("Exported {0} jobs to {1}").format(count, path)
+        )
+        self.statusBar().showMessage(text, 15_000)
+
+    def _on_export_failed(self, path: str, exc: BaseException) -> None:
+        log.warning("export to %s failed: %s", path, exc)
+        self.statusBar().clearMessage()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        self.show_message(
+            QMessageBox.Icon.Warning,
+            self.tr("Export failed"),
+            self.tr(
+                "The jobs could not be written to {0}:\n{1}\n\nChoose another folder or file name."
+            ).format(path, reason),
+        )
+
+    def show_message(self, kind: QMessageBox.Icon, title: str, text: str) -> QMessageBox:
+        """A window-modal message that does not block the event loop (jobs keep arriving); the last
+        one is `self.message_box` (tests read and close it)."""
+        box = QMessageBox(kind, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("message-box")
+        box.finished.connect(box.deleteLater)
+        self.message_box = box
+        box.open()
+        return box
 
     def _on_reprobe_triggered(self) -> None:
         if self._hooks.reprobe is not None:

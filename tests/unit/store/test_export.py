@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from wsdmon.core import JobTable
+from wsdmon.core import DeviceRecord, JobTable
 from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol.dsm import JobState
 from wsdmon.store import (
@@ -40,6 +40,7 @@ def filled(db_path: Path) -> Path:
         lifecycle(table, "tok-1")  # ended, with times at +01:00 and a vendor filter state
         observe(table, status("tok-2", JobState.PROCESSING, 2, created=None), 5, 5, DEV2)
         j.upsert_jobs(table.jobs.values(), 5)
+        j.upsert_device(DeviceRecord(DEV, friendly_name="SCANSRV-01"))  # DEV2's name is not known
     return db_path
 
 
@@ -55,7 +56,8 @@ def test_jobs_csv_content(filled: Path, tmp_path: Path) -> None:
         assert tuple(next(csv.reader(fh))) == JOB_CSV_COLUMNS
     first, second = _csv(out)
     assert first == {
-        "device": DEV,
+        "device": "SCANSRV-01",  # the name people know it by; its endpoint follows
+        "device_id": DEV,
         "job_token": "tok-1",
         "job_state": "Completed",
         "job_state_reasons": "PostScanJobCompletedWithErrors; acme:PartlyDelivered",
@@ -63,8 +65,7 @@ def test_jobs_csv_content(filled: Path, tmp_path: Path) -> None:
         "created": "2026-11-23T17:59:58+01:00",  # offset as received
         "completed": "2026-11-23T18:00:30+01:00",
         "duration_s": "32.0",
-        "filters": f"{ns.FILTER_FILESHARE}=CompletedSuccessfully; "
-        f"{ns.FILTER_EMAIL}=acme:Quarantined[InvalidSMTPServer]",
+        "filters": "fileshare=CompletedSuccessfully; email=acme:Quarantined[InvalidSMTPServer]",
         "psp_display_name": "Scan to Finance share",
         "user": "CONTOSO\\alice",
         "ended": "true",
@@ -94,7 +95,9 @@ def test_jobs_json_content_with_timeline(filled: Path, tmp_path: Path) -> None:
     assert export_jobs_json(filled, out).written == 2
     first, _ = json.loads(out.read_text(encoding="utf-8"))
     assert first["job_state_reasons"] == ["PostScanJobCompletedWithErrors", "acme:PartlyDelivered"]
+    assert (first["device"], first["device_id"]) == ("SCANSRV-01", DEV)
     assert first["filters"][1] == {
+        "name": "email",
         "dialect": ns.FILTER_EMAIL,
         "state": "acme:Quarantined",
         "reasons": ["InvalidSMTPServer"],
