@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .device_status import DeviceError, DeviceErrorKind, OfflineReason
 from .devices import (
     REPOSITORY_SERVICE_TYPE,
     SCANNER_SERVICE_TYPE,
@@ -25,6 +26,8 @@ from .jobs import (
 __all__ = [
     "REPOSITORY_SERVICE_TYPE",
     "SCANNER_SERVICE_TYPE",
+    "DeviceError",
+    "DeviceErrorKind",
     "DeviceRecord",
     "JobChange",
     "JobKey",
@@ -32,6 +35,7 @@ __all__ = [
     "JobTable",
     "Observation",
     "ObservationKind",
+    "OfflineReason",
     "Role",
     "ServiceInfo",
     "SubscriptionStatus",
