@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .device_status import DeviceError, DeviceErrorKind, OfflineReason
+from .device_status import DeviceError, DeviceErrorKind, OfflineReason, ResubscribeResult
 from .devices import (
     REPOSITORY_SERVICE_TYPE,
     SCANNER_SERVICE_TYPE,
@@ -36,6 +36,7 @@ __all__ = [
     "Observation",
     "ObservationKind",
     "OfflineReason",
+    "ResubscribeResult",
     "Role",
     "ServiceInfo",
     "SubscriptionStatus",

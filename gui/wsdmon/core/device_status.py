@@ -12,7 +12,7 @@ import http
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["DeviceError", "DeviceErrorKind", "OfflineReason"]
+__all__ = ["DeviceError", "DeviceErrorKind", "OfflineReason", "ResubscribeResult"]
 
 
 class DeviceErrorKind(enum.Enum):
@@ -83,3 +83,12 @@ class OfflineReason(enum.Enum):
     UNREACHABLE = "unreachable"  # its metadata could not be read (DeviceRecord.error says why)
     NOT_SEEN = "not-seen"  # known from the journal, not seen since wsdmon started
     SHUTTING_DOWN = "shutting-down"  # it ended our subscription because it is shutting down
+
+
+class ResubscribeResult(enum.Enum):
+    """What came of a person's Resubscribe (the device list's context menu)."""
+
+    SUBSCRIBED = "subscribed"  # every subscription of the device is active again
+    FAILED = "failed"  # the device did not accept one of them (wsdmon keeps retrying)
+    NO_ANSWER_YET = "no-answer-yet"  # still subscribing when the wait for an outcome ended
+    NOTHING_TO_SUBSCRIBE = "nothing-to-subscribe"  # not monitored: unknown, not reached, no scan service

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import errno as _errno
 
-from wsdmon.core import DeviceError, DeviceErrorKind, OfflineReason
+from wsdmon.core import DeviceError, DeviceErrorKind, OfflineReason, ResubscribeResult
 
 from ._i18n import QT_TRANSLATE_NOOP, translate
 
-__all__ = ["device_error_text", "offline_text"]
+__all__ = ["device_error_text", "offline_text", "resubscribe_text"]
 
 _CTX = "DeviceText"
 
@@ -47,6 +47,19 @@ _OFFLINE = {
         _CTX, "Offline: the device is shutting down (it ended the subscription)"
     ),
 }
+_RESUBSCRIBED = {
+    ResubscribeResult.SUBSCRIBED: QT_TRANSLATE_NOOP(_CTX, "Resubscribed to {0}"),
+    ResubscribeResult.FAILED: QT_TRANSLATE_NOOP(
+        _CTX, "Resubscribe to {0} failed: the device did not accept the subscription (wsdmon keeps retrying)"
+    ),
+    ResubscribeResult.NO_ANSWER_YET: QT_TRANSLATE_NOOP(
+        _CTX, "Resubscribe to {0}: no answer from the device yet (wsdmon keeps trying)"
+    ),
+    ResubscribeResult.NOTHING_TO_SUBSCRIBE: QT_TRANSLATE_NOOP(
+        _CTX, "{0} has nothing to subscribe to: its metadata has not been read"
+    ),
+}
+_RESUBSCRIBE_ASKED = QT_TRANSLATE_NOOP(_CTX, "Resubscribe to {0} requested")
 
 
 def device_error_text(error: DeviceError) -> str:
@@ -69,3 +82,9 @@ def device_error_text(error: DeviceError) -> str:
 def offline_text(reason: OfflineReason) -> str:
     """One line saying why the device is shown offline."""
     return translate(_CTX, _OFFLINE[reason])
+
+
+def resubscribe_text(result: object, name: str) -> str:
+    """One line for the status bar on what came of a Resubscribe (a ResubscribeResult)."""
+    text = _RESUBSCRIBED.get(result) if isinstance(result, ResubscribeResult) else None
+    return translate(_CTX, text or _RESUBSCRIBE_ASKED).format(name)

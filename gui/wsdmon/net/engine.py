@@ -27,6 +27,7 @@ from wsdmon.core import (
     Observation,
     ObservationKind,
     OfflineReason,
+    ResubscribeResult,
     Role,
     SubscriptionStatus,
     device_from_metadata,
@@ -76,6 +77,9 @@ DEFAULT_NOTIFY_PORT = 6200  # the installers open this TCP port in the firewall
 JOB_FLUSH_INTERVAL_S = 2.0  # folded job state is written this often (messages are written at once)
 RETENTION_INTERVAL_S = 3600.0
 LAST_EVENT_RESOLUTION_S = 1.0
+# Resubscribe (context menu) reports its outcome within this; a Subscribe gives up after the request
+# timeout (EngineConfig.request_timeout_s, 10 s), so this leaves room for the answer to arrive.
+RESUBSCRIBE_WAIT_S = 20.0
 
 DSM_ACTIONS = (
     ns.DSC_POST_SCAN_JOB_STATUS_EVENT,
@@ -253,6 +257,8 @@ class Engine:
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._reads: ReadGate[DeviceRecord | None] = ReadGate()
+        # (device, service) → futures a Resubscribe waits on: the next settled subscription status
+        self._settled: dict[tuple[str, str], list[asyncio.Future[SubscriptionStatus]]] = {}
         self._dirty_jobs: set[JobKey] = set()
         self._last_folded_id = 0
         self._flush_task: asyncio.Task[None] | None = None
@@ -488,6 +494,10 @@ class Engine:
                     record = dataclasses.replace(record, online=True, offline_reason=None)  # it is back
                 dev.record = record
                 self._emit_device(dev.record)
+                if status is not SubscriptionStatus.SUBSCRIBING:  # settled: tell a Resubscribe
+                    for waiter in self._settled.pop((endpoint, service), []):
+                        if not waiter.done():
+                            waiter.set_result(status)
 
         def on_subscribed() -> None:
             if current() is None:
@@ -511,12 +521,32 @@ class Engine:
         self._devices[endpoint].drivers[service] = driver
         driver.start()
 
-    async def resubscribe(self, endpoint: str) -> None:
-        """Drop and renew every subscription of a device (the device list's context menu)."""
+    async def resubscribe(self, endpoint: str) -> ResubscribeResult:
+        """Drop and renew every subscription of a device (the device list's context menu); the
+        outcome once each has settled (active or failed), or NO_ANSWER_YET after RESUBSCRIBE_WAIT_S."""
         dev = self._devices.get(endpoint)
-        if dev is not None:
-            for driver in dev.drivers.values():
-                driver.device_restarted()
+        if dev is None or not dev.drivers:
+            return ResubscribeResult.NOTHING_TO_SUBSCRIBE
+        loop = asyncio.get_running_loop()
+        waiters: list[asyncio.Future[SubscriptionStatus]] = []
+        for service, driver in dev.drivers.items():
+            driver.device_restarted()  # reports SUBSCRIBING at once; the next status settles it
+            waiter: asyncio.Future[SubscriptionStatus] = loop.create_future()
+            self._settled.setdefault((endpoint, service), []).append(waiter)
+            waiters.append(waiter)
+        try:
+            async with asyncio.timeout(RESUBSCRIBE_WAIT_S):
+                statuses = await asyncio.gather(*waiters)
+        except TimeoutError:
+            return ResubscribeResult.NO_ANSWER_YET
+        finally:
+            for key in list(self._settled):
+                self._settled[key] = [w for w in self._settled[key] if w not in waiters]
+                if not self._settled[key]:
+                    del self._settled[key]
+        if all(status is SubscriptionStatus.ACTIVE for status in statuses):
+            return ResubscribeResult.SUBSCRIBED
+        return ResubscribeResult.FAILED
 
     async def refresh(self, endpoint: str) -> None:
         """Read the device's metadata again and resubscribe."""
