@@ -136,3 +136,29 @@ def test_resubscribe_from_the_device_menu_reports_request_and_outcome(qapp, tmp_
                 await sim.stop()
 
     run(qapp, scenario)
+
+
+def test_every_trouble_has_one_line_of_words():
+    import errno
+
+    from wsdmon.core import DeviceError, DeviceErrorKind, OfflineReason, ResubscribeResult
+    from wsdmon.models import device_error_text, offline_text, resubscribe_text
+
+    url = "http://192.0.2.7:5357/wsd"
+    for kind in DeviceErrorKind:
+        text = device_error_text(DeviceError(kind, url, status=503, code="InvalidArgs", limit=1024))
+        assert text
+        assert "\n" not in text
+        assert str(DeviceError(kind, url))  # the one-line English of logs and `watch`
+    refused = DeviceError(DeviceErrorKind.UNREACHABLE, url, errno=errno.ECONNREFUSED)
+    assert device_error_text(refused) == (
+        "Cannot connect to 192.0.2.7:5357: nothing answers on that port (connection refused)"
+    )
+    fault = DeviceError(DeviceErrorKind.SOAP_FAULT, url, code="InvalidArgs", reason="bad request")
+    assert (
+        device_error_text(fault)
+        == "The device answered the metadata request with a fault: InvalidArgs bad request"
+    )
+    assert all(offline_text(reason) for reason in OfflineReason)
+    assert all("Lobby" in resubscribe_text(result, "Lobby") for result in ResubscribeResult)
+    assert resubscribe_text(None, "Lobby") == "Resubscribe to Lobby requested"  # a hook without an outcome
