@@ -8,7 +8,6 @@ in batches of about one repaint's worth."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -17,11 +16,13 @@ from datetime import UTC, datetime
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from wsdmon.core import (
+    DeviceErrorKind,
     DeviceRecord,
     JobChange,
     JobKey,
     JobRecord,
     ObservationKind,
+    OfflineReason,
     Role,
     ServiceInfo,
     SubscriptionStatus,
@@ -39,7 +40,7 @@ from wsdmon.models import (
 )
 from wsdmon.net.engine import EngineListener, RawEntry
 
-__all__ = ["FLUSH_DELAY_MS", "QtBridge", "device_row", "untrusted_fingerprint"]
+__all__ = ["FLUSH_DELAY_MS", "QtBridge", "device_row"]
 
 # From the first pending report to the batch that shows it. Short, because the repaint that follows
 # a batch is what really coalesces: reports that arrive while the window paints wait for the next
@@ -47,34 +48,32 @@ __all__ = ["FLUSH_DELAY_MS", "QtBridge", "device_row", "untrusted_fingerprint"]
 FLUSH_DELAY_MS = 5
 RATE_WINDOW_S = 5.0  # events/s is averaged over this window
 RATE_TICK_MS = 1000  # the status bar's events/s is refreshed this often
-# net.http.UntrustedCertificateError says "… SHA-256 fingerprint <64 hex digits>. …"
-_FINGERPRINT_RE = re.compile(r"SHA-256 fingerprint ([0-9a-fA-F]{64})\b")
-
-
-def untrusted_fingerprint(error: str | None) -> str | None:
-    """The certificate fingerprint (lower-case hex) in a device error from an untrusted HTTPS
-    certificate, or None for any other error."""
-    match = _FINGERPRINT_RE.search(error or "")
-    return match.group(1).lower() if match else None
 
 
 def device_row(record: DeviceRecord) -> DeviceRow:
-    """How the device tree shows a DeviceRecord."""
-    kind = DeviceKind.SCAN_SERVER if Role.SCAN_SERVER in record.roles else DeviceKind.SCAN_DEVICE
+    """How the device tree shows a DeviceRecord. A device whose metadata was never read (no hosted
+    service known) and cannot be read has no known role: it is "not reached", not a scan device."""
+    if Role.SCAN_SERVER in record.roles:
+        kind = DeviceKind.SCAN_SERVER
+    elif not record.services and record.error is not None:
+        kind = DeviceKind.NOT_REACHED
+    else:
+        kind = DeviceKind.SCAN_DEVICE
     states = {s.subscription for s in record.services}
     errors = [s.subscription_error for s in record.services if s.subscription_error]
-    if record.error:
-        state, detail = SubscriptionState.ERROR, record.error
-    elif not record.online:
-        state, detail = SubscriptionState.ERROR, "offline: the device said Bye"
+    detail = ""
+    if record.error is not None or not record.online:
+        state = SubscriptionState.ERROR  # the row carries the typed reason (error / offline)
     elif states and states <= {SubscriptionStatus.ACTIVE}:
-        state, detail = SubscriptionState.SUBSCRIBED, ""
+        state = SubscriptionState.SUBSCRIBED
     elif SubscriptionStatus.RETRYING in states:
         state, detail = SubscriptionState.ERROR, "; ".join(errors) or "retrying"
     elif SubscriptionStatus.SUBSCRIBING in states:
-        state, detail = SubscriptionState.SUBSCRIBING, ""
+        state = SubscriptionState.SUBSCRIBING
     else:
-        state, detail = SubscriptionState.UNSUBSCRIBED, ""
+        state = SubscriptionState.UNSUBSCRIBED
+    error = record.error
+    untrusted = error is not None and error.kind is DeviceErrorKind.UNTRUSTED_CERTIFICATE
     return DeviceRow(
         endpoint=record.endpoint,
         kind=kind,
@@ -86,9 +85,11 @@ def device_row(record: DeviceRecord) -> DeviceRow:
         subscription=state,
         subscription_detail=detail,
         last_event=record.last_event,
-        untrusted_fingerprint=untrusted_fingerprint(record.error),
+        untrusted_fingerprint=error.fingerprint if error is not None and untrusted else None,
         state="; ".join(_state_text(s) for s in record.services if s.state),
         conditions=tuple(text for s in record.services for _, text in s.conditions),
+        error=error,
+        offline=None if record.online else record.offline_reason or OfflineReason.NOT_SEEN,
     )
 
 

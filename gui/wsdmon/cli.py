@@ -183,7 +183,8 @@ def device_json(device: Any) -> dict[str, Any]:
         "roles": sorted(r.value for r in device.roles),
         "subscribed": device.subscribed,
         "online": device.online,
-        "error": device.error,
+        "offline_reason": device.offline_reason.value if device.offline_reason else None,
+        "error": str(device.error) if device.error is not None else None,  # one line; detail in the log
         # What the device last said of itself (status summary events; null until it has said it).
         "state": next((s.state for s in device.services if s.state), None),
         "state_reasons": [r for s in device.services if s.state for r in s.state_reasons],

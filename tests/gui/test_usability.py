@@ -8,10 +8,10 @@ import dataclasses
 from PySide6.QtCore import QSettings, Qt
 
 from wsdmon import __version__
-from wsdmon.bridge import device_row, untrusted_fingerprint
-from wsdmon.core import DeviceRecord
+from wsdmon.bridge import device_row
+from wsdmon.core import DeviceErrorKind, DeviceRecord
 from wsdmon.models import Column, DeviceKind, DeviceRow, SubscriptionState
-from wsdmon.net.http import UntrustedCertificateError
+from wsdmon.net.http import TransportError, UntrustedCertificateError
 from wsdmon.widgets import FailureNotifier, PreferencesDialog, format_fingerprint
 from wsdmon.widgets.preferences import InterfaceChoice, Preferences
 from wsdmon.widgets.tray import MIN_GAP_MS
@@ -143,14 +143,16 @@ def test_single_failure_says_what_failed(qtbot):
     assert "email filter: InvalidSMTPServer" in body
 
 
-def test_untrusted_certificate_is_recognised_from_the_engine_error():
-    error = str(UntrustedCertificateError("https://10.0.0.5/wsd", FP, "self-signed certificate"))
-    assert untrusted_fingerprint(error) == FP
-    assert untrusted_fingerprint("connection refused") is None
-    assert untrusted_fingerprint(str(UntrustedCertificateError("https://x/", None, "expired"))) is None
-    row = device_row(DeviceRecord("urn:uuid:dev", ("https://10.0.0.5/wsd",), error=f"a; {error}"))
+def test_untrusted_certificate_is_a_typed_fingerprint_on_the_device_error():
+    error = UntrustedCertificateError("https://10.0.0.5/wsd", FP.upper(), "self-signed certificate").error
+    assert (error.kind, error.fingerprint) == (DeviceErrorKind.UNTRUSTED_CERTIFICATE, FP)
+    row = device_row(DeviceRecord("urn:uuid:dev", ("https://10.0.0.5/wsd",), error=error))
     assert row.untrusted_fingerprint == FP
     assert row.subscription is SubscriptionState.ERROR
+    unknown = UntrustedCertificateError("https://x/", None, "expired").error
+    assert device_row(DeviceRecord("urn:uuid:dev", error=unknown)).untrusted_fingerprint is None
+    refused = TransportError("https://x/", "HTTP 400", kind=DeviceErrorKind.HTTP_STATUS, status=400).error
+    assert device_row(DeviceRecord("urn:uuid:dev", error=refused)).untrusted_fingerprint is None
 
 
 def test_trust_certificate_from_the_device_menu(qtbot, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .device_status import DeviceError, DeviceErrorKind, OfflineReason, ResubscribeResult
 from .devices import (
     REPOSITORY_SERVICE_TYPE,
     SCANNER_SERVICE_TYPE,
@@ -26,6 +27,8 @@ from .names import dialect_name
 __all__ = [
     "REPOSITORY_SERVICE_TYPE",
     "SCANNER_SERVICE_TYPE",
+    "DeviceError",
+    "DeviceErrorKind",
     "DeviceRecord",
     "JobChange",
     "JobKey",
@@ -33,6 +36,8 @@ __all__ = [
     "JobTable",
     "Observation",
     "ObservationKind",
+    "OfflineReason",
+    "ResubscribeResult",
     "Role",
     "ServiceInfo",
     "SubscriptionStatus",

@@ -16,6 +16,8 @@ from wsdmon.protocol import QName
 from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol.metadata import GetMetadataResponse
 
+from .device_status import DeviceError, OfflineReason
+
 __all__ = [
     "REPOSITORY_SERVICE_TYPE",
     "SCANNER_SERVICE_TYPE",
@@ -80,7 +82,8 @@ class DeviceRecord:
     last_seen: datetime | None = None
     last_event: datetime | None = None
     online: bool = True
-    error: str | None = None  # why metadata could not be read, if it could not
+    offline_reason: OfflineReason | None = None  # why it is offline (None while online)
+    error: DeviceError | None = None  # why its metadata could not be read, if it could not
 
     @property
     def roles(self) -> frozenset[Role]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .detail import FilterDetail, FilterStatusModel, JobDetail, TimelineModel, TimeText, job_detail
+from .device_text import device_error_text, offline_text, resubscribe_text
 from .devices import DeviceColumn, DeviceKind, DeviceRow, DeviceTreeModel, SubscriptionState
 from .job_columns import Column, Outcome, outcome
 from .job_filter import JobFilterProxyModel, QuickFilter
@@ -37,9 +38,12 @@ __all__ = [
     "SubscriptionState",
     "TimeText",
     "TimelineModel",
+    "device_error_text",
     "explain",
     "job_detail",
+    "offline_text",
     "outcome",
     "pretty_xml",
+    "resubscribe_text",
     "role_data",
 ]

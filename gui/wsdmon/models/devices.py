@@ -1,8 +1,9 @@
 """DeviceTreeModel: scan servers and scan devices, grouped, each with its subscription state.
 
 The bridge fills DeviceRow values (plain data, no net/ imports) and calls `upsert` / `remove`.
-Tree shape: two group nodes ("Scan servers", "Scan devices"), devices below them. A node's
-internalId is 0 for a group and 1 + group row for a device, so parent() needs no lookup.
+Tree shape: three group nodes ("Scan servers", "Scan devices", and "Not reached" for entries whose
+metadata could never be read, so whose role is unknown), devices below them. A node's internalId is
+0 for a group and 1 + group row for a device, so parent() needs no lookup.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from wsdmon.core import DeviceError, OfflineReason
+
 from . import format as fmt
 from ._i18n import QT_TRANSLATE_NOOP
+from .device_text import device_error_text, offline_text
 from .icons import icon
 from .roles import Role
 
@@ -38,6 +42,7 @@ _Index = QModelIndex | QPersistentModelIndex
 class DeviceKind(Enum):
     SCAN_SERVER = "scan-server"  # a DSM scan repository (MS-BDSRR): it has post-scan jobs
     SCAN_DEVICE = "scan-device"  # a WSD scanner (WS-Scan)
+    NOT_REACHED = "not-reached"  # its metadata could not be read yet: its role is unknown
 
 
 class SubscriptionState(Enum):
@@ -65,6 +70,8 @@ class DeviceRow:
     untrusted_fingerprint: str | None = None
     state: str = ""  # what the device last said of itself: "Idle", "Stopped (MediaJam)"…; "" = not yet
     conditions: tuple[str, ...] = ()  # a scanner's standing conditions: "LampError (Critical, Platen)"
+    error: DeviceError | None = None  # why its metadata could not be read (worded by the model)
+    offline: OfflineReason | None = None  # why it is offline; None while online
 
     @property
     def display_name(self) -> str:
@@ -88,10 +95,11 @@ _HEADERS = (
     QT_TRANSLATE_NOOP(_CTX, "Last event"),
     QT_TRANSLATE_NOOP(_CTX, "State"),
 )
-_GROUPS = (DeviceKind.SCAN_SERVER, DeviceKind.SCAN_DEVICE)
+_GROUPS = (DeviceKind.SCAN_SERVER, DeviceKind.SCAN_DEVICE, DeviceKind.NOT_REACHED)
 _GROUP_NAMES = {
     DeviceKind.SCAN_SERVER: QT_TRANSLATE_NOOP(_CTX, "Scan servers ({0})"),
     DeviceKind.SCAN_DEVICE: QT_TRANSLATE_NOOP(_CTX, "Scan devices ({0})"),
+    DeviceKind.NOT_REACHED: QT_TRANSLATE_NOOP(_CTX, "Not reached ({0})"),
 }
 _STATE_NAMES = {
     SubscriptionState.UNSUBSCRIBED: QT_TRANSLATE_NOOP(_CTX, "Not subscribed"),
@@ -191,6 +199,10 @@ class DeviceTreeModel(QAbstractItemModel):
     def device_count(self) -> int:
         return len(self._where)
 
+    def group_index(self, kind: DeviceKind) -> QModelIndex:
+        """The group node of a kind of device."""
+        return self.index(_GROUPS.index(kind), 0)
+
     def index_of(self, endpoint: str) -> QModelIndex:
         kind = self._where.get(endpoint)
         if kind is None:
@@ -286,14 +298,19 @@ class DeviceTreeModel(QAbstractItemModel):
         return fmt.format_local(row.last_event, with_date=False)
 
     def _tooltip(self, row: DeviceRow) -> str:
+        """Name, model, where it is (each address once), then one line on its state or trouble."""
         lines = [row.display_name]
         model = " ".join(x for x in (row.manufacturer, row.model) if x)
         if model:
             lines.append(model)
-        lines += [row.address or row.endpoint, row.endpoint] if row.address else [row.endpoint]
-        state = _tr(_STATE_NAMES[row.subscription])
-        lines.append(_tr("Subscription: {0}").format(state))
-        if row.subscription_detail:
+        lines += [x for x in dict.fromkeys((row.address, row.endpoint)) if x and x not in lines]
+        if row.kind is not DeviceKind.NOT_REACHED:
+            lines.append(_tr("Subscription: {0}").format(_tr(_STATE_NAMES[row.subscription])))
+        if row.error is not None:
+            lines.append(device_error_text(row.error))
+        elif row.offline is not None:
+            lines.append(offline_text(row.offline))
+        elif row.subscription_detail:
             lines.append(row.subscription_detail)
         if row.last_event is not None:
             lines.append(_tr("Last event: {0}").format(fmt.format_local(row.last_event)))

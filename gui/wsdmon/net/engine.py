@@ -18,12 +18,16 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from wsdmon.core import (
+    DeviceError,
+    DeviceErrorKind,
     DeviceRecord,
     JobChange,
     JobKey,
     JobTable,
     Observation,
     ObservationKind,
+    OfflineReason,
+    ResubscribeResult,
     Role,
     SubscriptionStatus,
     device_from_metadata,
@@ -58,7 +62,8 @@ from wsdmon.protocol.scan import (
 from wsdmon.protocol.scan import JobEndStateEvent as ScanJobEndStateEvent
 from wsdmon.protocol.scan import JobStatusEvent as ScanJobStatusEvent
 
-from .http import SoapClient, SoapFaultError, TransportError, UntrustedCertificateError
+from ._read_gate import ReadGate
+from .http import SoapClient, SoapFaultError, TransportError, UntrustedCertificateError, device_error
 from .journal_port import JournalPort
 from .recorder import PendingMessage, Recorder
 from .sink import Accepted, NotificationSink, RejectReason, local_address_for
@@ -72,6 +77,9 @@ DEFAULT_NOTIFY_PORT = 6200  # the installers open this TCP port in the firewall
 JOB_FLUSH_INTERVAL_S = 2.0  # folded job state is written this often (messages are written at once)
 RETENTION_INTERVAL_S = 3600.0
 LAST_EVENT_RESOLUTION_S = 1.0
+# Resubscribe (context menu) reports its outcome within this; a Subscribe gives up after the request
+# timeout (EngineConfig.request_timeout_s, 10 s), so this leaves room for the answer to arrive.
+RESUBSCRIBE_WAIT_S = 20.0
 
 DSM_ACTIONS = (
     ns.DSC_POST_SCAN_JOB_STATUS_EVENT,
@@ -248,7 +256,9 @@ class Engine:
             clock=clock,
         )
         self._tasks: set[asyncio.Task[None]] = set()
-        self._reading: dict[str, asyncio.Task[DeviceRecord | None]] = {}
+        self._reads: ReadGate[DeviceRecord | None] = ReadGate()
+        # (device, service) → futures a Resubscribe waits on: the next settled subscription status
+        self._settled: dict[tuple[str, str], list[asyncio.Future[SubscriptionStatus]]] = {}
         self._dirty_jobs: set[JobKey] = set()
         self._last_folded_id = 0
         self._flush_task: asyncio.Task[None] | None = None
@@ -303,7 +313,7 @@ class Engine:
 
     async def add_device_url(self, url: str, endpoint: str | None = None) -> DeviceRecord | None:
         """Read a device's metadata from a transport address (an XAddr) and start monitoring it."""
-        return await self.sighting(endpoint or url, (url,), None, None, refresh=True)
+        return await self.sighting(endpoint or url, (url,), None, None, refresh=True, retry_now=True)
 
     async def sighting(
         self,
@@ -313,45 +323,54 @@ class Engine:
         instance_id: int | None,
         *,
         refresh: bool = False,
+        retry_now: bool = False,
     ) -> DeviceRecord | None:
         """A device was seen (Hello, ProbeMatch, directed probe, manual URL). Reads metadata when
         it is new, restarted (InstanceId) or changed (MetadataVersion); then (re)subscribes. One
-        device is read by one task at a time: sightings that arrive meanwhile wait for its result."""
-        in_flight = self._reading.get(endpoint)
-        if in_flight is not None:
-            return await asyncio.shield(in_flight)
-        task = asyncio.get_running_loop().create_task(
-            self._sighting(endpoint, tuple(xaddrs), metadata_version, instance_id, refresh)
+        read per device and MetadataVersion is in flight at a time: sightings that arrive meanwhile
+        join it. After a failed read, sightings wait (ReadGate) unless the device restarted or
+        changed, or `retry_now` (a person asked)."""
+        return await self._reads.run(
+            endpoint,
+            metadata_version,
+            lambda: self._sighting(
+                endpoint,
+                tuple(xaddrs),
+                metadata_version=metadata_version,
+                instance_id=instance_id,
+                refresh=refresh,
+                retry_now=retry_now,
+            ),
         )
-        self._reading[endpoint] = task
-        try:
-            return await asyncio.shield(task)
-        finally:
-            if self._reading.get(endpoint) is task:
-                del self._reading[endpoint]
 
     async def _sighting(
         self,
         endpoint: str,
         xaddrs: tuple[str, ...],
+        *,
         metadata_version: int | None,
         instance_id: int | None,
         refresh: bool,
+        retry_now: bool,
     ) -> DeviceRecord | None:
         known = self._devices.get(endpoint)
         now = self.clock()
-        if known is not None and not refresh:
+        if known is not None and not retry_now:
             rec = known.record
             restarted = (
                 instance_id is not None and rec.instance_id is not None and instance_id != rec.instance_id
             )
             changed = metadata_version is not None and metadata_version != rec.metadata_version
-            if not restarted and not changed and rec.online and rec.error is None:
-                self._update(endpoint, last_seen=now)
-                return rec
-        record = await self._read_metadata(endpoint, xaddrs, now)
+            if not restarted and not changed:
+                if rec.error is not None and self._reads.waiting(endpoint, now):
+                    return None  # it failed a moment ago: ask again after the wait, not per datagram
+                if not refresh and rec.online and rec.error is None:
+                    self._update(endpoint, last_seen=now)
+                    return rec
+        record = await self._read_metadata(endpoint, xaddrs, now, metadata_version, instance_id)
         if record is None:
             return None
+        self._reads.succeeded(endpoint)
         record = dataclasses.replace(record, metadata_version=metadata_version, instance_id=instance_id)
         self._adopt(record)
         return self._devices[record.endpoint].record
@@ -359,13 +378,18 @@ class Engine:
     def device_left(self, endpoint: str) -> None:
         """Bye: keep the device listed, offline; its subscriptions are gone."""
         if endpoint in self._devices:
-            self._update(endpoint, online=False)
+            self._update(endpoint, online=False, offline_reason=OfflineReason.BYE)
 
     async def _read_metadata(
-        self, endpoint: str, xaddrs: tuple[str, ...], now: datetime
+        self,
+        endpoint: str,
+        xaddrs: tuple[str, ...],
+        now: datetime,
+        metadata_version: int | None = None,
+        instance_id: int | None = None,
     ) -> DeviceRecord | None:
         assert self._client is not None
-        errors = []
+        errors: list[DeviceError] = []
         for url in xaddrs:
             to = endpoint if endpoint.startswith("urn:") else url
             try:
@@ -373,14 +397,17 @@ class Engine:
             except UntrustedCertificateError as exc:
                 if exc.fingerprint and exc.fingerprint.lower() in self.config.trusted_fingerprints:
                     self.accept_fingerprint(endpoint, exc.fingerprint)
-                    return await self._read_metadata(endpoint, (url,), now)
-                errors.append(str(exc))
+                    return await self._read_metadata(endpoint, (url,), now, metadata_version, instance_id)
+                errors.append(exc.error)
                 continue
             except (TransportError, SoapFaultError, RemoteProtocolError) as exc:
-                errors.append(str(exc))
+                errors.append(device_error(url, exc))
                 continue
             if not isinstance(answer, GetMetadataResponse):
-                errors.append(f"{url}: expected GetResponse, got {answer.action}")
+                detail = f"{url}: expected GetResponse, got {answer.action}"
+                errors.append(
+                    DeviceError(DeviceErrorKind.BAD_ANSWER, url, reason=answer.action, detail=detail)
+                )
                 continue
             real = answer.host.address if answer.host is not None else endpoint
             pinned = self.journal.trusted_fingerprint(endpoint)
@@ -389,13 +416,50 @@ class Engine:
                 # which Subscribe and the snapshot use from now on.
                 self.journal.set_trusted_fingerprint(real, pinned)
             return device_from_metadata(real, xaddrs, answer, now=now)
-        error = "; ".join(errors) or "no transport address"
-        log.warning("cannot read metadata of %s: %s", endpoint, error)
-        record = DeviceRecord(endpoint, xaddrs, last_seen=now, error=error)
+        self._read_failed(
+            endpoint, xaddrs, now, errors, metadata_version=metadata_version, instance_id=instance_id
+        )
+        return None
+
+    def _read_failed(
+        self,
+        endpoint: str,
+        xaddrs: tuple[str, ...],
+        now: datetime,
+        errors: list[DeviceError],
+        *,
+        metadata_version: int | None,
+        instance_id: int | None,
+    ) -> None:
+        """No XAddr answered: keep what is known of the device, offline, with the reason why (an
+        untrusted certificate first: the window offers to trust it)."""
+        error = next(
+            (e for e in errors if e.kind is DeviceErrorKind.UNTRUSTED_CERTIFICATE),
+            errors[0] if errors else DeviceError(DeviceErrorKind.NO_ADDRESS),
+        )
+        wait = self._reads.failed(endpoint, now)
+        log.warning(
+            "cannot read metadata of %s: %s (next try after %.0f s)",
+            endpoint,
+            "; ".join(f"{e.url}: {e}" for e in errors) or error,
+            wait.total_seconds(),
+        )
+        for e in errors:
+            log.debug("metadata of %s: %s", endpoint, e.detail)
         old = self._devices.get(endpoint)
+        base = old.record if old is not None else DeviceRecord(endpoint, xaddrs)
+        record = dataclasses.replace(
+            base,
+            xaddrs=xaddrs,
+            last_seen=now,
+            online=False,
+            offline_reason=OfflineReason.UNREACHABLE,
+            error=error,
+            metadata_version=metadata_version if metadata_version is not None else base.metadata_version,
+            instance_id=instance_id if instance_id is not None else base.instance_id,
+        )
         self._devices[endpoint] = _Device(record, old.drivers if old else {})
         self._emit_device(record)
-        return None
 
     def _adopt(self, record: DeviceRecord) -> None:
         old = self._devices.get(record.endpoint)
@@ -422,8 +486,18 @@ class Engine:
         def on_status(status: SubscriptionStatus, error: str | None) -> None:
             dev = current()
             if dev is not None:
-                dev.record = dev.record.with_subscription(service, status, error)
+                record = dev.record.with_subscription(service, status, error)
+                if (
+                    status is SubscriptionStatus.ACTIVE
+                    and record.offline_reason is OfflineReason.SHUTTING_DOWN
+                ):
+                    record = dataclasses.replace(record, online=True, offline_reason=None)  # it is back
+                dev.record = record
                 self._emit_device(dev.record)
+                if status is not SubscriptionStatus.SUBSCRIBING:  # settled: tell a Resubscribe
+                    for waiter in self._settled.pop((endpoint, service), []):
+                        if not waiter.done():
+                            waiter.set_result(status)
 
         def on_subscribed() -> None:
             if current() is None:
@@ -447,18 +521,46 @@ class Engine:
         self._devices[endpoint].drivers[service] = driver
         driver.start()
 
-    async def resubscribe(self, endpoint: str) -> None:
-        """Drop and renew every subscription of a device (the device list's context menu)."""
+    async def resubscribe(self, endpoint: str) -> ResubscribeResult:
+        """Drop and renew every subscription of a device (the device list's context menu); the
+        outcome once each has settled (active or failed), or NO_ANSWER_YET after RESUBSCRIBE_WAIT_S."""
         dev = self._devices.get(endpoint)
-        if dev is not None:
-            for driver in dev.drivers.values():
-                driver.device_restarted()
+        if dev is None or not dev.drivers:
+            return ResubscribeResult.NOTHING_TO_SUBSCRIBE
+        loop = asyncio.get_running_loop()
+        waiters: list[asyncio.Future[SubscriptionStatus]] = []
+        for service, driver in dev.drivers.items():
+            driver.device_restarted()  # reports SUBSCRIBING at once; the next status settles it
+            waiter: asyncio.Future[SubscriptionStatus] = loop.create_future()
+            self._settled.setdefault((endpoint, service), []).append(waiter)
+            waiters.append(waiter)
+        try:
+            async with asyncio.timeout(RESUBSCRIBE_WAIT_S):
+                statuses = await asyncio.gather(*waiters)
+        except TimeoutError:
+            return ResubscribeResult.NO_ANSWER_YET
+        finally:
+            for key in list(self._settled):
+                self._settled[key] = [w for w in self._settled[key] if w not in waiters]
+                if not self._settled[key]:
+                    del self._settled[key]
+        if all(status is SubscriptionStatus.ACTIVE for status in statuses):
+            return ResubscribeResult.SUBSCRIBED
+        return ResubscribeResult.FAILED
 
     async def refresh(self, endpoint: str) -> None:
         """Read the device's metadata again and resubscribe."""
         dev = self._devices.get(endpoint)
         if dev is not None:
-            await self.sighting(endpoint, dev.record.xaddrs, None, dev.record.instance_id, refresh=True)
+            record = dev.record
+            await self.sighting(
+                endpoint,
+                record.xaddrs,
+                record.metadata_version,
+                record.instance_id,
+                refresh=True,
+                retry_now=True,
+            )
 
     def _update(self, endpoint: str, **changes: object) -> None:
         dev = self._devices[endpoint]
@@ -626,6 +728,10 @@ class Engine:
             driver = dev.drivers.get(reg.service)
             if driver is not None and driver.registration == reg:
                 log.info("%s ended our subscription: %s", reg.device, message.status)
+                if message.status is SubscriptionEndStatus.SOURCE_SHUTTING_DOWN:
+                    reason = OfflineReason.SHUTTING_DOWN
+                    dev.record = dataclasses.replace(dev.record, online=False, offline_reason=reason)
+                    self._emit_device(dev.record)
                 driver.subscription_ended(str(message.status))
         elif dev is not None:
             self._device_status(dev, reg.service, message)
@@ -663,7 +769,8 @@ class Engine:
 
     def _restore(self) -> None:
         for record in self.journal.load_devices():
-            self._devices[record.endpoint] = _Device(dataclasses.replace(record, online=False))
+            offline = dataclasses.replace(record, online=False, offline_reason=OfflineReason.NOT_SEEN)
+            self._devices[record.endpoint] = _Device(offline)
             self._emit_device(self._devices[record.endpoint].record)
         for job in self.journal.load_jobs():
             self.jobs.jobs[job.key] = job

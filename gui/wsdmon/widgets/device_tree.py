@@ -10,7 +10,15 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QMessageBox, QTreeView, QWidget
 
-from wsdmon.models import DeviceColumn, DeviceRow, DeviceTreeModel, Role, role_data
+from wsdmon.models import (
+    DeviceColumn,
+    DeviceKind,
+    DeviceRow,
+    DeviceTreeModel,
+    Role,
+    resubscribe_text,
+    role_data,
+)
 
 from ._async import run_hook_result
 
@@ -29,6 +37,7 @@ class DeviceTreeView(QTreeView):
     """Renders DeviceTreeModel; selecting a device emits its endpoint (None for a group / nothing)."""
 
     device_selected = Signal(object)  # endpoint | None
+    status_message = Signal(str)  # a line for the window's status bar (what an action did)
 
     def __init__(
         self,
@@ -66,7 +75,10 @@ class DeviceTreeView(QTreeView):
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._on_header_context_menu_requested)
         self.expandAll()
+        self._devices = model
         model.rowsInserted.connect(self._on_rows_inserted)
+        model.rowsRemoved.connect(self._show_groups)
+        self._show_groups()
         self.selectionModel().currentChanged.connect(self._on_current_changed)
 
     def selected_device(self) -> DeviceRow | None:
@@ -76,6 +88,12 @@ class DeviceTreeView(QTreeView):
     def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
         if parent.isValid():
             self.expand(parent)
+        self._show_groups()
+
+    def _show_groups(self) -> None:
+        # "Not reached" only while some entry is: it is no kind of device, and empty it is noise.
+        group = self._devices.group_index(DeviceKind.NOT_REACHED)
+        self.setRowHidden(group.row(), group.parent(), self._devices.rowCount(group) == 0)
 
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         row = role_data(current, Role.DEVICE_ROW)
@@ -99,7 +117,8 @@ class DeviceTreeView(QTreeView):
         refresh = menu.addAction(self.tr("Refresh"), lambda: self._call(self._refresh, row.endpoint))
         refresh.setEnabled(self._refresh is not None)
         refresh.setToolTip(self.tr("Read the device's metadata again"))
-        again = menu.addAction(self.tr("Resubscribe"), lambda: self._call(self._resubscribe, row.endpoint))
+        again = menu.addAction(self.tr("Resubscribe"), lambda: self.resubscribe(row))
+        again.setObjectName("resubscribe")
         again.setEnabled(self._resubscribe is not None)
         if row.untrusted_fingerprint:
             trust = menu.addAction(self.tr("Trust certificate…"), lambda: self.trust_certificate(row))
@@ -117,6 +136,23 @@ class DeviceTreeView(QTreeView):
         )
         copy.setObjectName("copy-address")
         return menu
+
+    def resubscribe(self, row: DeviceRow) -> None:
+        """Ask for new subscriptions; the status bar says so at once, then what came of it."""
+        if self._resubscribe is None:
+            return
+        name = row.display_name
+        self.status_message.emit(self.tr("Resubscribing to {0}…").format(name))
+
+        def failed(exc: BaseException) -> None:
+            log.warning("resubscribe to %s failed: %s", row.endpoint, exc)
+            self.status_message.emit(self.tr("Resubscribe to {0} failed (details in the log)").format(name))
+
+        run_hook_result(
+            self._resubscribe(row.endpoint),
+            lambda result: self.status_message.emit(resubscribe_text(result, name)),
+            failed,
+        )
 
     def trust_certificate(self, row: DeviceRow) -> bool:
         """Show the certificate's fingerprint; if the user confirms, pin it and read the device again.

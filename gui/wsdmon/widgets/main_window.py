@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
             confirm=self._hooks.confirm,
             parent=self,
         )
+        self.device_tree.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.job_table = JobTableWidget(self.proxy, devices, self)
         self.detail = DetailPane(
             device_name=jobs.device_name,
