@@ -257,6 +257,13 @@ def encode_job_record(value: JobRecord, *, timeline: bool = True) -> dict[str, o
         out["timeline_dropped"] = value.timeline_dropped
     if value.lost:
         out["lost"] = True
+    # Optional keys (absent in records written before job generations and rule 7 existed).
+    if value.key.generation:
+        out["generation"] = value.key.generation
+    if value.instance_id is not None:
+        out["instance_id"] = value.instance_id
+    if value.unknown_since is not None:
+        out["unknown_since"] = encode_datetime(value.unknown_since)
     if timeline:
         out["timeline"] = [encode_timeline_entry(e) for e in value.timeline]
     return out
@@ -271,7 +278,11 @@ def decode_job_record(raw: object, timeline: tuple[TimelineEntry, ...] | None = 
         if timeline is None:
             timeline = tuple(decode_timeline_entry(e) for e in _list(obj.get("timeline", []), "timeline"))
         return JobRecord(
-            JobKey(_text(obj["device"], "device"), _text(obj["job_token"], "job_token")),
+            JobKey(
+                _text(obj["device"], "device"),
+                _text(obj["job_token"], "job_token"),
+                _count(obj.get("generation", 0), "generation"),
+            ),
             decode_job_status(obj["status"]),
             decode_datetime(obj["first_seen"]),
             decode_datetime(obj["last_update"]),
@@ -282,6 +293,8 @@ def decode_job_record(raw: object, timeline: tuple[TimelineEntry, ...] | None = 
             timeline,
             _count(obj.get("timeline_dropped", 0), "timeline_dropped"),
             _bool(obj.get("lost", False), "lost"),
+            None if obj.get("instance_id") is None else _int(obj["instance_id"], "instance_id"),
+            _opt_datetime(obj.get("unknown_since")),
         )
     except KeyError as exc:
         raise CodecError(f"JobRecord lacks {exc}") from None

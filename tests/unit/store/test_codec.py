@@ -134,7 +134,7 @@ timeline_entries = st.builds(
 def job_records(draw: st.DrawFn) -> JobRecord:
     s = draw(job_statuses)
     return JobRecord(
-        JobKey(draw(st.text(min_size=1, max_size=40)), s.job_token),
+        JobKey(draw(st.text(min_size=1, max_size=40)), s.job_token, draw(st.integers(0, 2**31))),
         s,
         draw(xs_datetimes),
         draw(xs_datetimes),
@@ -145,6 +145,8 @@ def job_records(draw: st.DrawFn) -> JobRecord:
         tuple(draw(st.lists(timeline_entries, max_size=4))),
         draw(st.integers(min_value=0, max_value=2**40)),
         draw(st.booleans()),
+        draw(st.one_of(st.none(), st.integers(min_value=0, max_value=2**32 - 1))),
+        draw(st.one_of(st.none(), xs_datetimes)),
     )
 
 
@@ -218,6 +220,10 @@ def _bad_variants() -> list[tuple[str, object]]:
         ("dropped negative", edit(("timeline_dropped",), -3)),
         ("dropped not a count", edit(("timeline_dropped",), "many")),
         ("lost not bool", edit(("lost",), 1)),
+        ("generation negative", edit(("generation",), -1)),
+        ("generation not a count", edit(("generation",), "2")),
+        ("instance not an integer", edit(("instance_id",), "5")),
+        ("unknown since not a time", edit(("unknown_since",), "since lunch")),
         ("unknown kind", edit(("timeline",), [{**_good()["timeline"][0], "kind": "rumour"}])),  # type: ignore[index]
         ("filter lacks dialect", edit(("status", "filter_statuses"), [{"state": "Pending", "reasons": []}])),
     ]
@@ -243,3 +249,12 @@ def test_timeline_entry_rejects_a_bool_journal_id() -> None:
     entry["journal_id"] = True
     with pytest.raises(CodecError):
         decode_timeline_entry(entry)
+
+
+def test_a_record_written_before_generations_and_unknown_reads_as_generation_0_known() -> None:
+    old = _good()
+    for key in ("generation", "instance_id", "unknown_since"):
+        assert key not in old  # a first job, never unknown: written exactly as before
+    record = decode_job_record(through_json(old))
+    assert record.key.generation == 0
+    assert (record.instance_id, record.unknown_since) == (None, None)

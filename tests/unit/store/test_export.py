@@ -69,6 +69,8 @@ def test_jobs_csv_content(filled: Path, tmp_path: Path) -> None:
         "user": "CONTOSO\\alice",
         "ended": "true",
         "lost": "false",
+        "generation": "0",
+        "unknown_since": "",
     }
     assert (second["device"], second["job_state"], second["created"], second["duration_s"]) == (
         DEV2,
