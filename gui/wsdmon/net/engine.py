@@ -183,9 +183,14 @@ def _condition_text(c: DeviceCondition) -> str:
 
 
 def _observation(
-    message: Message | UnknownMessage, device: str, arrival: datetime, journal_id: int | None
+    message: Message | UnknownMessage,
+    device: str,
+    arrival: datetime,
+    journal_id: int | None,
+    instance: int | None = None,
 ) -> Observation | None:
-    """The job observation a notification carries, if it carries one."""
+    """The job observation a notification carries, if it carries one; `instance` is the device's
+    InstanceId as known when it arrived (core.jobs rule 6)."""
     if isinstance(message, PostScanJobStatusEvent):
         return Observation(
             ObservationKind.STATUS_EVENT,
@@ -194,11 +199,13 @@ def _observation(
             arrival,
             message.header.message_id,
             journal_id,
+            instance=instance,
         )
     if isinstance(message, PostScanJobEndStateEvent):
-        return Observation.from_end_state(
+        obs = Observation.from_end_state(
             device, message.end_state, arrival, message.header.message_id, journal_id
         )
+        return obs if instance is None else dataclasses.replace(obs, instance=instance)
     return None
 
 
@@ -357,9 +364,11 @@ class Engine:
         return self._devices[record.endpoint].record
 
     def device_left(self, endpoint: str) -> None:
-        """Bye: keep the device listed, offline; its subscriptions are gone."""
+        """Bye: keep the device listed, offline; its subscriptions are gone, and what becomes of
+        its active jobs is unknown until it answers again (core.jobs rule 7)."""
         if endpoint in self._devices:
             self._update(endpoint, online=False)
+            self._jobs_unknown(endpoint)
 
     async def _read_metadata(
         self, endpoint: str, xaddrs: tuple[str, ...], now: datetime
@@ -395,6 +404,7 @@ class Engine:
         old = self._devices.get(endpoint)
         self._devices[endpoint] = _Device(record, old.drivers if old else {})
         self._emit_device(record)
+        self._jobs_unknown(endpoint)
         return None
 
     def _adopt(self, record: DeviceRecord) -> None:
@@ -424,6 +434,8 @@ class Engine:
             if dev is not None:
                 dev.record = dev.record.with_subscription(service, status, error)
                 self._emit_device(dev.record)
+                if status is SubscriptionStatus.RETRYING and role is Role.SCAN_SERVER:
+                    self._jobs_unknown(endpoint)  # no events until resubscribed (rule 7)
 
         def on_subscribed() -> None:
             if current() is None:
@@ -493,6 +505,8 @@ class Engine:
             requests.append((GetJobHistoryRequest(Headers.request(service)), GetJobHistoryResponse))
         await self._repository_status(endpoint, service)
         asked = self.clock()
+        dev = self._devices.get(endpoint)
+        instance = dev.record.instance_id if dev is not None else None
         reported: set[str] = set()
         answered = 0
         for request, expected in requests:
@@ -511,6 +525,8 @@ class Engine:
                     psp_identifier=summary.psp_identifier,
                     psp_display_name=summary.psp_display_name,
                     job_originating_user_name=summary.job_originating_user_name,
+                    instance=instance,
+                    asked=asked,
                 )
                 self._fold(obs)
         if answered == 2:  # without the history, a job that ended is not told from a lost one
@@ -619,7 +635,8 @@ class Engine:
                 accepted.peer,
             )
         )
-        obs = _observation(message, reg.device, accepted.arrival, accepted.journal_id)
+        instance = dev.record.instance_id if dev is not None else None
+        obs = _observation(message, reg.device, accepted.arrival, accepted.journal_id, instance)
         if obs is not None:
             self._fold(obs)
         elif isinstance(message, SubscriptionEnd) and dev is not None:
@@ -652,6 +669,11 @@ class Engine:
     def _fold(self, obs: Observation) -> None:
         self._changed(self.jobs.apply(obs))
 
+    def _jobs_unknown(self, endpoint: str) -> None:
+        """The monitor lost sight of the device: its active jobs are unknown from now on (rule 7)."""
+        for change in self.jobs.mark_unknown(self.clock(), endpoint):
+            self._changed(change)
+
     def _changed(self, change: JobChange) -> None:
         self._dirty_jobs.add(change.record.key)
         try:
@@ -665,8 +687,7 @@ class Engine:
         for record in self.journal.load_devices():
             self._devices[record.endpoint] = _Device(dataclasses.replace(record, online=False))
             self._emit_device(self._devices[record.endpoint].record)
-        for job in self.journal.load_jobs():
-            self.jobs.jobs[job.key] = job
+        self.jobs.restore(self.journal.load_jobs())
         self._last_folded_id = self.journal.last_folded_message_id()
         # Messages that arrived after the last flush of folded state (e.g. after a kill -9) are
         # folded again from the journal: the journal, not the job cache, is the truth.
@@ -685,6 +706,10 @@ class Engine:
             self._last_folded_id = max(self._last_folded_id, row)
         if replayed:
             log.info("replayed %d journal messages newer than the saved job state", replayed)
+        # What became of the jobs that were active when the monitor stopped is unknown until their
+        # devices answer (the snapshot after subscribing settles them: core.jobs rule 7).
+        for change in self.jobs.mark_unknown(None):
+            self._dirty_jobs.add(change.record.key)
         for job in self.jobs.jobs.values():
             self.listener.job_changed(JobChange(job, added=True, accepted=True))
 
@@ -719,9 +744,8 @@ class Engine:
         if cfg.retention is not None:
             cutoff = now - cfg.retention
             gone = [k for k, r in self.jobs.jobs.items() if not r.is_active and r.last_update < cutoff]
-            for key in gone:
-                del self.jobs.jobs[key]
-                self._dirty_jobs.discard(key)
+            self.jobs.remove(gone)
+            self._dirty_jobs.difference_update(gone)
             if gone:
                 self.listener.jobs_removed(gone)
         if deleted:
