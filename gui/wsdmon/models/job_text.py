@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from PySide6.QtCore import QCoreApplication
 
 from wsdmon.core import JobRecord, filter_summary
 from wsdmon.protocol.dsm import FilterStatus
 
-from .format import dialect_name
+from .format import dialect_name, format_local
 from .meanings import Kind, explain
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "reasons_tooltip",
     "state_tooltip",
     "summary_text",
+    "unknown_text",
+    "unknown_tooltip",
 ]
 
 _CTX = "JobTableModel"
@@ -49,6 +52,20 @@ def summary_text(filters: Iterable[FilterStatus], *, short: bool = False) -> str
 def state_tooltip(state: str) -> str:
     m = explain(Kind.JOB_STATE, state)
     return f"{_vendor(m.value, m.vendor)}: {m.text}"
+
+
+def unknown_text(since: datetime) -> str:
+    """The state cell of a job whose fate is unknown (core.jobs rule 7): "unknown since 05-12 17:03"."""
+    return _tr("unknown since {0}").format(format_local(since, compact=True))
+
+
+def unknown_tooltip(since: datetime, state: str) -> str:
+    """Why a job is unknown, and the last state its device sent."""
+    return _tr(
+        "Unknown since {0}: wsdmon has not heard from the device since then (wsdmon was not running, "
+        "or the device went offline), so what became of this job is not known. It is settled when "
+        "the device answers again.\nLast state sent: {1}"
+    ).format(format_local(since), state_tooltip(state))
 
 
 def reasons_tooltip(reasons: Iterable[str]) -> str:
