@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .changes import Change, ChangeField
 from .devices import (
     REPOSITORY_SERVICE_TYPE,
     SCANNER_SERVICE_TYPE,
@@ -25,6 +26,8 @@ from .jobs import (
 __all__ = [
     "REPOSITORY_SERVICE_TYPE",
     "SCANNER_SERVICE_TYPE",
+    "Change",
+    "ChangeField",
     "DeviceRecord",
     "JobChange",
     "JobKey",

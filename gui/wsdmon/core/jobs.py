@@ -69,6 +69,8 @@ from wsdmon.protocol.dsm import (
     PostScanJobEndState,
 )
 
+from .changes import LOST, STALE, Change, describe
+
 __all__ = [
     "MAX_TIMELINE",
     "JobChange",
@@ -180,7 +182,7 @@ class TimelineEntry:
 
     arrival: datetime
     kind: ObservationKind
-    changes: tuple[str, ...]  # human-readable "JobState: Pending → Processing" lines
+    changes: tuple[Change, ...]  # what it changed, typed (worded in models/)
     stale: bool = False
     message_id: str | None = None
     journal_id: int | None = None
@@ -278,29 +280,6 @@ def _is_stale(current: JobStatus, new: JobStatus) -> bool:
         if before in _TERMINAL_FILTER_STATES and f.state != before:
             return True
     return False
-
-
-def _describe(old: JobStatus | None, new: JobStatus) -> tuple[str, ...]:
-    if old is None:
-        return (f"JobState: {new.job_state}", f"ImagesReceived: {new.images_received}")
-    out = []
-    if old.job_state != new.job_state:
-        out.append(f"JobState: {old.job_state} → {new.job_state}")
-    if old.job_state_reasons != new.job_state_reasons:
-        out.append("JobStateReasons: " + (", ".join(map(str, new.job_state_reasons)) or "(none)"))
-    if old.images_received != new.images_received:
-        out.append(f"ImagesReceived: {old.images_received} → {new.images_received}")
-    before = {f.dialect: f for f in old.filter_statuses}
-    for f in new.filter_statuses:
-        prev = before.get(f.dialect)
-        if prev is None or prev.state != f.state or prev.reasons != f.reasons:
-            name = f.dialect.rstrip("/").rpartition("/")[2] or f.dialect
-            was = f"{prev.state} → " if prev is not None else ""
-            why = f" ({', '.join(map(str, f.reasons))})" if f.reasons else ""
-            out.append(f"Filter {name}: {was}{f.state}{why}")
-    if old.job_completed_time != new.job_completed_time and new.job_completed_time is not None:
-        out.append(f"JobCompletedTime: {new.job_completed_time.isoformat()}")
-    return tuple(out) or ("no change",)
 
 
 def _goes_back(old: JobStatus, new: JobStatus) -> bool:
@@ -416,7 +395,7 @@ class JobTable:
                     TimelineEntry(
                         obs.arrival,
                         obs.kind,
-                        _describe(None, obs.status),
+                        describe(None, obs.status),
                         False,
                         obs.message_id,
                         obs.journal_id,
@@ -434,7 +413,7 @@ class JobTable:
         entry = TimelineEntry(
             obs.arrival,
             obs.kind,
-            ("stale: older than what is shown",) if stale else _describe(current.status, obs.status),
+            (STALE,) if stale else describe(current.status, obs.status),
             stale,
             obs.message_id,
             obs.journal_id,
@@ -506,7 +485,7 @@ class JobTable:
                 continue
             if current.last_update >= asked:
                 continue  # heard of while the snapshot was on its way: it cannot judge the job
-            entry = TimelineEntry(arrival, ObservationKind.SNAPSHOT, (_LOST_TEXT,))
+            entry = TimelineEntry(arrival, ObservationKind.SNAPSHOT, (LOST,))
             record = self._replace(current, entry, lost=True, unknown_since=None)
             changes.append(JobChange(record, added=False, accepted=True))
         return changes
@@ -548,11 +527,6 @@ class JobTable:
         )
         self.jobs[current.key] = record
         return record
-
-
-_LOST_TEXT = (
-    "Lost: the server reports it neither as active (GetActiveJobs) nor in its history (GetJobHistory)"
-)
 
 
 def _append(current: JobRecord, entry: TimelineEntry) -> tuple[tuple[TimelineEntry, ...], int]:

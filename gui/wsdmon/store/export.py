@@ -31,7 +31,7 @@ from typing import IO, Any
 
 from wsdmon.core.jobs import JobRecord, TimelineEntry
 
-from .codec import CodecError, decode_job_record, decode_timeline_entry, loads
+from .codec import CodecError, decode_job_record, decode_timeline_entry, encode_change, loads
 from .schema import connect_read_only
 
 __all__ = [
@@ -196,7 +196,7 @@ def _job_json(r: JobRecord) -> dict[str, object]:
             {
                 "arrival": _iso(e.arrival),
                 "kind": e.kind.value,
-                "changes": list(e.changes),
+                "changes": [encode_change(c) for c in e.changes],  # typed: {"field", "old", "new"…}
                 "stale": e.stale,
                 "message_id": e.message_id,
                 "journal_id": e.journal_id,

@@ -5,12 +5,13 @@ written before generations existed (schema version 1) migrates with its jobs as 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-from wsdmon.core import JobKey, JobRecord, JobTable
+from wsdmon.core import Change, ChangeField, JobKey, JobRecord, JobTable, TimelineEntry
 from wsdmon.protocol.dsm import JobState
 from wsdmon.store import Journal, export_jobs_csv, export_jobs_json
 from wsdmon.store.codec import dumps, encode_job_record, encode_timeline_entry
@@ -43,9 +44,16 @@ def test_two_jobs_with_one_token_are_stored_and_loaded_apart(journal: Journal) -
     assert [e.journal_id for e in loaded[third.key].timeline] == [5, 6, 7]
 
 
+def _old_entry(entry: TimelineEntry) -> str:
+    """A timeline row as wsdmon wrote it before changes were typed: English lines."""
+    obj = encode_timeline_entry(entry)
+    obj["changes"] = [f"line {i} of {entry.journal_id}" for i in range(len(entry.changes))]
+    return dumps(obj)
+
+
 def _v1_journal(path: Path, records: list[JobRecord]) -> None:
     """A journal as wsdmon wrote it before generations: schema version 1, jobs keyed by (device,
-    token), its rows written the way that version wrote them."""
+    token), its rows written the way that version wrote them (timeline changes as English lines)."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
     migrate(conn, MIGRATIONS[:1])
@@ -64,10 +72,15 @@ def _v1_journal(path: Path, records: list[JobRecord]) -> None:
         for seq, entry in enumerate(r.timeline):
             conn.execute(
                 "INSERT INTO timeline (device, job_token, seq, journal_id, entry) VALUES (?, ?, ?, ?, ?)",
-                (*key, seq, entry.journal_id, dumps(encode_timeline_entry(entry))),
+                (*key, seq, entry.journal_id, _old_entry(entry)),
             )
     conn.execute("INSERT INTO state (key, value) VALUES ('last_folded_message_id', 4)")
     conn.close()
+
+
+def _timeline_rows(path: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT * FROM timeline ORDER BY job_token, seq").fetchall()
 
 
 def test_a_journal_of_schema_1_migrates_with_its_jobs_as_generation_0(db_path: Path, tmp_path: Path) -> None:
@@ -80,7 +93,19 @@ def test_a_journal_of_schema_1_migrates_with_its_jobs_as_generation_0(db_path: P
         with sqlite3.connect(db_path) as conn:
             assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
         loaded = {job.key: job for job in journal.load_jobs()}
-        assert loaded == {JobKey(DEV, "tok-1", 0): old, JobKey(DEV, "tok-2", 0): running}
+        assert set(loaded) == {JobKey(DEV, "tok-1", 0), JobKey(DEV, "tok-2", 0)}
+        for was in (old, running):
+            back = loaded[was.key]
+            assert dataclasses.replace(back, timeline=was.timeline) == was
+            assert [e.changes for e in back.timeline] == [
+                tuple(
+                    Change(ChangeField.TEXT, new=f"line {i} of {e.journal_id}") for i in range(len(e.changes))
+                )
+                for e in was.timeline
+            ]  # the English lines, shown as they were written
+        rows_before = _timeline_rows(db_path)
+        journal.upsert_jobs(loaded.values(), 4)  # written back as loaded: not one row rewritten
+        assert _timeline_rows(db_path) == rows_before
         assert journal.last_folded_message_id() == 4
         assert journal.raw_message(1) == message(1).raw
         # The journal goes on: a job that reuses tok-1 is a row beside the old one.
