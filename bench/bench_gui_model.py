@@ -55,6 +55,8 @@ from PySide6.QtWidgets import QApplication
 import wsdmon
 from wsdmon.bridge import FLUSH_DELAY_MS, QtBridge
 from wsdmon.core import (
+    Change,
+    ChangeField,
     DeviceRecord,
     JobChange,
     JobKey,
@@ -78,6 +80,7 @@ from wsdmon.protocol.dsm import FilterStatus, JobStatus
 from wsdmon.widgets import MainWindow
 
 HERE = Path(__file__).resolve().parent
+PENDING_CHANGE = Change(ChangeField.JOB_STATE, None, "Pending")
 SERVERS = [f"urn:uuid:00000000-0000-4000-8000-{i:012d}" for i in range(8)]
 FILESHARE = "http://schemas.microsoft.com/windows/2007/10/imaging/postscan/filter/fileshare"
 EMAIL = "http://schemas.microsoft.com/windows/2007/10/imaging/postscan/filter/email"
@@ -111,7 +114,7 @@ def make_record(i: int, rng: random.Random) -> JobRecord:
         created + timedelta(seconds=rng.randint(2, 90)) if done else None,
     )
     key = JobKey(SERVERS[i % len(SERVERS)], status.job_token)
-    entry = TimelineEntry(created, ObservationKind.STATUS_EVENT, ("JobState: Pending",), False, None, i)
+    entry = TimelineEntry(created, ObservationKind.STATUS_EVENT, (PENDING_CHANGE,), False, None, i)
     return JobRecord(key, status, created, created, done, "psp", "Scan to share", "user", (entry,))
 
 

@@ -171,6 +171,10 @@ def job_json(change: Any) -> dict[str, Any]:
         ],
         "ended": rec.ended,
         "lost": rec.lost,  # the server no longer reports it (neither active nor in its history)
+        # Devices reuse tokens: 0 for the first job seen with this token, n for its nth reuse.
+        "generation": rec.key.generation,
+        # Not heard of since the monitor lost sight of the device (restart, device offline).
+        "unknown_since": _iso(rec.unknown_since),
     }
 
 

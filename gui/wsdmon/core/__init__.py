@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .changes import Change, ChangeField
 from .device_status import DeviceError, DeviceErrorKind, OfflineReason, ResubscribeResult
 from .devices import (
     REPOSITORY_SERVICE_TYPE,
@@ -27,6 +28,8 @@ from .names import dialect_name
 __all__ = [
     "REPOSITORY_SERVICE_TYPE",
     "SCANNER_SERVICE_TYPE",
+    "Change",
+    "ChangeField",
     "DeviceError",
     "DeviceErrorKind",
     "DeviceRecord",

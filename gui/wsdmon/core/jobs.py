@@ -23,6 +23,31 @@ and the order of the last status event and the end-state event is unspecified, �
    the snapshot was asked for (a server that restarted forgets its jobs and sends no end event for
    them). A lost job is no longer active; any later observation of it makes it found again.
 
+6. A token names a job only while the job lives: devices reuse them (WS-Scan JobIds are small
+   integers that restart at 1 after a reboot; vendor DSM tokens can be counters). An observation
+   of a known (device, token) belongs to *another job* with the same token when
+   a. both carry a JobCreatedTime and the times differ (equal times: the same job, whatever else);
+   b. it is an end-state event for a job that already had its end state, with another
+      JobCompletedTime;
+   c. the job had ended (end state, or a terminal state) and the observation starts over:
+      Creating, Pending or Started;
+   d. the device restarted since the job was last heard of (another AppSequence InstanceId), or
+      the job is lost or unknown (rule 7), and the observation goes backwards (rule 3's progress
+      order, or another terminal state): a restarted device's history may still list the old job,
+      and the old job's own values are consistent with it, so only going back tells a new job.
+   c and d do not apply to a snapshot asked for before the job was last heard of: its answer may
+   predate what the events said. Another job gets the next generation in JobKey, (device, token,
+   n + 1), and the table routes every later observation of the token to it; the old job stays as
+   it was. An observation whose JobCreatedTime is that of an older generation goes to that one
+   (a late event of the previous job). Duplicates (rule 1) and stale observations of the same job
+   (rule 3) are merged as before.
+
+7. A job that was active when the monitor lost sight of its device is *unknown* from then on
+   (JobRecord.unknown_since): jobs restored from the journal at start-up, and the jobs of a device
+   that went offline (Bye, metadata unreachable, subscription ended). An unknown job is not active
+   (it cannot be canceled, and is not counted as running); the next observation of it, or the
+   device's snapshot (rule 5: listed active, in the history, or lost) settles it.
+
 A job's timeline keeps its first observation and the latest MAX_TIMELINE - 1; the ones between are
 counted in JobRecord.timeline_dropped (the journal still has every message). A server that sends
 thousands of events for one job thus costs bounded memory and constant work per event.
@@ -44,6 +69,8 @@ from wsdmon.protocol.dsm import (
     PostScanJobEndState,
 )
 
+from .changes import LOST, STALE, Change, describe
+
 __all__ = [
     "MAX_TIMELINE",
     "JobChange",
@@ -57,6 +84,9 @@ __all__ = [
 ]
 
 MAX_TIMELINE = 500  # timeline entries kept per job: the first and the latest 499
+
+# Rule 6c: the states a job starts over in (a terminal job seen again in one of these is another job).
+_START_STATES = frozenset({JobState.CREATING, JobState.PENDING, JobState.PENDING_HELD, JobState.STARTED})
 
 _STATE_RANK: dict[str, int] = {
     JobState.CREATING: 0,
@@ -88,10 +118,13 @@ class ObservationKind(Enum):
 
 @dataclass(frozen=True, slots=True)
 class JobKey:
-    """A job is unique only within its repository (§2.2.3.28): key it by the server's endpoint."""
+    """A job is unique only within its repository (§2.2.3.28): key it by the server's endpoint; and
+    a token names a job only while it lives (rule 6): `generation` is 0 for the first job seen with
+    the token on that device, and grows by one for each later job that reused it."""
 
     device: str
     job_token: str
+    generation: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +140,8 @@ class Observation:
     psp_identifier: str | None = None
     psp_display_name: str | None = None
     job_originating_user_name: str | None = None
+    instance: int | None = None  # the device's AppSequence InstanceId when it arrived, if known
+    asked: datetime | None = None  # snapshots: when the request was sent (rule 6)
 
     @classmethod
     def from_end_state(
@@ -147,7 +182,7 @@ class TimelineEntry:
 
     arrival: datetime
     kind: ObservationKind
-    changes: tuple[str, ...]  # human-readable "JobState: Pending → Processing" lines
+    changes: tuple[Change, ...]  # what it changed, typed (worded in models/)
     stale: bool = False
     message_id: str | None = None
     journal_id: int | None = None
@@ -169,6 +204,8 @@ class JobRecord:
     timeline: tuple[TimelineEntry, ...] = ()
     timeline_dropped: int = 0  # observations left out between timeline[0] and timeline[1]
     lost: bool = False  # the server no longer reports it (rule 5)
+    instance_id: int | None = None  # the device's InstanceId when the job was last heard of
+    unknown_since: datetime | None = None  # the monitor lost sight of the device then (rule 7)
 
     @property
     def observations(self) -> int:
@@ -180,9 +217,14 @@ class JobRecord:
         return self.status.job_state in TERMINAL_JOB_STATES
 
     @property
-    def is_active(self) -> bool:
-        """Still running as far as anyone can tell: not in a terminal state, not ended, not lost."""
+    def is_unfinished(self) -> bool:
+        """Not known to be over: not in a terminal state, not ended, not lost (maybe unknown)."""
         return not (self.is_terminal or self.ended or self.lost)
+
+    @property
+    def is_active(self) -> bool:
+        """Still running as far as anyone can tell: unfinished, and not unknown (rule 7)."""
+        return self.unknown_since is None and self.is_unfinished
 
     @property
     def is_failed(self) -> bool:
@@ -240,48 +282,105 @@ def _is_stale(current: JobStatus, new: JobStatus) -> bool:
     return False
 
 
-def _describe(old: JobStatus | None, new: JobStatus) -> tuple[str, ...]:
-    if old is None:
-        return (f"JobState: {new.job_state}", f"ImagesReceived: {new.images_received}")
-    out = []
-    if old.job_state != new.job_state:
-        out.append(f"JobState: {old.job_state} → {new.job_state}")
-    if old.job_state_reasons != new.job_state_reasons:
-        out.append("JobStateReasons: " + (", ".join(map(str, new.job_state_reasons)) or "(none)"))
-    if old.images_received != new.images_received:
-        out.append(f"ImagesReceived: {old.images_received} → {new.images_received}")
-    before = {f.dialect: f for f in old.filter_statuses}
-    for f in new.filter_statuses:
-        prev = before.get(f.dialect)
-        if prev is None or prev.state != f.state or prev.reasons != f.reasons:
-            name = f.dialect.rstrip("/").rpartition("/")[2] or f.dialect
-            was = f"{prev.state} → " if prev is not None else ""
-            why = f" ({', '.join(map(str, f.reasons))})" if f.reasons else ""
-            out.append(f"Filter {name}: {was}{f.state}{why}")
-    if old.job_completed_time != new.job_completed_time and new.job_completed_time is not None:
-        out.append(f"JobCompletedTime: {new.job_completed_time.isoformat()}")
-    return tuple(out) or ("no change",)
+def _goes_back(old: JobStatus, new: JobStatus) -> bool:
+    """Rule 6d: `new` cannot follow `old` in one job's life (backwards, or another end)."""
+    both_ended = old.job_state in TERMINAL_JOB_STATES and new.job_state in TERMINAL_JOB_STATES
+    return (both_ended and old.job_state != new.job_state) or _is_stale(old, new)
+
+
+def _another_job(current: JobRecord, obs: Observation) -> bool:
+    """Rule 6: does `obs` describe another job that reuses `current`'s token?"""
+    old, new = current.status, obs.status
+    if old.job_created_time is not None and new.job_created_time is not None:
+        return old.job_created_time != new.job_created_time  # 6a; equal times: the same job
+    if obs.kind is ObservationKind.END_STATE_EVENT:  # 6b
+        before, after = old.job_completed_time, new.job_completed_time
+        return current.ended and before is not None and after is not None and before != after
+    if obs.asked is not None and current.last_update >= obs.asked:
+        return False  # a snapshot asked for before the job was last heard of cannot judge it
+    if (current.ended or current.is_terminal) and new.job_state in _START_STATES:
+        return True  # 6c
+    restarted = obs.instance is not None and current.instance_id is not None
+    restarted = restarted and obs.instance != current.instance_id
+    if restarted or current.lost or current.unknown_since is not None:
+        return _goes_back(old, new)  # 6d
+    return False
 
 
 @dataclass
 class JobTable:
-    """All jobs the monitor knows, keyed by (device, JobToken); `apply` is the only writer."""
+    """All jobs the monitor knows, keyed by (device, JobToken, generation); `apply` is the only
+    writer of observations, `restore`, `remove`, `mark_lost` and `mark_unknown` the others."""
 
     jobs: dict[JobKey, JobRecord] = field(default_factory=dict)
     _seen_messages: dict[str, set[str]] = field(default_factory=dict)
     max_seen_per_device: int = 4096
+    # (device, token) → the generation of its latest job: where observations of the token go.
+    _latest: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def latest(self, device: str, token: str) -> JobRecord | None:
+        """The current job with this token on this device (the latest generation), if any."""
+        return self.jobs.get(JobKey(device, token, self._latest.get((device, token), 0)))
+
+    def restore(self, records: Iterable[JobRecord]) -> None:
+        """Put stored jobs back (a restart on the journal), keeping the latest generation of each
+        token current."""
+        for record in records:
+            key = record.key
+            self.jobs[key] = record
+            pair = (key.device, key.job_token)
+            if self._latest.get(pair, -1) < key.generation:
+                self._latest[pair] = key.generation
+
+    def remove(self, keys: Iterable[JobKey]) -> None:
+        """Forget jobs (retention); a token whose latest job goes routes to its newest remaining one."""
+        for key in keys:
+            if self.jobs.pop(key, None) is None:
+                continue
+            pair = (key.device, key.job_token)
+            if self._latest.get(pair) != key.generation:
+                continue
+            older = (g for g in range(key.generation - 1, -1, -1) if JobKey(*pair, g) in self.jobs)
+            generation = next(older, None)
+            if generation is None:
+                del self._latest[pair]
+            else:
+                self._latest[pair] = generation
+
+    def _route(self, obs: Observation) -> tuple[JobKey, JobRecord | None]:
+        """Rule 6: the key the observation belongs to, and that job's record (None: a new job)."""
+        device, token = obs.device, obs.status.job_token
+        generation = self._latest.get((device, token))
+        if generation is None:  # a record put into `jobs` directly is generation 0
+            key = JobKey(device, token)
+            current = self.jobs.get(key)
+            if current is None:
+                return key, None
+            self._latest[device, token] = generation = 0
+        key = JobKey(device, token, generation)
+        current = self.jobs.get(key)
+        if current is None or not _another_job(current, obs):
+            return key, current
+        created = obs.status.job_created_time
+        if created is not None:  # a late observation of an earlier job with this token?
+            for g in range(generation - 1, -1, -1):
+                older = self.jobs.get(JobKey(device, token, g))
+                if older is not None and older.status.job_created_time == created:
+                    return older.key, older
+        return JobKey(device, token, generation + 1), None
 
     def apply(self, obs: Observation) -> JobChange:
         """Fold one observation in; see the module docstring for which observation wins."""
-        key = JobKey(obs.device, obs.status.job_token)
-        current = self.jobs.get(key)
         if obs.message_id is not None:
             seen = self._seen_messages.setdefault(obs.device, set())
-            if obs.message_id in seen and current is not None:
-                return JobChange(current, added=False, accepted=False)
+            if obs.message_id in seen:
+                current = self.latest(obs.device, obs.status.job_token)
+                if current is not None:
+                    return JobChange(current, added=False, accepted=False)
             if len(seen) >= self.max_seen_per_device:
                 seen.clear()  # bounded memory; a duplicate this old is also caught by rule 3
             seen.add(obs.message_id)
+        key, current = self._route(obs)
         if current is None:
             record = JobRecord(
                 key,
@@ -296,21 +395,25 @@ class JobTable:
                     TimelineEntry(
                         obs.arrival,
                         obs.kind,
-                        _describe(None, obs.status),
+                        describe(None, obs.status),
                         False,
                         obs.message_id,
                         obs.journal_id,
                     ),
                 ),
+                instance_id=obs.instance,
             )
             self.jobs[key] = record
+            pair = (key.device, key.job_token)
+            if self._latest.get(pair, -1) < key.generation:
+                self._latest[pair] = key.generation
             return JobChange(record, added=True, accepted=True)
         is_end = obs.kind is ObservationKind.END_STATE_EVENT
         stale = not is_end and (current.ended or _is_stale(current.status, obs.status))
         entry = TimelineEntry(
             obs.arrival,
             obs.kind,
-            ("stale: older than what is shown",) if stale else _describe(current.status, obs.status),
+            (STALE,) if stale else describe(current.status, obs.status),
             stale,
             obs.message_id,
             obs.journal_id,
@@ -323,6 +426,7 @@ class JobTable:
             psp_identifier, psp_display_name = current.psp_identifier, current.psp_display_name
             user = current.job_originating_user_name
             lost = current.lost
+            instance = current.instance_id
         else:
             status = obs.status
             old = current.status
@@ -343,7 +447,10 @@ class JobTable:
             psp_identifier = obs.psp_identifier or current.psp_identifier
             psp_display_name = obs.psp_display_name or current.psp_display_name
             user = obs.job_originating_user_name or current.job_originating_user_name
+            instance = current.instance_id if obs.instance is None else obs.instance
         timeline, dropped = _append(current, entry)
+        # Heard of again, stale or not: the device still knows the job, so it is no longer
+        # unknown (rule 7); a stale observation shows it at what it last said.
         record = JobRecord(
             key,
             status,
@@ -356,6 +463,8 @@ class JobTable:
             timeline,
             dropped,
             lost,
+            instance,
+            None,
         )
         self.jobs[key] = record
         return JobChange(record, added=False, accepted=not stale)
@@ -364,38 +473,60 @@ class JobTable:
         self, device: str, reported: Iterable[str], asked: datetime, arrival: datetime
     ) -> list[JobChange]:
         """Rule 5: a snapshot of `device` asked for at `asked` reported the JobTokens `reported`
-        (active and history together); every active job of that device last heard of before
-        `asked` and not among them is lost. Returns the changes."""
+        (active and history together); every unfinished job of that device (active or unknown)
+        last heard of before `asked` and not among them is lost. A reported token speaks for its
+        latest job only: an earlier job with that token is not reported. Returns the changes."""
         tokens = set(reported)
         changes = []
         for key, current in list(self.jobs.items()):
-            if key.device != device or key.job_token in tokens or not current.is_active:
+            if key.device != device or not current.is_unfinished:
+                continue
+            if key.job_token in tokens and self._latest.get((device, key.job_token), 0) == key.generation:
                 continue
             if current.last_update >= asked:
                 continue  # heard of while the snapshot was on its way: it cannot judge the job
-            entry = TimelineEntry(arrival, ObservationKind.SNAPSHOT, (_LOST_TEXT,))
-            timeline, dropped = _append(current, entry)
-            record = JobRecord(
-                key,
-                current.status,
-                current.first_seen,
-                current.last_update,
-                current.ended,
-                current.psp_identifier,
-                current.psp_display_name,
-                current.job_originating_user_name,
-                timeline,
-                dropped,
-                lost=True,
-            )
-            self.jobs[key] = record
+            entry = TimelineEntry(arrival, ObservationKind.SNAPSHOT, (LOST,))
+            record = self._replace(current, entry, lost=True, unknown_since=None)
             changes.append(JobChange(record, added=False, accepted=True))
         return changes
 
+    def mark_unknown(self, since: datetime | None, device: str | None = None) -> list[JobChange]:
+        """Rule 7: every active job (of `device`, or of every device) becomes unknown since
+        `since`; None takes each job's last update (a restart: how long the monitor still watched
+        after it is not known). A job already unknown keeps its time. Returns the changes."""
+        changes = []
+        for key, current in list(self.jobs.items()):
+            if (device is not None and key.device != device) or not current.is_active:
+                continue
+            record = self._replace(
+                current, None, lost=False, unknown_since=current.last_update if since is None else since
+            )
+            changes.append(JobChange(record, added=False, accepted=True))
+        return changes
 
-_LOST_TEXT = (
-    "Lost: the server reports it neither as active (GetActiveJobs) nor in its history (GetJobHistory)"
-)
+    def _replace(
+        self, current: JobRecord, entry: TimelineEntry | None, *, lost: bool, unknown_since: datetime | None
+    ) -> JobRecord:
+        timeline, dropped = (
+            (current.timeline, current.timeline_dropped) if entry is None else _append(current, entry)
+        )
+        record = JobRecord(
+            current.key,
+            current.status,
+            current.first_seen,
+            current.last_update,
+            current.ended,
+            current.psp_identifier,
+            current.psp_display_name,
+            current.job_originating_user_name,
+            timeline,
+            dropped,
+            lost,
+            current.instance_id,
+            unknown_since,
+        )
+        self.jobs[current.key] = record
+        return record
 
 
 def _append(current: JobRecord, entry: TimelineEntry) -> tuple[tuple[TimelineEntry, ...], int]:

@@ -28,7 +28,7 @@ from ._i18n import QT_TRANSLATE_NOOP
 from ._list_table import ListTableModel
 from .icons import icon
 from .job_columns import FAILED_OUTCOMES, OUTCOME_ICONS, outcome
-from .job_text import summary_text
+from .job_text import change_text, summary_text
 from .meanings import Kind, Meaning, explain
 from .roles import Role
 
@@ -246,14 +246,15 @@ class TimelineModel(ListTableModel):
             if col == 1:
                 name = QCoreApplication.translate(_T_CTX, _KIND_NAMES[e.kind])
                 return QCoreApplication.translate(_T_CTX, "{0} (stale)").format(name) if e.stale else name
-            return "\n".join(e.changes)
+            return "\n".join(map(change_text, e.changes))
         if role == Qt.ItemDataRole.ToolTipRole:
             kinds = {
                 ObservationKind.STATUS_EVENT: "PostScanJobStatusEvent",
                 ObservationKind.END_STATE_EVENT: "PostScanJobEndStateEvent",
                 ObservationKind.SNAPSHOT: "GetActiveJobs / GetJobHistory / GetPostScanJobElements",
             }
-            lines = [kinds[e.kind], fmt.format_local(e.arrival), fmt.format_utc(e.arrival), *e.changes]
+            changes = map(change_text, e.changes)
+            lines = [kinds[e.kind], fmt.format_local(e.arrival), fmt.format_utc(e.arrival), *changes]
             if e.message_id:
                 lines.append(f"MessageID: {e.message_id}")
             return "\n".join(lines)

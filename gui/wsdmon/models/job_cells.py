@@ -17,8 +17,15 @@ from wsdmon.core import JobRecord
 
 from . import format as fmt
 from .icons import icon
-from .job_columns import FAILED_OUTCOMES, OUTCOME_ICONS, Column, outcome
-from .job_text import filters_tooltip, reasons_tooltip, state_tooltip, summary_text
+from .job_columns import FAILED_OUTCOMES, OUTCOME_ICONS, Column, Outcome, outcome
+from .job_text import (
+    filters_tooltip,
+    reasons_tooltip,
+    state_tooltip,
+    summary_text,
+    unknown_text,
+    unknown_tooltip,
+)
 
 __all__ = ["ITEM_FLAGS", "NCOLS", "PAINT_ROLES", "TOOLTIP", "build_cells", "cell_tooltip"]
 
@@ -52,7 +59,7 @@ def build_cells(
     display = (
         device_name(rec.key.device),
         s.job_token,
-        str(s.job_state),
+        str(s.job_state) if rec.unknown_since is None else unknown_text(rec.unknown_since),
         ", ".join(map(str, s.job_state_reasons)),
         s.images_received,
         fmt.format_local(created, compact=True),
@@ -67,7 +74,9 @@ def build_cells(
     for col, text in enumerate(display):
         cell: dict[int, Any] = {DISPLAY: text}
         if col == _STATE:
-            cell[DECORATION] = icon(OUTCOME_ICONS[kind])
+            # An unknown job (core.jobs rule 7) wears the lost job's question mark.
+            unknown = rec.unknown_since is not None and not failed
+            cell[DECORATION] = icon(OUTCOME_ICONS[Outcome.LOST if unknown else kind])
         if failed:
             cell[BACKGROUND] = tint
             if col in _FAILED_COLS:
@@ -89,6 +98,8 @@ def cell_tooltip(rec: JobRecord, col: int, device_name: Callable[[str], str]) ->
     if col == Column.TOKEN:
         return s.job_token
     if col == Column.STATE:
+        if rec.unknown_since is not None:
+            return unknown_tooltip(rec.unknown_since, s.job_state)
         return state_tooltip(s.job_state)
     if col == Column.REASONS:
         return reasons_tooltip(s.job_state_reasons) or None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from PySide6.QtCore import QCoreApplication
 
-from wsdmon.core import JobRecord, filter_summary
+from wsdmon.core import Change, ChangeField, JobRecord, filter_summary
 from wsdmon.protocol.dsm import FilterStatus
 
-from .format import dialect_name
+from .format import dialect_name, format_local
 from .meanings import Kind, explain
 
 __all__ = [
@@ -17,11 +18,14 @@ __all__ = [
     "FLAG_COMPLETED",
     "FLAG_FAILED",
     "SEP",
+    "change_text",
     "filter_text",
     "filters_tooltip",
     "reasons_tooltip",
     "state_tooltip",
     "summary_text",
+    "unknown_text",
+    "unknown_tooltip",
 ]
 
 _CTX = "JobTableModel"
@@ -49,6 +53,48 @@ def summary_text(filters: Iterable[FilterStatus], *, short: bool = False) -> str
 def state_tooltip(state: str) -> str:
     m = explain(Kind.JOB_STATE, state)
     return f"{_vendor(m.value, m.vendor)}: {m.text}"
+
+
+def change_text(change: Change) -> str:
+    """One timeline line: what an observation changed (core.changes), in words; element names and
+    values stay as the protocol names them."""
+    f, old, new = change.field, change.old, change.new
+    arrow = _tr("{0} → {1}")
+    if f is ChangeField.JOB_STATE:
+        return "JobState: " + ((new or "") if old is None else arrow.format(old, new))
+    if f is ChangeField.IMAGES_RECEIVED:
+        return "ImagesReceived: " + ((new or "") if old is None else arrow.format(old, new))
+    if f is ChangeField.JOB_STATE_REASONS:
+        return "JobStateReasons: " + (", ".join(change.details) or _tr("(none)"))
+    if f is ChangeField.FILTER:
+        state = (new or "") if old is None else arrow.format(old, new)
+        why = f" ({', '.join(change.details)})" if change.details else ""
+        return _tr("Filter {0}: {1}").format(dialect_name(change.subject or ""), state) + why
+    if f is ChangeField.JOB_COMPLETED_TIME:
+        return "JobCompletedTime: " + (new or "")
+    if f is ChangeField.NO_CHANGE:
+        return _tr("no change")
+    if f is ChangeField.STALE:
+        return _tr("stale: older than what is shown")
+    if f is ChangeField.LOST:
+        return _tr(
+            "Lost: the server reports it neither as active (GetActiveJobs) nor in its history (GetJobHistory)"
+        )
+    return new or ""  # TEXT: a line stored by an older wsdmon, as it was written
+
+
+def unknown_text(since: datetime) -> str:
+    """The state cell of a job whose fate is unknown (core.jobs rule 7): "unknown since 05-12 17:03"."""
+    return _tr("unknown since {0}").format(format_local(since, compact=True))
+
+
+def unknown_tooltip(since: datetime, state: str) -> str:
+    """Why a job is unknown, and the last state its device sent."""
+    return _tr(
+        "Unknown since {0}: wsdmon has not heard from the device since then (wsdmon was not running, "
+        "or the device went offline), so what became of this job is not known. It is settled when "
+        "the device answers again.\nLast state sent: {1}"
+    ).format(format_local(since), state_tooltip(state))
 
 
 def reasons_tooltip(reasons: Iterable[str]) -> str:

@@ -191,9 +191,14 @@ def _condition_text(c: DeviceCondition) -> str:
 
 
 def _observation(
-    message: Message | UnknownMessage, device: str, arrival: datetime, journal_id: int | None
+    message: Message | UnknownMessage,
+    device: str,
+    arrival: datetime,
+    journal_id: int | None,
+    instance: int | None = None,
 ) -> Observation | None:
-    """The job observation a notification carries, if it carries one."""
+    """The job observation a notification carries, if it carries one; `instance` is the device's
+    InstanceId as known when it arrived (core.jobs rule 6)."""
     if isinstance(message, PostScanJobStatusEvent):
         return Observation(
             ObservationKind.STATUS_EVENT,
@@ -202,11 +207,13 @@ def _observation(
             arrival,
             message.header.message_id,
             journal_id,
+            instance=instance,
         )
     if isinstance(message, PostScanJobEndStateEvent):
-        return Observation.from_end_state(
+        obs = Observation.from_end_state(
             device, message.end_state, arrival, message.header.message_id, journal_id
         )
+        return obs if instance is None else dataclasses.replace(obs, instance=instance)
     return None
 
 
@@ -376,9 +383,11 @@ class Engine:
         return self._devices[record.endpoint].record
 
     def device_left(self, endpoint: str) -> None:
-        """Bye: keep the device listed, offline; its subscriptions are gone."""
+        """Bye: keep the device listed, offline; its subscriptions are gone, and what becomes of
+        its active jobs is unknown until it answers again (core.jobs rule 7)."""
         if endpoint in self._devices:
             self._update(endpoint, online=False, offline_reason=OfflineReason.BYE)
+            self._jobs_unknown(endpoint)
 
     async def _read_metadata(
         self,
@@ -460,6 +469,7 @@ class Engine:
         )
         self._devices[endpoint] = _Device(record, old.drivers if old else {})
         self._emit_device(record)
+        self._jobs_unknown(endpoint)
 
     def _adopt(self, record: DeviceRecord) -> None:
         old = self._devices.get(record.endpoint)
@@ -498,6 +508,8 @@ class Engine:
                     for waiter in self._settled.pop((endpoint, service), []):
                         if not waiter.done():
                             waiter.set_result(status)
+                if status is SubscriptionStatus.RETRYING and role is Role.SCAN_SERVER:
+                    self._jobs_unknown(endpoint)  # no events until resubscribed (rule 7)
 
         def on_subscribed() -> None:
             if current() is None:
@@ -595,6 +607,8 @@ class Engine:
             requests.append((GetJobHistoryRequest(Headers.request(service)), GetJobHistoryResponse))
         await self._repository_status(endpoint, service)
         asked = self.clock()
+        dev = self._devices.get(endpoint)
+        instance = dev.record.instance_id if dev is not None else None
         reported: set[str] = set()
         answered = 0
         for request, expected in requests:
@@ -613,6 +627,8 @@ class Engine:
                     psp_identifier=summary.psp_identifier,
                     psp_display_name=summary.psp_display_name,
                     job_originating_user_name=summary.job_originating_user_name,
+                    instance=instance,
+                    asked=asked,
                 )
                 self._fold(obs)
         if answered == 2:  # without the history, a job that ended is not told from a lost one
@@ -721,7 +737,8 @@ class Engine:
                 accepted.peer,
             )
         )
-        obs = _observation(message, reg.device, accepted.arrival, accepted.journal_id)
+        instance = dev.record.instance_id if dev is not None else None
+        obs = _observation(message, reg.device, accepted.arrival, accepted.journal_id, instance)
         if obs is not None:
             self._fold(obs)
         elif isinstance(message, SubscriptionEnd) and dev is not None:
@@ -758,6 +775,11 @@ class Engine:
     def _fold(self, obs: Observation) -> None:
         self._changed(self.jobs.apply(obs))
 
+    def _jobs_unknown(self, endpoint: str) -> None:
+        """The monitor lost sight of the device: its active jobs are unknown from now on (rule 7)."""
+        for change in self.jobs.mark_unknown(self.clock(), endpoint):
+            self._changed(change)
+
     def _changed(self, change: JobChange) -> None:
         self._dirty_jobs.add(change.record.key)
         try:
@@ -772,8 +794,7 @@ class Engine:
             offline = dataclasses.replace(record, online=False, offline_reason=OfflineReason.NOT_SEEN)
             self._devices[record.endpoint] = _Device(offline)
             self._emit_device(self._devices[record.endpoint].record)
-        for job in self.journal.load_jobs():
-            self.jobs.jobs[job.key] = job
+        self.jobs.restore(self.journal.load_jobs())
         self._last_folded_id = self.journal.last_folded_message_id()
         # Messages that arrived after the last flush of folded state (e.g. after a kill -9) are
         # folded again from the journal: the journal, not the job cache, is the truth.
@@ -792,6 +813,10 @@ class Engine:
             self._last_folded_id = max(self._last_folded_id, row)
         if replayed:
             log.info("replayed %d journal messages newer than the saved job state", replayed)
+        # What became of the jobs that were active when the monitor stopped is unknown until their
+        # devices answer (the snapshot after subscribing settles them: core.jobs rule 7).
+        for change in self.jobs.mark_unknown(None):
+            self._dirty_jobs.add(change.record.key)
         for job in self.jobs.jobs.values():
             self.listener.job_changed(JobChange(job, added=True, accepted=True))
 
@@ -826,9 +851,8 @@ class Engine:
         if cfg.retention is not None:
             cutoff = now - cfg.retention
             gone = [k for k, r in self.jobs.jobs.items() if not r.is_active and r.last_update < cutoff]
-            for key in gone:
-                del self.jobs.jobs[key]
-                self._dirty_jobs.discard(key)
+            self.jobs.remove(gone)
+            self._dirty_jobs.difference_update(gone)
             if gone:
                 self.listener.jobs_removed(gone)
         if deleted:

@@ -105,6 +105,10 @@ class Repository:
         self.name = name
         self.vendor = False  # vendor extensions in the repository status (vendor scenario)
         self.log_level = logging.INFO  # of each job's start and end (the burst scenario lowers it)
+        # Number jobs 1, 2, 3… instead of GUIDs, starting over at 1 after a reboot, as vendors
+        # whose tokens are counters do: a rebooted server then reuses the tokens of its history.
+        self.counter_tokens = False
+        self._next_number = 1
         self.finished = 0  # jobs ended so far
         self.state: RepositoryState | str = RepositoryState.IDLE
         self._active: dict[str, PostScanJob] = {}
@@ -135,7 +139,7 @@ class Repository:
         """Create a job as if a DSM device had sent CreatePostScanJob; it runs on the loop.
         `await job.wait()` gives its end state."""
         plan = plan or JobPlan()
-        token = plan.token or str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        token = plan.token or self._new_token()
         if token in self._active:
             raise ValueError(f"job {token} is already active")
         job = PostScanJob(token, plan, self._clock.now())
@@ -152,6 +156,12 @@ class Repository:
         )
         job.task = asyncio.get_running_loop().create_task(self._run(job), name=f"job {token}")
         return job
+
+    def _new_token(self) -> str:
+        if self.counter_tokens:
+            self._next_number += 1
+            return str(self._next_number - 1)
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def cancel(self, token: str) -> bool:
         """Cancel an active job (as CancelPostScanJob does); False if no active job has `token`."""
@@ -172,6 +182,7 @@ class Repository:
         count = len(self._active)
         await stop_jobs(self._active)
         self._active.clear()
+        self._next_number = 1  # a counter starts over (counter_tokens); the history is kept
         self.state = RepositoryState.IDLE  # no event: the subscribers are gone with the reboot
         return count
 

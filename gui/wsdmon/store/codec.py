@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from wsdmon.core.changes import Change, ChangeField
 from wsdmon.core.jobs import JobKey, JobRecord, ObservationKind, TimelineEntry
 from wsdmon.protocol.dsm import (
     FilterState,
@@ -32,12 +33,14 @@ from wsdmon.protocol.errors import ProtocolError
 __all__ = [
     "RECORD_FORMAT",
     "CodecError",
+    "decode_change",
     "decode_datetime",
     "decode_filter_status",
     "decode_job_record",
     "decode_job_status",
     "decode_timeline_entry",
     "dumps",
+    "encode_change",
     "encode_datetime",
     "encode_filter_status",
     "encode_job_record",
@@ -50,6 +53,7 @@ RECORD_FORMAT = 1  # "v" of an encoded JobRecord; bump and branch in decode_job_
 
 _E = TypeVar("_E", bound=StrEnum)
 _KINDS = {k.value: k for k in ObservationKind}
+_FIELDS = {f.value: f for f in ChangeField}
 
 
 class CodecError(ValueError):
@@ -208,11 +212,47 @@ def decode_job_status(raw: object) -> JobStatus:
 # --- core values -------------------------------------------------------------------------------
 
 
+def encode_change(value: Change) -> str | dict[str, object]:
+    """A Change as a JSON object with only the parts it has; a TEXT change (a line an older wsdmon
+    stored) as the plain string it was, so that its stored row stays byte for byte the same."""
+    if value.field is ChangeField.TEXT:
+        return value.new or ""
+    out: dict[str, object] = {"field": value.field.value}
+    if value.old is not None:
+        out["old"] = value.old
+    if value.new is not None:
+        out["new"] = value.new
+    if value.subject is not None:
+        out["subject"] = value.subject
+    if value.details:
+        out["details"] = list(value.details)
+    return out
+
+
+def decode_change(raw: object) -> Change:
+    """The inverse of encode_change; a plain string (the English line of an older journal) is a
+    TEXT change, shown verbatim."""
+    if isinstance(raw, str):
+        return Change(ChangeField.TEXT, new=raw)
+    obj = _obj(raw, "change")
+    name = obj.get("field")
+    field = _FIELDS.get(name) if isinstance(name, str) else None
+    if field is None or field is ChangeField.TEXT:
+        raise CodecError(f"unknown change {name!r}")
+    return Change(
+        field,
+        _opt_text(obj.get("old"), "change old"),
+        _opt_text(obj.get("new"), "change new"),
+        _opt_text(obj.get("subject"), "change subject"),
+        _texts(obj.get("details", []), "change details"),
+    )
+
+
 def encode_timeline_entry(value: TimelineEntry) -> dict[str, object]:
     return {
         "arrival": encode_datetime(value.arrival),
         "kind": value.kind.value,
-        "changes": list(value.changes),
+        "changes": [encode_change(c) for c in value.changes],
         "stale": value.stale,
         "message_id": value.message_id,
         "journal_id": value.journal_id,
@@ -229,7 +269,7 @@ def decode_timeline_entry(raw: object) -> TimelineEntry:
         return TimelineEntry(
             decode_datetime(obj["arrival"]),
             kind,
-            _texts(obj["changes"], "changes"),
+            tuple(decode_change(c) for c in _list(obj["changes"], "changes")),
             _bool(obj["stale"], "stale"),
             _opt_text(obj["message_id"], "message_id"),
             None if journal_id is None else _int(journal_id, "journal_id"),
@@ -257,6 +297,13 @@ def encode_job_record(value: JobRecord, *, timeline: bool = True) -> dict[str, o
         out["timeline_dropped"] = value.timeline_dropped
     if value.lost:
         out["lost"] = True
+    # Optional keys (absent in records written before job generations and rule 7 existed).
+    if value.key.generation:
+        out["generation"] = value.key.generation
+    if value.instance_id is not None:
+        out["instance_id"] = value.instance_id
+    if value.unknown_since is not None:
+        out["unknown_since"] = encode_datetime(value.unknown_since)
     if timeline:
         out["timeline"] = [encode_timeline_entry(e) for e in value.timeline]
     return out
@@ -271,7 +318,11 @@ def decode_job_record(raw: object, timeline: tuple[TimelineEntry, ...] | None = 
         if timeline is None:
             timeline = tuple(decode_timeline_entry(e) for e in _list(obj.get("timeline", []), "timeline"))
         return JobRecord(
-            JobKey(_text(obj["device"], "device"), _text(obj["job_token"], "job_token")),
+            JobKey(
+                _text(obj["device"], "device"),
+                _text(obj["job_token"], "job_token"),
+                _count(obj.get("generation", 0), "generation"),
+            ),
             decode_job_status(obj["status"]),
             decode_datetime(obj["first_seen"]),
             decode_datetime(obj["last_update"]),
@@ -282,6 +333,8 @@ def decode_job_record(raw: object, timeline: tuple[TimelineEntry, ...] | None = 
             timeline,
             _count(obj.get("timeline_dropped", 0), "timeline_dropped"),
             _bool(obj.get("lost", False), "lost"),
+            None if obj.get("instance_id") is None else _int(obj["instance_id"], "instance_id"),
+            _opt_datetime(obj.get("unknown_since")),
         )
     except KeyError as exc:
         raise CodecError(f"JobRecord lacks {exc}") from None

@@ -32,7 +32,7 @@ from typing import IO, Any
 from wsdmon.core.jobs import JobRecord, TimelineEntry
 from wsdmon.core.names import dialect_name
 
-from .codec import CodecError, decode_job_record, decode_timeline_entry, loads
+from .codec import CodecError, decode_job_record, decode_timeline_entry, encode_change, loads
 from .schema import connect_read_only
 
 __all__ = [
@@ -58,7 +58,8 @@ DeviceNames = Callable[[str], str]
 
 JOB_CSV_COLUMNS = (
     "device", "device_id", "job_token", "job_state", "job_state_reasons", "images_received", "created",
-    "completed", "duration_s", "filters", "psp_display_name", "user", "ended", "lost",
+    "completed", "duration_s", "filters", "psp_display_name", "user", "ended", "lost", "generation",
+    "unknown_since",
 )  # fmt: skip
 EVENT_CSV_COLUMNS = ("id", "arrival", "device", "subscription", "action", "message_id", "summary")
 
@@ -84,11 +85,14 @@ def _iso(value: datetime | None) -> str | None:
 # --- jobs --------------------------------------------------------------------------------------
 
 
-def _timeline(conn: sqlite3.Connection, device: str, token: str) -> tuple[tuple[TimelineEntry, ...], int]:
+def _timeline(
+    conn: sqlite3.Connection, device: str, token: str, generation: int
+) -> tuple[tuple[TimelineEntry, ...], int]:
     entries: list[TimelineEntry] = []
     skipped = 0
     rows = conn.execute(
-        "SELECT seq, entry FROM timeline WHERE device = ? AND job_token = ? ORDER BY seq", (device, token)
+        "SELECT seq, entry FROM timeline WHERE device = ? AND job_token = ? AND generation = ? ORDER BY seq",
+        (device, token, generation),
     )
     for seq, entry in rows:
         try:
@@ -103,11 +107,11 @@ def _jobs(
     conn: sqlite3.Connection, device: str | None, timeline: bool, skipped: list[int]
 ) -> Iterator[JobRecord]:
     where, params = ("WHERE device = ?", (device,)) if device is not None else ("", ())
-    sql = f"SELECT device, job_token, record FROM jobs {where} ORDER BY rowid"  # noqa: S608  # no input in it
-    for dev, token, record in conn.execute(sql, params):
+    sql = f"SELECT device, job_token, generation, record FROM jobs {where} ORDER BY rowid"  # noqa: S608  # no input in it
+    for dev, token, generation, record in conn.execute(sql, params):
         entries: tuple[TimelineEntry, ...] = ()
         if timeline:
-            entries, bad = _timeline(conn, dev, token)
+            entries, bad = _timeline(conn, dev, token, generation)
             skipped[0] += bad
         try:
             yield decode_job_record(loads(record), entries)
@@ -175,6 +179,8 @@ def _job_csv_row(r: JobRecord, name: DeviceNames) -> list[object]:
         r.job_originating_user_name or "",
         "true" if r.ended else "false",
         "true" if r.lost else "false",
+        r.key.generation,
+        _iso(r.unknown_since) or "",
     ]
 
 
@@ -204,6 +210,10 @@ def _job_json(r: JobRecord, name: DeviceNames) -> dict[str, object]:
         "user": r.job_originating_user_name,
         "ended": r.ended,
         "lost": r.lost,
+        # 0 for the first job seen with this token on the device, n for its nth reuse (devices
+        # reuse tokens: core.jobs rule 6).
+        "generation": r.key.generation,
+        "unknown_since": _iso(r.unknown_since),  # the monitor lost sight of the job then (rule 7)
         "first_seen": _iso(r.first_seen),
         "last_update": _iso(r.last_update),
         "extensions": list(s.extensions),
@@ -211,7 +221,7 @@ def _job_json(r: JobRecord, name: DeviceNames) -> dict[str, object]:
             {
                 "arrival": _iso(e.arrival),
                 "kind": e.kind.value,
-                "changes": list(e.changes),
+                "changes": [encode_change(c) for c in e.changes],  # typed: {"field", "old", "new"…}
                 "stale": e.stale,
                 "message_id": e.message_id,
                 "journal_id": e.journal_id,

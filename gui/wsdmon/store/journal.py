@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from wsdmon.core.devices import DeviceRecord
-from wsdmon.core.jobs import JobRecord, TimelineEntry
+from wsdmon.core.jobs import JobKey, JobRecord, TimelineEntry
 
 from . import devices as _devices
 from .codec import (
@@ -48,8 +48,8 @@ _INSERT_MESSAGE = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _UPSERT_JOB = """
-INSERT INTO jobs (device, job_token, active, last_update_epoch, record) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (device, job_token) DO UPDATE SET
+INSERT INTO jobs (device, job_token, generation, active, last_update_epoch, record) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (device, job_token, generation) DO UPDATE SET
     active = excluded.active, last_update_epoch = excluded.last_update_epoch, record = excluded.record
 """
 _LAST_FOLDED = "last_folded_message_id"
@@ -120,19 +120,26 @@ def _row_id(cursor: sqlite3.Cursor) -> int:
 def _load_jobs(conn: sqlite3.Connection) -> tuple[list[JobRecord], int]:
     """All stored jobs with their timelines, and how many damaged rows were skipped (each logged).
     A damaged timeline entry is dropped from its job; a damaged job row drops the job."""
-    timelines: dict[tuple[str, str], list[TimelineEntry]] = {}
+    timelines: dict[tuple[str, str, int], list[TimelineEntry]] = {}
     skipped = 0
-    rows = conn.execute("SELECT device, job_token, seq, entry FROM timeline ORDER BY device, job_token, seq")
-    for device, token, seq, entry in rows:
+    rows = conn.execute(
+        "SELECT device, job_token, generation, seq, entry FROM timeline"
+        " ORDER BY device, job_token, generation, seq"
+    )
+    for device, token, generation, seq, entry in rows:
         try:
-            timelines.setdefault((device, token), []).append(decode_timeline_entry(loads(entry)))
+            timelines.setdefault((device, token, generation), []).append(decode_timeline_entry(loads(entry)))
         except (CodecError, TypeError) as exc:
             skipped += 1
             _log.warning("journal: skipped timeline entry %s of job %r on %s: %s", seq, token, device, exc)
     jobs: list[JobRecord] = []
-    for device, token, record in conn.execute("SELECT device, job_token, record FROM jobs ORDER BY rowid"):
+    rows = conn.execute("SELECT device, job_token, generation, record FROM jobs ORDER BY rowid")
+    for device, token, generation, record in rows:
         try:
-            jobs.append(decode_job_record(loads(record), tuple(timelines.get((device, token), ()))))
+            job = decode_job_record(loads(record), tuple(timelines.get((device, token, generation), ())))
+            if job.key != JobKey(device, token, generation):
+                raise CodecError(f"the record is of {job.key}")
+            jobs.append(job)
         except (CodecError, TypeError) as exc:
             skipped += 1
             _log.warning("journal: skipped damaged job %r on %s: %s", token, device, exc)
@@ -242,13 +249,14 @@ class Journal:
             )
 
     def _upsert_job(self, record: JobRecord) -> None:
-        key = (record.key.device, record.key.job_token)
+        key = (record.key.device, record.key.job_token, record.key.generation)
         execute = self._conn.execute
         encoded = dumps(encode_job_record(record, timeline=False))
         execute(_UPSERT_JOB, (*key, int(record.is_active), record.last_update.timestamp(), encoded))
         timeline, dropped = record.timeline, record.timeline_dropped
         last = execute(
-            "SELECT seq, entry FROM timeline WHERE device = ? AND job_token = ? ORDER BY seq DESC LIMIT 1",
+            "SELECT seq, entry FROM timeline WHERE device = ? AND job_token = ? AND generation = ?"
+            " ORDER BY seq DESC LIMIT 1",
             key,
         ).fetchone()
         start = 0
@@ -259,14 +267,16 @@ class Journal:
             if kept and dumps(encode_timeline_entry(timeline[at])) == last[1]:
                 start = at + 1  # the stored timeline leads up to this one: append the rest
             if start == 0:
-                execute("DELETE FROM timeline WHERE device = ? AND job_token = ?", key)
+                execute("DELETE FROM timeline WHERE device = ? AND job_token = ? AND generation = ?", key)
             elif dropped:
                 execute(
-                    "DELETE FROM timeline WHERE device = ? AND job_token = ? AND seq BETWEEN 1 AND ?",
+                    "DELETE FROM timeline WHERE device = ? AND job_token = ? AND generation = ?"
+                    " AND seq BETWEEN 1 AND ?",
                     (*key, dropped),
                 )
         self._conn.executemany(
-            "INSERT INTO timeline (device, job_token, seq, journal_id, entry) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO timeline (device, job_token, generation, seq, journal_id, entry)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             [
                 (
                     *key,

@@ -87,7 +87,44 @@ _V1: tuple[Step, ...] = (
     "CREATE TABLE state (key TEXT PRIMARY KEY, value) WITHOUT ROWID",
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1,)
+_V2: tuple[Step, ...] = (
+    # Job generations (core.jobs rule 6): devices reuse job tokens, so a job is keyed by (device,
+    # job_token, generation). sqlite cannot change a primary key in place: both tables are built
+    # anew and filled from the old ones, every stored job becoming generation 0. The timeline is
+    # dropped before the jobs, so that dropping the jobs cascades to nothing.
+    """CREATE TABLE jobs_v2 (
+        device TEXT NOT NULL,
+        job_token TEXT NOT NULL,
+        generation INTEGER NOT NULL,    -- 0 for the first job with this token, n for its nth reuse
+        active INTEGER NOT NULL,        -- 0 once terminal, ended, lost or unknown
+        last_update_epoch REAL NOT NULL,
+        record TEXT NOT NULL,           -- codec.encode_job_record(timeline=False)
+        PRIMARY KEY (device, job_token, generation)
+    )""",
+    """INSERT INTO jobs_v2 (device, job_token, generation, active, last_update_epoch, record)
+        SELECT device, job_token, 0, active, last_update_epoch, record FROM jobs ORDER BY rowid""",
+    """CREATE TABLE timeline_v2 (
+        device TEXT NOT NULL,
+        job_token TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        seq INTEGER NOT NULL,           -- 0-based position in JobRecord.timeline
+        journal_id INTEGER,             -- messages.id; may outlive the message (retention)
+        entry TEXT NOT NULL,            -- codec.encode_timeline_entry
+        PRIMARY KEY (device, job_token, generation, seq),
+        FOREIGN KEY (device, job_token, generation)
+            REFERENCES jobs_v2 (device, job_token, generation) ON DELETE CASCADE
+    ) WITHOUT ROWID""",
+    """INSERT INTO timeline_v2 (device, job_token, generation, seq, journal_id, entry)
+        SELECT device, job_token, 0, seq, journal_id, entry FROM timeline""",
+    "DROP TABLE timeline",
+    "DROP TABLE jobs",
+    # Renaming rewrites the foreign key of timeline_v2 to name "jobs" (sqlite >= 3.26).
+    "ALTER TABLE jobs_v2 RENAME TO jobs",
+    "ALTER TABLE timeline_v2 RENAME TO timeline",
+    "CREATE INDEX jobs_by_age ON jobs (active, last_update_epoch)",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

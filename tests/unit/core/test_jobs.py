@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from wsdmon.core import JobKey, JobTable, Observation, ObservationKind, filter_summary
+from wsdmon.core import Change, ChangeField, JobKey, JobTable, Observation, ObservationKind, filter_summary
 from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol.dsm import (
     FilterState,
@@ -160,10 +160,16 @@ def test_timeline_says_what_changed() -> None:
     table = JobTable()
     table.apply(obs(status(JobState.PENDING, 1), 0))
     change = table.apply(obs(status(JobState.PROCESSING, 2, FilterState.PROCESSING), 1))
-    lines = change.record.timeline[-1].changes
-    assert "JobState: Pending → Processing" in lines
-    assert "ImagesReceived: 1 → 2" in lines
-    assert "Filter fileshare: Pending → Processing" in lines
+    changes = change.record.timeline[-1].changes
+    assert Change(ChangeField.JOB_STATE, "Pending", "Processing") in changes
+    assert Change(ChangeField.IMAGES_RECEIVED, "1", "2") in changes
+    assert Change(ChangeField.FILTER, "Pending", "Processing", ns.FILTER_FILESHARE) in changes
+    assert len(changes) == 3  # the e-mail filter and the reasons did not change
+    first = change.record.timeline[0].changes
+    assert first == (
+        Change(ChangeField.JOB_STATE, None, "Pending"),
+        Change(ChangeField.IMAGES_RECEIVED, None, "1"),
+    )
 
 
 def test_filter_summary_and_duration_edge_cases() -> None:
@@ -227,7 +233,7 @@ def test_a_job_the_server_no_longer_reports_is_lost_until_heard_of_again() -> No
     assert lost.status == status(JobState.PROCESSING, 2)  # the last state it sent is kept
     assert lost.timeline[-1].kind is ObservationKind.SNAPSHOT
     assert lost.timeline[-1].arrival == answered
-    assert "Lost" in lost.timeline[-1].changes[0]
+    assert lost.timeline[-1].changes == (Change(ChangeField.LOST),)
     assert lost.last_update == T0  # last heard of: unchanged
     for token in ("tok-done", "tok-fresh", "tok-listed"):
         assert not table.jobs[JobKey(DEV, token)].lost

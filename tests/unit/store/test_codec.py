@@ -12,10 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.protocol.strategies import filter_statuses, job_statuses, xs_datetimes
-from wsdmon.core import JobKey, JobRecord, JobTable, ObservationKind, TimelineEntry
+from wsdmon.core import Change, ChangeField, JobKey, JobRecord, JobTable, ObservationKind, TimelineEntry
 from wsdmon.protocol.dsm import FilterState, FilterStatus, JobStateReason, JobStatus
 from wsdmon.store.codec import (
     CodecError,
+    decode_change,
     decode_datetime,
     decode_filter_status,
     decode_job_record,
@@ -119,11 +120,23 @@ def test_encoded_record_is_plain_readable_json() -> None:
 
 # --- properties --------------------------------------------------------------------------------
 
+_opt_text = st.one_of(st.none(), st.text(max_size=30))
+changes = st.one_of(
+    st.builds(
+        Change,
+        st.sampled_from([f for f in ChangeField if f is not ChangeField.TEXT]),
+        _opt_text,
+        _opt_text,
+        _opt_text,
+        st.lists(st.text(max_size=20), max_size=3).map(tuple),
+    ),
+    st.text(max_size=30).map(lambda line: Change(ChangeField.TEXT, new=line)),
+)
 timeline_entries = st.builds(
     TimelineEntry,
     xs_datetimes,
     st.sampled_from(list(ObservationKind)),
-    st.lists(st.text(max_size=30), max_size=4).map(tuple),
+    st.lists(changes, max_size=4).map(tuple),
     st.booleans(),
     st.one_of(st.none(), st.text(max_size=40)),
     st.one_of(st.none(), st.integers(min_value=1, max_value=2**62)),
@@ -134,7 +147,7 @@ timeline_entries = st.builds(
 def job_records(draw: st.DrawFn) -> JobRecord:
     s = draw(job_statuses)
     return JobRecord(
-        JobKey(draw(st.text(min_size=1, max_size=40)), s.job_token),
+        JobKey(draw(st.text(min_size=1, max_size=40)), s.job_token, draw(st.integers(0, 2**31))),
         s,
         draw(xs_datetimes),
         draw(xs_datetimes),
@@ -145,6 +158,8 @@ def job_records(draw: st.DrawFn) -> JobRecord:
         tuple(draw(st.lists(timeline_entries, max_size=4))),
         draw(st.integers(min_value=0, max_value=2**40)),
         draw(st.booleans()),
+        draw(st.one_of(st.none(), st.integers(min_value=0, max_value=2**32 - 1))),
+        draw(st.one_of(st.none(), xs_datetimes)),
     )
 
 
@@ -218,6 +233,10 @@ def _bad_variants() -> list[tuple[str, object]]:
         ("dropped negative", edit(("timeline_dropped",), -3)),
         ("dropped not a count", edit(("timeline_dropped",), "many")),
         ("lost not bool", edit(("lost",), 1)),
+        ("generation negative", edit(("generation",), -1)),
+        ("generation not a count", edit(("generation",), "2")),
+        ("instance not an integer", edit(("instance_id",), "5")),
+        ("unknown since not a time", edit(("unknown_since",), "since lunch")),
         ("unknown kind", edit(("timeline",), [{**_good()["timeline"][0], "kind": "rumour"}])),  # type: ignore[index]
         ("filter lacks dialect", edit(("status", "filter_statuses"), [{"state": "Pending", "reasons": []}])),
     ]
@@ -243,3 +262,44 @@ def test_timeline_entry_rejects_a_bool_journal_id() -> None:
     entry["journal_id"] = True
     with pytest.raises(CodecError):
         decode_timeline_entry(entry)
+
+
+def test_a_record_written_before_generations_and_unknown_reads_as_generation_0_known() -> None:
+    old = _good()
+    for key in ("generation", "instance_id", "unknown_since"):
+        assert key not in old  # a first job, never unknown: written exactly as before
+    record = decode_job_record(through_json(old))
+    assert record.key.generation == 0
+    assert (record.instance_id, record.unknown_since) == (None, None)
+
+
+def test_a_timeline_line_stored_as_english_by_an_older_wsdmon_comes_back_verbatim_and_stays_so() -> None:
+    stored = {
+        "arrival": "2026-11-23T17:00:01+00:00",
+        "kind": "status-event",
+        "changes": ["JobState: Pending → Processing", "ImagesReceived: 1 → 2"],
+        "stale": False,
+        "message_id": "urn:uuid:m2",
+        "journal_id": 2,
+    }
+    entry = decode_timeline_entry(through_json(stored))
+    assert entry.changes == (
+        Change(ChangeField.TEXT, new="JobState: Pending → Processing"),
+        Change(ChangeField.TEXT, new="ImagesReceived: 1 → 2"),
+    )
+    assert encode_timeline_entry(entry) == stored  # rewritten byte for byte: not "changed"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"field": "rumour"},
+        {"field": "text", "new": "x"},
+        {"field": ["job-state"]},
+        {"field": "filter", "old": 3},
+        7,
+    ],
+)
+def test_a_damaged_change_raises_codec_error_only(raw: object) -> None:
+    with pytest.raises(CodecError):
+        decode_change(raw)

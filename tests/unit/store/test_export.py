@@ -70,6 +70,8 @@ def test_jobs_csv_content(filled: Path, tmp_path: Path) -> None:
         "user": "CONTOSO\\alice",
         "ended": "true",
         "lost": "false",
+        "generation": "0",
+        "unknown_since": "",
     }
     assert (second["device"], second["job_state"], second["created"], second["duration_s"]) == (
         DEV2,
@@ -108,6 +110,12 @@ def test_jobs_json_content_with_timeline(filled: Path, tmp_path: Path) -> None:
     assert [e["kind"] for e in first["timeline"]] == ["status-event"] * 3 + ["end-state-event"]
     assert [e["journal_id"] for e in first["timeline"]] == [1, 2, 3, 4]
     assert first["timeline"][2]["stale"] is True
+    # What changed, typed for scripts (a person's words are made in the window).
+    assert first["timeline"][0]["changes"] == [
+        {"field": "job-state", "new": "Pending"},
+        {"field": "images-received", "new": "0"},
+    ]
+    assert first["timeline"][2]["changes"] == [{"field": "stale"}]
 
 
 def test_device_filter(filled: Path, tmp_path: Path) -> None:
