@@ -185,7 +185,7 @@ def test_cancel_asks_calls_and_shows_the_answer(qtbot):
     qtbot.mouseClick(pane.cancel_button, Qt.MouseButton.LeftButton)
     assert record.status.job_token in asked[0]
     assert calls == [record.key]
-    assert pane.cancel_answer.text() == "Server answered: Canceled"
+    assert pane.cancel_answer.text() == "Cancel requested: Canceled"
 
 
 def test_cancel_declined_or_failing(qtbot):

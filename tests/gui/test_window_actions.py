@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QDate, QLocale, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from .factory import SERVER, SERVER2, sample_jobs
+from wsdmon.core import JobTable
+from wsdmon.models import Column, QuickFilter
+from wsdmon.simulator import JobPlan, Role, Scenario, Simulator, SimulatorConfig
+
+from .factory import EMAIL, FILESHARE, SERVER, SERVER2, SHAREPOINT, Step, build_job, sample_jobs
 from .make_screenshots import NOW, sample_devices
 from .test_app import make, run, until
 
@@ -117,6 +123,145 @@ def test_export_to_an_unwritable_place_says_so(qapp, tmp_path):
             assert "Traceback" not in box.text()
             assert not out.exists()
             box.accept()
+        finally:
+            _close(app)
+
+    run(qapp, scenario)
+
+
+def test_cancel_from_the_active_view_keeps_the_job_and_says_what_the_server_answered(qapp, qtbot, tmp_path):
+    """Defect 6: the canceled job left the Active view, the next job got selected with Cancel
+    enabled, nothing said what the server answered, and the timeline blamed "somebody"."""
+
+    async def scenario() -> None:
+        sim = Simulator(
+            SimulatorConfig(
+                role=Role.SCAN_SERVER, scenario=Scenario.IDLE, host="127.0.0.1", discovery=False, wsd_port=0
+            )
+        )
+        await sim.start()
+        server = sim.device(Role.SCAN_SERVER)
+        app = make(qapp, tmp_path, "--no-discovery", "--notify-port", "0", "--device", server.metadata_url)
+        window = app.window
+        try:
+            await app.start()
+            await until(lambda: app.engine.devices and app.engine.devices[0].subscribed, "the subscription")
+            jobs = [server.submit_job(JobPlan(images=100, image_interval_s=0.3)) for _ in range(2)]
+            await until(lambda: app.jobs.counts()[1] == 2, "two active jobs in the table")
+            window.job_table.quick_buttons[QuickFilter.ACTIVE].click()
+            assert window.proxy.rowCount() == 2
+            window.job_table.view.selectRow(0)
+            target = window.job_table.current_key()
+            assert target.job_token in {j.token for j in jobs}
+            questions: list[str] = []
+            window.detail._confirm = lambda title, question: questions.append(question) or True
+            qtbot.mouseClick(window.detail.cancel_button, Qt.MouseButton.LeftButton)
+            assert target.job_token in questions[0]
+            await until(lambda: "the server accepted it" in window.statusBar().currentMessage(), "the answer")
+            assert target.job_token in window.statusBar().currentMessage()
+            await until(lambda: not app.engine.jobs.jobs[target].is_active, "the canceled state")
+            app.bridge.flush()
+            app.jobs.flush()
+            # Still selected and shown although it no longer matches "Active"; no other job took its place.
+            assert window.job_table.current_key() == target
+            assert window.detail.detail().key == target
+            assert not window.detail.cancel_button.isEnabled()
+            lines = [
+                window.detail.timeline.index(r, 2).data() for r in range(window.detail.timeline.rowCount())
+            ]
+            assert any(
+                str(x).startswith("Cancel requested from wsdmon at ") and "accepted" in str(x) for x in lines
+            ), lines
+            # Selecting the other job lets the finished one go from the Active view.
+            other = next(k for k in app.engine.jobs.jobs if k != target)
+            assert window.job_table.select_key(other)
+            await until(lambda: window.proxy.rowCount() == 1, "the canceled job leaving the Active view")
+            assert window.job_table.current_key() == other
+        finally:
+            await app.stop()
+            await sim.stop()
+
+    run(qapp, scenario)
+
+
+def test_counts_and_words_a_technician_reads(qapp, tmp_path):
+    """Defect 9: canceled filters were not named, the Failed filter listed running jobs and
+    "Failed: N" counted them, and "12-05" dates were ambiguous."""
+
+    async def scenario() -> None:
+        app = _filled(qapp, tmp_path)
+        window = app.window
+        try:
+            table = JobTable()
+            failing = build_job(
+                table,
+                SERVER,
+                "still-running-with-a-failed-filter",
+                NOW - timedelta(minutes=1),
+                [
+                    Step(0, "Pending", ("None",), {FILESHARE: ("Pending", ()), EMAIL: ("Pending", ())}, 0),
+                    Step(
+                        5,
+                        "Processing",
+                        ("None",),
+                        {FILESHARE: ("Processing", ()), EMAIL: ("CompletedWithErrors", ())},
+                        2,
+                    ),
+                ],
+            )
+            two_canceled = build_job(
+                table,
+                SERVER,
+                "one-failed-two-canceled",
+                NOW - timedelta(minutes=3),
+                [
+                    Step(
+                        0,
+                        "Pending",
+                        ("None",),
+                        dict.fromkeys((FILESHARE, EMAIL, SHAREPOINT), ("Pending", ())),
+                        0,
+                    ),
+                    Step(
+                        9,
+                        "Aborted",
+                        ("None",),
+                        {
+                            FILESHARE: ("CompletedWithErrors", ()),
+                            EMAIL: ("Canceled", ()),
+                            SHAREPOINT: ("Canceled", ()),
+                        },
+                        1,
+                        True,
+                    ),
+                ],
+            )
+            app.jobs.apply_changes([failing, two_canceled])
+            app.jobs.flush()
+            window._update_status()
+            # Failed: finished jobs only, in the quick filter and in the status bar alike.
+            window.job_table.quick_buttons[QuickFilter.FAILED].click()
+            failed_rows = {window.proxy.record(r).key.job_token for r in range(window.proxy.rowCount())}
+            assert "still-running-with-a-failed-filter" not in failed_rows
+            assert "one-failed-two-canceled" in failed_rows
+            assert window.status_labels["failed"].text() == f"Failed: {len(failed_rows)}"
+            window.job_table.quick_buttons[QuickFilter.ACTIVE].click()
+            active_rows = {window.proxy.record(r).key.job_token for r in range(window.proxy.rowCount())}
+            assert "still-running-with-a-failed-filter" in active_rows
+            # The Filters cell names the canceled ones.
+            window.job_table.quick_buttons[QuickFilter.ALL].click()
+            row = window.proxy.row_of(two_canceled.key)
+            cell = window.proxy.index(row, Column.FILTERS).data()
+            assert cell == "3/3 done, 1 failed, 2 canceled"
+            assert window.job_table.select_key(two_canceled.key)
+            assert "3/3 filters done, 1 failed, 2 canceled" in window.detail.section_text("FilterStatuses")
+            # Times in the locale's own short date format (never a bare "11-23").
+            created = window.proxy.index(row, Column.CREATED).data()
+            local = two_canceled.status.job_created_time.astimezone()
+            expected_date = QLocale().toString(
+                QDate(local.year, local.month, local.day), QLocale.FormatType.ShortFormat
+            )
+            assert created.startswith(expected_date + " "), created
         finally:
             _close(app)
 

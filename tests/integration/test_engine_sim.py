@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from wsdmon.core import JobKey, ObservationKind, SubscriptionStatus
+from wsdmon.core import CancelResult, JobKey, ObservationKind, SubscriptionStatus
 from wsdmon.net.engine import Engine, EngineConfig, EngineListener
 from wsdmon.net.sink import RejectReason
 from wsdmon.protocol.dsm import JobState, JobStateReason
@@ -204,14 +204,18 @@ def test_cancel_takes_effect(tmp_path: Path) -> None:
             key = JobKey(server.endpoint, job.token)
             await until(lambda: key in engine.jobs.jobs, "the job")
             answer = await engine.cancel_job(key)
-            assert answer.startswith("accepted"), answer
+            assert answer.result is CancelResult.ACCEPTED, answer
+            noted = engine.jobs.jobs[key].timeline[-1]  # the request and its answer, on the timeline
+            assert noted.kind is ObservationKind.CANCEL_REQUEST
+            assert noted.changes[0].new == "accepted"
             await job.wait()
             await until(lambda: engine.jobs.jobs[key].is_terminal, "the canceled state")
             status = engine.jobs.jobs[key].status
             assert status.job_state == JobState.CANCELED
             assert JobStateReason.POST_SCAN_JOB_CANCELED in status.job_state_reasons
             again = await engine.cancel_job(key)  # no longer processing: the server refuses
-            assert "ClientErrorJobTokenNotFound" in again
+            assert again.result is CancelResult.REFUSED
+            assert again.code == "ClientErrorJobTokenNotFound"
         finally:
             await engine.stop()
             journal.close()

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from .changes import Change, ChangeField
-from .device_status import DeviceError, DeviceErrorKind, OfflineReason, ResubscribeResult
+from .device_status import (
+    CancelOutcome,
+    CancelResult,
+    DeviceError,
+    DeviceErrorKind,
+    OfflineReason,
+    ResubscribeResult,
+)
 from .devices import (
     REPOSITORY_SERVICE_TYPE,
     SCANNER_SERVICE_TYPE,
@@ -28,6 +35,8 @@ from .names import dialect_name
 __all__ = [
     "REPOSITORY_SERVICE_TYPE",
     "SCANNER_SERVICE_TYPE",
+    "CancelOutcome",
+    "CancelResult",
     "Change",
     "ChangeField",
     "DeviceError",

@@ -27,6 +27,9 @@ class ChangeField(Enum):
     NO_CHANGE = "no-change"  # an observation that repeated what was known
     STALE = "stale"  # older than what is shown (core.jobs rule 3): changed nothing
     LOST = "lost"  # the server reports the job neither as active nor in its history (rule 5)
+    # wsdmon asked the server to cancel the job: new = CancelResult value; details = (code, reason)
+    # of a refusal, or (the one-line error,) when no answer came
+    CANCEL_REQUESTED = "cancel-requested"
     TEXT = "text"  # a line stored by an older wsdmon, shown as it was written
 
 

@@ -10,9 +10,17 @@ from __future__ import annotations
 import enum
 import http
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
-__all__ = ["DeviceError", "DeviceErrorKind", "OfflineReason", "ResubscribeResult"]
+__all__ = [
+    "CancelOutcome",
+    "CancelResult",
+    "DeviceError",
+    "DeviceErrorKind",
+    "OfflineReason",
+    "ResubscribeResult",
+]
 
 
 class DeviceErrorKind(enum.Enum):
@@ -92,3 +100,24 @@ class ResubscribeResult(enum.Enum):
     FAILED = "failed"  # the device did not accept one of them (wsdmon keeps retrying)
     NO_ANSWER_YET = "no-answer-yet"  # still subscribing when the wait for an outcome ended
     NOTHING_TO_SUBSCRIBE = "nothing-to-subscribe"  # not monitored: unknown, not reached, no scan service
+
+
+class CancelResult(enum.Enum):
+    """What came of a person's "Cancel job…" (the server's answer, as a kind)."""
+
+    ACCEPTED = "accepted"  # the server answered CancelPostScanJobResponse / CancelJobResponse
+    REFUSED = "refused"  # the server answered with a SOAP fault (CancelOutcome.code, .reason)
+    FAILED = "failed"  # no answer: unreachable, timeout, HTTP error… (CancelOutcome.error)
+    UNEXPECTED = "unexpected"  # an answer that is not the cancel response (CancelOutcome.code: its action)
+    NOT_POSSIBLE = "not-possible"  # no scan service of the job's device is known to this monitor
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOutcome:
+    """A cancel request wsdmon sent and the server's answer (worded in models/ through tr())."""
+
+    result: CancelResult
+    requested_at: datetime
+    code: str = ""  # REFUSED: the fault's subcode (or code); UNEXPECTED: the answer's action
+    reason: str = ""  # REFUSED: the fault's Reason text, as the server wrote it
+    error: DeviceError | None = None  # FAILED: why no answer came

@@ -69,7 +69,8 @@ from wsdmon.protocol.dsm import (
     PostScanJobEndState,
 )
 
-from .changes import LOST, STALE, Change, describe
+from .changes import LOST, STALE, Change, ChangeField, describe
+from .device_status import CancelOutcome
 
 __all__ = [
     "MAX_TIMELINE",
@@ -114,6 +115,7 @@ class ObservationKind(Enum):
     STATUS_EVENT = "status-event"  # PostScanJobStatusEvent
     END_STATE_EVENT = "end-state-event"  # PostScanJobEndStateEvent
     SNAPSHOT = "snapshot"  # GetActiveJobs / GetJobHistory / GetPostScanJobElements
+    CANCEL_REQUEST = "cancel-request"  # not an observation: wsdmon asked to cancel, and the answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -503,6 +505,23 @@ class JobTable:
             )
             changes.append(JobChange(record, added=False, accepted=True))
         return changes
+
+    def note_cancel(self, key: JobKey, outcome: CancelOutcome, arrival: datetime) -> JobChange | None:
+        """A cancel request wsdmon sent and its answer, on the job's timeline (the job's status is
+        changed only by what the server reports afterwards). None when the job is not known."""
+        current = self.jobs.get(key)
+        if current is None:
+            return None
+        details: tuple[str, ...] = ()
+        if outcome.code or outcome.reason:
+            details = (outcome.code, outcome.reason)
+        elif outcome.error is not None:
+            details = (str(outcome.error),)
+        asked = outcome.requested_at.isoformat()
+        change = Change(ChangeField.CANCEL_REQUESTED, asked, outcome.result.value, details=details)
+        entry = TimelineEntry(arrival, ObservationKind.CANCEL_REQUEST, (change,))
+        record = self._replace(current, entry, lost=current.lost, unknown_since=current.unknown_since)
+        return JobChange(record, added=False, accepted=True)
 
     def _replace(
         self, current: JobRecord, entry: TimelineEntry | None, *, lost: bool, unknown_since: datetime | None

@@ -7,6 +7,7 @@ from .device_text import device_error_text, offline_text, resubscribe_text
 from .devices import DeviceColumn, DeviceKind, DeviceRow, DeviceTreeModel, SubscriptionState
 from .job_columns import Column, Outcome, outcome
 from .job_filter import JobFilterProxyModel, QuickFilter
+from .job_text import cancel_answer_text
 from .jobs import DeviceLookup, JobTableModel
 from .meanings import Kind, Meaning, explain
 from .raw_log import Direction, RawLogEntry, RawLogModel
@@ -38,6 +39,7 @@ __all__ = [
     "SubscriptionState",
     "TimeText",
     "TimelineModel",
+    "cancel_answer_text",
     "device_error_text",
     "explain",
     "job_detail",

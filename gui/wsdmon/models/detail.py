@@ -195,6 +195,7 @@ _KIND_NAMES = {
     ObservationKind.STATUS_EVENT: QT_TRANSLATE_NOOP(_T_CTX, "Status"),
     ObservationKind.END_STATE_EVENT: QT_TRANSLATE_NOOP(_T_CTX, "End state"),
     ObservationKind.SNAPSHOT: QT_TRANSLATE_NOOP(_T_CTX, "Snapshot"),
+    ObservationKind.CANCEL_REQUEST: QT_TRANSLATE_NOOP(_T_CTX, "Cancel (wsdmon)"),
 }
 
 
@@ -252,6 +253,7 @@ class TimelineModel(ListTableModel):
                 ObservationKind.STATUS_EVENT: "PostScanJobStatusEvent",
                 ObservationKind.END_STATE_EVENT: "PostScanJobEndStateEvent",
                 ObservationKind.SNAPSHOT: "GetActiveJobs / GetJobHistory / GetPostScanJobElements",
+                ObservationKind.CANCEL_REQUEST: "CancelPostScanJob",
             }
             changes = map(change_text, e.changes)
             lines = [kinds[e.kind], fmt.format_local(e.arrival), fmt.format_utc(e.arrival), *changes]

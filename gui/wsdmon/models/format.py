@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from functools import cache
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QDate, QLocale, QTime
 
 from wsdmon.core import dialect_name
 
@@ -36,18 +37,40 @@ def is_server_local(dt: datetime) -> bool:
     return dt.tzinfo is None
 
 
+@cache
+def _locale_formats() -> tuple[QLocale, str, str]:
+    """The viewer's locale, its short date format and its short time format with seconds (a monitor
+    needs them: "17:29" would make two events of one minute look simultaneous)."""
+    locale = QLocale()
+    time_format = locale.timeFormat(QLocale.FormatType.ShortFormat)
+    if "ss" not in time_format:
+        time_format = time_format.replace("mm", "mm:ss", 1)
+    return locale, locale.dateFormat(QLocale.FormatType.ShortFormat), time_format
+
+
+def _compact(dt: datetime) -> str:
+    """The locale's short date and time ("12/5/26 5:29:20 PM", "05.12.26 17:29:20"): a bare
+    "12-05" is read as 12 May or 5 December depending on who reads it."""
+    locale, date_format, time_format = _locale_formats()
+    date = locale.toString(QDate(dt.year, dt.month, dt.day), date_format)
+    time = locale.toString(QTime(dt.hour, dt.minute, dt.second), time_format)
+    return f"{date} {time}"
+
+
 def format_local(
     dt: datetime | None, *, with_date: bool = True, mark_server_local: bool = True, compact: bool = False
 ) -> str:
-    """The viewer's local time; offset-less values as sent, marked "(server local)". `compact` drops
-    the year (the table's time columns; the tooltip has the full value)."""
+    """The viewer's local time; offset-less values as sent, marked "(server local)". `compact` uses
+    the locale's short date and time (the table's time columns; the tooltip has the full ISO value)."""
     if dt is None:
         return ""
-    fmt = ("%m-%d %H:%M:%S" if compact else _FMT) if with_date else "%H:%M:%S"
+    if compact and with_date:
+        return _compact(dt if is_server_local(dt) else dt.astimezone())
+    fmt = _FMT if with_date else "%H:%M:%S"
     if is_server_local(dt):
         text = dt.strftime(fmt)
-        if not mark_server_local or compact:
-            return text  # compact cells mark it with an italic font and say so in the tooltip
+        if not mark_server_local:
+            return text
         return _tr("{0} (server local)").format(text)
     return dt.astimezone().strftime(fmt)
 

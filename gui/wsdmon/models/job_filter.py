@@ -25,7 +25,7 @@ from PySide6.QtCore import (
 
 from wsdmon.core import JobRecord
 
-from .job_text import FLAG_ACTIVE, FLAG_COMPLETED, FLAG_FAILED, SEP
+from .job_text import FLAG_ACTIVE, FLAG_COMPLETED, FLAG_FAILED, FLAG_PINNED, SEP
 from .jobs import ITEM_FLAGS, JobTableModel
 from .roles import Role, role_data
 
@@ -100,7 +100,10 @@ class JobFilterProxyModel(QSortFilterProxyModel):
             pattern = ""
         else:
             any_part = f"[^{SEP}]*"
-            flags = f"{any_part}{_FLAGS[self._quick]}{any_part}" if self._quick in _FLAGS else any_part
+            # The selected job (pinned) stays while it is selected: a job canceled from the Active
+            # view must not vanish and hand its selection, and its Cancel button, to the next job.
+            quick = f"(?:{_FLAGS[self._quick]}|{FLAG_PINNED})" if self._quick in _FLAGS else ""
+            flags = f"{any_part}{quick}{any_part}" if quick else any_part
             device = QRegularExpression.escape(self._device) if self._device is not None else any_part
             search = ".*" + QRegularExpression.escape(self._search) if self._search else ""
             pattern = f"^{SEP}{flags}{SEP}{device}{SEP}{search}"

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from PySide6.QtCore import QCoreApplication
 
-from wsdmon.core import Change, ChangeField, JobRecord, filter_summary
-from wsdmon.protocol.dsm import FilterStatus
+from wsdmon.core import CancelOutcome, CancelResult, Change, ChangeField, JobRecord, filter_summary
+from wsdmon.protocol.dsm import FilterState, FilterStatus
 
 from .format import dialect_name, format_local
 from .meanings import Kind, explain
@@ -17,7 +17,9 @@ __all__ = [
     "FLAG_ACTIVE",
     "FLAG_COMPLETED",
     "FLAG_FAILED",
+    "FLAG_PINNED",
     "SEP",
+    "cancel_answer_text",
     "change_text",
     "filter_text",
     "filters_tooltip",
@@ -31,6 +33,7 @@ __all__ = [
 _CTX = "JobTableModel"
 SEP = "\x1e"  # separates the parts of the FILTER_TEXT role: flags, device endpoint, searchable text
 FLAG_ACTIVE, FLAG_COMPLETED, FLAG_FAILED = "A", "C", "F"
+FLAG_PINNED = "P"  # the selected job: it stays in view when it stops matching the quick filter
 
 
 def _tr(text: str) -> str:
@@ -42,11 +45,16 @@ def _vendor(value: str, vendor: bool) -> str:
 
 
 def summary_text(filters: Iterable[FilterStatus], *, short: bool = False) -> str:
-    """ "2/3 filters done, 1 failed" (short, for the table's Filters column: "2/3 done, 1 failed")."""
+    """ "3/3 filters done, 1 failed, 2 canceled" (short, for the table's Filters column: "3/3 done,
+    1 failed, 2 canceled"): a canceled filter is done but did not deliver, so it is named."""
+    filters = tuple(filters)
     done, total, failed = filter_summary(filters)
+    canceled = sum(1 for f in filters if f.state == FilterState.CANCELED)
     text = (_tr("{0}/{1} done") if short else _tr("{0}/{1} filters done")).format(done, total)
     if failed:
         text += _tr(", {0} failed").format(failed)
+    if canceled:
+        text += _tr(", {0} canceled").format(canceled)
     return text
 
 
@@ -76,11 +84,53 @@ def change_text(change: Change) -> str:
         return _tr("no change")
     if f is ChangeField.STALE:
         return _tr("stale: older than what is shown")
+    if f is ChangeField.CANCEL_REQUESTED:
+        when = _parse_time(old)
+        asked = (
+            _tr("Cancel requested from wsdmon at {0}").format(format_local(when))
+            if when is not None
+            else _tr("Cancel requested from wsdmon")
+        )
+        return _tr("{0}; {1}").format(asked, _answer(new or "", change.details))
     if f is ChangeField.LOST:
         return _tr(
             "Lost: the server reports it neither as active (GetActiveJobs) nor in its history (GetJobHistory)"
         )
     return new or ""  # TEXT: a line stored by an older wsdmon, as it was written
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _answer(result: str, details: tuple[str, ...]) -> str:
+    """What the server answered a cancel request (CancelResult value and its details)."""
+    if result == CancelResult.ACCEPTED.value:
+        return _tr("the server accepted it and is canceling the job")
+    if result == CancelResult.REFUSED.value:
+        code, reason = (*details, "", "")[:2]
+        return _tr("the server refused it: {0}").format(": ".join(x for x in (code, reason) if x) or "?")
+    if result == CancelResult.FAILED.value:
+        return _tr("no answer from the server ({0})").format(details[0] if details else "?")
+    if result == CancelResult.UNEXPECTED.value:
+        return _tr("the server sent an unexpected answer ({0})").format(details[0] if details else "?")
+    return _tr("not sent: wsdmon knows no scan service of this device to send it to")
+
+
+def cancel_answer_text(outcome: CancelOutcome | object) -> str:
+    """A cancel's outcome (the engine's CancelOutcome) for the status bar and the detail pane."""
+    if not isinstance(outcome, CancelOutcome):
+        return str(outcome)
+    refused = outcome.result is CancelResult.REFUSED
+    details: tuple[str, ...] = (outcome.code, outcome.reason) if refused else ()
+    if outcome.result is CancelResult.FAILED and outcome.error is not None:
+        details = (str(outcome.error),)
+    elif outcome.result is CancelResult.UNEXPECTED:
+        details = (outcome.code,)
+    return _answer(outcome.result.value, details)
 
 
 def unknown_text(since: datetime) -> str:
@@ -117,11 +167,17 @@ def filters_tooltip(filters: Iterable[FilterStatus]) -> str:
     return "\n".join(lines)
 
 
-def filter_text(rec: JobRecord, device_name: str, failed: bool) -> str:
-    """What search and quick filters match: SEP flags SEP endpoint SEP searchable words."""
+def filter_text(rec: JobRecord, device_name: str, failed: bool, *, pinned: bool = False) -> str:
+    """What search and quick filters match: SEP flags SEP endpoint SEP searchable words. A job that
+    is still running is active, never failed yet (a failed filter of a running job shows in its
+    row): the Failed filter lists finished jobs only."""
     s = rec.status
-    flags = FLAG_ACTIVE if rec.is_active else ""
-    flags += FLAG_FAILED if failed else (FLAG_COMPLETED if rec.is_terminal else "")
+    if rec.is_active:
+        flags = FLAG_ACTIVE
+    else:
+        flags = FLAG_FAILED if failed else (FLAG_COMPLETED if rec.is_terminal else "")
+    if pinned:
+        flags += FLAG_PINNED
     words = [device_name, rec.key.device, s.job_token, str(s.job_state), *map(str, s.job_state_reasons)]
     for f in s.filter_statuses:
         words += [f.dialect, str(f.state), *map(str, f.reasons)]

@@ -183,8 +183,15 @@ class JobTableModel(QAbstractTableModel):
         """The job the view has selected. When a few jobs' sort values change so that they must
         move, the model removes and re-inserts their rows: the proxy then re-filters only those rows
         (a layout change makes it re-filter every row). The selected job moves with a layout change
-        instead, so that the selection follows it."""
-        self._selected = key
+        instead, so that the selection follows it. The selected job is also pinned in the proxy's
+        quick filters (job_text.FLAG_PINNED): its filter text changes, so both rows are announced."""
+        if key == self._selected:
+            return
+        old, self._selected = self._selected, key
+        for k in (old, key):
+            row = self.row_of(k) if k is not None else None
+            if row is not None:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, 0), [int(Role.FILTER_TEXT)])
 
     def remove_jobs(self, keys: Iterable[JobKey]) -> None:
         """Drop jobs (retention): one beginRemoveRows per contiguous run of rows, from the bottom up."""
@@ -387,7 +394,8 @@ class JobTableModel(QAbstractTableModel):
         if role == Role.SORT:
             return scalar_sort_value(sort_value(rec, col, self.device_name))
         if role == Role.FILTER_TEXT:
-            return filter_text(rec, self.device_name(rec.key.device), outcome(rec) in FAILED_OUTCOMES)
+            failed, pinned = outcome(rec) in FAILED_OUTCOMES, rec.key == self._selected
+            return filter_text(rec, self.device_name(rec.key.device), failed, pinned=pinned)
         if role == Role.IS_VENDOR:
             return col == Column.STATE and is_vendor(Kind.JOB_STATE, rec.status.job_state)
         if role == Role.UTC_TEXT and col in (Column.CREATED, Column.COMPLETED):
@@ -433,7 +441,7 @@ class JobTableModel(QAbstractTableModel):
     def _count(self, rec: JobRecord, sign: int) -> None:
         if rec.is_active:
             self._active += sign
-        if outcome(rec) in FAILED_OUTCOMES:
+        elif outcome(rec) in FAILED_OUTCOMES:  # as the Failed quick filter: finished jobs only
             self._failed += sign
 
     def _emit_counts(self) -> None:

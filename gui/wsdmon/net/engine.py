@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from wsdmon.core import (
+    CancelOutcome,
+    CancelResult,
     DeviceError,
     DeviceErrorKind,
     DeviceRecord,
@@ -669,9 +671,18 @@ class Engine:
         dev.record = record.with_conditions(service, conditions)
         self._emit_device(dev.record)
 
-    async def cancel_job(self, key: JobKey) -> str:
-        """CancelPostScanJob on the job's scan server; returns the server's answer in words."""
+    async def cancel_job(self, key: JobKey) -> CancelOutcome:
+        """CancelPostScanJob on the job's scan server; the outcome is also put on the job's timeline."""
+        outcome = await self._cancel(key)
+        change = self.jobs.note_cancel(key, outcome, self.clock())
+        if change is not None:
+            self._changed(change)
+        log.info("cancel of %s on %s: %s %s", key.job_token, key.device, outcome.result.value, outcome.code)
+        return outcome
+
+    async def _cancel(self, key: JobKey) -> CancelOutcome:
         assert self._client is not None
+        asked = self.clock()
         dev = self._devices.get(key.device)
         service = (
             next((s.address for s in dev.record.services if s.role is Role.SCAN_SERVER), None)
@@ -679,19 +690,19 @@ class Engine:
             else None
         )
         if service is None:
-            return "not a scan server this monitor knows"
+            return CancelOutcome(CancelResult.NOT_POSSIBLE, asked)
         try:
             answer = await self._client.call(
                 service, CancelPostScanJobRequest(Headers.request(service), key.job_token), device=key.device
             )
         except SoapFaultError as exc:
             sub = exc.fault.subcode.local if exc.fault.subcode else exc.fault.code
-            return f"refused: {sub}: {exc.fault.reason}"
+            return CancelOutcome(CancelResult.REFUSED, asked, code=sub, reason=exc.fault.reason)
         except (TransportError, UntrustedCertificateError, RemoteProtocolError) as exc:
-            return f"failed: {exc}"
+            return CancelOutcome(CancelResult.FAILED, asked, error=device_error(service, exc))
         if isinstance(answer, CancelPostScanJobResponse):
-            return "accepted: the server is canceling the job"
-        return f"unexpected answer: {answer.action}"
+            return CancelOutcome(CancelResult.ACCEPTED, asked)
+        return CancelOutcome(CancelResult.UNEXPECTED, asked, code=answer.action)
 
     # --- notifications ----------------------------------------------------------------------
 

@@ -3,10 +3,11 @@ and the raw XML of the selected timeline event; and "Cancel job" for active jobs
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,6 +35,7 @@ from wsdmon.models import (
     Role,
     TimelineModel,
     TimeText,
+    cancel_answer_text,
     job_detail,
     role_data,
 )
@@ -44,6 +46,8 @@ from ._async import run_hook_result
 from .icons import icon
 
 __all__ = ["SECTIONS", "DetailPane"]
+
+log = logging.getLogger(__name__)
 
 # The seven JobStatus sub-elements (§2.2.4.21), in schema order, then the derived duration.
 SECTIONS = (
@@ -79,7 +83,10 @@ def _label(parent: QWidget, name: str) -> QLabel:
 
 
 class DetailPane(QWidget):
-    """Shows one JobRecord (set by `show_record`); reads it only through wsdmon.models."""
+    """Shows one JobRecord (set by `show_record`); reads it only through wsdmon.models.
+    `cancel_answered` carries a one-line outcome of "Cancel job…" for the status bar."""
+
+    cancel_answered = Signal(str)
 
     def __init__(
         self,
@@ -97,6 +104,7 @@ class DetailPane(QWidget):
         self._record: Any = None
         self._detail: JobDetail | None = None
         self._can_cancel = False
+        self._cancel_target = ("", "")
         self._fit_timer = QTimer(self)  # owned: it dies with the pane, unlike QTimer.singleShot
         self._fit_timer.setSingleShot(True)
         self._fit_timer.setInterval(0)
@@ -440,8 +448,10 @@ class DetailPane(QWidget):
         if not self._confirm(self.tr("Cancel job"), question):
             return
         key = d.key
+        self._cancel_target = (d.device_name, d.token)
         self.cancel_button.setEnabled(False)
         self._set_answer(self.tr("Sending the cancel request…"))
+        self.cancel_answered.emit(self.tr("Asking {0} to cancel job {1}…").format(d.device_name, d.token))
         try:
             result = self._cancel_job(key)
         except Exception as exc:  # any failure is the answer to show
@@ -458,13 +468,21 @@ class DetailPane(QWidget):
         self.cancel_answer.setVisible(bool(text))
 
     def _on_cancel_done(self, key: Any, answer: object) -> None:
+        text = cancel_answer_text(answer) if answer is not None else self.tr("the request was sent")
+        device, token = self._cancel_target
+        self.cancel_answered.emit(self.tr("Cancel of job {0} on {1}: {2}").format(token, device, text))
         if self._detail is None or self._detail.key != key:
-            return
-        text = str(answer) if answer else self.tr("accepted")
-        self._set_answer(self.tr("Server answered: {0}").format(text))
+            return  # another job is shown now: the status bar has the answer
+        self._set_answer(self.tr("Cancel requested: {0}").format(text))
 
     def _on_cancel_failed(self, key: Any, exc: BaseException) -> None:
+        log.warning("cancel of %s failed: %r", key, exc)
+        device, token = self._cancel_target
+        text = self.tr("Cancel of job {0} on {1} failed: {2}").format(
+            token, device, str(exc) or type(exc).__name__
+        )
+        self.cancel_answered.emit(text)
         if self._detail is None or self._detail.key != key:
             return
-        self._set_answer(self.tr("Cancel failed: {0}").format(str(exc) or type(exc).__name__))
+        self._set_answer(text)
         self.cancel_button.setEnabled(self._can_cancel and self._detail.active)

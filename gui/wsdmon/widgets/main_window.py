@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self.raw_log.hide()
 
         self.job_table.current_job_changed.connect(self._on_current_job_changed)
+        self.detail.cancel_answered.connect(lambda text: self.statusBar().showMessage(text, 20_000))
         self.device_tree.device_selected.connect(self.job_table.set_device_filter)
         self._build_menus()
         self._build_status_bar()
