@@ -123,6 +123,7 @@ class EngineListener:
 @dataclass
 class EngineConfig:
     notify_port: int = DEFAULT_NOTIFY_PORT
+    notify_port_fallback: bool = True  # a busy notify_port gives way to a free one (sink.wanted_port)
     notify_bind: str = "0.0.0.0"  # noqa: S104 - devices on the LAN deliver notifications here
     notify_host: str | None = None  # address put in NotifyTo; default: the route to each device
     device_urls: tuple[str, ...] = ()
@@ -265,7 +266,7 @@ class Engine:
         self._restore()
         self._session = aiohttp.ClientSession()
         self._client = SoapClient(self._session, timeout_s=self.config.request_timeout_s, pinned=self._pinned)
-        await self.sink.start()
+        await self.sink.start(any_port_if_busy=self.config.notify_port_fallback)
         self._flush_task = asyncio.get_running_loop().create_task(self._flush_loop(), name="job flush")
         for url in self.config.device_urls:
             self.spawn(self.add_device_url(url))
@@ -391,7 +392,7 @@ class Engine:
             return device_from_metadata(real, xaddrs, answer, now=now)
         error = "; ".join(errors) or "no transport address"
         log.warning("cannot read metadata of %s: %s", endpoint, error)
-        record = DeviceRecord(endpoint, xaddrs, last_seen=now, error=error)
+        record = DeviceRecord(endpoint, xaddrs, last_seen=now, online=False, error=error)  # unreachable
         old = self._devices.get(endpoint)
         self._devices[endpoint] = _Device(record, old.drivers if old else {})
         self._emit_device(record)
