@@ -460,6 +460,7 @@ async def start_demo_simulator(engine: Any) -> Any:
             discovery=False,
             wsd_port=0,
             name="Demo",
+            stable_identity=True,  # the demo's journal keeps its history: same devices every run
         )
     )
     await sim.start()

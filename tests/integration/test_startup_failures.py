@@ -127,3 +127,25 @@ def test_one_window_per_journal(tmp_path):
     assert lock.exists()
     again = run_wsdmon(tmp_path, *WINDOW, "--notify-port", "0", "--journal", str(journal))
     assert again.returncode == EXIT_OK, no_traceback(again)
+
+
+def test_the_demo_keeps_its_history_with_the_same_devices_across_restarts(tmp_path):
+    """Issue 11, item 10: `wsdmon --demo` twice. Its journal lives in the user's data folder beside
+    (not in) the default journal, survives the first run, and the second run meets the same two
+    demo devices again (stable endpoints) instead of two new ones of the same name."""
+    demo = ("--demo", "--quit-after", "6")
+    first = run_wsdmon(tmp_path, *demo)
+    assert first.returncode == EXIT_OK, no_traceback(first)
+    journal = tmp_path / "data" / "wsdmon" / "demo-journal.sqlite3"
+    assert journal.exists()
+    assert not (tmp_path / "data" / "wsdmon" / "journal.sqlite3").exists()  # the real one is untouched
+    with Journal(journal) as j:
+        devices = {d.endpoint: d.name for d in j.load_devices()}
+        jobs = {job.key for job in j.load_jobs()}
+    assert sorted(devices.values()) == ["Demo Scan Server 1", "Demo Scanner 1"]
+    assert jobs, "the first demo run journalled no job"
+    second = run_wsdmon(tmp_path, *demo)
+    assert second.returncode == EXIT_OK, no_traceback(second)
+    with Journal(journal) as j:
+        assert {d.endpoint: d.name for d in j.load_devices()} == devices  # the same two, no more
+        assert jobs <= {job.key for job in j.load_jobs()}  # the first run's jobs are still there
