@@ -8,16 +8,15 @@ import contextlib
 import gc
 import logging
 import sys
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from wsdmon import __version__
-from wsdmon.cli import main_watch, parse_args
+from wsdmon.cli import EXIT_ALREADY_RUNNING, EXIT_CANNOT_START, EXIT_OK, main_watch, parse_args
 
-__all__ = ["Application", "main", "run_window", "start_demo_simulator"]
+__all__ = ["Application", "JournalDamagedError", "main", "run_window", "start_demo_simulator"]
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +55,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.set_event_loop(None)
 
 
+class JournalDamagedError(Exception):
+    """The journal was found damaged while it was loaded (Application.start)."""
+
+
 class Application:
     """Everything the window needs, wired: journal, engine, bridge, models, window, discovery, the
     tray notifier (and for the demo the simulator). `start()` / `stop()` run on the qasync loop;
     tests drive it directly. Settings come from QSettings (Edit ▸ Preferences…); command-line
     options override them for the session."""
 
-    def __init__(self, qt_app: Any, args: Any, *, settings: Any = None) -> None:
+    def __init__(self, qt_app: Any, args: Any, *, settings: Any = None, opened: Any = None) -> None:
         from PySide6.QtCore import QSettings
 
         from wsdmon.bridge import QtBridge
         from wsdmon.models import DeviceTreeModel, EngineStatus, JobTableModel, RawLogModel
         from wsdmon.net.engine import Engine, EngineConfig
-        from wsdmon.store import Journal, default_journal_path
+        from wsdmon.store import open_journal
         from wsdmon.widgets import (
             FailureNotifier,
             MainWindow,
@@ -83,14 +86,10 @@ class Application:
         self.args = args
         self.settings = settings if settings is not None else QSettings()
         self.preferences = Preferences.load(self.settings)
-        self._demo_dir = tempfile.TemporaryDirectory(prefix="wsdmon-demo-") if args.demo else None
-        path = args.journal or (
-            Path(self._demo_dir.name) / "journal.sqlite3"
-            if self._demo_dir is not None
-            else default_journal_path()
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.journal = Journal(path)
+        if opened is None:  # tests build an Application directly; run_window opens it first
+            opened = open_journal(journal_path(args), datetime.now(UTC))
+        self.opened = opened
+        self.journal = opened.journal
         self.devices = DeviceTreeModel()
         self.jobs = JobTableModel(self.devices.device)
         self.raw_log = RawLogModel()
@@ -101,6 +100,7 @@ class Application:
             notify_port = 0 if args.demo else self.preferences.notify_port
         config = EngineConfig(
             notify_port=notify_port,
+            notify_port_fallback=args.notify_port is None,  # asked for on the command line: that one
             notify_bind="127.0.0.1" if args.demo else "0.0.0.0",  # noqa: S104 - devices must reach us
             notify_host="127.0.0.1" if args.demo else args.notify_host,
             device_urls=tuple(args.device),
@@ -159,7 +159,17 @@ class Application:
         return await asyncio.get_running_loop().run_in_executor(None, write)
 
     async def start(self) -> None:
-        await self.engine.start()
+        """Restore from the journal, start listening and discovering, show the window. Raises
+        JournalDamagedError when the journal turns out damaged while it is loaded (then nothing was
+        started, and nothing was written to it: call abandon(), not stop())."""
+        from wsdmon.store import is_damage
+
+        try:
+            await self.engine.start()
+        except Exception as exc:
+            if is_damage(exc):
+                raise JournalDamagedError(str(exc)) from exc
+            raise
         self.bridge.watch_failures()  # the journal replay is done: from now on failures are news
         # The jobs restored from the journal live as long as the app: take them out of the cyclic
         # garbage collector's full passes (at 100,000 jobs one pass stalls the window ~0.15 s).
@@ -170,6 +180,39 @@ class Application:
         await self.start_discovery()
         await self.apply_retention()
         self.window.show()
+        self._report_start_notes()
+
+    def _report_start_notes(self) -> None:
+        """Say what start-up had to work around: a damaged journal moved aside, a busy notify port."""
+        from wsdmon.widgets.startup import show_moved_aside, show_port_fallback
+
+        opened = self.opened
+        if opened.moved_aside is not None:
+            # The log line is for technicians reading a terminal or a service log.
+            log.warning(
+                "the journal %s was damaged (%s): kept unchanged as %s; a new journal was started",
+                self.journal.path,
+                opened.damage,
+                opened.moved_aside,
+            )
+            self.moved_aside_notice = show_moved_aside(
+                self.window, self.journal.path, opened.moved_aside, opened.damage
+            )
+        wanted = self.engine.sink.wanted_port
+        if wanted is not None:
+            log.warning(
+                "notify port %d is in use (another wsdmon or `wsdmon watch`?): listening on port %d",
+                wanted,
+                self.engine.sink.port,
+            )
+            show_port_fallback(self.window, wanted, self.engine.sink.port)
+
+    def abandon(self) -> None:
+        """Drop an Application whose start() failed on a damaged journal: close the journal
+        without writing to it (the damaged file must stay as it is)."""
+        self.bridge.stop()
+        self.journal.close()
+        self.window.deleteLater()
 
     async def stop(self) -> None:
         try:
@@ -180,8 +223,6 @@ class Application:
         finally:
             self.bridge.stop()
             self.journal.close()
-            if self._demo_dir is not None:
-                self._demo_dir.cleanup()
             # The window holds hooks bound to this object (a reference cycle): delete it through Qt
             # now, in order, rather than whenever the garbage collector breaks the cycle (Qt's
             # teardown would then call into models whose Python side is already cleared).
@@ -298,8 +339,82 @@ class Application:
             self.engine.spawn(self._restart_discovery())
 
 
+def journal_path(args: Any) -> Path:
+    """--journal, else the demo's own journal for --demo, else the user's default one."""
+    from wsdmon.store import default_journal_path, demo_journal_path
+
+    if args.journal is not None:
+        return Path(args.journal)
+    return demo_journal_path() if args.demo else default_journal_path()
+
+
+def lock_journal(path: Path) -> tuple[Any, int | None]:
+    """One window per journal: a QLockFile beside it (`<journal>.lock`). Returns the lock (held
+    until it is dropped) and None, or None and the process id of the wsdmon holding it (0 if
+    unknown). A lock left by a process that died is taken over (QLockFile checks the pid)."""
+    from PySide6.QtCore import QLockFile
+
+    lock = QLockFile(f"{path}.lock")
+    lock.setStaleLockTime(0)  # never stale by age: only when its process is gone
+    if lock.tryLock(0):
+        return lock, None
+    if lock.error() is not QLockFile.LockError.LockFailedError:
+        raise OSError(f"cannot create the lock file {path}.lock ({lock.error().name})")
+    info = lock.getLockInfo()
+    pid = next((v for v in info if isinstance(v, int) and not isinstance(v, bool)), 0)
+    return None, pid
+
+
 async def run_window(qt_app: Any, args: Any) -> int:
-    """Build everything, show the window, run until it closes (or --quit-after), tear down."""
+    """Check the journal, build everything, show the window, run until it closes (or
+    --quit-after), tear down. Returns the exit code (cli.EXIT_*): a problem at start-up is said in
+    a dialog (and one log line), never as a traceback."""
+    from wsdmon.store import JournalProblem, JournalUnusableError, open_journal
+    from wsdmon.store.opening import os_detail
+    from wsdmon.widgets.startup import StartupTexts, show_startup_problem
+
+    texts = StartupTexts()
+    path = journal_path(args)
+    lock = None
+    try:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock, holder = lock_journal(path)
+            if lock is None:
+                log.error("wsdmon is already running with the journal %s (process %s)", path, holder)
+                await show_startup_problem(
+                    texts.already_running_title(),
+                    texts.already_running(path, holder or 0),
+                    critical=False,
+                    close_after_s=args.quit_after,
+                )
+                return EXIT_ALREADY_RUNNING
+            return await _run_application(qt_app, args, open_journal(path, datetime.now(UTC)))
+        except JournalUnusableError as exc:
+            problem, detail = exc.problem, exc.detail
+        except OSError as exc:  # the journal's folder, its lock, or the notify port given
+            problem, detail = JournalProblem.UNWRITABLE, os_detail(exc)
+            if lock is not None:  # the journal was fine: the network part failed
+                log.error("cannot start: %s", exc.strerror or exc)
+                await show_startup_problem(
+                    texts.cannot_start_title(), exc.strerror or str(exc), close_after_s=args.quit_after
+                )
+                return EXIT_CANNOT_START
+        log.error("cannot use the journal %s: %s (start wsdmon with --journal PATH)", path, detail)
+        await show_startup_problem(
+            texts.cannot_start_title(),
+            texts.journal_unusable(problem, path, detail),
+            close_after_s=args.quit_after,
+        )
+        return EXIT_CANNOT_START
+    finally:
+        if lock is not None:
+            lock.unlock()
+
+
+async def _run_application(qt_app: Any, args: Any, opened: Any) -> int:
+    from wsdmon.store import restart_damaged
+
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def on_last_window_closed() -> None:
@@ -307,9 +422,20 @@ async def run_window(qt_app: Any, args: Any) -> int:
             closed.set_result(None)
 
     qt_app.lastWindowClosed.connect(on_last_window_closed)
-    application = Application(qt_app, args)
+    application = Application(qt_app, args, opened=opened)
+    live: Application | None = application  # the one to tear down at the end
     try:
-        await application.start()
+        try:
+            await application.start()
+        except JournalDamagedError as exc:
+            # Damage the integrity check at open could not see (a journal too large to check)
+            # surfaces in the first loads: move the journal aside and start again, once.
+            path, live = application.journal.path, None
+            application.abandon()
+            application = live = Application(
+                qt_app, args, opened=restart_damaged(path, datetime.now(UTC), str(exc))
+            )
+            await application.start()
         if args.quit_after is None:
             await closed
         else:
@@ -319,8 +445,9 @@ async def run_window(qt_app: Any, args: Any) -> int:
                 application.window.grab().save(str(args.screenshot))
             application.window.close()
     finally:
-        await application.stop()
-    return 0
+        if live is not None:
+            await live.stop()
+    return EXIT_OK
 
 
 async def start_demo_simulator(engine: Any) -> Any:
@@ -339,6 +466,7 @@ async def start_demo_simulator(engine: Any) -> Any:
             discovery=False,
             wsd_port=0,
             name="Demo",
+            stable_identity=True,  # the demo's journal keeps its history: same devices every run
         )
     )
     await sim.start()

@@ -10,19 +10,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
+import os
 import re
 import signal
 import sys
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from wsdmon import __version__
 
-__all__ = ["build_parser", "device_json", "job_json", "main_watch", "parse_args"]
+__all__ = [
+    "EXIT_ALREADY_RUNNING",
+    "EXIT_CANNOT_START",
+    "EXIT_OK",
+    "build_parser",
+    "device_json",
+    "job_json",
+    "main_watch",
+    "parse_args",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +48,36 @@ def _fingerprint(text: str) -> str:
     return text.replace(":", "").lower()
 
 
+_HOSTNAME = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
+)
+
+
 def _probe_target(text: str) -> str:
-    host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
-    if port and not port.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r}: port must be a number")
-    if not (host or text):
-        raise argparse.ArgumentTypeError("empty host")
+    """HOST, HOST:PORT, an IPv6 address, or [IPv6]:PORT; anything else is a usage error (exit 2)."""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ("" if not rest else None)
+        ipv6 = True
+    elif text.count(":") > 1:
+        host, port, ipv6 = text, "", True
+    else:
+        host, _, port = text.partition(":") if ":" in text else (text, "", "")
+        ipv6 = False
+    if port is None or (port and not (port.isdigit() and 0 < int(port) <= 65535)):
+        raise argparse.ArgumentTypeError(f"{text!r}: the port must be a number from 1 to 65535")
+    if ipv6:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not an IPv6 address (write [ADDRESS]:PORT to give a port)"
+            ) from None
+    elif not _HOSTNAME.fullmatch(host):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not HOST or HOST:PORT (a host name or an IP address, "
+            "e.g. 192.168.1.20 or scanner.local:3702)"
+        )
     return text
 
 
@@ -50,6 +85,32 @@ def _url(text: str) -> str:
     if not text.startswith(("http://", "https://")):
         raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// metadata URL")
     return text
+
+
+EXIT_OK = 0
+EXIT_ALREADY_RUNNING = 1  # the window: another wsdmon window already uses this journal
+EXIT_CANNOT_START = 2  # also argparse's code for a bad command line
+EXIT_STATUS_HELP = """exit status:
+  0  stopped cleanly (also when the reader of `watch` closes its end, e.g. `| head`)
+  1  another wsdmon window already runs on this journal (one window per journal)
+  2  bad command line, or cannot start: the journal cannot be written or is from a newer
+     wsdmon, or the --notify-port given is taken"""
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _since(text: str) -> datetime | timedelta:
+    """--since: a duration before now (90s, 10m, 2h, 1d) or an ISO-8601 time (local if naive)."""
+    if m := _DURATION.fullmatch(text.strip()):
+        return timedelta(seconds=float(m[1]) * _UNIT_S[m[2]])
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a duration (90s, 10m, 2h, 1d) nor an ISO-8601 time (2024-05-01T08:00Z)"
+        ) from None
+    return when if when.tzinfo is not None else when.astimezone()
 
 
 def _positive(text: str) -> float:
@@ -92,7 +153,8 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="PORT",
-        help="TCP port for event notifications (default 6200; 0 = any free port)",
+        help="TCP port for event notifications (default 6200, or a free port when 6200 is taken; "
+        "given here it must be free; 0 = any free port)",
     )
     p.add_argument(
         "--notify-host",
@@ -113,7 +175,12 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wsdmon", description="WSD Scan Monitor")
+    parser = argparse.ArgumentParser(
+        prog="wsdmon",
+        description="WSD Scan Monitor",
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"wsdmon {__version__}")
     parser.add_argument("--demo", action="store_true", help="run against the built-in simulated devices")
     parser.add_argument(
@@ -132,9 +199,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_engine_options(parser)
     sub = parser.add_subparsers(dest="command")
-    watch = sub.add_parser("watch", help="headless: print device and job changes")
+    watch = sub.add_parser(
+        "watch",
+        help="headless: print device and job changes",
+        description="Print every device change and job change as one JSON object per line. At start "
+        'the devices and jobs kept in the journal are printed first, marked "replayed": true; '
+        'every line has "seen", the time (ISO-8601, UTC) the change was seen.',
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     watch.add_argument("--json", action="store_true", required=True, help="one JSON object per line")
     watch.add_argument("--duration", type=_positive, default=None, metavar="S", help="stop after S seconds")
+    watch.add_argument(
+        "--since",
+        type=_since,
+        default=None,
+        metavar="TIME|DURATION",
+        help="replay from the journal only what was seen since TIME (ISO-8601, e.g. 2024-05-01T08:00Z; "
+        "local time without an offset) or in the last DURATION (e.g. 90s, 10m, 2h, 1d); "
+        "'--since 0s' replays nothing. Default: replay everything",
+    )
     _add_engine_options(watch)
     return parser
 
@@ -147,14 +231,22 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def job_json(change: Any) -> dict[str, Any]:
+def _utc(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def job_json(change: Any, device_name: str | None = None) -> dict[str, Any]:
     """The `watch` line of a job change (issue 4.10)."""
     rec = change.record
     s = rec.status
     return {
         "kind": "job",
         "device": rec.key.device,
+        "device_name": device_name,
         "job_token": s.job_token,
+        # The job's name as the server shows it: its post-scan process's display name.
+        "job_name": rec.psp_display_name,
+        "user": rec.job_originating_user_name,
         "job_state": str(s.job_state),
         "job_state_reasons": [str(r) for r in s.job_state_reasons],
         "images_received": s.images_received,
@@ -175,6 +267,7 @@ def job_json(change: Any) -> dict[str, Any]:
         "generation": rec.key.generation,
         # Not heard of since the monitor lost sight of the device (restart, device offline).
         "unknown_since": _iso(rec.unknown_since),
+        "seen": _utc(rec.last_update),  # when the message that made this change arrived
     }
 
 
@@ -197,23 +290,53 @@ def device_json(device: Any) -> dict[str, Any]:
 
 
 class _JsonPrinter:
-    def __init__(self, out: TextIO) -> None:
+    """The engine's listener for `watch`: one JSON line per change. While `replaying` (the engine
+    restores from the journal), lines are marked "replayed" and those seen before `since` are left
+    out. A closed stdout (`| head`) calls on_closed once and silences the printer."""
+
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        since: datetime | None = None,
+        on_closed: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.out = out
+        self.since = since
+        self.replaying = False
+        self.closed = False
+        self._on_closed = on_closed
+        self._clock = clock
         self._last_device: dict[str, dict[str, Any]] = {}
+        self._names: dict[str, str] = {}
 
     def _print(self, obj: dict[str, Any]) -> None:
-        self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
-        self.out.flush()
+        if self.closed:
+            return
+        if self.replaying:
+            seen = obj["seen"]
+            if self.since is not None and (seen is None or datetime.fromisoformat(seen) < self.since):
+                return
+            obj["replayed"] = True
+        try:
+            self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            self.out.flush()
+        except (BrokenPipeError, ValueError):  # the reader is gone (ValueError: stdout was closed)
+            self.closed = True
+            self._on_closed()
 
     def device_changed(self, device: Any) -> None:
+        self._names[device.endpoint] = device.name
         line = device_json(device)
         if self._last_device.get(device.endpoint) != line:  # only real changes
             self._last_device[device.endpoint] = line
-            self._print(line)
+            seen = device.last_seen if self.replaying else self._clock()
+            self._print({**line, "seen": _utc(seen)})
 
     def job_changed(self, change: Any) -> None:
         if change.accepted:
-            self._print(job_json(change))
+            self._print(job_json(change, self._names.get(change.record.key.device)))
 
     def message_logged(self, entry: Any) -> None:
         pass
@@ -222,52 +345,152 @@ class _JsonPrinter:
         log.warning("rejected: %s: %s", reason, detail)
 
 
-async def _watch(args: argparse.Namespace, out: TextIO) -> int:
-    from wsdmon.net.engine import DEFAULT_NOTIFY_PORT, Engine, EngineConfig
-    from wsdmon.store import Journal, default_journal_path
+def _say(text: str) -> None:
+    """One line for the person or the script's log on stderr."""
+    print(f"wsdmon: {text}", file=sys.stderr, flush=True)
 
-    journal = Journal(args.journal or default_journal_path())
+
+def _journal_problem(exc: Any) -> str:
+    from wsdmon.store import JournalProblem
+
+    path, detail = exc.path, exc.detail
+    if exc.problem is JournalProblem.NEWER_SCHEMA:
+        return f"the journal {path} is from a newer wsdmon (left unchanged): use that one, or --journal PATH"
+    if exc.problem is JournalProblem.DAMAGED_NOT_MOVED:
+        return (
+            f"the journal {path} is damaged and could not be moved aside ({detail}): "
+            "move it away yourself, or use --journal PATH"
+        )
+    return f"cannot write the journal {path}: {detail}: use --journal PATH in a folder you can write to"
+
+
+def _open_journal(args: argparse.Namespace) -> Any:
+    """The journal, or None after saying on stderr why there is none."""
+    from wsdmon.store import JournalUnusableError, default_journal_path, open_journal
+
+    try:
+        opened = open_journal(args.journal or default_journal_path(), datetime.now(UTC))
+    except JournalUnusableError as exc:
+        _say(_journal_problem(exc))
+        return None
+    _say_moved(opened)
+    return opened.journal
+
+
+def _say_moved(opened: Any) -> None:
+    if opened.moved_aside is not None:
+        _say(
+            f"the journal {opened.journal.path} was damaged ({opened.damage}): kept unchanged as "
+            f"{opened.moved_aside}; started a new journal"
+        )
+
+
+async def _start_engine(args: argparse.Namespace, journal: Any, printer: _JsonPrinter) -> Any:
+    """Engine started on the journal (a journal found damaged while loading is moved aside and a
+    fresh one used), or None after saying why not."""
+    from wsdmon.net.engine import DEFAULT_NOTIFY_PORT, Engine, EngineConfig
+    from wsdmon.store import is_damage, restart_damaged
+
     config = EngineConfig(
         notify_port=DEFAULT_NOTIFY_PORT if args.notify_port is None else args.notify_port,
+        notify_port_fallback=args.notify_port is None,
         notify_host=args.notify_host,
         device_urls=tuple(args.device),
         trusted_fingerprints=tuple(args.trust_fingerprint),
     )
-    engine = Engine(config, journal, _JsonPrinter(out))  # type: ignore[arg-type]
+    engine = Engine(config, journal, printer)  # type: ignore[arg-type]
+    printer.replaying = True
+    try:
+        await engine.start()
+    except OSError as exc:
+        await engine.stop()
+        journal.close()
+        _say(exc.strerror or str(exc))
+        return None
+    except Exception as exc:
+        if not is_damage(exc):
+            raise
+        # The restore read damage the check at open skipped (a large journal): nothing was started
+        # and nothing written; move it aside and start on a fresh one.
+        path = journal.path
+        journal.close()
+        opened = restart_damaged(path, datetime.now(UTC), str(exc))
+        _say_moved(opened)
+        return await _start_engine(args, opened.journal, printer)
+    finally:
+        printer.replaying = False
+    wanted = engine.sink.wanted_port
+    if wanted is not None:
+        _say(
+            f"notify port {wanted} is in use (another wsdmon?): listening on port {engine.sink.port} instead"
+        )
+    return engine
+
+
+async def _probe(discovery: Any, target: str) -> None:
+    try:
+        await discovery.probe_host(target)
+    except (OSError, ValueError) as exc:
+        _say(f"directed probe of {target} failed: {exc}")
+
+
+async def _watch(args: argparse.Namespace, out: TextIO) -> int:
+    from wsdmon.store import JournalUnusableError
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows has no add_signal_handler
             loop.add_signal_handler(sig, stop.set)
+    since = args.since
+    if isinstance(since, timedelta):
+        since = datetime.now(UTC) - since
+    printer = _JsonPrinter(out, since=since, on_closed=stop.set)
+    journal = _open_journal(args)
+    if journal is None:
+        return EXIT_CANNOT_START
     try:
-        await engine.start()
-    except OSError as exc:
-        print(f"wsdmon: {exc}", file=sys.stderr)
-        journal.close()
-        return 2
+        engine = await _start_engine(args, journal, printer)
+    except JournalUnusableError as exc:
+        _say(_journal_problem(exc))
+        return EXIT_CANNOT_START
+    if engine is None:
+        return EXIT_CANNOT_START
     from wsdmon.net.wiring import Discovery
 
     discovery = None
     try:
-        if args.probe or not args.no_discovery:
+        if (args.probe or not args.no_discovery) and not stop.is_set():
             discovery = Discovery(engine, interfaces=args.interface, multicast=not args.no_discovery)
             await discovery.start()
             for target in args.probe:
-                engine.spawn(discovery.probe_host(target))
+                engine.spawn(_probe(discovery, target))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), args.duration)
     finally:
         if discovery is not None:
             await discovery.stop()
         await engine.stop()
-        journal.close()
-    return 0
+        engine.journal.close()
+    if printer.closed:
+        _silence_stdout(out)
+    return EXIT_OK
+
+
+def _silence_stdout(out: TextIO) -> None:
+    """The reader closed the pipe: point stdout at the null device, so the interpreter's last flush
+    at exit does not fail once more (the recipe of Python's signal documentation)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        os.close(devnull)
 
 
 def main_watch(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    """Run the headless monitor until --duration passes or SIGINT/SIGTERM; exit code 0 on a clean stop."""
+    """Run the headless monitor until --duration passes, SIGINT/SIGTERM, or the reader of stdout
+    goes away; exit code 0 on a clean stop, 2 when it cannot start (a line on stderr says why)."""
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:
         return asyncio.run(_watch(args, out))
     except KeyboardInterrupt:
-        return 0
+        return EXIT_OK

@@ -133,6 +133,7 @@ class EngineListener:
 @dataclass
 class EngineConfig:
     notify_port: int = DEFAULT_NOTIFY_PORT
+    notify_port_fallback: bool = True  # a busy notify_port gives way to a free one (sink.wanted_port)
     notify_bind: str = "0.0.0.0"  # noqa: S104 - devices on the LAN deliver notifications here
     notify_host: str | None = None  # address put in NotifyTo; default: the route to each device
     device_urls: tuple[str, ...] = ()
@@ -284,7 +285,7 @@ class Engine:
         self._restore()
         self._session = aiohttp.ClientSession()
         self._client = SoapClient(self._session, timeout_s=self.config.request_timeout_s, pinned=self._pinned)
-        await self.sink.start()
+        await self.sink.start(any_port_if_busy=self.config.notify_port_fallback)
         self._flush_task = asyncio.get_running_loop().create_task(self._flush_loop(), name="job flush")
         for url in self.config.device_urls:
             self.spawn(self.add_device_url(url))

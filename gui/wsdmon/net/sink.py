@@ -10,6 +10,7 @@ reply is sent only after the accepted message is recorded (the journal is durabl
 from __future__ import annotations
 
 import enum
+import errno
 import logging
 import secrets
 import socket
@@ -19,6 +20,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from aiohttp import web
 
@@ -42,6 +44,9 @@ RETIRED_REMEMBERED = 4096  # ended subscriptions remembered to name the rejectio
 REJECT_LOG_BURST = 10
 REJECT_LOG_WINDOW_S = 60.0
 PATH_PREFIX = "/wsdmon/"
+# A fixed notify port that is taken (EADDRINUSE) or refused to us (EACCES: below 1024, or a range
+# Windows reserves for Hyper-V) gives way to a free port.
+_BUSY_ERRNOS = frozenset({errno.EADDRINUSE, errno.EACCES})
 _SOAP_TYPES = frozenset({"application/soap+xml"})
 _SERVER_MAX_BODY = 1024 * 1024  # aiohttp's client_max_size for the low-level server's requests
 
@@ -155,6 +160,7 @@ class NotificationSink:
         self._on_rejected = on_rejected
         self._host = host
         self._port = port
+        self.wanted_port: int | None = None  # the busy port given up for a free one, if any
         if not 0 < max_body_bytes <= _SERVER_MAX_BODY:
             raise ValueError(f"max_body_bytes must be in 1..{_SERVER_MAX_BODY}")
         self._max = max_body_bytes
@@ -169,30 +175,44 @@ class NotificationSink:
     def port(self) -> int:
         return self._port
 
-    async def start(self) -> int:
-        """Listen; returns the bound port (useful when 0 asked for an ephemeral one)."""
+    async def start(self, *, any_port_if_busy: bool = False) -> int:
+        """Listen; returns the bound port (useful when 0 asked for an ephemeral one). With
+        any_port_if_busy, a fixed port that is taken (another wsdmon, a `watch`) or refused gives
+        way to a free one: devices learn the address when we subscribe, so any port works (unless
+        a firewall only lets the default one through; the caller says so)."""
         # aiohttp's low-level server: the sink has one handler for every path, so the Application's
         # router and middleware chain would only add work to each notification (≈10 % of a bare
         # request here; bench/bench_notify_e2e.py).
         server = web.Server(self._handle, access_log=None)
         self._runner = web.ServerRunner(server, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port, reuse_address=True)
         try:
-            await site.start()
+            await web.TCPSite(self._runner, self._host, self._port, reuse_address=True).start()
         except OSError as exc:
-            await self._runner.cleanup()
-            self._runner = None
-            raise OSError(
-                exc.errno,
-                f"cannot listen for notifications on {self._host}:{self._port}: {exc.strerror}; "
-                "choose another notify port",
-            ) from None
+            if not (any_port_if_busy and self._port and exc.errno in _BUSY_ERRNOS):
+                await self._fail(exc)
+            # INFO: the caller tells the user, in its own words (window or `watch` stderr).
+            log.info("notify port %d is in use (%s): listening on a free port instead", self._port, exc)
+            self.wanted_port, self._port = self._port, 0
+            try:
+                await web.TCPSite(self._runner, self._host, 0, reuse_address=True).start()
+            except OSError as again:
+                await self._fail(again)
         addresses = self._runner.addresses  # learn the port when 0 asked for an ephemeral one
         if addresses:
             self._port = int(addresses[0][1])
         log.info("notification sink listening on %s:%d", self._host, self._port)
         return self._port
+
+    async def _fail(self, exc: OSError) -> NoReturn:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        raise OSError(
+            exc.errno,
+            f"cannot listen for notifications on {self._host}:{self._port}: {exc.strerror}; "
+            "choose another notify port",
+        ) from None
 
     async def stop(self) -> None:
         if self._runner is not None:

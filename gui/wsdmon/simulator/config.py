@@ -115,6 +115,9 @@ class SimulatorConfig:
     devices: how many devices per role (Role.BOTH gives one scan server and one scan device each).
     rate: jobs per second per device (steady, faults, vendor); time_scale: how much faster than real
     time the job engine's clock runs; seed: repeatable identities, tokens and job plans.
+    stable_identity: each device's endpoint (urn:uuid) follows from its friendly name, the same on
+    every run, as a real device keeps its endpoint across restarts (the demo's history then stays
+    with its devices); job tokens still differ per run unless seeded.
     """
 
     role: Role = Role.SCAN_SERVER
@@ -130,6 +133,7 @@ class SimulatorConfig:
     wsd_port: int = ns.DISCOVERY_PORT
     discovery: bool = True
     name: str = "wsdmon Sim"
+    stable_identity: bool = False
     timers: Timers = field(default_factory=Timers)
 
     def __post_init__(self) -> None:

@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 _ROLE_NAMES = {Role.SCAN_SERVER: "Scan Server", Role.SCAN_DEVICE: "Scanner"}
 
 
+# uuid5 namespace of stable_identity endpoints (a fixed random uuid: names map to the same endpoints
+# in every wsdmon version).
+_IDENTITY_NAMESPACE = uuid.UUID("6f1d7c2e-3b8a-4e55-9a0c-5d2f8e7b1c44")
+
+
 class Simulator:
     """A running set of simulated devices. Use on a running loop; creates no loop and no thread."""
 
@@ -94,12 +99,16 @@ class Simulator:
         for n in range(cfg.devices):
             for role in cfg.role.expand():
                 index = len(self.devices)
+                name = f"{cfg.name} {_ROLE_NAMES[role]} {n + 1}"
+                # Drawn in any case, so that seeded runs keep the same tokens and plans as before.
                 endpoint = uuid.UUID(int=rng.getrandbits(128), version=4).urn
+                if cfg.stable_identity:
+                    endpoint = uuid.uuid5(_IDENTITY_NAMESPACE, name).urn
                 self.devices.append(
                     SimDevice(
                         role,
                         endpoint=endpoint,
-                        friendly_name=f"{cfg.name} {_ROLE_NAMES[role]} {n + 1}",
+                        friendly_name=name,
                         binding=binding,
                         port=cfg.http_port + index if cfg.http_port else 0,
                         clock=self.clock,

@@ -16,6 +16,15 @@ from .export import (
     export_jobs_json,
 )
 from .journal import IncomingMessage, Journal, MessageRow, StoredMessage, default_journal_path, read_jobs
+from .opening import (
+    JournalProblem,
+    JournalUnusableError,
+    OpenedJournal,
+    demo_journal_path,
+    is_damage,
+    open_journal,
+    restart_damaged,
+)
 from .schema import SCHEMA_VERSION, JournalError
 
 __all__ = [
@@ -27,14 +36,21 @@ __all__ = [
     "IncomingMessage",
     "Journal",
     "JournalError",
+    "JournalProblem",
+    "JournalUnusableError",
     "MessageRow",
+    "OpenedJournal",
     "Progress",
     "StoredMessage",
     "default_journal_path",
+    "demo_journal_path",
     "export_events_csv",
     "export_events_json",
     "export_jobs_csv",
     "export_jobs_json",
+    "is_damage",
     "normalize_fingerprint",
+    "open_journal",
     "read_jobs",
+    "restart_damaged",
 ]
