@@ -5,9 +5,11 @@ the status bar."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import dataclasses
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -258,11 +260,124 @@ def test_counts_and_words_a_technician_reads(qapp, tmp_path):
             # Times in the locale's own short date format (never a bare "11-23").
             created = window.proxy.index(row, Column.CREATED).data()
             local = two_canceled.status.job_created_time.astimezone()
-            expected_date = QLocale().toString(
-                QDate(local.year, local.month, local.day), QLocale.FormatType.ShortFormat
-            )
+            if QLocale().language() is QLocale.Language.C:  # no locale set: ISO 8601
+                expected_date = local.strftime("%Y-%m-%d")
+            else:
+                expected_date = QLocale().toString(
+                    QDate(local.year, local.month, local.day), QLocale.FormatType.ShortFormat
+                )
             assert created.startswith(expected_date + " "), created
         finally:
             _close(app)
 
     run(qapp, scenario)
+
+
+def test_tab_walks_the_whole_window_to_cancel_and_esc_clears_the_search(qapp, qtbot, tmp_path):
+    """Defect 5: Tab entered the job table and never left (walking its cells changed the selected
+    job); the detail pane and Cancel could not be reached; Esc did not clear the search."""
+
+    async def scenario() -> None:
+        app = _filled(qapp, tmp_path)
+        window = app.window
+        try:
+            window.activateWindow()
+            qtbot.waitActive(window)
+            running = next(r for r in sample_jobs(NOW, {}) if r.status.job_state == "Processing")
+            assert window.job_table.select_key(running.key)
+            assert window.detail.cancel_button.isEnabled()
+            window.search_action.trigger()  # Ctrl+F
+            await until(window.job_table.search.hasFocus, "the search box to have the focus")
+            qtbot.keyClicks(window.job_table.search, "SCANSRV")
+            qtbot.keyClick(window.job_table.search, Qt.Key.Key_Escape)
+            assert window.job_table.search.text() == ""
+            assert window.job_table.current_key() == running.key
+            visited = []
+            for _ in range(80):
+                qtbot.keyClick(qapp.focusWidget(), Qt.Key.Key_Tab)
+                visited.append(qapp.focusWidget())
+                assert window.job_table.current_key() == running.key  # Tab never changes the job
+                if visited[-1] is window.job_table.search:
+                    break
+            names = [w.objectName() or type(w).__name__ for w in visited]
+            table = visited.index(window.job_table.view)
+            assert visited.index(window.detail.cancel_button) == table + 1, names
+            assert window.detail.tabs in visited or any(w.parent() is window.detail.tabs for w in visited), (
+                names
+            )
+            assert window.detail.token in visited, names  # the detail pane's values are reachable
+            assert visited[-1] is window.job_table.search, names  # and round again: nothing traps it
+            assert visited.count(window.job_table.view) == 1, names
+        finally:
+            _close(app)
+
+    run(qapp, scenario)
+
+
+def test_new_jobs_do_not_move_the_rows_under_the_user(qapp, qtbot, tmp_path):
+    """Defect 7: new rows inserted at the top pushed the others down, and a click then selected the
+    wrong job. While a job is selected the rows stay still and a button counts the new jobs."""
+
+    async def scenario() -> None:
+        app = make(qapp, tmp_path, "--no-discovery", "--notify-port", "0")
+        window = app.window
+        try:
+            app.devices.upsert(sample_devices())
+            app.jobs.apply_changes(sample_jobs(NOW, {}, routine=40))
+            window.resize(1366, 768)
+            window.show()
+            view = window.job_table.view
+            await until(lambda: view.rowAt(0) == 0, "the table laid out")
+            view.scrollTo(window.proxy.index(10, 0), view.ScrollHint.PositionAtTop)
+            assert window.job_table.select_key(window.proxy.record(12).key)
+            selected = window.job_table.current_key()
+            top_key = window.proxy.record(view.rowAt(0)).key
+            y = view.visualRect(window.proxy.index(window.proxy.row_of(selected), 0)).y()
+            newer = [
+                dataclasses.replace(
+                    r,
+                    key=dataclasses.replace(r.key, job_token=f"new-{i}"),
+                    status=dataclasses.replace(
+                        r.status, job_token=f"new-{i}", job_created_time=NOW + timedelta(minutes=i + 1)
+                    ),
+                )
+                for i, r in enumerate(sample_jobs(NOW, {})[:3])
+            ]
+            app.jobs.apply_changes(newer)  # the newest first: they land at the top
+            await asyncio.sleep(0.1)
+            assert window.proxy.record(view.rowAt(0)).key == top_key
+            assert view.visualRect(window.proxy.index(window.proxy.row_of(selected), 0)).y() == y
+            assert window.job_table.current_key() == selected
+            assert window.job_table.new_jobs.isVisible()
+            assert window.job_table.new_jobs.text() == "3 new jobs"
+            qtbot.mouseClick(window.job_table.new_jobs, Qt.MouseButton.LeftButton)
+            assert view.rowAt(0) == 0
+            assert window.proxy.record(0).key.job_token.startswith("new-")
+            assert not window.job_table.new_jobs.isVisible()
+        finally:
+            _close(app)
+
+    run(qapp, scenario)
+
+
+@pytest.mark.parametrize(
+    ("language", "country", "expected"),
+    [
+        (QLocale.Language.English, QLocale.Country.UnitedStates, "12/28/26 5:29:20\u202fPM"),
+        (QLocale.Language.German, QLocale.Country.Germany, "28.12.26 17:29:20"),
+        (QLocale.Language.C, QLocale.Country.AnyCountry, "2026-12-28 17:29:20"),
+    ],
+)
+def test_table_times_follow_the_locale(language, country, expected):
+    """Item 9: "12-28" was the only date format; each viewer now reads their own (C: ISO 8601)."""
+    from wsdmon.models import format as fmt
+
+    before = QLocale()
+    QLocale.setDefault(QLocale(language, country))
+    fmt._locale_formats.cache_clear()
+    try:
+        text = fmt.format_local(datetime(2026, 12, 28, 17, 29, 20), compact=True)
+        assert text.replace(" ", "\u202f") == expected.replace(" ", "\u202f")
+    finally:
+        QLocale.setDefault(before)
+        fmt._locale_formats.cache_clear()

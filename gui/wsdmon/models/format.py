@@ -42,6 +42,8 @@ def _locale_formats() -> tuple[QLocale, str, str]:
     """The viewer's locale, its short date format and its short time format with seconds (a monitor
     needs them: "17:29" would make two events of one minute look simultaneous)."""
     locale = QLocale()
+    if locale.language() is QLocale.Language.C:  # no locale set (LANG=C): ISO 8601, unambiguous
+        return locale, "yyyy-MM-dd", "HH:mm:ss"
     time_format = locale.timeFormat(QLocale.FormatType.ShortFormat)
     if "ss" not in time_format:
         time_format = time_format.replace("mm", "mm:ss", 1)

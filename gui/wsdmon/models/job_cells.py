@@ -26,6 +26,7 @@ from .job_text import (
     unknown_text,
     unknown_tooltip,
 )
+from .meanings import reason_label
 
 __all__ = ["ITEM_FLAGS", "NCOLS", "PAINT_ROLES", "TOOLTIP", "build_cells", "cell_tooltip"]
 
@@ -60,7 +61,7 @@ def build_cells(
         device_name(rec.key.device),
         s.job_token,
         str(s.job_state) if rec.unknown_since is None else unknown_text(rec.unknown_since),
-        ", ".join(map(str, s.job_state_reasons)),
+        ", ".join(map(reason_label, s.job_state_reasons)),
         s.images_received,
         fmt.format_local(created, compact=True),
         fmt.format_local(completed, compact=True),

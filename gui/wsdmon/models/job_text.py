@@ -11,7 +11,7 @@ from wsdmon.core import CancelOutcome, CancelResult, Change, ChangeField, JobRec
 from wsdmon.protocol.dsm import FilterState, FilterStatus
 
 from .format import dialect_name, format_local
-from .meanings import Kind, explain
+from .meanings import Kind, explain, reason_label
 
 __all__ = [
     "FLAG_ACTIVE",
@@ -179,6 +179,7 @@ def filter_text(rec: JobRecord, device_name: str, failed: bool, *, pinned: bool 
     if pinned:
         flags += FLAG_PINNED
     words = [device_name, rec.key.device, s.job_token, str(s.job_state), *map(str, s.job_state_reasons)]
+    words += map(reason_label, s.job_state_reasons)  # what the Reasons column shows
     for f in s.filter_statuses:
         words += [f.dialect, str(f.state), *map(str, f.reasons)]
     words += [summary_text(s.filter_statuses)]

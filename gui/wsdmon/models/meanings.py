@@ -20,12 +20,14 @@ __all__ = [
     "FILTER_STATE_MEANINGS",
     "FILTER_STATE_REASON_MEANINGS",
     "JOB_STATE_MEANINGS",
+    "JOB_STATE_REASON_LABELS",
     "JOB_STATE_REASON_MEANINGS",
     "Kind",
     "Meaning",
     "explain",
     "is_vendor",
     "lifecycle_rank",
+    "reason_label",
 ]
 
 _CTX = "meanings"
@@ -75,7 +77,11 @@ JOB_STATE_REASON_MEANINGS: dict[str, str] = {
         "Sending a scanned image from the scanner to the server failed (spelled as in the "
         "specification's schema appendix).",
     ),
-    JobStateReason.POST_SCAN_JOB_CANCELED: QT_TRANSLATE_NOOP(_CTX, "Somebody canceled the job."),
+    JobStateReason.POST_SCAN_JOB_CANCELED: QT_TRANSLATE_NOOP(
+        _CTX,
+        "The job was canceled: by a CancelPostScanJob request (from wsdmon, a scan client or an "
+        "administrator's tool) or on the server itself. The timeline shows a cancel sent from wsdmon.",
+    ),
     JobStateReason.POST_SCAN_JOB_PROCESSING_FAILED: QT_TRANSLATE_NOOP(
         _CTX, "Processing failed with an error the server could not recover from."
     ),
@@ -130,6 +136,30 @@ FILTER_STATE_REASON_MEANINGS: dict[str, str] = {
 _VENDOR = QT_TRANSLATE_NOOP(
     _CTX, "Vendor extension: not defined by the specification; shown exactly as the server sent it."
 )
+
+
+# Short labels for the table's JobStateReasons column: the values share the "PostScanJob" prefix,
+# and a cut-off "…ompletedSuccessfully" tells nobody anything. The exact value is in the tooltip and
+# in the detail pane; vendor values are shown as sent.
+JOB_STATE_REASON_LABELS: dict[str, str] = {
+    JobStateReason.NONE: QT_TRANSLATE_NOOP(_CTX, "—"),
+    JobStateReason.POST_SCAN_JOB_TIMED_OUT: QT_TRANSLATE_NOOP(_CTX, "Timed out"),
+    JobStateReason.NO_VALID_POST_SCAN_INSTRUCTIONS_FOUND: QT_TRANSLATE_NOOP(_CTX, "No valid instructions"),
+    JobStateReason.CREATE_POST_SCAN_JOB_FAILED: QT_TRANSLATE_NOOP(_CTX, "Creating the job failed"),
+    JobStateReason.SEND_IMAGE_FAILED: QT_TRANSLATE_NOOP(_CTX, "Sending an image failed"),
+    JobStateReason.SEND_IMANGE_FAILED: QT_TRANSLATE_NOOP(_CTX, "Sending an image failed"),
+    JobStateReason.POST_SCAN_JOB_CANCELED: QT_TRANSLATE_NOOP(_CTX, "Canceled"),
+    JobStateReason.POST_SCAN_JOB_PROCESSING_FAILED: QT_TRANSLATE_NOOP(_CTX, "Processing failed"),
+    JobStateReason.POST_SCAN_JOB_COMPLETED_SUCCESSFULLY: QT_TRANSLATE_NOOP(_CTX, "Completed"),
+    JobStateReason.POST_SCAN_JOB_COMPLETED_WITH_ERRORS: QT_TRANSLATE_NOOP(_CTX, "Completed with errors"),
+    JobStateReason.POST_SCAN_JOB_COMPLETED_WITH_WARNINGS: QT_TRANSLATE_NOOP(_CTX, "Completed with warnings"),
+}
+
+
+def reason_label(value: str) -> str:
+    """The short label of a JobStateReason (the value itself for a vendor value)."""
+    source = JOB_STATE_REASON_LABELS.get(str(value))
+    return str(value) if source is None else QCoreApplication.translate(_CTX, source)
 
 
 class Kind(Enum):

@@ -78,7 +78,10 @@ def _label(parent: QWidget, name: str) -> QLabel:
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    # Selectable by keyboard too: Tab reaches each value, so it can be read out and copied.
+    label.setTextInteractionFlags(
+        Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
+    )
     return label
 
 
@@ -146,6 +149,7 @@ class DetailPane(QWidget):
         self.filter_view.verticalHeader().setVisible(False)
         self.filter_view.setWordWrap(True)
         self.filter_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.filter_view.setTabKeyNavigation(False)
         self.filter_view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.filter_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         fh = self.filter_view.horizontalHeader()
@@ -189,6 +193,7 @@ class DetailPane(QWidget):
         self.timeline_view.verticalHeader().setVisible(False)
         self.timeline_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.timeline_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.timeline_view.setTabKeyNavigation(False)
         th = self.timeline_view.horizontalHeader()
         th.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         th.setStretchLastSection(True)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
     QItemSelectionModel,
     QModelIndex,
-    QPersistentModelIndex,
     QPoint,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -22,8 +22,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QMenu,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -39,37 +37,37 @@ from wsdmon.models import (
     Role,
     role_data,
 )
+from wsdmon.models.format import format_local
 
 __all__ = ["JobTableWidget"]
 
 # Default widths come from sample texts in the current font (so they follow DPI and font size); the
 # user's widths and hidden columns are remembered. Completed and Duration start hidden: at 1366 px
 # the detail pane shows them, and the column chooser brings them back.
-_SAMPLES = {
-    Column.DEVICE: "SCANSRV-BRA",
-    Column.TOKEN: "0f3b5…f9e8d",
-    Column.STATE: "Processing",
-    Column.REASONS: "…CompletedWithErrors",  # elided at the start: the end tells reasons apart
-    Column.IMAGES: "Image",
-    Column.CREATED: "11-23 17:29:20",
-    Column.COMPLETED: "11-23 17:29:20",
-    Column.DURATION: "10 min 00 s",
-    Column.FILTERS: "3/3 done, 2 failed",
-}
+_SAMPLE_TIME = datetime(2026, 12, 28, 17, 29, 20)  # two-digit day and month, afternoon
+
+
+def _samples() -> dict[Column, str]:
+    """Sample texts per column, in the current locale (times follow its short format)."""
+    time = format_local(_SAMPLE_TIME, compact=True)
+    return {
+        Column.DEVICE: "SCANSRV-BRA",
+        Column.TOKEN: "0f3b5…f9e8d",
+        Column.STATE: "Processing",
+        Column.REASONS: "Completed with errors",  # short labels (models.meanings.reason_label)
+        Column.IMAGES: "Image",
+        Column.CREATED: time,
+        Column.COMPLETED: time,
+        Column.DURATION: "10 min 00 s",
+        Column.FILTERS: "3/3 done, 2 failed",
+    }
+
+
 _EXTRA = {Column.STATE: 28}  # the state icon
 _CELL_PADDING = 16
 _DEVICE_COLUMN_MAX_EMS = 14  # the Device column grows to fit names up to about this many "M"s
+SEARCH_MIN_CHARS = 22  # the search box never shrinks below this many average characters
 _HIDDEN_BY_DEFAULT = (Column.COMPLETED, Column.DURATION)
-
-
-class _ElideLeftDelegate(QStyledItemDelegate):
-    """Elides at the start: JobStateReasons share their "PostScanJob" prefix, the end tells them apart."""
-
-    def initStyleOption(
-        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
-    ) -> None:
-        super().initStyleOption(option, index)
-        option.textElideMode = Qt.TextElideMode.ElideLeft
 
 
 class JobTableWidget(QWidget):
@@ -93,7 +91,14 @@ class JobTableWidget(QWidget):
         self.search.setObjectName("job-search")
         self.search.setPlaceholderText(self.tr("Search token, state, reasons, device, filters…"))
         self.search.setClearButtonEnabled(True)
+        # Readable at 1024 px: "Sear…" told nobody what to type.
+        self.search.setMinimumWidth(self.fontMetrics().averageCharWidth() * SEARCH_MIN_CHARS)
         self.search.textChanged.connect(self._on_search_text_changed)
+        clear = QAction(self.search)
+        clear.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        clear.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        clear.triggered.connect(self.search.clear)  # Esc empties the search, as in every search box
+        self.search.addAction(clear)
 
         self._quick = QButtonGroup(self)
         self._quick.setExclusive(True)
@@ -137,10 +142,11 @@ class JobTableWidget(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setAlternatingRowColors(True)
+        # Tab leaves the table (to the detail pane) instead of walking its cells, which changed the
+        # selected job at every press; the arrow keys move between jobs.
+        self.view.setTabKeyNavigation(False)
         self.view.setWordWrap(False)
         self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # tokens: both ends matter
-        self._elide_left = _ElideLeftDelegate(self.view)
-        self.view.setItemDelegateForColumn(Column.REASONS, self._elide_left)
         self.view.verticalHeader().setVisible(False)
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         # Uniform row heights: at 100,000 rows the header must not measure rows on every relayout.
@@ -160,9 +166,27 @@ class JobTableWidget(QWidget):
         proxy.rowsRemoved.connect(self._emit_current)
         proxy.layoutChanged.connect(self._emit_current)
 
+        # New jobs arriving above what the user is looking at must not push it down (a click then
+        # lands on another job): while a job is selected, the pointer is over the table or it is
+        # scrolled, the view keeps its rows still and this button counts what came in above.
+        self.new_jobs = QToolButton(self)
+        self.new_jobs.setObjectName("new-jobs")
+        self.new_jobs.setAutoRaise(True)
+        self.new_jobs.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.new_jobs.setArrowType(Qt.ArrowType.UpArrow)
+        self.new_jobs.setToolTip(self.tr("Show the newest jobs (scroll to the top)"))
+        self.new_jobs.clicked.connect(self._on_new_jobs_clicked)
+        self.new_jobs.hide()
+        self._new_above = 0
+        self._hold: bool = False
+        proxy.rowsAboutToBeInserted.connect(self._on_rows_about_to_be_inserted)
+        proxy.rowsInserted.connect(self._on_rows_inserted)
+        self.view.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addWidget(self.new_jobs, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.view, 1)
 
         if devices is not None:
@@ -226,7 +250,7 @@ class JobTableWidget(QWidget):
     def reset_columns(self) -> None:
         header = self.view.horizontalHeader()
         metrics = self.view.fontMetrics()
-        for column, sample in _SAMPLES.items():
+        for column, sample in _samples().items():
             header.resizeSection(
                 column, metrics.horizontalAdvance(sample) + _CELL_PADDING + _EXTRA.get(column, 0)
             )
@@ -288,6 +312,38 @@ class JobTableWidget(QWidget):
         header = self.view.horizontalHeader()
         for column, on in zip(Column, visible, strict=False):
             header.setSectionHidden(column, not on)
+
+    def _on_rows_about_to_be_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        view = self.view
+        top = view.rowAt(0)  # the first row shown, -1 when none
+        busy = view.currentIndex().isValid() or view.underMouse() or view.verticalScrollBar().value() > 0
+        self._hold = busy and top >= 0 and first <= top
+
+    def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        if not self._hold:
+            return
+        self._hold = False
+        count = last - first + 1
+        bar = self.view.verticalScrollBar()
+        per_pixel = self.view.verticalScrollMode() is QAbstractItemView.ScrollMode.ScrollPerPixel
+        step = count * self.view.verticalHeader().defaultSectionSize() if per_pixel else count
+        # The view lays itself out later: widen the range now so that the new value is not clamped.
+        bar.setMaximum(bar.maximum() + step)
+        bar.setValue(bar.value() + step)
+        self._new_above += count
+        self.new_jobs.setText(
+            self.tr("1 new job") if self._new_above == 1 else self.tr("{0} new jobs").format(self._new_above)
+        )
+        self.new_jobs.show()
+
+    def _on_scrolled(self, value: int) -> None:
+        if value == 0 and self._new_above:
+            self._new_above = 0
+            self.new_jobs.hide()
+
+    def _on_new_jobs_clicked(self) -> None:
+        self.view.scrollToTop()
+        self._on_scrolled(0)
 
     def _on_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         source = self._proxy.sourceModel()

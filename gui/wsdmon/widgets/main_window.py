@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QSplitter,
+    QStyle,
     QWidget,
 )
 
@@ -112,7 +113,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([186, 800, 380])
+        self._size_panes(1366)
         self.setCentralWidget(self.splitter)
 
         self.raw_log = RawLogDock(raw_log, self._hooks.raw_xml_for, self)
@@ -120,6 +121,11 @@ class MainWindow(QMainWindow):
         self.raw_log.hide()
 
         self.job_table.current_job_changed.connect(self._on_current_job_changed)
+        # Keyboard: from the jobs, Tab goes to what one does with the selected job (Cancel), then
+        # into its details; the device list comes first, as it stands left.
+        QWidget.setTabOrder(self.device_tree, self.job_table.search)
+        QWidget.setTabOrder(self.job_table.view, self.detail.cancel_button)
+        QWidget.setTabOrder(self.detail.cancel_button, self.detail.tabs)
         self.detail.cancel_answered.connect(lambda text: self.statusBar().showMessage(text, 20_000))
         self.device_tree.device_selected.connect(self.job_table.set_device_filter)
         self._build_menus()
@@ -135,6 +141,7 @@ class MainWindow(QMainWindow):
         status.changed.connect(self._update_status)  # rare (about once a second), and discovery shows at once
         self._update_status()
         self.resize(self._default_size())  # first run; restore_settings() replaces it later
+        self._size_panes(self.width())
         self.restore_settings()
 
     # --- menus -----------------------------------------------------------------------------------
@@ -190,12 +197,16 @@ class MainWindow(QMainWindow):
         self.discovering.setTextVisible(False)
         self.discovering.setToolTip(self.tr("Looking for devices…"))
         self.discovering.hide()
+        self.discovering_label = QLabel(self.tr("Looking for devices…"), self)
+        self.discovering_label.setObjectName("status-discovering")
+        self.discovering_label.hide()
         self.discovery_icon = QLabel(self)
         self.discovery_icon.setPixmap(icon("error").pixmap(16, 16))
         self.discovery_note = QLabel(self)
         self.discovery_note.setObjectName("status-discovery")
         self.discovery_note.setMinimumWidth(80)  # elided by the status bar rather than pushing
         self.status_labels: dict[str, QLabel] = {}
+        bar.addWidget(self.discovering_label)
         bar.addWidget(self.discovering)
         bar.addWidget(self.discovery_icon)
         bar.addWidget(self.discovery_note, 1)
@@ -226,6 +237,7 @@ class MainWindow(QMainWindow):
             )
         )
         self.discovering.setVisible(s.discovering)
+        self.discovering_label.setVisible(s.discovering)
         if s.discovery_error:
             self.discovery_note.setText(
                 self.tr("Multicast discovery unavailable: {0}").format(s.discovery_error)
@@ -397,12 +409,23 @@ class MainWindow(QMainWindow):
     # --- settings --------------------------------------------------------------------------------
 
     def _default_size(self) -> QSize:
-        """1366×768 (what support-desk laptops show), or the screen's free area if smaller."""
+        """1366×768 (what support-desk laptops show), or the screen's free area if smaller, less
+        the frame the window manager adds (its title bar would push the status bar off-screen)."""
         wanted = QSize(1366, 768)
         screen = self.screen()
         if screen is None:
             return wanted
-        return wanted.boundedTo(screen.availableGeometry().size())
+        free = screen.availableGeometry().size()
+        title = self.style().pixelMetric(QStyle.PixelMetric.PM_TitleBarHeight)
+        frame = 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth)
+        return wanted.boundedTo(QSize(free.width() - frame, free.height() - title - frame))
+
+    def _size_panes(self, width: int) -> None:
+        """Devices | jobs | detail for a window `width` wide: the jobs get what the device list
+        (about 14 %, at least 170 px) and the detail pane (about 28 %, at least 280 px) leave."""
+        devices = max(170, width * 14 // 100)
+        detail = max(280, width * 28 // 100)
+        self.splitter.setSizes([devices, max(300, width - devices - detail), detail])
 
     def restore_settings(self) -> None:
         s = self._settings

@@ -107,6 +107,9 @@ def available_interfaces() -> list[InterfaceChoice]:
     return result
 
 
+PREFERRED_WIDTH_CHARS = 84  # the dialog opens this many average characters wide
+
+
 class PreferencesDialog(QDialog):
     """Edits a Preferences value and the job table's visible columns; read them after `accepted`."""
 
@@ -149,6 +152,8 @@ class PreferencesDialog(QDialog):
         box.addWidget(
             QLabel(self.tr("Look for devices on these interfaces (none checked: on all of them):"), discovery)
         )
+        rows = max(2, min(self.interfaces.count(), 4))  # a few rows; it scrolls beyond
+        self.interfaces.setMaximumHeight(self.interfaces.sizeHintForRow(0) * rows + 8)
         box.addWidget(self.interfaces)
         if "interfaces" in overridden:
             box.addWidget(self._note(overridden_note, discovery))
@@ -235,6 +240,19 @@ class PreferencesDialog(QDialog):
         for group in (discovery, events, journal, table):
             layout.addWidget(group)
         layout.addWidget(buttons)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Open wide enough to read and tall enough for every wrapped note at that width: the
+        size hint of a dialog with word-wrapped labels ignores their height for its width, which
+        clipped the help texts. The dialog cannot be made smaller than that either."""
+        layout = self.layout()
+        width = max(self.sizeHint().width(), self.fontMetrics().averageCharWidth() * PREFERRED_WIDTH_CHARS)
+        height = self.sizeHint().height()
+        if layout is not None and layout.hasHeightForWidth():
+            height = layout.totalHeightForWidth(width)
+        self.setMinimumSize(width, height)
+        self.resize(width, height)
 
     @staticmethod
     def _note(text: str, parent: QWidget) -> QLabel:
