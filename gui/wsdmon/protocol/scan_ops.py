@@ -64,8 +64,6 @@ __all__ = [
     "scan_fault",
 ]
 
-XOP = "http://www.w3.org/2004/08/xop/include"  # XOP 1.0 §5: the xop:Include namespace
-
 
 def _w(local: str) -> str:
     return qn(ns.WSCN, local)
@@ -282,7 +280,7 @@ class RetrieveImageRequest(_Body):
 
 
 _SCAN_DATA = _w("ScanData")
-_INCLUDE = qn(XOP, "Include")
+_INCLUDE = qn(ns.XOP, "Include")
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +288,7 @@ class RetrieveImageResponse(Message):
     """wscn:ScanData holding an xop:Include of the attachment with `content_id` (the image)."""
 
     ACTION: ClassVar[str] = _action("RetrieveImageResponse")
-    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.WSCN,)
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.WSCN, ns.XOP)
     header: Headers
     content_id: str
 
