@@ -16,7 +16,8 @@ mode=${1:-demo}
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
 # Qt 6 runtime libraries (xcb platform plugin + offscreen), then what the tests use:
-# iproute2 (network namespaces), wsdd and wsdd2 (independent WSD peers), xvfb (a real X server).
+# iproute2 (network namespaces), wsdd and wsdd2 (independent WSD peers), sane-airscan and sane-utils
+# (a real WS-Scan client: scanimage), xvfb (a real X server).
 QT_PKGS="libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libfreetype6 \
 libdbus-1-3 libglib2.0-0 libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 \
 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 \
@@ -25,7 +26,7 @@ libwayland-client0 libwayland-cursor0 libwayland-egl1 libxcb-glx0 libxcb-util1 l
 libsqlite3-0 libzstd1 libbrotli1"
 # Tests: network namespaces, an independent WSD peer, a real X server, a load generator for the
 # benches, and the installer tools (NSIS compile check, .deb validation).
-TEST_PKGS="iproute2 wsdd wsdd2 xvfb xauth wrk nsis appstream desktop-file-utils patchelf"
+TEST_PKGS="iproute2 wsdd wsdd2 sane-airscan sane-utils xvfb xauth wrk nsis appstream desktop-file-utils patchelf"
 DEB_PKGS="appstream desktop-file-utils patchelf"
 
 pkgs="$QT_PKGS"

@@ -86,6 +86,9 @@ WSCN_SCAN_AVAILABLE_EVENT: Final = WSCN + "/ScanAvailableEvent"
 # same wscn actions. Accepted on input (scan.py), never written, so no prefix in PREFIXES.
 DSD: Final = "http://schemas.microsoft.com/windows/2008/12/wdp/distributedscan/device"
 
+# XOP 1.0 §5: xop:Include points an MTOM message at its binary part (WS-Scan RetrieveImageResponse).
+XOP: Final = "http://www.w3.org/2004/08/xop/include"
+
 # --- WS-Print (Windows driver docs, "WSD Print Service") ----------------------------------------
 # Only its Types QNames (pri:PrintDeviceType, pri:PrinterServiceType) appear, in an MFP's discovery
 # messages and metadata.
@@ -125,6 +128,7 @@ PREFIXES: Final[dict[str, str]] = {
     "wsdp": WSDP,
     "pnpx": PNPX,
     "wscn": WSCN,
+    "xop": XOP,
     "pri": PRI,
     "dsc": DSC,
     "psp": PSP,

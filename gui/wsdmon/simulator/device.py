@@ -3,7 +3,7 @@
 Each device has its own urn:uuid, friendly name and port. Its XAddr (`metadata_url`) answers the
 WS-Transfer Get with ThisModel (PnP-X DeviceCategory included), ThisDevice and the host
 Relationship; its hosted service (`service_url`) answers WS-Eventing and the role's operations
-(MS-BDSRR for a scan server, none for a WS-Scan device). SOAP handling is in soaphttp.py.
+(MS-BDSRR for a scan server, WS-Scan's for a scan device: scan_service.py). SOAP handling is in soaphttp.py.
 
 PnP-X DeviceCategory: "Scanners" for a scan device (what WSD scanners send); "Computers" for a scan
 server, which is a role of a Windows Server machine, not a scanner (Windows would otherwise look
@@ -43,6 +43,7 @@ from .eventing import EventSource
 from .plans import JobPlan, ScanJobPlan
 from .postscan import PostScanJob
 from .repository import Repository
+from .scan_service import ScanService
 from .scanner import ScanJob, Scanner
 from .soaphttp import Handler, SoapEndpoint
 from .sockets import Binding, tcp_listener
@@ -107,6 +108,7 @@ class SimDevice:
         self.events = EventSource(self.service_url, actions, timers, friendly_name)
         self.repository: Repository | None = None
         self.scanner: Scanner | None = None
+        self.scan_service: ScanService | None = None
         service_handlers: dict[type[Message], Handler] = {
             Subscribe: self.events.subscribe,  # type: ignore[dict-item]
             Renew: self.events.renew,  # type: ignore[dict-item]
@@ -118,7 +120,9 @@ class SimDevice:
             service_handlers.update(self.repository.handlers())
         else:
             self.scanner = Scanner(self.events, clock, rng, friendly_name)
-            service_handlers.update(self.scanner.handlers())
+            self.scan_service = ScanService(self.scanner)
+            self.events.subscribe_extensions = self.scan_service.subscribe_extensions
+            service_handlers.update(self.scan_service.handlers())  # type: ignore[arg-type]
         self._http = SoapEndpoint(
             friendly_name,
             {

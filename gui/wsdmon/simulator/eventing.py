@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from wsdmon.protocol import EndpointReference, Headers, LocalProtocolError, Message, encode, new_message_id
@@ -108,6 +108,8 @@ class EventSource:
         self._subs: dict[str, Subscription] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self.closed = False
+        # extension children of a SubscribeResponse (WS-Scan's DestinationResponses), by the role
+        self.subscribe_extensions: Callable[[Subscribe], tuple[str, ...]] = lambda request: ()
 
     @property
     def subscriptions(self) -> tuple[Subscription, ...]:
@@ -176,7 +178,8 @@ class EventSource:
             lifetime,
         )
         manager = EndpointReference(self.manager_address, sub.identifier)
-        return SubscribeResponse(Headers.reply(mid), manager, self._expires_value(sub))
+        extra = self.subscribe_extensions(request)
+        return SubscribeResponse(Headers.reply(mid), manager, self._expires_value(sub), extra)
 
     def renew(self, request: Renew) -> Message:
         """Renew → RenewResponse with the new lifetime, or wse:InvalidMessage for an unknown id."""

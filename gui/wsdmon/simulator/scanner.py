@@ -15,27 +15,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from wsdmon.protocol import Headers, Message
+from wsdmon.protocol import Headers
 from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol.scan import (
-    SCANNER_STATUS,
     Component,
     ConditionName,
     DeviceCondition,
     DeviceConditionCleared,
-    GetScannerElementsRequest,
-    GetScannerElementsResponse,
     JobEndState,
     JobEndStateEvent,
     JobState,
     JobStateReason,
     JobStatus,
     JobStatusEvent,
-    ScannerElementData,
     ScannerState,
     ScannerStateReason,
     ScannerStatus,
@@ -45,13 +42,14 @@ from wsdmon.protocol.scan import (
     Severity,
     StatusSummary,
 )
+from wsdmon.protocol.scan_ticket import ScanTicket
 
 from .clock import Clock
 from .eventing import EventSource
 from .plans import ScanEnd, ScanJobPlan
 from .postscan import stop_jobs, vendor_element
 
-__all__ = ["EVENT_ACTIONS", "ScanJob", "Scanner"]
+__all__ = ["CLIENT_JOB_IDLE_TIMEOUT_S", "EVENT_ACTIONS", "HISTORY_SIZE", "ScanJob", "Scanner"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +64,10 @@ EVENT_ACTIONS = (
     ns.WSCN_SCANNER_ELEMENTS_CHANGE_EVENT,
 )
 _NO_HEADERS = Headers()
+HISTORY_SIZE = 50  # ended jobs GetJobHistory lists, newest first
+# A client job whose images nobody asks for ends Aborted (JobTimedOut) after this many real seconds
+# (not the job clock's: a client's pace does not follow --time-scale).
+CLIENT_JOB_IDLE_TIMEOUT_S = 60.0
 _ENDS = {
     ScanEnd.COMPLETED: (JobState.COMPLETED, JobStateReason.NONE),
     ScanEnd.CANCELED: (JobState.CANCELED, JobStateReason.JOB_CANCELED_AT_DEVICE),
@@ -88,6 +90,11 @@ class ScanJob:
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
     task: asyncio.Task[None] | None = None
+    # jobs a client created (CreateScanJob): its token, ticket and how many images it will give
+    token: str | None = None
+    ticket: ScanTicket | None = None
+    images: int = 0
+    idle: asyncio.TimerHandle | None = None
 
     async def wait(self) -> JobEndState:
         """Wait for the job to end; its JobEndState."""
@@ -125,27 +132,26 @@ class Scanner:
         self._next_condition = 1
         self._conditions: dict[int, DeviceCondition] = {}
         self._active: dict[int, ScanJob] = {}
+        self._history: deque[ScanJob] = deque(maxlen=HISTORY_SIZE)
 
     @property
     def active_jobs(self) -> tuple[ScanJob, ...]:
         return tuple(self._active.values())
 
-    def handlers(self) -> dict[type[Message], Callable[[Message], Message]]:
-        """The WS-Scan operations this scanner answers: GetScannerElements (its status only)."""
-        return {GetScannerElementsRequest: self._get_scanner_elements}  # type: ignore[dict-item]
+    @property
+    def history(self) -> tuple[ScanJob, ...]:
+        """Ended jobs, newest first."""
+        return tuple(reversed(self._history))
 
-    def _get_scanner_elements(self, request: GetScannerElementsRequest) -> Message:
-        elements = []
-        for name in request.requested:
-            if name == SCANNER_STATUS:
-                reasons = (ScannerStateReason.NONE,) if not self._conditions else ()
-                status = ScannerStatus(
-                    self._clock.now(), self.state, reasons, tuple(self._conditions.values())
-                )
-                elements.append(ScannerElementData(name, True, status))
-            else:  # configuration, description, vendor elements: not simulated
-                elements.append(ScannerElementData(name, False))
-        return GetScannerElementsResponse(Headers.reply(request.header.message_id), tuple(elements))
+    def find(self, job_id: int) -> ScanJob | None:
+        """An active or ended job by JobId."""
+        job = self._active.get(job_id)
+        return job if job is not None else next((j for j in self._history if j.job_id == job_id), None)
+
+    def status(self) -> ScannerStatus:
+        """The scanner's ScannerStatus now (GetScannerElements)."""
+        reasons = (ScannerStateReason.NONE,) if not self._conditions else ()
+        return ScannerStatus(self._clock.now(), self.state, reasons, tuple(self._conditions.values()))
 
     def raise_condition(
         self,
@@ -186,8 +192,88 @@ class Scanner:
         job.task = asyncio.get_running_loop().create_task(self._run(job), name=f"scan job {job.job_id}")
         return job
 
+    def create_client_job(self, ticket: ScanTicket, images: int) -> ScanJob:
+        """A job a client created with CreateScanJob: Pending until its images are retrieved."""
+        description = ticket.job_description
+        plan = ScanJobPlan(description.job_name, description.job_originating_user_name, images, 0.0)
+        job = ScanJob(self._next_id, plan, self._clock.now(), token=uuid.uuid4().urn, ticket=ticket)
+        job.images = images
+        self._next_id += 1
+        self._active[job.job_id] = job
+        log.log(
+            self.log_level, "%s: scan job %d created by a client (%d image(s))", self.name, job.job_id, images
+        )
+        self._emit(job)
+        self._update_state()
+        self._arm_idle(job)
+        return job
+
+    def image_taken(self, job: ScanJob) -> None:
+        """A client retrieved the job's next image: ScansCompleted grows; the last one ends the job."""
+        job.scans += 1
+        if job.scans >= job.images:
+            self._finish(job, JobState.COMPLETED, JobStateReason.NONE)
+            return
+        job.state, job.reasons = JobState.PROCESSING, (JobStateReason.JOB_SCANNING_AND_TRANSFERRING,)
+        self._emit(job)
+        self._arm_idle(job)
+
+    def image_starting(self, job: ScanJob) -> None:
+        """A client asked for the job's next image: the scanner scans (first image: Processing)."""
+        if job.state != JobState.PROCESSING:
+            job.state, job.reasons = JobState.PROCESSING, (JobStateReason.JOB_SCANNING,)
+            self._emit(job)
+        self._arm_idle(job)
+
+    def cancel(self, job: ScanJob) -> None:
+        """CancelJob: the job ends Canceled (a running device job stops where it is)."""
+        if job.task is not None:
+            job.task.cancel()
+        self._finish(job, JobState.CANCELED, JobStateReason.NONE)
+
+    def _arm_idle(self, job: ScanJob) -> None:
+        if job.idle is not None:
+            job.idle.cancel()
+        loop = asyncio.get_running_loop()
+        job.idle = loop.call_later(CLIENT_JOB_IDLE_TIMEOUT_S, self._idle_timeout, job)
+
+    def _idle_timeout(self, job: ScanJob) -> None:
+        if job.job_id in self._active:
+            log.warning("%s: scan job %d: the client stopped retrieving images", self.name, job.job_id)
+            self._finish(job, JobState.ABORTED, JobStateReason.JOB_TIMED_OUT)
+
+    def _finish(self, job: ScanJob, state: JobState, reason: JobStateReason) -> JobEndState:
+        """End `job`: final JobStatusEvent, JobEndStateEvent, into the history."""
+        if job.idle is not None:
+            job.idle.cancel()
+            job.idle = None
+        job.state, job.reasons = state, (reason,)
+        job.completed = self._clock.now()
+        self._emit(job)
+        end_state = job.end_state()
+        self._source.publish(JobEndStateEvent(_NO_HEADERS, end_state))
+        self._active.pop(job.job_id, None)
+        self._history.append(job)
+        log.log(
+            self.log_level,
+            "%s: scan job %d ended %s (%s), %d scan(s)",
+            self.name,
+            job.job_id,
+            state,
+            reason,
+            job.scans,
+        )
+        self.finished += 1
+        if not job.done.done():
+            job.done.set_result(end_state)
+        self._update_state()
+        return end_state
+
     async def close(self) -> None:
         """Stop every running scan job where it is."""
+        for job in self._active.values():
+            if job.idle is not None:
+                job.idle.cancel()
         await stop_jobs(self._active)
 
     def _emit(self, job: ScanJob) -> None:
@@ -210,25 +296,8 @@ class Scanner:
             job.reasons = (JobStateReason.JOB_TRANSFERRING,)
             self._emit(job)
             await self._clock.sleep(plan.scan_interval_s)
-        job.state, reason = _ENDS[plan.end]
-        job.reasons = (reason,)
-        job.completed = self._clock.now()
-        self._emit(job)
-        end_state = job.end_state()
-        self._source.publish(JobEndStateEvent(_NO_HEADERS, end_state))
-        del self._active[job.job_id]
-        log.log(
-            self.log_level,
-            "%s: scan job %d ended %s (%s), %d scan(s)",
-            self.name,
-            job.job_id,
-            job.state,
-            reason,
-            job.scans,
-        )
-        self.finished += 1
-        job.done.set_result(end_state)
-        self._update_state()
+        state, reason = _ENDS[plan.end]
+        self._finish(job, state, reason)
 
     def _update_state(self) -> None:
         state = ScannerState.PROCESSING if self._active else ScannerState.IDLE

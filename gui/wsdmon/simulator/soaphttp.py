@@ -33,15 +33,19 @@ from wsdmon.protocol import (
 from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol._xml import MAX_MESSAGE_BYTES
 from wsdmon.protocol.eventing import fault_invalid_message
+from wsdmon.protocol.mtom import encode_mtom
 from wsdmon.protocol.repository import DscFault, dsc_fault
 
 from .eventing import SOAP_CONTENT_TYPE
+from .scan_service import Multipart
+
+Reply = Message | Multipart  # a Multipart goes out as MTOM multipart/related (RetrieveImage)
 
 __all__ = ["Handler", "SoapEndpoint", "action_not_supported"]
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Message], Message | Awaitable[Message]]
+Handler = Callable[[Message], "Reply | Awaitable[Reply]"]
 _ACTION_NOT_SUPPORTED = QName(ns.WSA, "ActionNotSupported")  # WS-Addressing 2004/08 §4.1
 
 
@@ -65,7 +69,10 @@ def _invalid(action: str, relates_to: str | None, error: RemoteProtocolError) ->
     return Fault(Headers.reply(relates_to), "Sender", None, reason)
 
 
-def _response(message: Message) -> web.Response:
+def _response(message: Reply) -> web.Response:
+    if isinstance(message, Multipart):
+        content_type, body = encode_mtom(message.message, message.attachments)
+        return web.Response(body=body, status=200, headers={"Content-Type": content_type})
     status = 200
     if isinstance(message, Fault):
         status = 400 if message.code == "Sender" else 500
@@ -99,7 +106,7 @@ class SoapEndpoint:
         await web.SockSite(runner, sock).start()
         return runner
 
-    async def answer(self, path: str, data: bytes) -> Message:
+    async def answer(self, path: str, data: bytes) -> Reply:
         """The answer to a request POSTed to `path` (faults included)."""
         try:
             envelope = parse_envelope(data)
@@ -123,7 +130,7 @@ class SoapEndpoint:
         result = handler(message)
         if inspect.isawaitable(result):
             result = await result
-        assert isinstance(result, Message)
+        assert isinstance(result, Message | Multipart)
         return result
 
     async def _handle(self, request: web.Request) -> web.Response:
