@@ -8,10 +8,26 @@ from __future__ import annotations
 
 from wsdmon.protocol import Message
 
-from . import cases_discovery, cases_dsm, cases_eventing, cases_metadata, cases_repository, cases_scan
+from . import (
+    cases_discovery,
+    cases_dsm,
+    cases_eventing,
+    cases_metadata,
+    cases_repository,
+    cases_scan,
+    cases_scan_jobs,
+)
 
 CASES: dict[str, Message] = {}
-for _module in (cases_dsm, cases_discovery, cases_metadata, cases_eventing, cases_repository, cases_scan):
+for _module in (
+    cases_dsm,
+    cases_discovery,
+    cases_metadata,
+    cases_eventing,
+    cases_repository,
+    cases_scan,
+    cases_scan_jobs,
+):
     for _name, _message in _module.CASES.items():
         if _name in CASES:
             raise RuntimeError(f"round-trip case name {_name!r} is used twice")
