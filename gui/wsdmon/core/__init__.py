@@ -16,10 +16,12 @@ from .devices import (
 from .jobs import (
     JobChange,
     JobKey,
+    JobKind,
     JobRecord,
     JobTable,
     Observation,
     ObservationKind,
+    ScanJobStatus,
     TimelineEntry,
     filter_summary,
 )
@@ -35,6 +37,7 @@ __all__ = [
     "DeviceRecord",
     "JobChange",
     "JobKey",
+    "JobKind",
     "JobRecord",
     "JobTable",
     "Observation",
@@ -42,6 +45,7 @@ __all__ = [
     "OfflineReason",
     "ResubscribeResult",
     "Role",
+    "ScanJobStatus",
     "ServiceInfo",
     "SubscriptionStatus",
     "TimelineEntry",

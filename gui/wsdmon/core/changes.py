@@ -27,6 +27,10 @@ class ChangeField(Enum):
     NO_CHANGE = "no-change"  # an observation that repeated what was known
     STALE = "stale"  # older than what is shown (core.jobs rule 3): changed nothing
     LOST = "lost"  # the server reports the job neither as active nor in its history (rule 5)
+    # The scanner raised / cleared a condition while the job ran. subject: the condition's Id;
+    # new: its Name (cleared: the name if known); details: (Component, Severity) when raised.
+    CONDITION_RAISED = "condition-raised"
+    CONDITION_CLEARED = "condition-cleared"
     TEXT = "text"  # a line stored by an older wsdmon, shown as it was written
 
 
