@@ -505,16 +505,21 @@ class JobTable:
         return JobChange(record, added=False, accepted=not stale)
 
     def mark_lost(
-        self, device: str, reported: Iterable[str], asked: datetime, arrival: datetime
+        self,
+        device: str,
+        reported: Iterable[str],
+        asked: datetime,
+        arrival: datetime,
+        kind: JobKind = JobKind.POST_SCAN,
     ) -> list[JobChange]:
         """Rule 5: a snapshot of `device` asked for at `asked` reported the JobTokens `reported`
-        (active and history together); every unfinished job of that device (active or unknown)
-        last heard of before `asked` and not among them is lost. A reported token speaks for its
-        latest job only: an earlier job with that token is not reported. Returns the changes."""
+        (active and history together); every unfinished job of that kind and device (active or
+        unknown) last heard of before `asked` and not among them is lost. A reported token speaks
+        for its latest job only: an earlier job with that token is not reported. Returns the changes."""
         tokens = set(reported)
         changes = []
         for key, current in list(self.jobs.items()):
-            if key.device != device or not current.is_unfinished:
+            if key.device != device or current.kind is not kind or not current.is_unfinished:
                 continue
             if key.job_token in tokens and self._latest.get((device, key.job_token), 0) == key.generation:
                 continue
