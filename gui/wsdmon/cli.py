@@ -175,6 +175,11 @@ def job_json(change: Any) -> dict[str, Any]:
         "generation": rec.key.generation,
         # Not heard of since the monitor lost sight of the device (restart, device offline).
         "unknown_since": _iso(rec.unknown_since),
+        # "scan": a WSD scanner's scan job (WS-Scan; job_token is its JobId, images_received its
+        # ScansCompleted); "post-scan": a scan server's post-scan job (DSM).
+        "job_kind": rec.kind.value,
+        "job_name": rec.job_name,
+        "job_originating_user_name": rec.job_originating_user_name,
     }
 
 
