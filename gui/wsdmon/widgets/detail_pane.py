@@ -427,8 +427,9 @@ class DetailPane(QWidget):
         meaning = d.element_meaning("ScansCompleted")
         self.values["ImagesReceived"].setText(f"{images} — {meaning}" if meaning else images)
         for name, value in (("JobName", d.job_name), ("JobOriginatingUserName", d.user_name)):
+            meaning = d.element_meaning(name)  # "" for a post-scan job: the row is hidden then
             text = value or self.tr("(not sent yet: it comes with the job's end state)")
-            self.values[name].setText(f"{text} — {d.element_meaning(name)}")
+            self.values[name].setText(f"{text} — {meaning}" if meaning else "")
         self._time(self.values["JobCreatedTime"], d.created, self.tr("(not sent)"))
         running = self.tr("(not yet: the job is running)") if d.active else self.tr("(not sent)")
         self._time(self.values["JobCompletedTime"], d.completed, running)
