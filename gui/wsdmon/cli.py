@@ -244,8 +244,8 @@ def job_json(change: Any, device_name: str | None = None) -> dict[str, Any]:
         "device": rec.key.device,
         "device_name": device_name,
         "job_token": s.job_token,
-        # The job's name as the server shows it: its post-scan process's display name.
-        "job_name": rec.psp_display_name,
+        # A scan job's JobName, or a post-scan job's PSP_DisplayName (the name its scan profile shows).
+        "job_name": rec.job_name or rec.psp_display_name,
         "user": rec.job_originating_user_name,
         "job_state": str(s.job_state),
         "job_state_reasons": [str(r) for r in s.job_state_reasons],
@@ -268,6 +268,9 @@ def job_json(change: Any, device_name: str | None = None) -> dict[str, Any]:
         # Not heard of since the monitor lost sight of the device (restart, device offline).
         "unknown_since": _iso(rec.unknown_since),
         "seen": _utc(rec.last_update),  # when the message that made this change arrived
+        # "scan": a WSD scanner's scan job (WS-Scan; job_token is its JobId, images_received its
+        # ScansCompleted); "post-scan": a scan server's post-scan job (DSM).
+        "job_kind": rec.kind.value,
     }
 
 

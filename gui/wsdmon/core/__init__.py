@@ -23,10 +23,12 @@ from .devices import (
 from .jobs import (
     JobChange,
     JobKey,
+    JobKind,
     JobRecord,
     JobTable,
     Observation,
     ObservationKind,
+    ScanJobStatus,
     TimelineEntry,
     filter_summary,
 )
@@ -44,6 +46,7 @@ __all__ = [
     "DeviceRecord",
     "JobChange",
     "JobKey",
+    "JobKind",
     "JobRecord",
     "JobTable",
     "Observation",
@@ -51,6 +54,7 @@ __all__ = [
     "OfflineReason",
     "ResubscribeResult",
     "Role",
+    "ScanJobStatus",
     "ServiceInfo",
     "SubscriptionStatus",
     "TimelineEntry",

@@ -30,6 +30,10 @@ class ChangeField(Enum):
     # wsdmon asked the server to cancel the job: new = CancelResult value; details = (code, reason)
     # of a refusal, or (the one-line error,) when no answer came
     CANCEL_REQUESTED = "cancel-requested"
+    # The scanner raised / cleared a condition while the job ran. subject: the condition's Id;
+    # new: its Name (cleared: the name if known); details: (Component, Severity) when raised.
+    CONDITION_RAISED = "condition-raised"
+    CONDITION_CLEARED = "condition-cleared"
     TEXT = "text"  # a line stored by an older wsdmon, shown as it was written
 
 

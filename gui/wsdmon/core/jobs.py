@@ -1,4 +1,10 @@
-"""Post-scan jobs as the monitor knows them, and the reducer that folds observations into them.
+"""Jobs as the monitor knows them, and the reducer that folds observations into them.
+
+Two kinds share one reducer (JobKind): a DSM scan server's post-scan jobs and a WS-Scan scanner's scan
+jobs, whose status arrives converted into the same fields (job_kinds.ScanJobStatus; JobId → token,
+ScansCompleted → images). The rules below cite MS-BDSRR; WS-Scan's job life is the same one ("JobState
+element": Creating, Pending/Held, Started, Processing, Terminating, then Aborted, Canceled or
+Completed; ScansCompleted only grows), so they hold for scan jobs too.
 
 Rules (MS-BDSRR gives every PostScanJobStatusEvent the *full* current JobStatus, §3.2.4.8, but HTTP
 deliveries from one server can overtake each other, snapshots from GetActiveJobs race with events,
@@ -71,15 +77,18 @@ from wsdmon.protocol.dsm import (
 
 from .changes import LOST, STALE, Change, ChangeField, describe
 from .device_status import CancelOutcome
+from .job_kinds import JobKind, ScanJobStatus
 
 __all__ = [
     "MAX_TIMELINE",
     "JobChange",
     "JobKey",
+    "JobKind",
     "JobRecord",
     "JobTable",
     "Observation",
     "ObservationKind",
+    "ScanJobStatus",
     "TimelineEntry",
     "filter_summary",
 ]
@@ -87,12 +96,17 @@ __all__ = [
 MAX_TIMELINE = 500  # timeline entries kept per job: the first and the latest 499
 
 # Rule 6c: the states a job starts over in (a terminal job seen again in one of these is another job).
-_START_STATES = frozenset({JobState.CREATING, JobState.PENDING, JobState.PENDING_HELD, JobState.STARTED})
+# WS-Scan's "Held" is MS-BDSRR's Pending-Held.
+_HELD = "Held"
+_START_STATES = frozenset(
+    {JobState.CREATING, JobState.PENDING, JobState.PENDING_HELD, _HELD, JobState.STARTED}
+)
 
 _STATE_RANK: dict[str, int] = {
     JobState.CREATING: 0,
     JobState.PENDING: 1,
     JobState.PENDING_HELD: 1,
+    _HELD: 1,
     JobState.STARTED: 2,
     JobState.PROCESSING: 3,
     JobState.TERMINATING: 4,
@@ -109,13 +123,24 @@ _TERMINAL_FILTER_STATES = frozenset(
     }
 )
 _FAILED_FILTER_STATES = frozenset({FilterState.COMPLETED_WITH_ERRORS})
+# Reasons that make a job failed: MS-BDSRR's (§2.2.5.11) and WS-Scan's ("JobStateReason element").
+_FAILED_REASONS = frozenset(
+    {
+        "PostScanJobCompletedWithErrors",
+        "PostScanJobTimedOut",
+        "PostScanJobProcessingFailed",
+        "JobCompletedWithErrors",
+        "JobTimedOut",
+    }
+)
 
 
 class ObservationKind(Enum):
-    STATUS_EVENT = "status-event"  # PostScanJobStatusEvent
-    END_STATE_EVENT = "end-state-event"  # PostScanJobEndStateEvent
+    STATUS_EVENT = "status-event"  # PostScanJobStatusEvent / wscn JobStatusEvent
+    END_STATE_EVENT = "end-state-event"  # PostScanJobEndStateEvent / wscn JobEndStateEvent
     SNAPSHOT = "snapshot"  # GetActiveJobs / GetJobHistory / GetPostScanJobElements
     CANCEL_REQUEST = "cancel-request"  # not an observation: wsdmon asked to cancel, and the answer
+    DEVICE_CONDITION = "device-condition"  # the scanner raised or cleared a condition meanwhile
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +169,8 @@ class Observation:
     job_originating_user_name: str | None = None
     instance: int | None = None  # the device's AppSequence InstanceId when it arrived, if known
     asked: datetime | None = None  # snapshots: when the request was sent (rule 6)
+    job_kind: JobKind = JobKind.POST_SCAN
+    job_name: str | None = None  # WS-Scan JobName (post-scan jobs have none)
 
     @classmethod
     def from_end_state(
@@ -192,8 +219,9 @@ class TimelineEntry:
 
 @dataclass(frozen=True, slots=True)
 class JobRecord:
-    """Everything the monitor shows about one post-scan job: the seven JobStatus sub-elements plus
-    the job description fields and the job's timeline."""
+    """Everything the monitor shows about one job: its JobStatus (a post-scan job's seven
+    sub-elements, or a scan job's in the same fields), the job description fields and the job's
+    timeline."""
 
     key: JobKey
     status: JobStatus
@@ -208,6 +236,8 @@ class JobRecord:
     lost: bool = False  # the server no longer reports it (rule 5)
     instance_id: int | None = None  # the device's InstanceId when the job was last heard of
     unknown_since: datetime | None = None  # the monitor lost sight of the device then (rule 7)
+    kind: JobKind = JobKind.POST_SCAN
+    job_name: str | None = None  # WS-Scan JobName
 
     @property
     def observations(self) -> int:
@@ -235,8 +265,7 @@ class JobRecord:
         s = self.status
         if s.job_state == JobState.ABORTED:
             return True
-        reasons = set(s.job_state_reasons)
-        if reasons & {"PostScanJobCompletedWithErrors", "PostScanJobTimedOut", "PostScanJobProcessingFailed"}:
+        if _FAILED_REASONS.intersection(s.job_state_reasons):
             return True
         return any(f.state in _FAILED_FILTER_STATES for f in s.filter_statuses)
 
@@ -404,6 +433,8 @@ class JobTable:
                     ),
                 ),
                 instance_id=obs.instance,
+                kind=obs.job_kind,
+                job_name=obs.job_name,
             )
             self.jobs[key] = record
             pair = (key.device, key.job_token)
@@ -429,13 +460,14 @@ class JobTable:
             user = current.job_originating_user_name
             lost = current.lost
             instance = current.instance_id
+            job_name = current.job_name
         else:
             status = obs.status
             old = current.status
             if (status.job_created_time is None and old.job_created_time is not None) or (
                 status.job_completed_time is None and old.job_completed_time is not None
             ):
-                status = JobStatus(
+                status = type(status)(  # JobStatus or ScanJobStatus: the same fields
                     status.job_token,
                     status.job_state,
                     status.job_state_reasons,
@@ -449,6 +481,7 @@ class JobTable:
             psp_identifier = obs.psp_identifier or current.psp_identifier
             psp_display_name = obs.psp_display_name or current.psp_display_name
             user = obs.job_originating_user_name or current.job_originating_user_name
+            job_name = obs.job_name or current.job_name
             instance = current.instance_id if obs.instance is None else obs.instance
         timeline, dropped = _append(current, entry)
         # Heard of again, stale or not: the device still knows the job, so it is no longer
@@ -467,21 +500,28 @@ class JobTable:
             lost,
             instance,
             None,
+            current.kind,
+            job_name,
         )
         self.jobs[key] = record
         return JobChange(record, added=False, accepted=not stale)
 
     def mark_lost(
-        self, device: str, reported: Iterable[str], asked: datetime, arrival: datetime
+        self,
+        device: str,
+        reported: Iterable[str],
+        asked: datetime,
+        arrival: datetime,
+        kind: JobKind = JobKind.POST_SCAN,
     ) -> list[JobChange]:
         """Rule 5: a snapshot of `device` asked for at `asked` reported the JobTokens `reported`
-        (active and history together); every unfinished job of that device (active or unknown)
-        last heard of before `asked` and not among them is lost. A reported token speaks for its
-        latest job only: an earlier job with that token is not reported. Returns the changes."""
+        (active and history together); every unfinished job of that kind and device (active or
+        unknown) last heard of before `asked` and not among them is lost. A reported token speaks
+        for its latest job only: an earlier job with that token is not reported. Returns the changes."""
         tokens = set(reported)
         changes = []
         for key, current in list(self.jobs.items()):
-            if key.device != device or not current.is_unfinished:
+            if key.device != device or current.kind is not kind or not current.is_unfinished:
                 continue
             if key.job_token in tokens and self._latest.get((device, key.job_token), 0) == key.generation:
                 continue
@@ -489,6 +529,20 @@ class JobTable:
                 continue  # heard of while the snapshot was on its way: it cannot judge the job
             entry = TimelineEntry(arrival, ObservationKind.SNAPSHOT, (LOST,))
             record = self._replace(current, entry, lost=True, unknown_since=None)
+            changes.append(JobChange(record, added=False, accepted=True))
+        return changes
+
+    def note_condition(
+        self, device: str, change: Change, arrival: datetime, journal_id: int | None = None
+    ) -> list[JobChange]:
+        """A scanner raised or cleared a condition (a jam…) while scan jobs of it ran: the line goes
+        on the timeline of each of its active scan jobs, changing nothing else. Returns the changes."""
+        changes = []
+        entry = TimelineEntry(arrival, ObservationKind.DEVICE_CONDITION, (change,), False, None, journal_id)
+        for key, current in list(self.jobs.items()):
+            if key.device != device or current.kind is not JobKind.SCAN or not current.is_active:
+                continue
+            record = self._replace(current, entry, lost=current.lost, unknown_since=current.unknown_since)
             changes.append(JobChange(record, added=False, accepted=True))
         return changes
 
@@ -543,6 +597,8 @@ class JobTable:
             lost,
             current.instance_id,
             unknown_since,
+            current.kind,
+            current.job_name,
         )
         self.jobs[current.key] = record
         return record

@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from wsdmon.core import JobKey, JobRecord, ObservationKind, TimelineEntry
+from wsdmon.core import JobKey, JobKind, JobRecord, ObservationKind, TimelineEntry
 from wsdmon.protocol.dsm import FilterStatus
 
 from . import format as fmt
@@ -28,9 +28,10 @@ from ._i18n import QT_TRANSLATE_NOOP
 from ._list_table import ListTableModel
 from .icons import icon
 from .job_columns import FAILED_OUTCOMES, OUTCOME_ICONS, outcome
-from .job_text import change_text, summary_text
-from .meanings import Kind, Meaning, explain
+from .job_text import change_text, kind_text, summary_text
+from .meanings import Kind, Meaning, explain, reason_kind, state_kind
 from .roles import Role
+from .scan_meanings import SCAN_ELEMENT_MEANINGS
 
 __all__ = ["FilterDetail", "FilterStatusModel", "JobDetail", "TimeText", "TimelineModel", "job_detail"]
 
@@ -77,6 +78,14 @@ class JobDetail:
     user_name: str
     first_seen: str
     last_update: str
+    kind: JobKind = JobKind.POST_SCAN
+    kind_text: str = ""  # "Scan job" / "Post-scan job"
+    job_name: str = ""  # a scan job's JobName
+
+    def element_meaning(self, element: str) -> str:
+        """What a scan job's JobId, ScansCompleted, JobName or JobOriginatingUserName is ("" else)."""
+        source = SCAN_ELEMENT_MEANINGS.get(element) if self.kind is JobKind.SCAN else None
+        return "" if source is None else QCoreApplication.translate("meanings", source)
 
 
 def _time(dt: datetime | None) -> TimeText | None:
@@ -102,8 +111,8 @@ def job_detail(rec: JobRecord, device_name: str) -> JobDetail:
         rec.key,
         device_name,
         s.job_token,
-        explain(Kind.JOB_STATE, s.job_state),
-        tuple(explain(Kind.JOB_STATE_REASON, r) for r in s.job_state_reasons),
+        explain(state_kind(rec.kind), s.job_state),
+        tuple(explain(reason_kind(rec.kind), r) for r in s.job_state_reasons),
         tuple(_filter(f) for f in s.filter_statuses),
         summary_text(s.filter_statuses),
         s.images_received,
@@ -119,6 +128,9 @@ def job_detail(rec: JobRecord, device_name: str) -> JobDetail:
         rec.job_originating_user_name or "",
         fmt.format_local(rec.first_seen),
         fmt.format_local(rec.last_update),
+        rec.kind,
+        kind_text(rec.kind),
+        rec.job_name or "",
     )
 
 
@@ -196,6 +208,24 @@ _KIND_NAMES = {
     ObservationKind.END_STATE_EVENT: QT_TRANSLATE_NOOP(_T_CTX, "End state"),
     ObservationKind.SNAPSHOT: QT_TRANSLATE_NOOP(_T_CTX, "Snapshot"),
     ObservationKind.CANCEL_REQUEST: QT_TRANSLATE_NOOP(_T_CTX, "Cancel (wsdmon)"),
+    ObservationKind.DEVICE_CONDITION: QT_TRANSLATE_NOOP(_T_CTX, "Scanner condition"),
+}
+# What each observation was, by job kind (the timeline's tooltip).
+_MESSAGES = {
+    JobKind.POST_SCAN: {
+        ObservationKind.STATUS_EVENT: "PostScanJobStatusEvent",
+        ObservationKind.END_STATE_EVENT: "PostScanJobEndStateEvent",
+        ObservationKind.SNAPSHOT: "GetActiveJobs / GetJobHistory / GetPostScanJobElements",
+        ObservationKind.DEVICE_CONDITION: "ScannerStatusCondition(Cleared)Event",
+        ObservationKind.CANCEL_REQUEST: "CancelPostScanJob",
+    },
+    JobKind.SCAN: {
+        ObservationKind.STATUS_EVENT: "JobStatusEvent",
+        ObservationKind.END_STATE_EVENT: "JobEndStateEvent",
+        ObservationKind.SNAPSHOT: "GetActiveJobs / GetJobHistory",
+        ObservationKind.DEVICE_CONDITION: "ScannerStatusCondition(Cleared)Event",
+        ObservationKind.CANCEL_REQUEST: "CancelJob",
+    },
 }
 
 
@@ -209,13 +239,22 @@ class TimelineModel(ListTableModel):
         super().__init__(parent)
         self._rows: tuple[TimelineEntry, ...] = ()
         self._dropped = 0
+        self._kind = JobKind.POST_SCAN
 
-    def set_timeline(self, entries: tuple[TimelineEntry, ...], dropped: int = 0) -> None:
+    def set_timeline(
+        self, entries: tuple[TimelineEntry, ...], dropped: int = 0, kind: JobKind = JobKind.POST_SCAN
+    ) -> None:
         """Replace the rows. For the same job, entries appended become row inserts and entries the
         job record trimmed (JobRecord.timeline_dropped grew by k: rows 1..k left) become row
         removals, so the selection and the scroll position survive a busy job."""
         old, trimmed = self._rows, dropped - self._dropped
         self._dropped = dropped
+        if kind is not self._kind:
+            self._kind = kind
+            old = ()  # another kind of job: its rows are worded otherwise
+            self.beginResetModel()
+            self._rows = ()
+            self.endResetModel()
         if 0 < trimmed < len(old) and entries[:1] == old[:1]:
             kept = old[:1] + old[1 + trimmed :]
             if entries[: len(kept)] == kept:
@@ -247,16 +286,15 @@ class TimelineModel(ListTableModel):
             if col == 1:
                 name = QCoreApplication.translate(_T_CTX, _KIND_NAMES[e.kind])
                 return QCoreApplication.translate(_T_CTX, "{0} (stale)").format(name) if e.stale else name
-            return "\n".join(map(change_text, e.changes))
+            return "\n".join(change_text(c, self._kind) for c in e.changes)
         if role == Qt.ItemDataRole.ToolTipRole:
-            kinds = {
-                ObservationKind.STATUS_EVENT: "PostScanJobStatusEvent",
-                ObservationKind.END_STATE_EVENT: "PostScanJobEndStateEvent",
-                ObservationKind.SNAPSHOT: "GetActiveJobs / GetJobHistory / GetPostScanJobElements",
-                ObservationKind.CANCEL_REQUEST: "CancelPostScanJob",
-            }
-            changes = map(change_text, e.changes)
-            lines = [kinds[e.kind], fmt.format_local(e.arrival), fmt.format_utc(e.arrival), *changes]
+            changes = (change_text(c, self._kind) for c in e.changes)
+            lines = [
+                _MESSAGES[self._kind][e.kind],
+                fmt.format_local(e.arrival),
+                fmt.format_utc(e.arrival),
+                *changes,
+            ]
             if e.message_id:
                 lines.append(f"MessageID: {e.message_id}")
             return "\n".join(lines)

@@ -13,13 +13,15 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
-from wsdmon.core import JobRecord
+from wsdmon.core import JobKind, JobRecord
 
 from . import format as fmt
 from .icons import icon
 from .job_columns import FAILED_OUTCOMES, OUTCOME_ICONS, Column, Outcome, outcome
 from .job_text import (
     filters_tooltip,
+    kind_text,
+    kind_tooltip,
     reasons_tooltip,
     state_tooltip,
     summary_text,
@@ -66,7 +68,8 @@ def build_cells(
         fmt.format_local(created, compact=True),
         fmt.format_local(completed, compact=True),
         fmt.format_duration(rec.duration_s),
-        summary_text(s.filter_statuses, short=True),
+        summary_text(s.filter_statuses, short=True) if rec.kind is JobKind.POST_SCAN else "",
+        kind_text(rec.kind),
     )
     kind = outcome(rec)
     failed = kind in FAILED_OUTCOMES
@@ -100,15 +103,17 @@ def cell_tooltip(rec: JobRecord, col: int, device_name: Callable[[str], str]) ->
         return s.job_token
     if col == Column.STATE:
         if rec.unknown_since is not None:
-            return unknown_tooltip(rec.unknown_since, s.job_state)
-        return state_tooltip(s.job_state)
+            return unknown_tooltip(rec.unknown_since, s.job_state, rec.kind)
+        return state_tooltip(s.job_state, rec.kind)
     if col == Column.REASONS:
-        return reasons_tooltip(s.job_state_reasons) or None
+        return reasons_tooltip(s.job_state_reasons, rec.kind) or None
+    if col == Column.KIND:
+        return kind_tooltip(rec.kind)
     if col in (Column.CREATED, Column.COMPLETED):
         dt = s.job_created_time if col == Column.CREATED else s.job_completed_time
         if dt is None:
             return None
         return "\n".join((fmt.format_local(dt), fmt.format_utc(dt), fmt.format_sent(dt)))
     if col == Column.FILTERS:
-        return filters_tooltip(s.filter_statuses)
+        return filters_tooltip(s.filter_statuses) if rec.kind is JobKind.POST_SCAN else None
     return None

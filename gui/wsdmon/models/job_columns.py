@@ -7,12 +7,12 @@ from collections.abc import Callable, Sequence
 from enum import Enum, IntEnum
 from typing import Any
 
-from wsdmon.core import JobRecord, filter_summary
+from wsdmon.core import JobKind, JobRecord, filter_summary
 from wsdmon.protocol.dsm import JobState
 
 from . import format as fmt
 from ._i18n import QT_TRANSLATE_NOOP
-from .meanings import Kind, is_vendor, lifecycle_rank
+from .meanings import is_vendor, lifecycle_rank, state_kind
 
 __all__ = [
     "FAILED_OUTCOMES",
@@ -40,6 +40,7 @@ class Column(IntEnum):
     COMPLETED = 6
     DURATION = 7
     FILTERS = 8
+    KIND = 9  # scan job or post-scan job (last: the other columns keep their numbers)
 
 
 HEADERS = {
@@ -52,6 +53,7 @@ HEADERS = {
     Column.COMPLETED: QT_TRANSLATE_NOOP(_CTX, "Completed"),
     Column.DURATION: QT_TRANSLATE_NOOP(_CTX, "Duration"),
     Column.FILTERS: QT_TRANSLATE_NOOP(_CTX, "Filters"),
+    Column.KIND: QT_TRANSLATE_NOOP(_CTX, "Kind"),
 }
 HEADER_TIPS = {
     Column.IMAGES: QT_TRANSLATE_NOOP(_CTX, "ImagesReceived: scan documents received so far"),
@@ -59,6 +61,9 @@ HEADER_TIPS = {
     Column.COMPLETED: QT_TRANSLATE_NOOP(_CTX, "JobCompletedTime, in your local time (UTC in the tooltip)"),
     Column.DURATION: QT_TRANSLATE_NOOP(_CTX, "From JobCreatedTime to JobCompletedTime"),
     Column.FILTERS: QT_TRANSLATE_NOOP(_CTX, "FilterStatuses: filters done, and how many failed"),
+    Column.KIND: QT_TRANSLATE_NOOP(
+        _CTX, "Scan job (a WSD scanner's, WS-Scan) or post-scan job (a scan server's, DSM)"
+    ),
 }
 
 
@@ -76,7 +81,8 @@ class Outcome(Enum):
 
 def outcome(rec: JobRecord) -> Outcome:
     """Classify a job: failures first (a timed-out job is also failed), then vendor and lifecycle."""
-    if "PostScanJobTimedOut" in rec.status.job_state_reasons:
+    reasons = rec.status.job_state_reasons
+    if "PostScanJobTimedOut" in reasons or (rec.kind is JobKind.SCAN and "JobTimedOut" in reasons):
         return Outcome.TIMED_OUT
     if rec.is_failed:
         return Outcome.FAILED
@@ -87,7 +93,7 @@ def outcome(rec: JobRecord) -> Outcome:
         return Outcome.CANCELED
     if state == JobState.COMPLETED:
         return Outcome.COMPLETED
-    return Outcome.VENDOR if is_vendor(Kind.JOB_STATE, state) else Outcome.ACTIVE
+    return Outcome.VENDOR if is_vendor(state_kind(rec.kind), state) else Outcome.ACTIVE
 
 
 OUTCOME_ICONS = {
@@ -174,6 +180,8 @@ def sort_values(recs: Sequence[JobRecord], column: int, name: Callable[[str], st
         return [_duration_key(rec) for rec in recs]
     if column == Column.FILTERS:
         return [_filters_key(rec) for rec in recs]
+    if column == Column.KIND:
+        return [rec.kind.value for rec in recs]
     return [0] * len(recs)
 
 

@@ -23,9 +23,9 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from wsdmon.core import JobRecord
+from wsdmon.core import JobKind, JobRecord
 
-from .job_text import FLAG_ACTIVE, FLAG_COMPLETED, FLAG_FAILED, FLAG_PINNED, SEP
+from .job_text import FLAG_ACTIVE, FLAG_COMPLETED, FLAG_FAILED, FLAG_PINNED, KIND_FLAGS, SEP
 from .jobs import ITEM_FLAGS, JobTableModel
 from .roles import Role, role_data
 
@@ -56,6 +56,7 @@ class JobFilterProxyModel(QSortFilterProxyModel):
         self._search = ""
         self._quick = QuickFilter.ALL
         self._device: str | None = None
+        self._kind: JobKind | None = None
         self.setFilterRole(Role.FILTER_TEXT)
         self.setSortRole(Role.SORT)
         self.setFilterKeyColumn(0)
@@ -86,6 +87,15 @@ class JobFilterProxyModel(QSortFilterProxyModel):
             self._device = endpoint
             self._update()
 
+    def set_kind_filter(self, kind: JobKind | None) -> None:
+        """Only scan jobs, or only post-scan jobs; None for both."""
+        if kind is not self._kind:
+            self._kind = kind
+            self._update()
+
+    def kind_filter(self) -> JobKind | None:
+        return self._kind
+
     def search_text(self) -> str:
         return self._search
 
@@ -96,7 +106,12 @@ class JobFilterProxyModel(QSortFilterProxyModel):
         return self._device
 
     def _update(self) -> None:
-        if not self._search and self._quick is QuickFilter.ALL and self._device is None:
+        if (
+            not self._search
+            and self._quick is QuickFilter.ALL
+            and self._device is None
+            and self._kind is None
+        ):
             pattern = ""
         else:
             any_part = f"[^{SEP}]*"
@@ -104,6 +119,8 @@ class JobFilterProxyModel(QSortFilterProxyModel):
             # view must not vanish and hand its selection, and its Cancel button, to the next job.
             quick = f"(?:{_FLAGS[self._quick]}|{FLAG_PINNED})" if self._quick in _FLAGS else ""
             flags = f"{any_part}{quick}{any_part}" if quick else any_part
+            if self._kind is not None:  # the kind flag is the last of the flags
+                flags = f"{flags}{KIND_FLAGS[self._kind]}"
             device = QRegularExpression.escape(self._device) if self._device is not None else any_part
             search = ".*" + QRegularExpression.escape(self._search) if self._search else ""
             pattern = f"^{SEP}{flags}{SEP}{device}{SEP}{search}"

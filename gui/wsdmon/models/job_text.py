@@ -7,22 +7,26 @@ from datetime import datetime
 
 from PySide6.QtCore import QCoreApplication
 
-from wsdmon.core import CancelOutcome, CancelResult, Change, ChangeField, JobRecord, filter_summary
+from wsdmon.core import CancelOutcome, CancelResult, Change, ChangeField, JobKind, JobRecord, filter_summary
 from wsdmon.protocol.dsm import FilterState, FilterStatus
 
+from ._i18n import QT_TRANSLATE_NOOP
 from .format import dialect_name, format_local
-from .meanings import Kind, explain, reason_label
+from .meanings import Kind, explain, reason_kind, reason_label, state_kind
 
 __all__ = [
     "FLAG_ACTIVE",
     "FLAG_COMPLETED",
     "FLAG_FAILED",
     "FLAG_PINNED",
+    "KIND_FLAGS",
     "SEP",
     "cancel_answer_text",
     "change_text",
     "filter_text",
     "filters_tooltip",
+    "kind_text",
+    "kind_tooltip",
     "reasons_tooltip",
     "state_tooltip",
     "summary_text",
@@ -33,7 +37,30 @@ __all__ = [
 _CTX = "JobTableModel"
 SEP = "\x1e"  # separates the parts of the FILTER_TEXT role: flags, device endpoint, searchable text
 FLAG_ACTIVE, FLAG_COMPLETED, FLAG_FAILED = "A", "C", "F"
-FLAG_PINNED = "P"  # the selected job: it stays in view when it stops matching the quick filter
+FLAG_PINNED = "!"  # the selected job: it stays in view when it stops matching the quick filter
+# The kind flag comes last among the flags: a scan job's, or a post-scan job's.
+KIND_FLAGS = {JobKind.SCAN: "S", JobKind.POST_SCAN: "P"}
+_KIND_NAMES = {
+    JobKind.SCAN: QT_TRANSLATE_NOOP(_CTX, "Scan job"),
+    JobKind.POST_SCAN: QT_TRANSLATE_NOOP(_CTX, "Post-scan job"),
+}
+_KIND_TIPS = {
+    JobKind.SCAN: QT_TRANSLATE_NOOP(
+        _CTX, "A scan job of a WSD scanner (WS-Scan): pages scanned at the device"
+    ),
+    JobKind.POST_SCAN: QT_TRANSLATE_NOOP(
+        _CTX, "A post-scan job of a scan server (Distributed Scan Management): documents sent on by filters"
+    ),
+}
+
+
+def kind_text(kind: JobKind) -> str:
+    """ "Scan job" / "Post-scan job"."""
+    return _tr(_KIND_NAMES[kind])
+
+
+def kind_tooltip(kind: JobKind) -> str:
+    return _tr(_KIND_TIPS[kind])
 
 
 def _tr(text: str) -> str:
@@ -58,20 +85,22 @@ def summary_text(filters: Iterable[FilterStatus], *, short: bool = False) -> str
     return text
 
 
-def state_tooltip(state: str) -> str:
-    m = explain(Kind.JOB_STATE, state)
+def state_tooltip(state: str, kind: JobKind = JobKind.POST_SCAN) -> str:
+    m = explain(state_kind(kind), state)
     return f"{_vendor(m.value, m.vendor)}: {m.text}"
 
 
-def change_text(change: Change) -> str:
+def change_text(change: Change, kind: JobKind = JobKind.POST_SCAN) -> str:
     """One timeline line: what an observation changed (core.changes), in words; element names and
-    values stay as the protocol names them."""
+    values stay as the protocol names them (a scan job's ScansCompleted where a post-scan job has
+    ImagesReceived)."""
     f, old, new = change.field, change.old, change.new
     arrow = _tr("{0} → {1}")
     if f is ChangeField.JOB_STATE:
         return "JobState: " + ((new or "") if old is None else arrow.format(old, new))
     if f is ChangeField.IMAGES_RECEIVED:
-        return "ImagesReceived: " + ((new or "") if old is None else arrow.format(old, new))
+        images = "ScansCompleted: " if kind is JobKind.SCAN else "ImagesReceived: "
+        return images + ((new or "") if old is None else arrow.format(old, new))
     if f is ChangeField.JOB_STATE_REASONS:
         return "JobStateReasons: " + (", ".join(change.details) or _tr("(none)"))
     if f is ChangeField.FILTER:
@@ -80,6 +109,13 @@ def change_text(change: Change) -> str:
         return _tr("Filter {0}: {1}").format(dialect_name(change.subject or ""), state) + why
     if f is ChangeField.JOB_COMPLETED_TIME:
         return "JobCompletedTime: " + (new or "")
+    if f is ChangeField.CONDITION_RAISED:
+        component, severity = (*change.details, "", "")[:2]
+        return _tr("The scanner reports {0} ({1}, {2}), condition {3}").format(
+            new or "", severity, component, change.subject or ""
+        )
+    if f is ChangeField.CONDITION_CLEARED:
+        return _tr("The scanner cleared condition {0} {1}").format(change.subject or "", new or "").strip()
     if f is ChangeField.NO_CHANGE:
         return _tr("no change")
     if f is ChangeField.STALE:
@@ -138,19 +174,19 @@ def unknown_text(since: datetime) -> str:
     return _tr("unknown since {0}").format(format_local(since, compact=True))
 
 
-def unknown_tooltip(since: datetime, state: str) -> str:
+def unknown_tooltip(since: datetime, state: str, kind: JobKind = JobKind.POST_SCAN) -> str:
     """Why a job is unknown, and the last state its device sent."""
     return _tr(
         "Unknown since {0}: wsdmon has not heard from the device since then (wsdmon was not running, "
         "or the device went offline), so what became of this job is not known. It is settled when "
         "the device answers again.\nLast state sent: {1}"
-    ).format(format_local(since), state_tooltip(state))
+    ).format(format_local(since), state_tooltip(state, kind))
 
 
-def reasons_tooltip(reasons: Iterable[str]) -> str:
+def reasons_tooltip(reasons: Iterable[str], kind: JobKind = JobKind.POST_SCAN) -> str:
     lines = []
     for reason in reasons:
-        m = explain(Kind.JOB_STATE_REASON, reason)
+        m = explain(reason_kind(kind), reason)
         lines.append(f"{_vendor(m.value, m.vendor)}: {m.text}")
     return "\n".join(lines)
 
@@ -178,10 +214,11 @@ def filter_text(rec: JobRecord, device_name: str, failed: bool, *, pinned: bool 
         flags = FLAG_FAILED if failed else (FLAG_COMPLETED if rec.is_terminal else "")
     if pinned:
         flags += FLAG_PINNED
+    flags += KIND_FLAGS[rec.kind]  # last of the flags (job_filter relies on it)
     words = [device_name, rec.key.device, s.job_token, str(s.job_state), *map(str, s.job_state_reasons)]
     words += map(reason_label, s.job_state_reasons)  # what the Reasons column shows
     for f in s.filter_statuses:
         words += [f.dialect, str(f.state), *map(str, f.reasons)]
     words += [summary_text(s.filter_statuses)]
-    words += [x for x in (rec.psp_display_name, rec.job_originating_user_name) if x]
+    words += [x for x in (rec.job_name, rec.psp_display_name, rec.job_originating_user_name) if x]
     return SEP + flags + SEP + rec.key.device + SEP + " ".join(words)

@@ -52,7 +52,7 @@ from .job_columns import (
     sort_values,
 )
 from .job_text import filter_text
-from .meanings import Kind, is_vendor
+from .meanings import is_vendor, state_kind
 from .palette import failure_colors
 from .roles import Role
 
@@ -397,7 +397,7 @@ class JobTableModel(QAbstractTableModel):
             failed, pinned = outcome(rec) in FAILED_OUTCOMES, rec.key == self._selected
             return filter_text(rec, self.device_name(rec.key.device), failed, pinned=pinned)
         if role == Role.IS_VENDOR:
-            return col == Column.STATE and is_vendor(Kind.JOB_STATE, rec.status.job_state)
+            return col == Column.STATE and is_vendor(state_kind(rec.kind), rec.status.job_state)
         if role == Role.UTC_TEXT and col in (Column.CREATED, Column.COMPLETED):
             s = rec.status
             return fmt.format_utc(s.job_created_time if col == Column.CREATED else s.job_completed_time)

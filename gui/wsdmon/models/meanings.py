@@ -12,9 +12,11 @@ from enum import Enum
 
 from PySide6.QtCore import QCoreApplication
 
+from wsdmon.core import JobKind
 from wsdmon.protocol.dsm import FilterState, FilterStateReason, JobState, JobStateReason
 
 from ._i18n import QT_TRANSLATE_NOOP
+from .scan_meanings import SCAN_JOB_STATE_MEANINGS, SCAN_JOB_STATE_REASON_MEANINGS
 
 __all__ = [
     "FILTER_STATE_MEANINGS",
@@ -27,7 +29,9 @@ __all__ = [
     "explain",
     "is_vendor",
     "lifecycle_rank",
+    "reason_kind",
     "reason_label",
+    "state_kind",
 ]
 
 _CTX = "meanings"
@@ -167,6 +171,18 @@ class Kind(Enum):
     JOB_STATE_REASON = "JobStateReason"
     FILTER_STATE = "FilterState"
     FILTER_STATE_REASON = "FilterStateReason"
+    SCAN_JOB_STATE = "wscn:JobState"  # a scan job's (WS-Scan)
+    SCAN_JOB_STATE_REASON = "wscn:JobStateReason"
+
+
+def state_kind(job: JobKind) -> Kind:
+    """Which table explains a job's JobState: MS-BDSRR's or WS-Scan's."""
+    return Kind.SCAN_JOB_STATE if job is JobKind.SCAN else Kind.JOB_STATE
+
+
+def reason_kind(job: JobKind) -> Kind:
+    """Which table explains a job's JobStateReasons."""
+    return Kind.SCAN_JOB_STATE_REASON if job is JobKind.SCAN else Kind.JOB_STATE_REASON
 
 
 _TABLES: dict[Kind, dict[str, str]] = {
@@ -174,6 +190,8 @@ _TABLES: dict[Kind, dict[str, str]] = {
     Kind.JOB_STATE_REASON: JOB_STATE_REASON_MEANINGS,
     Kind.FILTER_STATE: FILTER_STATE_MEANINGS,
     Kind.FILTER_STATE_REASON: FILTER_STATE_REASON_MEANINGS,
+    Kind.SCAN_JOB_STATE: SCAN_JOB_STATE_MEANINGS,
+    Kind.SCAN_JOB_STATE_REASON: SCAN_JOB_STATE_REASON_MEANINGS,
 }
 
 
@@ -210,6 +228,7 @@ _RANK: dict[str, int] = {
     JobState.COMPLETED: 6,
     JobState.CANCELED: 7,
     JobState.ABORTED: 8,
+    "Held": 2,  # WS-Scan's Pending-Held
 }
 VENDOR_RANK = 9
 

@@ -20,11 +20,13 @@ import aiohttp
 from wsdmon.core import (
     CancelOutcome,
     CancelResult,
+    Change,
     DeviceError,
     DeviceErrorKind,
     DeviceRecord,
     JobChange,
     JobKey,
+    JobKind,
     JobTable,
     Observation,
     ObservationKind,
@@ -33,6 +35,13 @@ from wsdmon.core import (
     Role,
     SubscriptionStatus,
     device_from_metadata,
+)
+from wsdmon.core.scan_jobs import (
+    condition_cleared,
+    condition_raised,
+    scan_end_observation,
+    scan_status_observation,
+    scan_summary_observation,
 )
 from wsdmon.protocol import Headers, Message, RemoteProtocolError, UnknownMessage, decode
 from wsdmon.protocol import namespaces as ns
@@ -63,6 +72,10 @@ from wsdmon.protocol.scan import (
 )
 from wsdmon.protocol.scan import JobEndStateEvent as ScanJobEndStateEvent
 from wsdmon.protocol.scan import JobStatusEvent as ScanJobStatusEvent
+from wsdmon.protocol.scan_jobs import GetActiveJobsRequest as ScanGetActiveJobsRequest
+from wsdmon.protocol.scan_jobs import GetActiveJobsResponse as ScanGetActiveJobsResponse
+from wsdmon.protocol.scan_jobs import GetJobHistoryRequest as ScanGetJobHistoryRequest
+from wsdmon.protocol.scan_jobs import GetJobHistoryResponse as ScanGetJobHistoryResponse
 
 from ._read_gate import ReadGate
 from .http import SoapClient, SoapFaultError, TransportError, UntrustedCertificateError, device_error
@@ -217,7 +230,29 @@ def _observation(
             device, message.end_state, arrival, message.header.message_id, journal_id
         )
         return obs if instance is None else dataclasses.replace(obs, instance=instance)
+    if isinstance(message, ScanJobStatusEvent):
+        mid = message.header.message_id
+        return scan_status_observation(
+            device, message.job_status, arrival, mid, journal_id, instance=instance
+        )
+    if isinstance(message, ScanJobEndStateEvent):
+        mid = message.header.message_id
+        return scan_end_observation(device, message.end_state, arrival, mid, journal_id, instance=instance)
     return None
+
+
+# The job lists a snapshot asks for, by role: (active jobs, history) request and response types.
+_JobList = tuple[Callable[[Headers], Message], type[Message]]  # request factory, answer type
+_JOB_LISTS: dict[Role, tuple[_JobList, _JobList]] = {
+    Role.SCAN_SERVER: (
+        (GetActiveJobsRequest, GetActiveJobsResponse),
+        (GetJobHistoryRequest, GetJobHistoryResponse),
+    ),
+    Role.SCAN_DEVICE: (
+        (ScanGetActiveJobsRequest, ScanGetActiveJobsResponse),
+        (ScanGetJobHistoryRequest, ScanGetJobHistoryResponse),
+    ),
+}
 
 
 def _status_of_summary(summary: JobSummary) -> JobStatus:
@@ -270,6 +305,7 @@ class Engine:
         # (device, service) → futures a Resubscribe waits on: the next settled subscription status
         self._settled: dict[tuple[str, str], list[asyncio.Future[SubscriptionStatus]]] = {}
         self._dirty_jobs: set[JobKey] = set()
+        self._condition_names: dict[tuple[str, int], str] = {}  # (device, condition Id) → its Name
         self._last_folded_id = 0
         self._flush_task: asyncio.Task[None] | None = None
         self.rejected = 0
@@ -511,16 +547,13 @@ class Engine:
                     for waiter in self._settled.pop((endpoint, service), []):
                         if not waiter.done():
                             waiter.set_result(status)
-                if status is SubscriptionStatus.RETRYING and role is Role.SCAN_SERVER:
+                if status is SubscriptionStatus.RETRYING:
                     self._jobs_unknown(endpoint)  # no events until resubscribed (rule 7)
 
         def on_subscribed() -> None:
             if current() is None:
                 return
-            if role is Role.SCAN_SERVER:
-                self.spawn(self._snapshot(endpoint, service))
-            else:
-                self.spawn(self._scanner_status(endpoint, service))
+            self.spawn(self._snapshot(endpoint, service, role))
 
         driver = SubscriptionDriver(
             client=self._client,
@@ -600,15 +633,17 @@ class Engine:
             log.info("%s of %s failed: %s", request.action.rpartition("/")[2], service, exc)
             return None
 
-    async def _snapshot(self, endpoint: str, service: str) -> None:
-        """GetActiveJobs (+ GetJobHistory): the table is right before the next event (issue 4.5).
-        When both answered, the device's active jobs that neither lists are lost (jobs.py rule 5)."""
-        requests: list[tuple[Message, type[GetActiveJobsResponse | GetJobHistoryResponse]]] = [
-            (GetActiveJobsRequest(Headers.request(service)), GetActiveJobsResponse)
-        ]
-        if self.config.snapshot_history:
-            requests.append((GetJobHistoryRequest(Headers.request(service)), GetJobHistoryResponse))
-        await self._repository_status(endpoint, service)
+    async def _snapshot(self, endpoint: str, service: str, role: Role = Role.SCAN_SERVER) -> None:
+        """GetActiveJobs (+ GetJobHistory) of a scan server (dsc) or a scanner (wscn): the table is
+        right before the next event (issue 4.5). When both answered, the device's active jobs of
+        that kind that neither lists are lost (jobs.py rule 5)."""
+        lists = _JOB_LISTS[role] if self.config.snapshot_history else _JOB_LISTS[role][:1]
+        requests = [(request(Headers.request(service)), expected) for request, expected in lists]
+        if role is Role.SCAN_SERVER:
+            await self._repository_status(endpoint, service)
+        else:
+            await self._scanner_status(endpoint, service)
+        kind = JobKind.POST_SCAN if role is Role.SCAN_SERVER else JobKind.SCAN
         asked = self.clock()
         dev = self._devices.get(endpoint)
         instance = dev.record.instance_id if dev is not None else None
@@ -620,6 +655,12 @@ class Engine:
                 continue
             answered += 1
             now = self.clock()
+            if isinstance(answer, ScanGetActiveJobsResponse | ScanGetJobHistoryResponse):
+                for row in answer.jobs:
+                    reported.add(str(row.job_id))
+                    self._fold(scan_summary_observation(endpoint, row, now, instance, asked))
+                continue
+            assert isinstance(answer, GetActiveJobsResponse | GetJobHistoryResponse)
             for summary in answer.jobs:
                 reported.add(summary.job_token)
                 obs = Observation(
@@ -635,7 +676,7 @@ class Engine:
                 )
                 self._fold(obs)
         if answered == 2:  # without the history, a job that ended is not told from a lost one
-            for change in self.jobs.mark_lost(endpoint, reported, asked, self.clock()):
+            for change in self.jobs.mark_lost(endpoint, reported, asked, self.clock(), kind):
                 log.info("%s no longer reports job %s: lost", endpoint, change.record.key.job_token)
                 self._changed(change)
 
@@ -763,9 +804,22 @@ class Engine:
                     self._emit_device(dev.record)
                 driver.subscription_ended(str(message.status))
         elif dev is not None:
-            self._device_status(dev, reg.service, message)
+            self._device_status(dev, reg.service, message, accepted.arrival, accepted.journal_id)
 
-    def _device_status(self, dev: _Device, service: str, message: Message | UnknownMessage) -> None:
+    def _note_condition(
+        self, endpoint: str, change: Change, arrival: datetime, journal_id: int | None
+    ) -> None:
+        for job_change in self.jobs.note_condition(endpoint, change, arrival, journal_id):
+            self._changed(job_change)
+
+    def _device_status(
+        self,
+        dev: _Device,
+        service: str,
+        message: Message | UnknownMessage,
+        arrival: datetime,
+        journal_id: int | None,
+    ) -> None:
         """What a device says of itself: repository or scanner state, scanner conditions."""
         record = dev.record
         if isinstance(message, RepositoryStatusSummaryEvent):
@@ -778,8 +832,13 @@ class Engine:
         elif isinstance(message, ScannerStatusConditionEvent):
             c = message.condition
             record = record.with_condition(service, c.condition_id, _condition_text(c))
+            self._condition_names[record.endpoint, c.condition_id] = str(c.name)
+            self._note_condition(record.endpoint, condition_raised(c), arrival, journal_id)
         elif isinstance(message, ScannerStatusConditionClearedEvent):
-            record = record.with_condition(service, message.cleared.condition_id, None)
+            cleared = message.cleared.condition_id
+            record = record.with_condition(service, cleared, None)
+            name = self._condition_names.pop((record.endpoint, cleared), None)
+            self._note_condition(record.endpoint, condition_cleared(cleared, name), arrival, journal_id)
         if record is not dev.record:
             dev.record = record
             self._emit_device(record)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from . import discovery, dsm, eventing, metadata, repository, scan, scan_ops
+from . import discovery, dsm, eventing, metadata, repository, scan, scan_jobs, scan_ops
 from . import namespaces as ns
 from ._xml import MAX_MESSAGE_BYTES, canonical, qn
 from .envelope import Envelope, Fault, Headers, Message, parse_envelope
@@ -22,6 +22,7 @@ MESSAGE_TYPES: tuple[type[Message], ...] = (
     *dsm.MESSAGES,
     *repository.MESSAGES,
     *scan.MESSAGES,
+    *scan_jobs.MESSAGES,
     *scan_ops.MESSAGES,
 )
 

@@ -81,6 +81,11 @@ WSCN_GET_SCANNER_ELEMENTS: Final = WSCN + "/GetScannerElements"
 WSCN_GET_SCANNER_ELEMENTS_RESPONSE: Final = WSCN + "/GetScannerElementsResponse"
 WSCN_SCANNER_ELEMENTS_CHANGE_EVENT: Final = WSCN + "/ScannerElementsChangeEvent"
 WSCN_SCAN_AVAILABLE_EVENT: Final = WSCN + "/ScanAvailableEvent"
+# The scanner's job lists ("GetActiveJobs" / "GetJobHistory" operations): scan_jobs.py.
+WSCN_GET_ACTIVE_JOBS: Final = WSCN + "/GetActiveJobs"
+WSCN_GET_ACTIVE_JOBS_RESPONSE: Final = WSCN + "/GetActiveJobsResponse"
+WSCN_GET_JOB_HISTORY: Final = WSCN + "/GetJobHistory"
+WSCN_GET_JOB_HISTORY_RESPONSE: Final = WSCN + "/GetJobHistoryResponse"
 # Distributed Scan Management device: the driver docs' DSM examples ("JobStatusEvent Example",
 # "ScannerStatusConditionEvent Example", ...) wrap the wscn event bodies in dsd: elements under the
 # same wscn actions. Accepted on input (scan.py), never written, so no prefix in PREFIXES.

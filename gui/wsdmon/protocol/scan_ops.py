@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import ClassVar, Self
 
 from . import namespaces as ns
-from ._part import Field, Part, enum_reader, field, list_field, raw_text
+from ._part import Field, Part, field, raw_text
 from ._xml import (
     Element,
     QName,
@@ -38,7 +38,14 @@ from .repository_types import (
     write_element_data,
     write_requested_names,
 )
-from .scan import MAX_ID, JobState, JobStateReason, JobStatus
+from .scan import MAX_ID, JobStatus
+from .scan_jobs import (
+    GetActiveJobsRequest,
+    GetActiveJobsResponse,
+    GetJobHistoryRequest,
+    GetJobHistoryResponse,
+    JobSummary,
+)
 from .scan_ticket import DocumentFinalParameters, ImageInformation, ScanTicket
 
 __all__ = [
@@ -334,94 +341,8 @@ class CancelJobResponse(_Body):
 # --- job summaries and elements --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class JobSummary(Part):
-    """wscn:JobSummary: one job of GetActiveJobs / GetJobHistory ("JobSummary element")."""
-
-    TAG: ClassVar[str] = _w("JobSummary")
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        _JOB_ID,
-        field(_w("JobName"), raw_text),
-        field(_w("JobOriginatingUserName"), raw_text),
-        field(_w("JobState"), enum_reader(JobState)),
-        list_field(
-            _w("JobStateReasons"), _w("JobStateReason"), JobStateReason, required=False, allow_empty=True
-        ),
-        field(_w("ScansCompleted"), parse_int),
-    )
-    job_id: int
-    job_name: str
-    job_originating_user_name: str
-    job_state: JobState | str
-    job_state_reasons: tuple[JobStateReason | str, ...]
-    scans_completed: int
-    extensions: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        _check_job_id(self.job_id)
-        check_token("JobState", self.job_state)
-
-
-class _Jobs(Message):
-    """A request with an empty body element, or a response listing JobSummary under LIST."""
-
-    __slots__ = ()
-    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.WSCN,)
-    BODY: ClassVar[str]
-    LIST: ClassVar[str | None] = None
-    jobs: tuple[JobSummary, ...]
-
-    def write_body(self, body: Element) -> None:
-        el = sub(body, self.BODY)
-        if self.LIST is not None:
-            holder = sub(el, self.LIST)
-            for job in self.jobs:
-                job.write(holder)
-
-    @classmethod
-    def read_body(cls, header: Headers, body: Element) -> Self:
-        el = body_child(body, cls.BODY)
-        if cls.LIST is None:
-            return remote(cls, header)
-        holder = child(el, cls.LIST)  # absent: no jobs (devices differ)
-        jobs = () if holder is None else tuple(JobSummary.read(j) for j in holder if j.tag == JobSummary.TAG)
-        return remote(cls, header, jobs)
-
-
-@dataclass(frozen=True, slots=True)
-class GetActiveJobsRequest(_Jobs):
-    ACTION: ClassVar[str] = _action("GetActiveJobs")
-    BODY: ClassVar[str] = _w("GetActiveJobsRequest")
-    header: Headers
-
-
-@dataclass(frozen=True, slots=True)
-class GetActiveJobsResponse(_Jobs):
-    """The jobs not yet ended ("ActiveJobs element")."""
-
-    ACTION: ClassVar[str] = _action("GetActiveJobsResponse")
-    BODY: ClassVar[str] = _w("GetActiveJobsResponse")
-    LIST: ClassVar[str | None] = _w("ActiveJobs")
-    header: Headers
-    jobs: tuple[JobSummary, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class GetJobHistoryRequest(_Jobs):
-    ACTION: ClassVar[str] = _action("GetJobHistory")
-    BODY: ClassVar[str] = _w("GetJobHistoryRequest")
-    header: Headers
-
-
-@dataclass(frozen=True, slots=True)
-class GetJobHistoryResponse(_Jobs):
-    """The jobs that ended, newest first ("JobHistory element")."""
-
-    ACTION: ClassVar[str] = _action("GetJobHistoryResponse")
-    BODY: ClassVar[str] = _w("GetJobHistoryResponse")
-    LIST: ClassVar[str | None] = _w("JobHistory")
-    header: Headers
-    jobs: tuple[JobSummary, ...]
+# GetActiveJobs / GetJobHistory and their JobSummary live in scan_jobs.py (the monitor asks them
+# too); they are re-exported here for the simulator's scan service.
 
 
 JOB_STATUS = QName(ns.WSCN, "JobStatus")
@@ -503,10 +424,6 @@ MESSAGES: tuple[type[Message], ...] = (
     RetrieveImageResponse,
     CancelJobRequest,
     CancelJobResponse,
-    GetActiveJobsRequest,
-    GetActiveJobsResponse,
-    GetJobHistoryRequest,
-    GetJobHistoryResponse,
     GetJobElementsRequest,
     GetJobElementsResponse,
 )

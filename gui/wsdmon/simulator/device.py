@@ -188,8 +188,11 @@ class SimDevice:
 
     async def restart(self) -> None:
         """Reboot without a goodbye: subscriptions are lost silently, the scan server's running
-        jobs too (no end events, no history), and a new InstanceId is announced."""
+        jobs too (no end events, no history), the scanner's JobIds start over at 1, and a new
+        InstanceId is announced."""
         forgotten = await self.repository.forget_active() if self.repository is not None else 0
+        if self.scanner is not None:
+            self.scanner.restart_job_ids()
         self.instance_id = max(int(time.time()), self.instance_id + 1)
         self._message_number = 0
         self.events.drop_all_silently()

@@ -175,6 +175,10 @@ class Scanner:
         cleared = DeviceConditionCleared(condition_id, self._clock.now())
         self._source.publish(ScannerStatusConditionClearedEvent(_NO_HEADERS, cleared))
 
+    def restart_job_ids(self) -> None:
+        """A reboot: JobIds start over at 1, as real scanners' do (wsdmon must tell the new jobs apart)."""
+        self._next_id = 1
+
     def submit(self, plan: ScanJobPlan | None = None) -> ScanJob:
         """Start a scan job as if someone had pressed Scan at the device."""
         plan = plan or ScanJobPlan()

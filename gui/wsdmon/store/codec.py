@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from wsdmon.core.changes import Change, ChangeField
-from wsdmon.core.jobs import JobKey, JobRecord, ObservationKind, TimelineEntry
+from wsdmon.core.jobs import JobKey, JobKind, JobRecord, ObservationKind, ScanJobStatus, TimelineEntry
 from wsdmon.protocol.dsm import (
     FilterState,
     FilterStateReason,
@@ -29,6 +29,8 @@ from wsdmon.protocol.dsm import (
     JobStatus,
 )
 from wsdmon.protocol.errors import ProtocolError
+from wsdmon.protocol.scan import JobState as ScanJobState
+from wsdmon.protocol.scan import JobStateReason as ScanJobStateReason
 
 __all__ = [
     "RECORD_FORMAT",
@@ -54,6 +56,7 @@ RECORD_FORMAT = 1  # "v" of an encoded JobRecord; bump and branch in decode_job_
 _E = TypeVar("_E", bound=StrEnum)
 _KINDS = {k.value: k for k in ObservationKind}
 _FIELDS = {f.value: f for f in ChangeField}
+_JOB_KINDS = {k.value: k for k in JobKind}
 
 
 class CodecError(ValueError):
@@ -190,13 +193,19 @@ def encode_job_status(value: JobStatus) -> dict[str, object]:
     }
 
 
-def decode_job_status(raw: object) -> JobStatus:
+def decode_job_status(raw: object, kind: JobKind = JobKind.POST_SCAN) -> JobStatus:
+    """The inverse of encode_job_status; a scan job's status (kind SCAN) comes back as the
+    ScanJobStatus it was, with WS-Scan's enumerations."""
     obj = _obj(raw, "JobStatus")
+    scan = kind is JobKind.SCAN
+    cls, states, reasons = (
+        (ScanJobStatus, ScanJobState, ScanJobStateReason) if scan else (JobStatus, JobState, JobStateReason)
+    )
     try:
-        return JobStatus(
+        return cls(
             _text(obj["job_token"], "JobToken"),
-            _enum_or_text(JobState, obj["job_state"]),
-            tuple(_enum_or_text(JobStateReason, r) for r in _list(obj["job_state_reasons"], "reasons")),
+            _enum_or_text(states, obj["job_state"]),
+            tuple(_enum_or_text(reasons, r) for r in _list(obj["job_state_reasons"], "reasons")),
             tuple(decode_filter_status(f) for f in _list(obj["filter_statuses"], "FilterStatuses")),
             _int(obj["images_received"], "ImagesReceived"),
             _opt_datetime(obj["job_created_time"]),
@@ -304,6 +313,10 @@ def encode_job_record(value: JobRecord, *, timeline: bool = True) -> dict[str, o
         out["instance_id"] = value.instance_id
     if value.unknown_since is not None:
         out["unknown_since"] = encode_datetime(value.unknown_since)
+    if value.kind is not JobKind.POST_SCAN:  # absent: a post-scan job (records before scan jobs)
+        out["kind"] = value.kind.value
+    if value.job_name is not None:
+        out["job_name"] = value.job_name
     if timeline:
         out["timeline"] = [encode_timeline_entry(e) for e in value.timeline]
     return out
@@ -317,13 +330,16 @@ def decode_job_record(raw: object, timeline: tuple[TimelineEntry, ...] | None = 
             raise CodecError(f"JobRecord format {obj['v']!r} is not {RECORD_FORMAT}")
         if timeline is None:
             timeline = tuple(decode_timeline_entry(e) for e in _list(obj.get("timeline", []), "timeline"))
+        kind = _JOB_KINDS.get(obj.get("kind", JobKind.POST_SCAN.value))
+        if kind is None:
+            raise CodecError(f"unknown job kind {obj['kind']!r}")
         return JobRecord(
             JobKey(
                 _text(obj["device"], "device"),
                 _text(obj["job_token"], "job_token"),
                 _count(obj.get("generation", 0), "generation"),
             ),
-            decode_job_status(obj["status"]),
+            decode_job_status(obj["status"], kind),
             decode_datetime(obj["first_seen"]),
             decode_datetime(obj["last_update"]),
             _bool(obj["ended"], "ended"),
@@ -335,6 +351,8 @@ def decode_job_record(raw: object, timeline: tuple[TimelineEntry, ...] | None = 
             _bool(obj.get("lost", False), "lost"),
             None if obj.get("instance_id") is None else _int(obj["instance_id"], "instance_id"),
             _opt_datetime(obj.get("unknown_since")),
+            kind,
+            _opt_text(obj.get("job_name"), "JobName"),
         )
     except KeyError as exc:
         raise CodecError(f"JobRecord lacks {exc}") from None

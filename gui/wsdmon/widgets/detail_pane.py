@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wsdmon.core import JobKind
 from wsdmon.models import (
     FilterStatusModel,
     JobDetail,
@@ -45,7 +46,7 @@ from wsdmon.models._i18n import QT_TRANSLATE_NOOP
 from ._async import run_hook_result
 from .icons import icon
 
-__all__ = ["SECTIONS", "DetailPane"]
+__all__ = ["SCAN_SECTIONS", "SECTIONS", "DetailPane"]
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,27 @@ _SECTION_TITLES = {
     "JobCreatedTime": QT_TRANSLATE_NOOP(_CTX, "JobCreatedTime"),
     "JobCompletedTime": QT_TRANSLATE_NOOP(_CTX, "JobCompletedTime"),
     "Duration": QT_TRANSLATE_NOOP(_CTX, "Duration"),
+    # a scan job's (WS-Scan) names for the same fields, and its description
+    "JobId": QT_TRANSLATE_NOOP(_CTX, "JobId"),
+    "ScansCompleted": QT_TRANSLATE_NOOP(_CTX, "ScansCompleted"),
+    "JobName": QT_TRANSLATE_NOOP(_CTX, "JobName"),
+    "JobOriginatingUserName": QT_TRANSLATE_NOOP(_CTX, "JobOriginatingUserName"),
 }
+# A scan job's sections: WS-Scan's JobStatus elements (no FilterStatuses) and its JobEndState names.
+SCAN_SECTIONS = (
+    "JobId",
+    "JobState",
+    "JobStateReasons",
+    "ScansCompleted",
+    "JobCreatedTime",
+    "JobCompletedTime",
+    "Duration",
+    "JobName",
+    "JobOriginatingUserName",
+)
+# Shared fields shown under a scan job's names.
+_SCAN_NAMES = {"JobToken": "JobId", "ImagesReceived": "ScansCompleted"}
+_SHARED_NAMES = {v: k for k, v in _SCAN_NAMES.items()}
 
 
 def _label(parent: QWidget, name: str) -> QLabel:
@@ -128,6 +149,8 @@ class DetailPane(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.values: dict[str, QLabel] = {}
+        self._titles: dict[str, QLabel] = {}  # section labels renamed for scan jobs
+        self._form = form
 
         self.token = QLineEdit(body)
         self.token.setObjectName("JobToken")
@@ -140,7 +163,8 @@ class DetailPane(QWidget):
         token_row = QHBoxLayout()
         token_row.addWidget(self.token, 1)
         token_row.addWidget(copy)
-        form.addRow(self._name("JobToken"), token_row)
+        self._titles["JobToken"] = self._name("JobToken")
+        form.addRow(self._titles["JobToken"], token_row)
 
         self.filters = FilterStatusModel(self)
         self.filter_view = QTableView(body)
@@ -168,9 +192,11 @@ class DetailPane(QWidget):
         facts.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         facts.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         facts.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        for name in SECTIONS[4:]:
+        for name in (*SECTIONS[4:], "JobName", "JobOriginatingUserName"):
             self.values[name] = _label(body, name)
-            facts.addRow(self._name(name), self.values[name])
+            self._titles[name] = self._name(name)
+            facts.addRow(self._titles[name], self.values[name])
+        self._facts = facts
         self.description = _label(body, "JobDescription")
         facts.addRow(self._label(self.tr("Job")), self.description)
         form.addRow(facts)
@@ -276,7 +302,7 @@ class DetailPane(QWidget):
         detail = job_detail(record, self._device_name(record.key.device))
         self._detail = detail
         self._render(detail)
-        self.timeline.set_timeline(record.timeline, record.timeline_dropped)
+        self.timeline.set_timeline(record.timeline, record.timeline_dropped, record.kind)
         self._set_timeline_intro(record.timeline_dropped, len(record.timeline) - 1)
         if not same_job or not self.timeline_view.currentIndex().isValid():
             self.timeline_view.selectRow(self.timeline.rowCount() - 1)
@@ -292,8 +318,21 @@ class DetailPane(QWidget):
     def detail(self) -> JobDetail | None:
         return self._detail
 
+    def section_title(self, name: str) -> str:
+        """The title a section shows now (a scan job's names: JobId, ScansCompleted…)."""
+        label = self._titles.get(_SHARED_NAMES.get(name, name))
+        return label.text() if label is not None else ""
+
+    def section_visible(self, name: str) -> bool:
+        """Whether a section is shown for the current job (FilterStatuses: post-scan jobs only)."""
+        if name == "FilterStatuses":
+            return not self.filter_view.isHidden()
+        name = _SHARED_NAMES.get(name, name)
+        return name == "JobToken" or not self.values[name].isHidden()
+
     def section_text(self, name: str) -> str:
         """The text a section shows (for tests and accessibility checks)."""
+        name = _SHARED_NAMES.get(name, name)
         if name == "JobToken":
             return self.token.text()
         if name == "FilterStatuses":
@@ -355,8 +394,25 @@ class DetailPane(QWidget):
         else:
             label.setText(self.tr("{0} local\n{1}").format(t.local, t.utc))
 
+    def _set_kind(self, d: JobDetail) -> None:
+        """A scan job's sections: WS-Scan's names, no filters, its JobName and user."""
+        scan = d.kind is JobKind.SCAN
+        for name in ("JobToken", "ImagesReceived"):
+            shown = _SCAN_NAMES[name] if scan else name
+            self._titles[name].setText(QCoreApplication.translate(_CTX, _SECTION_TITLES[shown]))
+        self._form.setRowVisible(self.filter_view, not scan)
+        self._form.setRowVisible(self.filter_summary, not scan)
+        for name in ("JobName", "JobOriginatingUserName"):
+            self._facts.setRowVisible(self.values[name], scan)
+        self._facts.setRowVisible(self.description, not scan)
+        self.token.setToolTip(d.element_meaning("JobId"))
+
     def _render(self, d: JobDetail) -> None:
-        self.title.setText(self.tr("Job on {0}").format(d.device_name))
+        self._set_kind(d)
+        if d.kind is JobKind.SCAN:
+            self.title.setText(self.tr("Scan job on {0}").format(d.device_name))
+        else:
+            self.title.setText(self.tr("Job on {0}").format(d.device_name))
         self.title.setToolTip(d.key.device)
         self.title_icon.setPixmap(icon(d.outcome_icon).pixmap(22, 22))
         self.token.setText(d.token)
@@ -380,7 +436,13 @@ class DetailPane(QWidget):
             elif f.state.value != "CompletedSuccessfully":
                 lines.append(f"• {f.name}: " + self._meaning(f.state))
         self.filter_summary.setText("\n".join(lines))
-        self.values["ImagesReceived"].setText(str(d.images_received))
+        images = str(d.images_received)
+        meaning = d.element_meaning("ScansCompleted")
+        self.values["ImagesReceived"].setText(f"{images} — {meaning}" if meaning else images)
+        for name, value in (("JobName", d.job_name), ("JobOriginatingUserName", d.user_name)):
+            meaning = d.element_meaning(name)  # "" for a post-scan job: the row is hidden then
+            text = value or self.tr("(not sent yet: it comes with the job's end state)")
+            self.values[name].setText(f"{text} — {meaning}" if meaning else "")
         self._time(self.values["JobCreatedTime"], d.created, self.tr("(not sent)"))
         running = self.tr("(not yet: the job is running)") if d.active else self.tr("(not sent)")
         self._time(self.values["JobCompletedTime"], d.completed, running)

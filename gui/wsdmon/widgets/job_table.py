@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wsdmon.core import JobKind
 from wsdmon.models import (
     Column,
     DeviceTreeModel,
@@ -60,6 +61,7 @@ def _samples() -> dict[Column, str]:
         Column.COMPLETED: time,
         Column.DURATION: "10 min 00 s",
         Column.FILTERS: "3/3 done, 2 failed",
+        Column.KIND: "Post-scan job",
     }
 
 
@@ -135,6 +137,21 @@ class JobTableWidget(QWidget):
         self.device_combo.setMinimumContentsLength(12)
         self.device_combo.currentIndexChanged.connect(self._on_device_combo_changed)
         bar.addWidget(self.device_combo)
+
+        # Scan jobs (WSD scanners) and post-scan jobs (scan servers) share the table.
+        self.kind_combo = QComboBox(self)
+        self.kind_combo.setObjectName("kind-filter")
+        self.kind_combo.setToolTip(
+            self.tr("Scan jobs of WSD scanners, post-scan jobs of scan servers, or both")
+        )
+        for text, kind in (
+            (self.tr("All kinds"), None),
+            (self.tr("Scan jobs"), JobKind.SCAN),
+            (self.tr("Post-scan jobs"), JobKind.POST_SCAN),
+        ):
+            self.kind_combo.addItem(text, kind)
+        self.kind_combo.currentIndexChanged.connect(self._on_kind_combo_changed)
+        bar.addWidget(self.kind_combo)
 
         self.view = QTableView(self)
         self.view.setObjectName("job-table")
@@ -262,6 +279,10 @@ class JobTableWidget(QWidget):
 
     def _on_search_text_changed(self, text: str) -> None:
         self._proxy.set_search_text(text.strip())
+
+    def _on_kind_combo_changed(self, index: int) -> None:
+        kind = self.kind_combo.itemData(index)
+        self._proxy.set_kind_filter(kind if isinstance(kind, JobKind) else None)
 
     def _on_quick_id_clicked(self, button_id: int) -> None:
         self._proxy.set_quick_filter(list(QuickFilter)[button_id])

@@ -15,6 +15,7 @@ from . import (
     cases_metadata,
     cases_repository,
     cases_scan,
+    cases_scan_jobs,
     cases_scan_ops,
 )
 
@@ -26,6 +27,7 @@ for _module in (
     cases_eventing,
     cases_repository,
     cases_scan,
+    cases_scan_jobs,
     cases_scan_ops,
 ):
     for _name, _message in _module.CASES.items():
