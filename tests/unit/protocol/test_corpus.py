@@ -11,9 +11,14 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from wsdmon.protocol import Headers, RemoteProtocolError, decode, encode
+from wsdmon.core.devices import SCANNER_SERVICE_TYPE, Role, device_from_metadata
+from wsdmon.protocol import Headers, Message, RemoteProtocolError, decode, encode
+from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol._xml import MAX_MESSAGE_BYTES, QName, parse_qnames
+from wsdmon.protocol.discovery import Probe, ProbeMatch, ProbeMatches
 from wsdmon.protocol.dsm import FilterState, JobState, JobStateReason, PostScanJobStatusEvent
+from wsdmon.protocol.metadata import GetMetadataResponse
+from wsdmon.protocol.scan import GetScannerElementsResponse
 
 from .cases_dsm import COMPLETED_STATUS
 
@@ -176,3 +181,149 @@ def test_external_entity_is_never_resolved(tmp_path: Path) -> None:
     with pytest.raises(RemoteProtocolError) as info:
         decode(data)
     assert "TOP-SECRET" not in str(info.value)
+
+
+# --- real devices' messages (../shared/corpus/real-devices, provenance in its README) -------------
+# The scanner capture's configuration and ticket are checked value by value in test_scan_ops.py;
+# here every well-formed file decodes to what the device said, and the malformed one is refused.
+
+REAL = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "real-devices"
+KYOCERA_ID = "4509a320-00a0-008f-00b6-002507510eca"
+SCAN_DEVICE = QName(ns.WSCN, "ScanDeviceType")
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _real(name: str, *, round_trip: bool = True) -> object:
+    # CI runs with a copy of shared/ beside the clone: its absence is a broken checkout, not a skip.
+    path = REAL / name
+    assert path.is_file(), f"{path} is missing: shared/ must sit beside the repository (../shared)"
+    message = decode(path.read_bytes())
+    if round_trip:  # what was read can be written back unchanged
+        assert isinstance(message, Message)
+        assert decode(encode(message)) == message
+    return message
+
+
+def _probe_match(name: str, *, round_trip: bool = True) -> ProbeMatch:
+    message = _real(name, round_trip=round_trip)
+    assert isinstance(message, ProbeMatches)
+    (match,) = message.matches
+    return match
+
+
+def _metadata(name: str) -> GetMetadataResponse:
+    message = _real(name)
+    assert isinstance(message, GetMetadataResponse)
+    return message
+
+
+def test_kyocera_probe_match_keeps_its_uuid_address_and_both_xaddrs() -> None:
+    match = _probe_match("kyocera-ecosys-m2040dn.probematches.xml")
+    assert match.address == f"uuid:{KYOCERA_ID}"  # not urn:uuid:
+    assert SCAN_DEVICE in match.types
+    assert [t.local for t in match.types] == ["Device", "ScanDeviceType", "PrintDeviceType"]
+    assert match.xaddrs == (
+        "http://192.168.1.102:5358/DeviceService/",
+        "http://[fe80::217:c8ff:fe7b:6a91]:5358/DeviceService/",
+    )
+    assert match.metadata_version == 1
+
+
+def test_epson_and_camera_probe_matches() -> None:
+    epson = _probe_match("epson-xp410.probematches.xml")
+    assert SCAN_DEVICE in epson.types
+    assert epson.xaddrs == ("http://192.168.1.245:80/WSD/DEVICE",)
+    assert epson.metadata_version == 207
+    # Without the AppSequence §7 requires of ProbeMatches: read, though wsdmon would never build it.
+    camera = _probe_match("onvif-ipcam-631ga.probematches.xml", round_trip=False)
+    assert camera.types == ()  # no Types at all: accepted, matches nothing we monitor
+    assert "onvif://www.onvif.org/Model/631GA" in camera.scopes
+
+
+def test_a_real_probe_decodes() -> None:
+    probe = _real("noddos.probe.xml")
+    assert isinstance(probe, Probe)
+    assert probe.types == (QName(ns.WSDP, "Device"),)
+
+
+def test_kyocera_metadata_has_no_host_and_a_scanner_among_many_services() -> None:
+    metadata = _metadata("kyocera-ecosys-m2040dn.getresponse-metadata.xml")
+    assert metadata.host is None
+    assert metadata.this_device is not None
+    assert metadata.this_device.friendly_name == "Kyocera:ECOSYS M2040dn:KM7B6A91"
+    assert metadata.this_model is not None
+    assert metadata.this_model.device_category == ("MFP", "MobilePrinter")
+    assert len(metadata.hosted) >= 20
+    (scanner,) = metadata.hosted_services_of_type(SCANNER_SERVICE_TYPE)
+    assert scanner.addresses[0] == "http://192.168.1.102:5358/WSDScanner"
+    assert scanner.service_id == f"uri:{KYOCERA_ID}/WSDScanner"
+    assert any("pnpx" in x and "CompatibleId" in x for x in scanner.extensions)  # vendor extras kept
+    # What the monitor makes of it: a scan device, keyed by the address it was discovered under.
+    record = device_from_metadata(f"uuid:{KYOCERA_ID}", match_xaddrs(), metadata, now=NOW)
+    assert record.roles == {Role.SCAN_DEVICE}
+    assert [s.address for s in record.services] == ["http://192.168.1.102:5358/WSDScanner"]
+    assert record.name == "Kyocera:ECOSYS M2040dn:KM7B6A91"
+
+
+def match_xaddrs() -> tuple[str, ...]:
+    return _probe_match("kyocera-ecosys-m2040dn.probematches.xml").xaddrs
+
+
+@pytest.mark.parametrize(
+    ("name", "friendly", "host"),
+    [
+        ("samsung-m2020w.getresponse-metadata.xml", "Samsung M2020W", None),
+        (
+            "synology-diskstation.getresponse-metadata.xml",
+            "Synology DiskStation",
+            "urn:uuid:dea604bb-e526-46a1-8bdb-121125389a9d",
+        ),
+        (
+            "windows-pub-service.getresponse-metadata.xml",
+            "Microsoft Publication Service Device Host",
+            "urn:uuid:38deb0ef-b101-44f7-8eb3-f4466e1eef0c",
+        ),
+    ],
+)
+def test_other_real_metadata(name: str, friendly: str, host: str | None) -> None:
+    metadata = _metadata(name)
+    assert metadata.this_device is not None
+    assert metadata.this_device.friendly_name == friendly
+    assert (metadata.host.address if metadata.host else None) == host
+    # None of them hosts a scanner or a scan server: the monitor lists them with no roles.
+    assert device_from_metadata("urn:x", (), metadata, now=NOW).roles == frozenset()
+
+
+def test_kyocera_scanner_elements_decode() -> None:
+    message = _real("kyocera-ecosys-m2040dn.getscannerelementsresponse.xml")
+    assert isinstance(message, GetScannerElementsResponse)
+    assert [(e.name, e.valid) for e in message.elements] == [
+        (QName(ns.WSCN, "ScannerDescription"), True),
+        (QName(ns.WSCN, "ScannerConfiguration"), True),
+        (QName(ns.WSCN, "DefaultScanTicket"), True),
+    ]
+
+
+def test_the_bare_fault_is_refused_clearly() -> None:
+    path = REAL / "gsoap-device.udp3702-bare-fault.xml"
+    assert path.is_file(), f"{path} is missing: shared/ must sit beside the repository (../shared)"
+    with pytest.raises(RemoteProtocolError, match=r"not a SOAP 1\.2 envelope") as info:
+        decode(path.read_bytes())
+    assert "Fault" in str(info.value)  # says what it got instead
+
+
+def test_every_real_device_file_is_checked() -> None:
+    assert REAL.is_dir(), f"{REAL} is missing: shared/ must sit beside the repository (../shared)"
+    checked = {
+        "kyocera-ecosys-m2040dn.probematches.xml",
+        "kyocera-ecosys-m2040dn.getresponse-metadata.xml",
+        "kyocera-ecosys-m2040dn.getscannerelementsresponse.xml",
+        "epson-xp410.probematches.xml",
+        "onvif-ipcam-631ga.probematches.xml",
+        "noddos.probe.xml",
+        "samsung-m2020w.getresponse-metadata.xml",
+        "synology-diskstation.getresponse-metadata.xml",
+        "windows-pub-service.getresponse-metadata.xml",
+        "gsoap-device.udp3702-bare-fault.xml",
+    }
+    assert {p.name for p in REAL.glob("*.xml")} == checked
