@@ -2,7 +2,9 @@
 sane-airscan and sane-utils), in a peer network namespace, scans one page from the simulated scanner
 into a PNG whose header and data are checked, while a plain WS-Eventing subscriber (peers/
 scan_subscriber.py) gets that job's JobStatusEvents from Pending to Completed and its JobEndStateEvent
-with ScansCompleted 1.
+with ScansCompleted 1, and the real `wsdmon watch --json` (the installed console script, in the
+client's namespace, subscribed to the same scanner by its metadata URL before the scan starts) prints
+that job live from Pending to Completed with ScansCompleted 1 (issue 12, Done-when 1).
 
 sane-airscan finds the scanner through an airscan.conf `[devices]` line naming the simulator's
 service URL (SANE_CONFIG_DIR points at the test's own directory), so the test does not depend on
@@ -18,11 +20,13 @@ import shutil
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from .sim_netns import Child, NetnsPair, netns_pair, peer_command, sim_command
 from .sim_support import run
+from .wsdmon_process import WSDMON
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
@@ -76,6 +80,47 @@ def events(child: Child, kind: str) -> list[dict[str, object]]:
     return found
 
 
+def json_line(line: str) -> dict[str, Any] | None:
+    return json.loads(line) if line.startswith("{") else None
+
+
+def subscribed_device(line: str) -> bool:
+    return (o := json_line(line)) is not None and o["kind"] == "device" and o["subscribed"]
+
+
+def watch_command(pair: NetnsPair, tmp_path: Path, metadata_url: str) -> list[str]:
+    """`wsdmon watch --json` (the installed console script) in the peer namespace, with its own data
+    and settings folders and journal, subscribed to the device at `metadata_url` (no multicast)."""
+    home = tmp_path / "watch"
+    (home / "runtime").mkdir(mode=0o700, parents=True)
+    folders = [f"XDG_{k}={home / v}" for k, v in (("DATA_HOME", "data"), ("CONFIG_HOME", "config"))]
+    folders.append(f"XDG_RUNTIME_DIR={home / 'runtime'}")
+    return pair.exec(
+        pair.peer, "env", *folders, WSDMON, "watch", "--json", "--no-discovery", "--device", metadata_url,
+        "--journal", str(home / "journal.sqlite3"), "--notify-port", "0",
+    )  # fmt: skip
+
+
+def check_watch_saw_the_job(watch: Child, job_id: int) -> None:
+    """watch printed scan job `job_id` from its start (Pending, nothing scanned) to Completed with
+    ScansCompleted 1, each line a live one (not replayed) of kind "scan"."""
+    lines = [o for line in watch.lines if (o := json_line(line)) and o["kind"] == "job"]
+    mine = [o for o in lines if o["job_token"] == str(job_id)]
+    assert mine, f"watch printed no line for scan job {job_id}:\n" + "\n".join(watch.lines[-40:])
+    assert {o["job_kind"] for o in mine} == {"scan"}
+    assert not any(o.get("replayed") for o in mine)
+    assert {o["generation"] for o in mine} == {0}
+    assert mine[0]["job_state"] == "Pending"
+    assert mine[0]["images_received"] == 0
+    assert not mine[0]["ended"]
+    assert "Processing" in [o["job_state"] for o in mine]
+    last = mine[-1]
+    assert (last["job_state"], last["images_received"], last["ended"]) == ("Completed", 1, True)
+    assert last["job_name"] == "sane-airscan request"
+    assert last["user"] == "sane-airscan"
+    assert last["device_name"]  # the FriendlyName from its metadata
+
+
 def test_scanimage_scans_a_page_from_the_simulated_scanner(tmp_path: Path) -> None:
     if not shutil.which(SCANIMAGE) or not AIRSCAN.exists():
         reason = "scanimage / sane-airscan not installed: apt-get install sane-airscan sane-utils"
@@ -103,6 +148,19 @@ def test_scanimage_scans_a_page_from_the_simulated_scanner(tmp_path: Path) -> No
                 (subscribed,) = events(subscriber, "subscribed")
                 assert subscribed["contexts"] == ["test-context"]  # one DestinationToken per destination
                 assert len(subscribed["tokens"]) == 1  # type: ignore[arg-type]
+
+                # The real `wsdmon watch --json`, in the client's namespace, subscribed to the same
+                # scanner by its metadata URL, before anything is scanned.
+                metadata = re.search(r": metadata (http://\S+),", ready)
+                assert metadata is not None, ready
+                watch = await Child.start("watch", watch_command(pair, tmp_path, metadata[1]))
+                children.append(watch)
+                await watch.wait_for(
+                    lambda line: (
+                        (o := json_line(line)) is not None and o["kind"] == "device" and o["subscribed"]
+                    ),
+                    timeout=30,
+                )
 
                 config = tmp_path / "sane"
                 config.mkdir()
@@ -142,14 +200,18 @@ def test_scanimage_scans_a_page_from_the_simulated_scanner(tmp_path: Path) -> No
                 assert end["scans_completed"] == 1
                 assert end["job_name"] == "sane-airscan request"  # the name sane-airscan sends
                 assert end["user"] == "sane-airscan"
+                await watch.wait_for(
+                    lambda line: (
+                        (o := json_line(line)) is not None
+                        and o["kind"] == "job"
+                        and o["job_token"] == str(job_id)
+                        and o["ended"]
+                    )
+                )
 
-                # ---- PLACE FOR THE `wsdmon watch --json` ASSERTION (issue 12, item 1) ----------------
-                # Once scanner jobs are job records (core/engine/models, being built), run
-                # `wsdmon watch --json` in the peer namespace subscribed to this scanner and assert that
-                # it prints job `job_id` from start (Pending) to Completed with ScansCompleted 1, e.g.:
-                #   watch = await Child.start("watch", pair.exec(pair.peer, WSDMON, "watch", "--json", ...))
-                #   ... wait_for a job line with "job_id": job_id and state Completed, scans_completed 1
-                # ------------------------------------------------------------------------------------
+                # What `wsdmon watch --json` printed of that job, live, from its start to the end.
+                check_watch_saw_the_job(watch, job_id)
+                assert await watch.interrupt() == 0, "\n".join(watch.lines[-40:])
 
                 await subscriber.send("quit")
                 assert await subscriber.exit() == 0, "\n".join(subscriber.lines)
