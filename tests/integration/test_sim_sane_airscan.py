@@ -26,7 +26,7 @@ import pytest
 
 from .sim_netns import Child, NetnsPair, netns_pair, peer_command, sim_command
 from .sim_support import run
-from .wsdmon_process import WSDMON
+from .wsdmon_process import WSDMON, env_command
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
@@ -91,13 +91,9 @@ def subscribed_device(line: str) -> bool:
 def watch_command(pair: NetnsPair, tmp_path: Path, metadata_url: str) -> list[str]:
     """`wsdmon watch --json` (the installed console script) in the peer namespace, with its own data
     and settings folders and journal, subscribed to the device at `metadata_url` (no multicast)."""
-    home = tmp_path / "watch"
-    (home / "runtime").mkdir(mode=0o700, parents=True)
-    folders = [f"XDG_{k}={home / v}" for k, v in (("DATA_HOME", "data"), ("CONFIG_HOME", "config"))]
-    folders.append(f"XDG_RUNTIME_DIR={home / 'runtime'}")
     return pair.exec(
-        pair.peer, "env", *folders, WSDMON, "watch", "--json", "--no-discovery", "--device", metadata_url,
-        "--journal", str(home / "journal.sqlite3"), "--notify-port", "0",
+        pair.peer, *env_command(tmp_path / "watch"), WSDMON, "watch", "--json", "--no-discovery",
+        "--device", metadata_url, "--journal", str(tmp_path / "watch.sqlite3"), "--notify-port", "0",
     )  # fmt: skip
 
 

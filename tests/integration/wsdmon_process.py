@@ -35,6 +35,12 @@ def environment(home: Path) -> dict[str, str]:
     }
 
 
+def env_command(home: Path) -> list[str]:
+    """`env NAME=VALUE…` giving a command run through `ip netns exec` the folders of environment()."""
+    base = os.environ
+    return ["env", *(f"{k}={v}" for k, v in environment(home).items() if base.get(k) != v)]
+
+
 def run_wsdmon(home: Path, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [WSDMON, *args],
