@@ -393,8 +393,8 @@ def test_devices_show_what_they_say_of_themselves(tmp_path: Path) -> None:
 
             # Already jammed before the monitor starts: only GetScannerElements can tell.
             early = scanner.scanner.raise_condition("MultipleFeedError", "ADF", "Critical")
-            for device in (server, scanner):
-                await engine.add_device_url(device.metadata_url)
+            for device in (server, scanner):  # as discovery hands them over (the scanner has no Host)
+                await engine.sighting(device.endpoint, (device.metadata_url,), 1, device.instance_id)
                 await until_subscribed(engine, device.endpoint)
             await until(lambda: service(server.endpoint).state == "Idle", "the repository's state, asked for")
             await until(lambda: service(scanner.endpoint).state == "Idle", "the scanner's state, asked for")

@@ -16,7 +16,8 @@ from .sim_support import run
 
 pytestmark = pytest.mark.netns
 
-HELLO = re.compile(r"Hello: (?P<name>.+?) (?P<urn>urn:uuid:\S+) at (?P<xaddr>\S+)")
+# The scan server's endpoint is urn:uuid:…, the scanner's uuid:… (the real MFP's shape).
+HELLO = re.compile(r"Hello: (?P<name>.+?) (?P<urn>(?:urn:)?uuid:\S+) at (?P<xaddr>\S+)")
 
 
 def events(child: Child, kind: str) -> list[dict[str, object]]:

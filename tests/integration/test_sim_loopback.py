@@ -138,9 +138,14 @@ def test_metadata_get_returns_the_documented_fields() -> None:
                 assert this.friendly_name == device.friendly_name
                 assert this.firmware_version
                 assert this.serial_number
-                assert meta.host is not None
-                assert meta.host.address == device.endpoint
-                assert set(meta.host.types) == set(device.types)
+                if scanner:  # shaped like the real MFP: a uuid: endpoint and no Host
+                    assert device.endpoint.startswith("uuid:")
+                    assert meta.host is None
+                else:  # WSDAPI's shape
+                    assert device.endpoint.startswith("urn:uuid:")
+                    assert meta.host is not None
+                    assert meta.host.address == device.endpoint
+                    assert set(meta.host.types) == set(device.types)
                 service_type = QName(ns.WSCN, "ScannerServiceType") if scanner else REPOSITORY_TYPE
                 (hosted,) = meta.hosted_services_of_type(service_type)
                 assert hosted.address == device.service_url

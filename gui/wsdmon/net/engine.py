@@ -88,6 +88,11 @@ __all__ = ["DEFAULT_NOTIFY_PORT", "Engine", "EngineConfig", "EngineListener", "R
 
 log = logging.getLogger(__name__)
 
+
+def _is_transport_address(address: str) -> bool:
+    """An HTTP(S) URL (a device added by its XAddr), not an endpoint address (urn:uuid:, uuid:…)."""
+    return urlsplit(address).scheme.lower() in ("http", "https")
+
 DEFAULT_NOTIFY_PORT = 6200  # the installers open this TCP port in the firewall
 JOB_FLUSH_INTERVAL_S = 2.0  # folded job state is written this often (messages are written at once)
 RETENTION_INTERVAL_S = 3600.0
@@ -439,7 +444,9 @@ class Engine:
         assert self._client is not None
         errors: list[DeviceError] = []
         for url in xaddrs:
-            to = endpoint if endpoint.startswith("urn:") else url
+            # DPWS §5.1: the Get goes to the device's endpoint address: `urn:uuid:…`, or `uuid:…` as
+            # real MFPs send it. A device added by its URL has none known yet: then the URL itself.
+            to = url if _is_transport_address(endpoint) else endpoint
             try:
                 answer = await self._client.call(url, TransferGet(Headers.request(to)), device=endpoint)
             except UntrustedCertificateError as exc:

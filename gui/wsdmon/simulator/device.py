@@ -1,13 +1,19 @@
 """One simulated device: its identity, DPWS metadata, discovery state and HTTP endpoint.
 
-Each device has its own urn:uuid, friendly name and port. Its XAddr (`metadata_url`) answers the
-WS-Transfer Get with ThisModel (PnP-X DeviceCategory included), ThisDevice and the host
+Each device has its own endpoint address, friendly name and port. Its XAddr (`metadata_url`) answers
+the WS-Transfer Get with ThisModel (PnP-X DeviceCategory included), ThisDevice and the host
 Relationship; its hosted service (`service_url`) answers WS-Eventing and the role's operations
 (MS-BDSRR for a scan server, WS-Scan's for a scan device: scan_service.py). SOAP handling is in soaphttp.py.
 
 PnP-X DeviceCategory: "Scanners" for a scan device (what WSD scanners send); "Computers" for a scan
 server, which is a role of a Windows Server machine, not a scanner (Windows would otherwise look
 for a scanner driver for it). The scan server's device Types follow the shared example 02.
+
+The two roles are shaped like what is met in the field. The scan server, a Windows role, looks like
+WSDAPI: a `urn:uuid:` endpoint and a Host in the relationship. The scan device looks like the real MFP
+in the shared corpus (kyocera-ecosys-m2040dn.*): a `uuid:` endpoint (not urn:uuid:), no Host (only
+the Hosted scanner service, with a `uri:` ServiceId and PnP-X CompatibleId/HardwareId), a Device
+Foundation ContainerId in ThisDevice and vendor elements in their own namespace beside wscn.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from . import repository, scanner
 from .clock import Clock
 from .config import Role, Timers
 from .eventing import EventSource
-from .plans import JobPlan, ScanJobPlan
+from .plans import VENDOR_NS, JobPlan, ScanJobPlan
 from .postscan import PostScanJob
 from .repository import Repository
 from .scan_service import ScanService
@@ -48,7 +54,7 @@ from .scanner import ScanJob, Scanner
 from .soaphttp import Handler, SoapEndpoint
 from .sockets import Binding, tcp_listener
 
-__all__ = ["DEVICE_TYPES", "SERVICE_TYPES", "SimDevice"]
+__all__ = ["DEVICE_TYPES", "SERVICE_TYPES", "SimDevice", "endpoint_address"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +72,24 @@ _MODEL = {
     Role.SCAN_SERVER: ("Distributed Scan Server", "DSS-2026"),
     Role.SCAN_DEVICE: ("Scanner 4200", "4200"),
 }
+# Vendor and Windows namespaces a real MFP's metadata carries beside DPWS (the Kyocera capture).
+PNPX = "http://schemas.microsoft.com/windows/pnpx/2005/10"
+DEVICE_FOUNDATION = "http://schemas.microsoft.com/windows/2008/09/devicefoundation"
+_HARDWARE_ID = "VEN_5753&amp;DEV_4200"  # PnP-X HardwareId, as the Kyocera's VEN_0103&DEV_069D
+
+
+def endpoint_address(role: Role, identity: uuid.UUID) -> str:
+    """A device's WS-Addressing endpoint address: `urn:uuid:` for the scan server (WSDAPI), bare
+    `uuid:` for the scan device, as real MFPs send it (the Kyocera capture's ProbeMatch)."""
+    return identity.urn if role is Role.SCAN_SERVER else f"uuid:{identity}"
+
+
+def _identity(endpoint: str) -> uuid.UUID:
+    return uuid.UUID(endpoint.rpartition(":")[2])
+
+
+def _element(namespace: str, prefix: str, local: str, text: str) -> str:
+    return f'<{prefix}:{local} xmlns:{prefix}="{namespace}">{text}</{prefix}:{local}>'
 
 
 class SimDevice:
@@ -89,7 +113,7 @@ class SimDevice:
         self.role = role
         self.endpoint = endpoint
         self.friendly_name = friendly_name
-        self.serial_number = f"SIM-{uuid.UUID(endpoint.removeprefix('urn:uuid:')).hex[:8].upper()}"
+        self.serial_number = f"SIM-{_identity(endpoint).hex[:8].upper()}"
         self.binding = binding
         self._timers = timers
         self.metadata_version = 1
@@ -100,7 +124,7 @@ class SimDevice:
         self._listener: socket.socket = tcp_listener(binding, port)
         self.port = int(self._listener.getsockname()[1])
         base = f"http://{binding.url_host}:{self.port}"
-        key = endpoint.removeprefix("urn:uuid:")
+        key = str(_identity(endpoint))
         self.metadata_url = f"{base}/{key}/"
         service = "ScanServer" if role is Role.SCAN_SERVER else "ScannerService"
         self.service_url = f"{base}/{service}/{key}"
@@ -218,14 +242,31 @@ class SimDevice:
             None,
             _CATEGORY[self.role],
         )
-        this_device = ThisDevice((LocalizedText(self.friendly_name, "en"),), "1.0.0", self.serial_number)
-        host = HostService(self.endpoint, self.types, self.endpoint)
-        hosted = HostedService(
-            (self.service_url,), (SERVICE_TYPES[self.role],), f"{self.endpoint}/{self.role}"
-        )
-        return GetMetadataResponse(
-            Headers.reply(relates_to), this_model, this_device, Relationship(host, (hosted,))
-        )
+        name = (LocalizedText(self.friendly_name, "en"),)
+        if self.role is Role.SCAN_SERVER:  # WSDAPI's shape: a Host naming the device
+            this_device = ThisDevice(name, "1.0.0", self.serial_number)
+            host = HostService(self.endpoint, self.types, self.endpoint)
+            hosted = HostedService(
+                (self.service_url,), (SERVICE_TYPES[self.role],), f"{self.endpoint}/{self.role}"
+            )
+            relationship = Relationship(host, (hosted,))
+        else:  # the real MFP's shape: no Host, PnP-X ids on the Hosted, vendor elements
+            identity = _identity(self.endpoint)
+            container = _element(DEVICE_FOUNDATION, "df", "ContainerId", f"{{{identity}}}")
+            vendor = _element(VENDOR_NS, "simv", "PanelLanguage", "en")
+            this_device = ThisDevice(name, "1.0.0", self.serial_number, (container, vendor))
+            service_type = SERVICE_TYPES[self.role]
+            hosted = HostedService(
+                (self.service_url,),
+                (service_type,),
+                f"uri:{identity}/WSDScanner",
+                (
+                    _element(PNPX, "pnpx", "CompatibleId", f"{service_type.namespace}/{service_type.local}"),
+                    _element(PNPX, "pnpx", "HardwareId", _HARDWARE_ID),
+                ),
+            )
+            relationship = Relationship(None, (hosted,))
+        return GetMetadataResponse(Headers.reply(relates_to), this_model, this_device, relationship)
 
     def _metadata(self, request: TransferGet) -> Message:
         return self.metadata(request.header.message_id)

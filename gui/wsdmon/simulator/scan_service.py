@@ -3,7 +3,8 @@ asks and gets.
 
 GetScannerElements answers ScannerDescription, ScannerConfiguration (a platen and a duplex ADF, the
 resolutions in RESOLUTIONS_DPI, three colour modes, PNG and uncompressed TIFF), DefaultScanTicket and
-ScannerStatus; vendor or unknown names come back Valid="false". ValidateScanTicket and CreateScanJob
+ScannerStatus (a vendor element in its own namespace beside wscn in the description, as real
+MFPs have); vendor or unknown names come back Valid="false". ValidateScanTicket and CreateScanJob
 check a ticket against that configuration; RetrieveImage renders the job's next page (page_image.py)
 and sends it as an MTOM/XOP attachment; CancelJob, GetJobElements, GetActiveJobs and GetJobHistory
 read the scanner's jobs (scanner.py), whose events reach every subscriber. A ScanAvailableEvent
@@ -74,6 +75,7 @@ from wsdmon.protocol.scan_ticket import (
 )
 
 from .page_image import FORMATS, ColorMode, ImageFormat, render_page
+from .plans import VENDOR_NS
 from .scanner import ScanJob, Scanner
 
 __all__ = ["ADF_SHEETS", "MAX_SIZE", "RESOLUTIONS_DPI", "Multipart", "ScanService"]
@@ -231,7 +233,9 @@ class ScanService:
     # --- the scanner's elements -------------------------------------------------------------------
 
     def description(self) -> ScannerDescription:
-        return ScannerDescription(self.scanner.name, "wsdmon simulated scanner", self.location)
+        # A vendor element beside the wscn ones, as real MFPs bring their own namespaces.
+        vendor = f'<simv:ScannerFamily xmlns:simv="{VENDOR_NS}">4200</simv:ScannerFamily>'
+        return ScannerDescription(self.scanner.name, "wsdmon simulated scanner", self.location, (vendor,))
 
     def default_ticket(self) -> DefaultScanTicket:
         return DefaultScanTicket(JobDescription("Scan", "DefaultUser"), DEFAULT_DOCUMENT)

@@ -16,7 +16,7 @@ import uuid
 
 from .clock import Clock
 from .config import Role, SimulatorConfig, new_rng
-from .device import SimDevice
+from .device import SimDevice, endpoint_address
 from .scenarios import ScenarioRunner
 from .sockets import Binding, choose_binding
 from .wsd import DiscoveryResponder
@@ -101,9 +101,10 @@ class Simulator:
                 index = len(self.devices)
                 name = f"{cfg.name} {_ROLE_NAMES[role]} {n + 1}"
                 # Drawn in any case, so that seeded runs keep the same tokens and plans as before.
-                endpoint = uuid.UUID(int=rng.getrandbits(128), version=4).urn
+                identity = uuid.UUID(int=rng.getrandbits(128), version=4)
                 if cfg.stable_identity:
-                    endpoint = uuid.uuid5(_IDENTITY_NAMESPACE, name).urn
+                    identity = uuid.uuid5(_IDENTITY_NAMESPACE, name)
+                endpoint = endpoint_address(role, identity)
                 self.devices.append(
                     SimDevice(
                         role,
