@@ -93,6 +93,7 @@ def _is_transport_address(address: str) -> bool:
     """An HTTP(S) URL (a device added by its XAddr), not an endpoint address (urn:uuid:, uuid:…)."""
     return urlsplit(address).scheme.lower() in ("http", "https")
 
+
 DEFAULT_NOTIFY_PORT = 6200  # the installers open this TCP port in the firewall
 JOB_FLUSH_INTERVAL_S = 2.0  # folded job state is written this often (messages are written at once)
 RETENTION_INTERVAL_S = 3600.0
