@@ -24,7 +24,6 @@ from wsdmon.core import (
     ObservationKind,
     OfflineReason,
     Role,
-    ServiceInfo,
     SubscriptionStatus,
 )
 from wsdmon.models import (
@@ -86,16 +85,12 @@ def device_row(record: DeviceRecord) -> DeviceRow:
         subscription_detail=detail,
         last_event=record.last_event,
         untrusted_fingerprint=error.fingerprint if error is not None and untrusted else None,
-        state="; ".join(_state_text(s) for s in record.services if s.state),
-        conditions=tuple(text for s in record.services for _, text in s.conditions),
+        state=next((str(s.state) for s in record.services if s.state), ""),
+        state_reasons=next((s.state_reasons for s in record.services if s.state), ()),
+        conditions=tuple(c for s in record.services for c in s.conditions),
         error=error,
         offline=None if record.online else record.offline_reason or OfflineReason.NOT_SEEN,
     )
-
-
-def _state_text(service: ServiceInfo) -> str:
-    reasons = [r for r in service.state_reasons if r != "None"]
-    return f"{service.state} ({', '.join(reasons)})" if reasons else str(service.state)
 
 
 class QtBridge(QObject, EngineListener):

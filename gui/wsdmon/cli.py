@@ -288,7 +288,17 @@ def device_json(device: Any) -> dict[str, Any]:
         # What the device last said of itself (status summary events; null until it has said it).
         "state": next((s.state for s in device.services if s.state), None),
         "state_reasons": [r for s in device.services if s.state for r in s.state_reasons],
-        "conditions": [text for s in device.services for _, text in s.conditions],
+        # A scanner's active conditions (WS-Scan DeviceCondition), values as the scanner sent them.
+        "conditions": [
+            {
+                "id": c.condition_id,
+                "name": str(c.name),
+                "severity": str(c.severity),
+                "component": str(c.component),
+            }
+            for s in device.services
+            for c in s.conditions
+        ],
     }
 
 

@@ -216,7 +216,7 @@ def test_about_names_the_version(qtbot, tmp_path):
 
 
 def test_a_device_shows_its_state_and_conditions_in_the_tree(qtmodeltester):
-    from wsdmon.core import Role, ServiceInfo
+    from wsdmon.core import Role, ScannerCondition, ServiceInfo
     from wsdmon.models import DeviceColumn, DeviceTreeModel
 
     scanner = ServiceInfo("http://10.0.0.7/scan", Role.SCAN_DEVICE)
@@ -224,22 +224,44 @@ def test_a_device_shows_its_state_and_conditions_in_the_tree(qtmodeltester):
         "urn:uuid:scanner", ("http://10.0.0.7/wsd",), friendly_name="Lobby scanner", services=(scanner,)
     )
     record = record.with_state(scanner.address, "Stopped", ("MediaJam",))
-    record = record.with_condition(scanner.address, 7, "MediaJam (Critical, ADF)")
-    record = record.with_condition(scanner.address, 8, "LampError (Warning, Platen)")
+    jam = ScannerCondition(7, "MediaJam", "Critical", "ADF")
+    lamp = ScannerCondition(8, "LampError", "Warning", "Platen")
+    record = record.with_condition(scanner.address, 7, jam)
+    record = record.with_condition(scanner.address, 8, lamp)
     record = record.with_condition(scanner.address, 7, None)  # the jam cleared
     row = device_row(record)
-    assert row.state == "Stopped (MediaJam)"
-    assert row.conditions == ("LampError (Warning, Platen)",)
-    idle = device_row(record.with_state(scanner.address, "Idle", ("None",)))
-    assert idle.state == "Idle"  # "None" is no reason worth showing
+    assert (row.state, row.state_reasons) == ("Stopped", ("MediaJam",))
+    assert row.conditions == (lamp,)
     model = DeviceTreeModel()
     model.upsert([row])
     qtmodeltester.check(model)
     index = model.index_of(row.endpoint)
     assert model.index(index.row(), DeviceColumn.STATE, index.parent()).data() == (
-        "Stopped (MediaJam); LampError (Warning, Platen)"
+        "Stopped (Paper jam); Lamp error (LampError, Warning, Platen)"
     )
+    assert index.data() == "Lobby scanner — Lamp error"  # the condition beside its name
     tip = index.data(Qt.ItemDataRole.ToolTipRole)
-    assert "State: Stopped (MediaJam)" in tip
-    assert "Condition: LampError (Warning, Platen)" in tip
+    assert "State: Stopped (Paper jam)" in tip
+    assert "Condition: Lamp error (LampError, Warning, Platen)" in tip
+    # Stopped with no condition: the state and its reason; idle: nothing beside the name.
+    stopped = device_row(record.with_conditions(scanner.address, ()))
+    model.upsert([stopped])
+    assert index.data() == "Lobby scanner — Stopped: Paper jam"
+    idle = device_row(
+        record.with_state(scanner.address, "Idle", ("None",)).with_conditions(scanner.address, ())
+    )
+    model.upsert([idle])
+    assert index.data() == "Lobby scanner"
+    assert model.index(index.row(), DeviceColumn.STATE, index.parent()).data() == "Idle"  # no "None"
+    # A vendor condition is shown as given.
+    model.upsert(
+        [
+            device_row(
+                record.with_conditions(
+                    scanner.address, (ScannerCondition(9, "acme:Toner", "acme:Low", "ADF"),)
+                )
+            )
+        ]
+    )
+    assert index.data() == "Lobby scanner — acme:Toner"
     assert model.headerData(DeviceColumn.STATE, Qt.Orientation.Horizontal) == "State"

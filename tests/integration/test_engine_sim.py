@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from wsdmon.core import CancelResult, JobKey, ObservationKind, SubscriptionStatus
+from wsdmon.core import CancelResult, JobKey, ObservationKind, ScannerCondition, SubscriptionStatus
 from wsdmon.net.engine import Engine, EngineConfig, EngineListener
 from wsdmon.net.sink import RejectReason
 from wsdmon.protocol.dsm import JobState, JobStateReason
+from wsdmon.protocol.scan import Component, ConditionName, Severity
 from wsdmon.simulator import JobPlan, Role, ScanJobPlan, Scenario, Simulator, SimulatorConfig, Timers
 from wsdmon.store import Journal
 
@@ -398,7 +399,9 @@ def test_devices_show_what_they_say_of_themselves(tmp_path: Path) -> None:
                 await until_subscribed(engine, device.endpoint)
             await until(lambda: service(server.endpoint).state == "Idle", "the repository's state, asked for")
             await until(lambda: service(scanner.endpoint).state == "Idle", "the scanner's state, asked for")
-            assert service(scanner.endpoint).conditions == ((early, "MultipleFeedError (Critical, ADF)"),)
+            assert service(scanner.endpoint).conditions == (
+                ScannerCondition(early, ConditionName.MULTIPLE_FEED_ERROR, Severity.CRITICAL, Component.ADF),
+            )
             scanner.scanner.clear_condition(early)
             await until(lambda: not service(scanner.endpoint).conditions, "the early condition cleared")
             job = server.submit_job(JobPlan(images=3, image_interval_s=0.3))
@@ -412,14 +415,13 @@ def test_devices_show_what_they_say_of_themselves(tmp_path: Path) -> None:
             jam = scanner.scanner.raise_condition()
             lamp = scanner.scanner.raise_condition("LampError", "Platen", "Warning")
             await until(lambda: len(service(scanner.endpoint).conditions) == 2, "two conditions")
-            assert service(scanner.endpoint).conditions == (
-                (jam, "MediaJam (Critical, ADF)"),
-                (lamp, "LampError (Warning, Platen)"),
-            )
+            jammed = ScannerCondition(jam, ConditionName.MEDIA_JAM, Severity.CRITICAL, Component.ADF)
+            warm = ScannerCondition(lamp, ConditionName.LAMP_ERROR, Severity.WARNING, Component.PLATEN)
+            assert service(scanner.endpoint).conditions == (jammed, warm)
             scanner.scanner.clear_condition(jam)
             await until(lambda: len(service(scanner.endpoint).conditions) == 1, "the jam cleared")
-            assert service(scanner.endpoint).conditions == ((lamp, "LampError (Warning, Platen)"),)
+            assert service(scanner.endpoint).conditions == (warm,)
             shown = listener.devices[scanner.endpoint]  # what the window and watch --json get
-            assert shown.services[0].conditions == ((lamp, "LampError (Warning, Platen)"),)
+            assert shown.services[0].conditions == (warm,)
 
     run(body)

@@ -5,7 +5,7 @@ The simulator runs in one network namespace (peers/sim_driver.py: the test says 
 when it reboots), watch in the other with multicast discovery on its interface, as on a LAN: the
 reboot reaches watch as the scanner's Hello with a new InstanceId. Job 1 before and job 1 after the
 reboot must be two jobs (generation 0 and 1), and nothing printed after the reboot may change the
-old one."""
+old one. A jam raised and cleared meanwhile shows on watch's device lines as the scanner said it."""
 
 from __future__ import annotations
 
@@ -51,6 +51,20 @@ def _job_ended(token: str, generation: int) -> Callable[[str], bool]:
     return match
 
 
+def _device_conditions(*steps: list[dict[str, Any]]) -> Callable[[str], bool]:
+    """Matches the device line that completes `steps`: lines with these conditions, in this order."""
+    todo = list(steps)
+
+    def match(line: str) -> bool:
+        if line.startswith("{"):
+            o = json.loads(line)
+            if o["kind"] == "device" and o["subscribed"] and o["conditions"] == todo[0]:
+                todo.pop(0)
+        return not todo
+
+    return match
+
+
 def _watch(pair: NetnsPair, tmp_path: Path) -> list[str]:
     return pair.exec(
         pair.peer, *env_command(tmp_path / "home"), WSDMON, "watch", "--json", "--interface", pair.peer_if,
@@ -80,6 +94,14 @@ def test_watch_prints_reused_job_ids_after_a_scanner_reboot_as_new_jobs(tmp_path
                 children.append(watch)
                 await sim.send("subscribers 1")
                 await sim.wait_for(_event("subscribers"), timeout=WATCH_TIMEOUT_S)
+
+                # A jam: the device line names the condition as the scanner sent it; cleared: none.
+                await sim.send("jam")
+                jam = json.loads(await sim.wait_for(_event("condition")))["id"]
+                condition = {"id": jam, "name": "MediaJam", "severity": "Critical", "component": "ADF"}
+                await watch.wait_for(_device_conditions([condition]), timeout=WATCH_TIMEOUT_S)
+                await sim.send(f"clear {jam}")
+                await watch.wait_for(_device_conditions([condition], []), timeout=WATCH_TIMEOUT_S)
 
                 await sim.send("job Before")
                 before = json.loads(await sim.wait_for(_event("job")))

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from wsdmon.protocol import QName
 from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol.metadata import GetMetadataResponse
+from wsdmon.protocol.scan import Component, ConditionName, DeviceCondition, Severity
 
 from .device_status import DeviceError, OfflineReason
 
@@ -23,6 +24,7 @@ __all__ = [
     "SCANNER_SERVICE_TYPE",
     "DeviceRecord",
     "Role",
+    "ScannerCondition",
     "ServiceInfo",
     "SubscriptionStatus",
     "device_from_metadata",
@@ -49,6 +51,21 @@ _ROLE_OF_TYPE = {SCANNER_SERVICE_TYPE: Role.SCAN_DEVICE, REPOSITORY_SERVICE_TYPE
 
 
 @dataclass(frozen=True, slots=True)
+class ScannerCondition:
+    """One standing condition of a scanner (a WS-Scan DeviceCondition: paper jam, cover open…), its
+    values as the scanner sent them (vendor values as given); models/ words them."""
+
+    condition_id: int
+    name: ConditionName | str
+    severity: Severity | str
+    component: Component | str
+
+    @classmethod
+    def of(cls, condition: DeviceCondition) -> ScannerCondition:
+        return cls(condition.condition_id, condition.name, condition.severity, condition.component)
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceInfo:
     """A hosted service we talk to: where to POST, what it is, and our subscription to it."""
 
@@ -59,7 +76,7 @@ class ServiceInfo:
     subscription_error: str | None = None
     state: str | None = None  # RepositoryState / ScannerState as sent (vendor values as given)
     state_reasons: tuple[str, ...] = ()
-    conditions: tuple[tuple[int, str], ...] = ()  # WS-Scan DeviceCondition id → "Name (Severity, Component)"
+    conditions: tuple[ScannerCondition, ...] = ()  # a scanner's active conditions, in the order raised
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,15 +138,17 @@ class DeviceRecord:
         """A copy with one service's reported state (a status summary event or snapshot)."""
         return self._with_service(address, state=state, state_reasons=reasons)
 
-    def with_condition(self, address: str, condition_id: int, text: str | None) -> DeviceRecord:
-        """A copy with a scanner condition raised (text) or cleared (None)."""
+    def with_condition(
+        self, address: str, condition_id: int, condition: ScannerCondition | None
+    ) -> DeviceRecord:
+        """A copy with a scanner condition raised or changed (`condition`) or cleared (None)."""
         for s in self.services:
             if s.address == address:
-                kept = tuple(c for c in s.conditions if c[0] != condition_id)
-                return self.with_conditions(address, kept if text is None else (*kept, (condition_id, text)))
+                kept = tuple(c for c in s.conditions if c.condition_id != condition_id)
+                return self.with_conditions(address, kept if condition is None else (*kept, condition))
         return self
 
-    def with_conditions(self, address: str, conditions: tuple[tuple[int, str], ...]) -> DeviceRecord:
+    def with_conditions(self, address: str, conditions: tuple[ScannerCondition, ...]) -> DeviceRecord:
         """A copy with one service's standing conditions replaced (a status answer lists them all)."""
         return self._with_service(address, conditions=conditions)
 

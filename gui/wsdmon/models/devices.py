@@ -1,4 +1,6 @@
-"""DeviceTreeModel: scan servers and scan devices, grouped, each with its subscription state.
+"""DeviceTreeModel: scan servers and scan devices, grouped, each with its subscription state and, at a
+glance beside its name, what it says of itself (device_state.py: a scanner's jam, open cover…, with
+an icon; a stopped or busy state).
 
 The bridge fills DeviceRow values (plain data, no net/ imports) and calls `upsert` / `remove`.
 Tree shape: three group nodes ("Scan servers", "Scan devices", and "Not reached" for entries whose
@@ -25,10 +27,11 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from wsdmon.core import DeviceError, OfflineReason
+from wsdmon.core import DeviceError, OfflineReason, ScannerCondition
 
 from . import format as fmt
 from ._i18n import QT_TRANSLATE_NOOP
+from .device_state import DeviceGlance, condition_text, device_glance, reason_text, state_text
 from .device_text import device_error_text, offline_text
 from .icons import icon
 from .roles import Role
@@ -68,14 +71,22 @@ class DeviceRow:
     last_event: datetime | None = None
     # SHA-256 (hex) of an HTTPS certificate the device presented and nobody has accepted yet
     untrusted_fingerprint: str | None = None
-    state: str = ""  # what the device last said of itself: "Idle", "Stopped (MediaJam)"…; "" = not yet
-    conditions: tuple[str, ...] = ()  # a scanner's standing conditions: "LampError (Critical, Platen)"
+    # What the device last said of itself, as sent: ScannerState / RepositoryState ("" = not yet) and
+    # its reasons, and a scanner's active conditions.
+    state: str = ""
+    state_reasons: tuple[str, ...] = ()
+    conditions: tuple[ScannerCondition, ...] = ()
     error: DeviceError | None = None  # why its metadata could not be read (worded by the model)
     offline: OfflineReason | None = None  # why it is offline; None while online
 
     @property
     def display_name(self) -> str:
         return self.name or self.endpoint
+
+    @property
+    def glance(self) -> DeviceGlance:
+        """The few words and the icon beside its name (worded on each call: follows the language)."""
+        return device_glance(self.state, self.state_reasons, self.conditions)
 
 
 class DeviceColumn(IntEnum):
@@ -260,8 +271,15 @@ class DeviceTreeModel(QAbstractItemModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, col)
-        if role == Qt.ItemDataRole.DecorationRole and col in (DeviceColumn.NAME, DeviceColumn.SUBSCRIPTION):
+        if role == Qt.ItemDataRole.DecorationRole and col == DeviceColumn.NAME:
+            glance = row.glance.icon
+            # Cannot reach it or its events: that comes first; else a jam or a stop shows.
+            trouble = row.subscription is SubscriptionState.ERROR or row.error is not None
+            return icon(glance if glance is not None and not trouble else _STATE_ICONS[row.subscription])
+        if role == Qt.ItemDataRole.DecorationRole and col == DeviceColumn.SUBSCRIPTION:
             return icon(_STATE_ICONS[row.subscription])
+        if role == Qt.ItemDataRole.DecorationRole and col == DeviceColumn.STATE and row.glance.icon:
+            return icon(row.glance.icon)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row)
         if role in (Role.DEVICE_ROW,):
@@ -286,7 +304,8 @@ class DeviceTreeModel(QAbstractItemModel):
 
     def _display(self, row: DeviceRow, col: int) -> str:
         if col == DeviceColumn.NAME:
-            return row.display_name
+            text = row.glance.text
+            return _tr("{0} — {1}").format(row.display_name, text) if text else row.display_name
         if col == DeviceColumn.MODEL:
             return " ".join(x for x in (row.manufacturer, row.model) if x)
         if col == DeviceColumn.ADDRESS:
@@ -294,7 +313,7 @@ class DeviceTreeModel(QAbstractItemModel):
         if col == DeviceColumn.SUBSCRIPTION:
             return _tr(_STATE_NAMES[row.subscription])
         if col == DeviceColumn.STATE:
-            return "; ".join((row.state, *row.conditions)) if row.state else "; ".join(row.conditions)
+            return "; ".join(x for x in (_state_line(row), *map(condition_text, row.conditions)) if x)
         return fmt.format_local(row.last_event, with_date=False)
 
     def _tooltip(self, row: DeviceRow) -> str:
@@ -315,6 +334,15 @@ class DeviceTreeModel(QAbstractItemModel):
         if row.last_event is not None:
             lines.append(_tr("Last event: {0}").format(fmt.format_local(row.last_event)))
         if row.state:
-            lines.append(_tr("State: {0}").format(row.state))
-        lines += [_tr("Condition: {0}").format(c) for c in row.conditions]
+            lines.append(_tr("State: {0}").format(_state_line(row)))
+        lines += [_tr("Condition: {0}").format(condition_text(c)) for c in row.conditions]
         return "\n".join(lines)
+
+
+def _state_line(row: DeviceRow) -> str:
+    """ "Stopped (Cover open)": the state and its reasons in words ("None" is no reason to show)."""
+    if not row.state:
+        return ""
+    reasons = [reason_text(r) for r in row.state_reasons if r != "None"]
+    text = state_text(row.state)
+    return _tr("{0} ({1})").format(text, ", ".join(reasons)) if reasons else text

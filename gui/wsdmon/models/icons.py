@@ -28,6 +28,8 @@ ICON_NAMES = (
     "subscribing",
     "unsubscribed",
     "error",
+    "condition-warning",  # a scanner's condition that needs attention (Warning)
+    "condition-critical",  # a scanner stopped by a condition (Critical: jam, cover open…)
 )
 _SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 

@@ -33,6 +33,7 @@ from wsdmon.core import (
     OfflineReason,
     ResubscribeResult,
     Role,
+    ScannerCondition,
     SubscriptionStatus,
     device_from_metadata,
 )
@@ -63,7 +64,6 @@ from wsdmon.protocol.repository import (
 from wsdmon.protocol.repository_types import REPOSITORY_STATUS, RepositoryStatus
 from wsdmon.protocol.scan import (
     SCANNER_STATUS,
-    DeviceCondition,
     GetScannerElementsRequest,
     GetScannerElementsResponse,
     ScannerStatusConditionClearedEvent,
@@ -206,10 +206,6 @@ def _summary_detail(message: Message | UnknownMessage) -> str:
     if isinstance(message, ScannerStatusConditionClearedEvent):
         return f"id={message.cleared.condition_id} cleared"
     return ""
-
-
-def _condition_text(c: DeviceCondition) -> str:
-    return f"{c.name} ({c.severity}, {c.component})"
 
 
 def _observation(
@@ -717,7 +713,7 @@ class Engine:
             service, str(status.scanner_state), tuple(map(str, status.scanner_state_reasons))
         )
         # The answer lists every condition active now: it replaces what the events had said.
-        conditions = tuple((c.condition_id, _condition_text(c)) for c in status.active_conditions)
+        conditions = tuple(ScannerCondition.of(c) for c in status.active_conditions)
         dev.record = record.with_conditions(service, conditions)
         self._emit_device(dev.record)
 
@@ -839,7 +835,7 @@ class Engine:
             )
         elif isinstance(message, ScannerStatusConditionEvent):
             c = message.condition
-            record = record.with_condition(service, c.condition_id, _condition_text(c))
+            record = record.with_condition(service, c.condition_id, ScannerCondition.of(c))
             self._condition_names[record.endpoint, c.condition_id] = str(c.name)
             self._note_condition(record.endpoint, condition_raised(c), arrival, journal_id)
         elif isinstance(message, ScannerStatusConditionClearedEvent):

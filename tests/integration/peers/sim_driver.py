@@ -2,8 +2,9 @@
 network namespace, multicast WS-Discovery on INTERFACE): the test says when its scanner reboots and
 when someone scans. One JSON object per line on stdout:
   ready (endpoint, metadata URL, InstanceId) / restarted (InstanceId) / subscribers (count) /
-  job (JobId, name, once it ended)
-Commands: `restart`, `job NAME`, `subscribers N` (answers once N subscriptions are live), `quit`.
+  job (JobId, name, once it ended) / condition (its Id, raised) / cleared (Id)
+Commands: `restart`, `job NAME`, `subscribers N` (answers once N subscriptions are live), `jam`
+(a paper jam in the ADF), `clear ID`, `quit`.
 Usage: sim_driver.py INTERFACE
 """
 
@@ -43,6 +44,13 @@ async def main(interface: str) -> None:
                 job = device.submit_job(ScanJobPlan(job_name=argument, scans=1, scan_interval_s=0.2))
                 await job.wait()
                 say(event="job", job_id=job.job_id, name=argument)
+            elif command == "jam":
+                assert device.scanner is not None
+                say(event="condition", id=device.scanner.raise_condition())
+            elif command == "clear":
+                assert device.scanner is not None
+                device.scanner.clear_condition(int(argument))
+                say(event="cleared", id=int(argument))
             elif command == "subscribers":
                 while len(device.events.subscriptions) < int(argument):
                     await asyncio.sleep(POLL_S)
