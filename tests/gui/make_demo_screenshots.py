@@ -3,11 +3,13 @@ built-in simulator on loopback (what `wsdmon --demo` shows), at 1366×768.
 
     PYTHONPATH=gui .venv/bin/python -m tests.gui.make_demo_screenshots [OUT_DIR] [--xvfb]
 
-Writes main-window.png, detail-pane.png (a job whose e-mail filter failed, selected) and
-detail-timeline.png to OUT_DIR (default docs/screenshots), and main-window-dark.png (the same in
-dark mode). With --xvfb the script runs itself again under xvfb-run with the xcb platform (the
-fonts and rendering of a real X server) when xvfb-run is installed; otherwise offscreen. The GUI
-tests run it offscreen into a temporary directory, so it keeps working.
+Writes main-window.png (post-scan jobs of the scan server and scan jobs of the scanner side by side,
+the scanner jammed), detail-pane.png (a job whose e-mail filter failed, selected), detail-timeline.png
+and detail-scan-job.png (a scan job's WS-Scan elements) to OUT_DIR (default docs/screenshots), and
+main-window-dark.png (the main window in dark mode). With --xvfb the script runs itself again under
+xvfb-run with the xcb platform (the fonts and rendering of a real X server) when xvfb-run is
+installed; otherwise offscreen. The GUI tests run it offscreen into a temporary directory, so it keeps
+working.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ from PySide6.QtWidgets import QApplication
 from wsdmon.app import Application
 from wsdmon.cli import parse_args
 from wsdmon.core import JobKey
+from wsdmon.models import Column
 from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol.dsm import FilterStateReason
-from wsdmon.simulator import FilterOutcome, FilterPlan, JobPlan, Role
+from wsdmon.simulator import FilterOutcome, FilterPlan, JobPlan, Role, ScanEnd, ScanJobPlan
 from wsdmon.simulator.scenarios import job_plan
 from wsdmon.widgets import dark_palette
 
@@ -60,6 +63,24 @@ FAILED_PLAN = JobPlan(
     ),
     continue_on_error=True,
 )
+
+# The scanner's jobs meanwhile (people scanning at the MFP or from their PCs): name, user, pages, end.
+SCANS = [
+    ("Invoices March", "dave", 6, ScanEnd.COMPLETED),
+    ("Contract (duplex)", "erin", 4, ScanEnd.COMPLETED),
+    ("Receipts", "frank", 3, ScanEnd.CANCELED),
+    ("Delivery notes", "dave", 2, ScanEnd.COMPLETED),
+    ("Scan", "grace", 5, ScanEnd.ABORTED),
+    ("ID card", "erin", 1, ScanEnd.COMPLETED),
+]
+SCAN_INTERVAL_S = 0.15
+TREE_WIDTH = 240  # px: "Demo Scanner 1 — Paper jam" in full
+
+
+def _rest(sizes: list[int], first: int) -> list[int]:
+    """The other panes' sizes once the first is `first` wide: they give up the difference evenly."""
+    give = (first - sizes[0]) / max(1, len(sizes) - 1)
+    return [max(1, round(size - give)) for size in sizes[1:]]
 
 
 def _quick(plan: JobPlan) -> JobPlan:
@@ -99,18 +120,32 @@ async def capture(qapp: QApplication, out_dir: Path, work_dir: Path) -> list[Pat
         window.resize(*SIZE)
         server = app.simulator.device(Role.SCAN_SERVER)
         await _until(lambda: app.devices.device(server.endpoint) is not None, "the demo scan server")
+        scanner = app.simulator.device(Role.SCAN_DEVICE)
+        await _until(lambda: app.devices.device(scanner.endpoint) is not None, "the demo scanner")
         rng = random.Random(5)
-        short = []
-        for kind in KINDS:
+        short: list[Any] = []
+        scans = iter(SCANS)
+        for i, kind in enumerate(KINDS):
             short.append(server.submit_job(_quick(job_plan(kind, rng))))
+            if i % 2 and (scan := next(scans, None)) is not None:
+                name, user, pages, end = scan
+                plan = ScanJobPlan(name, user, pages, SCAN_INTERVAL_S, end)
+                short.append(scanner.submit_job(plan))
             await asyncio.sleep(0.25)
+        invoices = short[2]  # the first scan job: its WS-Scan elements in detail-scan-job.png
         failed = server.submit_job(FAILED_PLAN)
         short.append(failed)
         # Two long jobs still running when the picture is taken.
         for _ in range(2):
             await asyncio.sleep(0.4)
             server.submit_job(dataclasses.replace(job_plan("ok", rng), images=60, image_interval_s=1.0))
+        scanner.submit_job(ScanJobPlan("Archive box 12", "henry", 80, 1.0))  # still scanning
         await asyncio.wait_for(asyncio.gather(*(job.wait() for job in short)), DEADLINE_S)
+        assert scanner.scanner is not None
+        scanner.scanner.raise_condition()  # a paper jam in the ADF: the device tree shows it
+        scan_key = JobKey(scanner.endpoint, str(invoices.job_id))
+        await _until(lambda: app.jobs.row_of(scan_key) is not None, "the first scan job")
+        await _until(lambda: app.devices.device(scanner.endpoint).conditions, "the jam in the tree")
         key = JobKey(server.endpoint, failed.token)
 
         def shown() -> bool:
@@ -118,6 +153,11 @@ async def capture(qapp: QApplication, out_dir: Path, work_dir: Path) -> list[Pat
             return row is not None and app.jobs.record(row).status == failed.status()
 
         await _until(shown, "the failed job in its final state")
+        # As a technician arranges it: the Kind column dragged beside Device, the device pane wider
+        # (the scanner's jam reads beside its name).
+        header = window.job_table.view.horizontalHeader()
+        header.moveSection(header.visualIndex(Column.KIND), header.visualIndex(Column.DEVICE) + 1)
+        window.splitter.setSizes([TREE_WIDTH, *_rest(window.splitter.sizes(), TREE_WIDTH)])
         await _settle(qapp, 1.2)  # the status bar's events/s and the rows settle
         assert window.job_table.select_key(key)
         await _settle(qapp)
@@ -133,6 +173,12 @@ async def capture(qapp: QApplication, out_dir: Path, work_dir: Path) -> list[Pat
         await _settle(qapp)
         window.detail.grab().save(str(paths[2]))
         window.detail.tabs.setCurrentIndex(0)
+        assert window.job_table.select_key(scan_key)
+        await _settle(qapp)
+        scan_detail = out_dir / "detail-scan-job.png"
+        window.detail.grab().save(str(scan_detail))
+        paths.append(scan_detail)
+        assert window.job_table.select_key(key)
         window.splitter.setSizes(sizes)
         original = QPalette(qapp.palette())
         qapp.setPalette(dark_palette())

@@ -296,9 +296,10 @@ def test_demo_screenshots_script(qapp, tmp_path):
         "main-window.png",
         "detail-pane.png",
         "detail-timeline.png",
+        "detail-scan-job.png",
         "main-window-dark.png",
     ]
-    for path in (paths[0], paths[3]):
+    for path in (paths[0], paths[4]):
         image = QImage(str(path))
         assert (image.width(), image.height()) == (1366, 768)
     assert QImage(str(paths[1])).width() >= 500
