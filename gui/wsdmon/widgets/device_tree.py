@@ -114,7 +114,8 @@ class DeviceTreeView(QTreeView):
     def context_menu_for(self, row: DeviceRow) -> QMenu:
         """The device's context menu (built on demand; tests trigger its actions directly)."""
         menu = QMenu(self)
-        refresh = menu.addAction(self.tr("Refresh"), lambda: self._call(self._refresh, row.endpoint))
+        refresh = menu.addAction(self.tr("Refresh"), lambda: self.refresh(row))
+        refresh.setObjectName("refresh")
         refresh.setEnabled(self._refresh is not None)
         refresh.setToolTip(self.tr("Read the device's metadata again"))
         again = menu.addAction(self.tr("Resubscribe"), lambda: self.resubscribe(row))
@@ -136,6 +137,25 @@ class DeviceTreeView(QTreeView):
         )
         copy.setObjectName("copy-address")
         return menu
+
+    def refresh(self, row: DeviceRow) -> None:
+        """Read the device's metadata again; the status bar says so, and when it is done."""
+        if self._refresh is None:
+            return
+        name = row.display_name
+        self.status_message.emit(self.tr("Reading {0} again…").format(name))
+
+        def failed(exc: BaseException) -> None:
+            log.warning("refresh of %s failed: %s", row.endpoint, exc)
+            self.status_message.emit(self.tr("Reading {0} again failed (details in the log)").format(name))
+
+        run_hook_result(
+            self._refresh(row.endpoint),
+            lambda result: self.status_message.emit(
+                self.tr("{0} read again: its state is in the device list").format(name)
+            ),
+            failed,
+        )
 
     def resubscribe(self, row: DeviceRow) -> None:
         """Ask for new subscriptions; the status bar says so at once, then what came of it."""
@@ -185,11 +205,6 @@ class DeviceTreeView(QTreeView):
         row = role_data(self.indexAt(pos), Role.DEVICE_ROW)
         if isinstance(row, DeviceRow):
             self.context_menu_for(row).popup(self.viewport().mapToGlobal(pos))
-
-    @staticmethod
-    def _call(hook: Callable[[str], object] | None, endpoint: str) -> None:
-        if hook is not None:
-            DeviceTreeView._run(hook(endpoint), endpoint)
 
     @staticmethod
     def _call2(hook: Callable[[str, str], object], endpoint: str, value: str) -> None:

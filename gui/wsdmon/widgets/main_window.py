@@ -340,7 +340,8 @@ class MainWindow(QMainWindow):
             self._hooks.reprobe()
 
     def _on_about_triggered(self) -> None:
-        QMessageBox.about(self, self.tr("About wsdmon"), self.about_text())
+        box = self.show_message(QMessageBox.Icon.NoIcon, self.tr("About wsdmon"), self.about_text())
+        box.setIconPixmap(app_icon().pixmap(64, 64))
 
     def about_text(self) -> str:
         """The About box: version, what it is, licences, and the versions a support desk asks for."""
