@@ -9,7 +9,7 @@ import asyncio
 import csv
 import dataclasses
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -246,7 +246,17 @@ def test_counts_and_words_a_technician_reads(qapp, tmp_path):
             failed_rows = {window.proxy.record(r).key.job_token for r in range(window.proxy.rowCount())}
             assert "still-running-with-a-failed-filter" not in failed_rows
             assert "one-failed-two-canceled" in failed_rows
-            assert window.status_labels["failed"].text() == f"Failed: {len(failed_rows)}"
+            # The status bar counts the last 24 hours (these jobs are older); the tooltip the rest.
+            assert window.status_labels["failed"].text() == "Failed (24 h): 0"
+            assert f"{len(failed_rows)} in the whole history" in window.status_labels["failed"].toolTip()
+            just_now = dataclasses.replace(
+                two_canceled,
+                key=dataclasses.replace(two_canceled.key, job_token="failed-just-now"),
+                last_update=datetime.now(UTC),
+            )
+            app.jobs.apply_changes([just_now])
+            window._update_status()
+            assert window.status_labels["failed"].text() == "Failed (24 h): 1"
             window.job_table.quick_buttons[QuickFilter.ACTIVE].click()
             active_rows = {window.proxy.record(r).key.job_token for r in range(window.proxy.rowCount())}
             assert "still-running-with-a-failed-filter" in active_rows

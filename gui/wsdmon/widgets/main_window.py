@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import platform
 from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, QSize, Qt, QTimer, Signal, qVersion
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 
 _SETTINGS_VERSION = 1
 STATUS_INTERVAL_MS = 250
+FAILED_WINDOW = timedelta(hours=24)  # the status bar counts failures this recent
+FAILED_RECOUNT_MS = 60_000  # failures age out of that window: recount this often
 
 
 class MainWindow(QMainWindow):
@@ -139,6 +142,10 @@ class MainWindow(QMainWindow):
         jobs.counts_changed.connect(self._schedule_status)
         devices.device_count_changed.connect(self._schedule_status)
         status.changed.connect(self._update_status)  # rare (about once a second), and discovery shows at once
+        self._recount = QTimer(self)
+        self._recount.setInterval(FAILED_RECOUNT_MS)
+        self._recount.timeout.connect(self._schedule_status)
+        self._recount.start()
         self._update_status()
         self.resize(self._default_size())  # first run; restore_settings() replaces it later
         self._size_panes(self.width())
@@ -227,7 +234,14 @@ class MainWindow(QMainWindow):
         labels["devices"].setText(self.tr("Devices: %n", "", self._devices.device_count()))
         labels["active"].setText(self.tr("Active jobs: %n", "", active))
         labels["active"].setToolTip(self.tr("%n job(s) in all", "", total))
-        labels["failed"].setText(self.tr("Failed: %n", "", failed))
+        recent = self._jobs.failed_since(datetime.now(UTC) - FAILED_WINDOW)
+        labels["failed"].setText(self.tr("Failed (24 h): {0}").format(recent))
+        labels["failed"].setToolTip(
+            self.tr(
+                "Jobs that failed in the last 24 hours; {0} in the whole history "
+                "(the Failed filter lists them)"
+            ).format(failed)
+        )
         labels["rate"].setText(self.tr("Events/s: {0:.1f}").format(s.events_per_s))
         labels["rejected"].setText(self.tr("Rejected: {0} · Dropped: {1}").format(s.rejected, s.dropped))
         labels["rejected"].setToolTip(
