@@ -13,7 +13,7 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from wsdmon import __version__
-from wsdmon.models import Column, QuickFilter
+from wsdmon.models import Column, DeviceColumn, QuickFilter
 
 from .factory import SERVER, sample_jobs
 from .make_screenshots import NOW, sample_devices
@@ -277,6 +277,45 @@ def test_filter_buttons_and_combos_and_copy_buttons(qapp, qtbot, tmp_path):
             copy = next(b for b in window.detail.findChildren(type(table.new_jobs)) if b.text() == "Copy")
             qtbot.mouseClick(copy, Qt.MouseButton.LeftButton)
             assert QGuiApplication.clipboard().text() == record.status.job_token
+        finally:
+            _close(app)
+
+    run(qapp, scenario)
+
+
+def test_device_list_header_menu_and_the_timeline_tab_with_copy_xml(qapp, qtbot, tmp_path):
+    async def scenario() -> None:
+        journal: dict[int, str] = {}
+        app = make(qapp, tmp_path, "--no-discovery", "--notify-port", "0")
+        window = app.window
+        window.detail._raw_xml_for = journal.get
+        app.devices.upsert(sample_devices())
+        records = sample_jobs(NOW, journal)
+        app.jobs.apply_changes(records)
+        window.resize(1366, 768)
+        window.show()
+        tree = window.device_tree
+        try:
+            menu = tree.header_menu()
+            state = next(a for a in menu.actions() if a.text() == "State")
+            was_hidden = tree.isColumnHidden(DeviceColumn.STATE)
+            assert state.isChecked() != was_hidden
+            state.trigger()
+            assert tree.isColumnHidden(DeviceColumn.STATE) != was_hidden
+            assert window.job_table.select_key(records[0].key)
+            window.detail.tabs.tabBar().setCurrentIndex(1)  # "Timeline & raw XML"
+            assert window.detail.timeline.rowCount() == len(records[0].timeline)
+            last = window.detail.timeline.rowCount() - 1
+            window.detail.timeline_view.selectRow(last)
+            xml = window.detail.raw_xml.toPlainText()
+            assert "PostScanJob" in xml
+            copy_xml = next(
+                b
+                for b in window.detail.findChildren(type(window.job_table.new_jobs))
+                if b.text() == "Copy XML"
+            )
+            qtbot.mouseClick(copy_xml, Qt.MouseButton.LeftButton)
+            assert QGuiApplication.clipboard().text() == xml
         finally:
             _close(app)
 

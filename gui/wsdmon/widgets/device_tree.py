@@ -100,6 +100,10 @@ class DeviceTreeView(QTreeView):
         self.device_selected.emit(row.endpoint if isinstance(row, DeviceRow) else None)
 
     def _on_header_context_menu_requested(self, pos: QPoint) -> None:
+        self.header_menu().popup(self.header().mapToGlobal(pos))
+
+    def header_menu(self) -> QMenu:
+        """The header's context menu: a checkable entry per column beside the name."""
         menu = QMenu(self)
         model = self.model()
         for column in DeviceColumn:
@@ -109,7 +113,7 @@ class DeviceTreeView(QTreeView):
             action.setCheckable(True)
             action.setChecked(not self.isColumnHidden(column))
             action.toggled.connect(lambda on, c=column: self.setColumnHidden(c, not on))
-        menu.popup(self.header().mapToGlobal(pos))
+        return menu
 
     def context_menu_for(self, row: DeviceRow) -> QMenu:
         """The device's context menu (built on demand; tests trigger its actions directly)."""
