@@ -391,3 +391,36 @@ def test_table_times_follow_the_locale(language, country, expected):
     finally:
         QLocale.setDefault(before)
         fmt._locale_formats.cache_clear()
+
+
+def test_a_device_seen_again_under_a_new_identity_is_told_apart(qapp, tmp_path):
+    """Item 10: old and new "Demo Scan Server 1" (a device that came back with a new endpoint)
+    looked the same in the tree, the device filter and the job table."""
+
+    async def scenario() -> None:
+        app = _filled(qapp, tmp_path)
+        window = app.window
+        try:
+            first = sample_devices()[0]
+            again = dataclasses.replace(first, endpoint="urn:uuid:0b1e2c3d-aaaa-4bbb-8ccc-123456789abc")
+            assert app.devices.upsert([again])  # a name shown changed: the job table must repaint
+            names = {r.endpoint: r.display_name for r in app.devices.devices()}
+            assert names[first.endpoint] == "SCANSRV-01 (5f0c2a4e)"
+            assert names[again.endpoint] == "SCANSRV-01 (0b1e2c3d)"
+            tree_texts = {app.devices.index_of(ep).data() for ep in (first.endpoint, again.endpoint)}
+            assert tree_texts == {"SCANSRV-01 (5f0c2a4e)", "SCANSRV-01 (0b1e2c3d)"}
+            combo = [
+                window.job_table.device_combo.itemText(i)
+                for i in range(window.job_table.device_combo.count())
+            ]
+            assert {"SCANSRV-01 (5f0c2a4e)", "SCANSRV-01 (0b1e2c3d)"} <= set(combo)
+            row = window.proxy.row_of(
+                next(r.key for r in sample_jobs(NOW, {}) if r.key.device == first.endpoint)
+            )
+            assert window.proxy.index(row, Column.DEVICE).data() == "SCANSRV-01 (5f0c2a4e)"
+            app.devices.remove([again.endpoint])  # gone again: the name needs no hint any more
+            assert app.devices.device(first.endpoint).display_name == "SCANSRV-01"
+        finally:
+            _close(app)
+
+    run(qapp, scenario)

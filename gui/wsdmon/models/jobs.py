@@ -286,7 +286,7 @@ class JobTableModel(QAbstractTableModel):
 
     def device_name(self, endpoint: str) -> str:
         row = self._lookup(endpoint) if self._lookup is not None else None
-        return row.name if row is not None and row.name else endpoint
+        return row.display_name if row is not None and row.name else endpoint
 
     def _can_cancel(self, rec: JobRecord) -> bool:
         if not rec.is_active:
