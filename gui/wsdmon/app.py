@@ -129,6 +129,9 @@ class Application:
             hooks=hooks,
             version=__version__,
         )
+        from wsdmon.first_paint import FirstPaint
+
+        self.first_paint = FirstPaint(self.window)
         overridden = {"interfaces"} if args.interface else set()
         if args.notify_port is not None:
             overridden.add("notify_port")
