@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wsdmon import __version__
-from wsdmon.cli import EXIT_ALREADY_RUNNING, EXIT_CANNOT_START, EXIT_OK, main_watch, parse_args
+from wsdmon.cli import EXIT_ALREADY_RUNNING, EXIT_CANNOT_START, EXIT_OK, main_bundle, main_watch, parse_args
 
 __all__ = ["Application", "JournalDamagedError", "main", "run_window", "start_demo_simulator"]
 
@@ -32,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command == "watch":
         return main_watch(args)
+    if args.command == "bundle":
+        return main_bundle(args)
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     import qasync  # after PySide6, so qasync binds to it (ARCHITECTURE.md)
     from PySide6.QtWidgets import QApplication
