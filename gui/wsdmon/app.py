@@ -117,6 +117,7 @@ class Application:
             cancel_job=self.engine.cancel_job,
             raw_xml_for=self._raw_xml_for,
             export=self._export,
+            save_bundle=self._save_bundle,
             reprobe=self.reprobe if (self.multicast or args.probe) else None,
             refresh_device=self.engine.refresh,
             resubscribe_device=self.engine.resubscribe,
@@ -159,6 +160,14 @@ class Application:
             return write_records(Path(path), kind, list(records), lambda ep: names.get(ep, ep)).written
 
         return await asyncio.get_running_loop().run_in_executor(None, write)
+
+    async def _save_bundle(self, path: str, device: str | None) -> Any:
+        """File ▸ Save support bundle… (and the device menu's, for one device): the last 24 hours
+        of the journal, written off the loop; returns the BundleResult (BundleError says why not)."""
+        from wsdmon.support import BundleOptions, make_bundle
+
+        options = BundleOptions(self.journal.path, Path(path), devices=(device,) if device else ())
+        return await asyncio.get_running_loop().run_in_executor(None, make_bundle, options)
 
     async def start(self) -> None:
         """Restore from the journal, start listening and discovering, show the window. Raises

@@ -549,8 +549,7 @@ def main_bundle(args: argparse.Namespace) -> int:
     except BundleError as exc:
         _say(str(exc))
         return EXIT_CANNOT_START
-    print(
-        f"wrote {result.path}: {result.devices} devices, {result.jobs} jobs, {result.messages} messages"
-        + (" (redacted)" if args.redact else "")
-    )
+    counts = ((result.devices, "device"), (result.jobs, "job"), (result.messages, "message"))
+    said = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)
+    print(f"wrote {result.path}: {said}" + (" (redacted)" if args.redact else ""))
     return EXIT_OK

@@ -84,7 +84,7 @@ class Redactor:
         self._tokens: dict[tuple[str, str], str] = {}
         self._counts: Counter[str] = Counter()
         self._literals: dict[str, tuple[str, str]] = {}  # lower-case value → (kind, key)
-        self._hosts: set[str] = set()
+        self._hosts: dict[str, str] = {}  # host name or its first label → the host name
         self._namespace_hosts: set[str] = _spec_hosts()
         self._pattern: re.Pattern[str] | None = None
 
@@ -105,9 +105,14 @@ class Redactor:
             self._literal(name.partition("@")[0], "user", name.lower())
 
     def add_host(self, host: str | None) -> None:
-        host = (host or "").strip().strip("[]").rstrip(".")
+        """A host name; of a dotted name, its first label alone too (devices show their short
+        name, e.g. in their FriendlyName), unless it is one of the specifications' (www…)."""
+        host = (host or "").strip().strip("[]").rstrip(".").lower()
         if host and not _is_address(host):
-            self._hosts.add(host.lower())
+            self._hosts[host] = host
+            label = host.partition(".")[0]
+            if label != host:
+                self._hosts.setdefault(label, host)
             self._pattern = None
 
     def collect_text(self, text: str | None) -> None:
@@ -162,8 +167,10 @@ class Redactor:
 
     def _literal_pattern(self) -> re.Pattern[str] | None:
         if self._pattern is None:
-            for host in self._hosts - self._namespace_hosts:
-                self._literals.setdefault(host, ("host", host))
+            spec_labels = {h.partition(".")[0] for h in self._namespace_hosts}
+            for name, host in self._hosts.items():
+                if host not in self._namespace_hosts and (name == host or name not in spec_labels):
+                    self._literals.setdefault(name, ("host", host))
             names = sorted(self._literals, key=len, reverse=True)  # longest first: a.b.c before a.b
             if names:
                 alternatives = "|".join(re.escape(n) for n in names)
