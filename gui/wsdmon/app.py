@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wsdmon import __version__
-from wsdmon.cli import EXIT_ALREADY_RUNNING, EXIT_CANNOT_START, EXIT_OK, main_watch, parse_args
+from wsdmon.cli import EXIT_ALREADY_RUNNING, EXIT_CANNOT_START, EXIT_OK, main_bundle, main_watch, parse_args
 
 if TYPE_CHECKING:  # imported when needed: the window shows before these load
     from wsdmon.bridge import QtBridge
@@ -40,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command == "watch":
         return main_watch(args)
+    if args.command == "bundle":
+        return main_bundle(args)
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     import qasync  # after PySide6, so qasync binds to it (ARCHITECTURE.md)
     from PySide6.QtWidgets import QApplication
@@ -116,6 +118,7 @@ class Application:
             cancel_job=self._cancel_job,
             raw_xml_for=self._raw_xml_for,
             export=self._export,
+            save_bundle=self._save_bundle,
             reprobe=self.reprobe if (self.multicast or args.probe) else None,
             refresh_device=self._refresh_device,
             resubscribe_device=self._resubscribe_device,
@@ -210,6 +213,14 @@ class Application:
             return write_records(Path(path), kind, list(records), lambda ep: names.get(ep, ep)).written
 
         return await asyncio.get_running_loop().run_in_executor(None, write)
+
+    async def _save_bundle(self, path: str, device: str | None) -> Any:
+        """File ▸ Save support bundle… (and the device menu's, for one device): the last 24 hours
+        of the journal, written off the loop; returns the BundleResult (BundleError says why not)."""
+        from wsdmon.support import BundleOptions, make_bundle
+
+        options = BundleOptions(self.journal.path, Path(path), devices=(device,) if device else ())
+        return await asyncio.get_running_loop().run_in_executor(None, make_bundle, options)
 
     async def start(self) -> None:
         """Restore from the journal, start listening and discovering, show the window. Raises

@@ -5,23 +5,29 @@ window gains an entry that no test here (or in the modules named in COVERED_ELSE
 
 from __future__ import annotations
 
+import json
+import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from wsdmon import __version__
+from wsdmon.core.devices import DeviceRecord
 from wsdmon.models import Column, DeviceColumn, QuickFilter
+from wsdmon.store import IncomingMessage
 
-from .factory import SERVER, sample_jobs
+from .factory import SERVER, SERVER2, sample_jobs
 from .make_screenshots import NOW, sample_devices
 from .test_app import make, run, until
 
 # Menu-bar entries ("Menu/Entry", without the & marks) and where each is exercised.
 COVERED = {
     "File/Export table…": "test_window_actions.py::test_export_writes_the_jobs_shown_with_device_names",
+    "File/Save support bundle…": "test_save_support_bundle_from_the_file_menu_and_the_device_menu",
     "File/Quit": "test_quit_closes_the_window",
     "Edit/Preferences…": "test_preferences_from_the_menu_and_cancel_changes_nothing",
     "View/Search jobs": "test_window_actions.py::"
@@ -229,7 +235,13 @@ def test_device_menu_refresh_open_page_copy_address(qapp, tmp_path, monkeypatch)
             server = sample_devices()[0]
             menu = tree.context_menu_for(server)
             actions = {a.text(): a for a in menu.actions() if not a.isSeparator()}
-            assert set(actions) == {"Refresh", "Resubscribe", "Open presentation page", "Copy address"}
+            assert set(actions) == {
+                "Refresh",
+                "Resubscribe",
+                "Open presentation page",
+                "Copy address",
+                "Save support bundle…",
+            }
             actions["Refresh"].trigger()
             assert _status(app) == f"Reading {server.display_name} again…"
             await until(lambda: "read again" in _status(app), "the refresh outcome")
@@ -316,6 +328,86 @@ def test_device_list_header_menu_and_the_timeline_tab_with_copy_xml(qapp, qtbot,
             )
             qtbot.mouseClick(copy_xml, Qt.MouseButton.LeftButton)
             assert QGuiApplication.clipboard().text() == xml
+        finally:
+            _close(app)
+
+    run(qapp, scenario)
+
+
+async def _answer_bundle(app: Any, path: Path) -> None:
+    dialog = app.window.bundle_dialog
+    assert isinstance(dialog, QFileDialog)
+    assert dialog.isVisible()
+    assert dialog.windowModality() is Qt.WindowModality.WindowModal  # the jobs keep arriving
+    assert dialog.acceptMode() is QFileDialog.AcceptMode.AcceptSave
+    assert dialog.selectedFiles()[0].endswith(".zip")
+    dialog.selectFile(str(path))
+    dialog.accept()
+    await until(lambda: "Saved the support bundle" in _status(app), "the bundle's status message")
+
+
+def _zip(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def test_save_support_bundle_from_the_file_menu_and_the_device_menu(qapp, tmp_path):
+    async def scenario() -> None:
+        app = _app(qapp, tmp_path)
+        now = datetime.now(UTC)
+        for endpoint, name in ((SERVER, "SCANSRV-01"), (SERVER2, "SCANSRV-BRANCH")):
+            app.journal.upsert_device(DeviceRecord(endpoint, friendly_name=name, last_seen=now))
+        ids = app.journal.append_messages(
+            IncomingMessage(
+                now, device, None, "urn:t/StatusEvent", None, f"status {n}", f"<e n='{n}'/>".encode()
+            )
+            for n, device in enumerate((SERVER, SERVER2, SERVER))
+        )
+        try:
+            assert app.window.bundle_action.isEnabled()
+            app.window.bundle_action.trigger()  # File ▸ Save support bundle…
+            everything = tmp_path / "all.zip"
+            await _answer_bundle(app, everything)
+            assert _status(app) == f"Saved the support bundle to {everything}: 0 jobs, 3 messages"
+            files = _zip(everything)
+            assert {
+                "README.txt",
+                "environment.json",
+                "devices.json",
+                "jobs.json",
+                "messages/index.json",
+            } <= set(files)
+            index = json.loads(files["messages/index.json"])
+            assert [e["id"] for e in index] == ids
+            assert [files[e["file"]] for e in index] == [b"<e n='0'/>", b"<e n='1'/>", b"<e n='2'/>"]
+            assert {d["friendly_name"] for d in json.loads(files["devices.json"])} == {
+                "SCANSRV-01",
+                "SCANSRV-BRANCH",
+            }
+            assert json.loads(files["environment.json"])["qt"]["qt"]  # made in the window: Qt's version
+
+            # The device list's menu: that device only.
+            server = sample_devices()[0]
+            menu = app.window.device_tree.context_menu_for(server)
+            next(a for a in menu.actions() if a.text() == "Save support bundle…").trigger()
+            one = tmp_path / "one.zip"
+            await _answer_bundle(app, one)
+            files = _zip(one)
+            assert [d["endpoint"] for d in json.loads(files["devices.json"])] == [SERVER]
+            assert [e["id"] for e in json.loads(files["messages/index.json"])] == [ids[0], ids[2]]
+
+            # A place that cannot be written: a message says so, nothing is left behind.
+            app.window.bundle_action.trigger()
+            dialog = app.window.bundle_dialog
+            assert isinstance(dialog, QFileDialog)
+            bad = tmp_path / "no-such-folder" / "b.zip"
+            dialog.selectFile(str(bad))
+            dialog.accept()
+            await until(lambda: isinstance(app.window.message_box, QMessageBox), "the error message")
+            box = app.window.message_box
+            assert box.windowTitle() == "Support bundle not saved"
+            assert f"cannot write {bad}" in box.text()
+            box.accept()
         finally:
             _close(app)
 

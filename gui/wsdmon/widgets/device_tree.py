@@ -38,6 +38,7 @@ class DeviceTreeView(QTreeView):
 
     device_selected = Signal(object)  # endpoint | None
     status_message = Signal(str)  # a line for the window's status bar (what an action did)
+    bundle_requested = Signal(str)  # endpoint: "Save support bundle…" of that device
 
     def __init__(
         self,
@@ -140,6 +141,10 @@ class DeviceTreeView(QTreeView):
             self.tr("Copy address"), lambda: QGuiApplication.clipboard().setText(row.address or row.endpoint)
         )
         copy.setObjectName("copy-address")
+        bundle = menu.addAction(
+            self.tr("Save support bundle…"), lambda: self.bundle_requested.emit(row.endpoint)
+        )
+        bundle.setObjectName("save-bundle")
         return menu
 
     def refresh(self, row: DeviceRow) -> None:

@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self._notifications_available = True
         self.preferences_dialog: PreferencesDialog | None = None
         self.export_dialog: QFileDialog | None = None
+        self.bundle_dialog: QFileDialog | None = None
         self.message_box: QMessageBox | None = None
         self._export_filters = ("", "")
 
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self.device_tree.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        self.device_tree.bundle_requested.connect(self.save_bundle)
         self.job_table = JobTableWidget(self.proxy, devices, self)
         self.detail = DetailPane(
             device_name=jobs.device_name,
@@ -162,6 +164,13 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(self._hooks.export is not None)
         self.export_action.triggered.connect(self._on_export_triggered)
         file_menu.addAction(self.export_action)
+        self.bundle_action = QAction(self.tr("Save &support bundle…"), self)
+        self.bundle_action.setToolTip(
+            self.tr("Save a zip of the last 24 hours for a technician: devices, jobs, messages, versions")
+        )
+        self.bundle_action.setEnabled(self._hooks.save_bundle is not None)
+        self.bundle_action.triggered.connect(lambda: self.save_bundle(None))
+        file_menu.addAction(self.bundle_action)
         file_menu.addSeparator()
         quit_action = file_menu.addAction(self.tr("&Quit"), self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -337,6 +346,56 @@ class MainWindow(QMainWindow):
             self.tr(
                 "The jobs could not be written to {0}:\n{1}\n\nChoose another folder or file name."
             ).format(path, reason),
+        )
+
+    def save_bundle(self, device: str | None = None) -> QFileDialog | None:
+        """File ▸ Save support bundle… (device None: all devices) and the device menu's entry: asks
+        where (window-modal, non-blocking), then writes the zip off the loop."""
+        if self._hooks.save_bundle is None:
+            return None
+        dialog = QFileDialog(self, self.tr("Save support bundle"))
+        dialog.setObjectName("bundle-dialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setNameFilters([self.tr("Zip archives (*.zip)")])
+        dialog.setDefaultSuffix("zip")
+        dialog.selectFile(f"wsdmon-support-{datetime.now().strftime('%Y%m%d-%H%M')}.zip")
+        dialog.fileSelected.connect(lambda path: self._save_bundle_to(path, device))
+        dialog.finished.connect(dialog.deleteLater)
+        self.bundle_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _save_bundle_to(self, path: str, device: str | None) -> None:
+        if not path or self._hooks.save_bundle is None:
+            return
+        self.statusBar().showMessage(self.tr("Saving the support bundle to {0}…").format(path))
+        try:
+            result = self._hooks.save_bundle(path, device)
+        except Exception as exc:  # any failure is what the user is told
+            self._on_bundle_failed(path, exc)
+            return
+        run_hook_result(
+            result,
+            lambda done: self._on_bundle_done(path, done),
+            lambda exc: self._on_bundle_failed(path, exc),
+        )
+
+    def _on_bundle_done(self, path: str, result: object) -> None:
+        text = self.tr("Saved the support bundle to {0}: {1} jobs, {2} messages").format(
+            path, getattr(result, "jobs", 0), getattr(result, "messages", 0)
+        )
+        self.statusBar().showMessage(text, 15_000)
+
+    def _on_bundle_failed(self, path: str, exc: BaseException) -> None:
+        log.warning("support bundle %s failed: %s", path, exc)
+        self.statusBar().clearMessage()
+        self.show_message(
+            QMessageBox.Icon.Warning,
+            self.tr("Support bundle not saved"),
+            self.tr("The support bundle could not be saved to {0}:\n{1}").format(
+                path, str(exc) or type(exc).__name__
+            ),
         )
 
     def show_message(self, kind: QMessageBox.Icon, title: str, text: str) -> QMessageBox:
