@@ -23,6 +23,8 @@ from wsdmon.store import IncomingMessage
 from .factory import SERVER, SERVER2, sample_jobs
 from .make_screenshots import NOW, sample_devices
 from .test_app import make, run, until
+from .test_window_actions import _close
+from .test_window_actions import _filled as _app
 
 # Menu-bar entries ("Menu/Entry", without the & marks) and where each is exercised.
 COVERED = {
@@ -48,23 +50,6 @@ def _menu_entries(window: Any) -> set[str]:
             if not action.isSeparator():
                 entries.add(f"{top.text().replace('&', '')}/{action.text().replace('&', '')}")
     return entries
-
-
-def _app(qapp: Any, tmp_path: Path, *argv: str) -> Any:
-    app = make(qapp, tmp_path, "--no-discovery", "--notify-port", "0", *argv)
-    app.devices.upsert(sample_devices())
-    app.jobs.apply_changes(sample_jobs(NOW, {}, routine=4))
-    app.jobs.flush()
-    app.window.resize(1366, 768)
-    app.window.show()
-    return app
-
-
-def _close(app: Any) -> None:
-    app.journal.close()
-    app.bridge.stop()
-    app.window.hide()
-    app.window.deleteLater()
 
 
 def _status(app: Any) -> str:

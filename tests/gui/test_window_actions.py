@@ -26,9 +26,9 @@ from .make_screenshots import NOW, sample_devices
 from .test_app import make, run, until
 
 
-def _filled(qapp: Any, tmp_path: Path) -> Any:
+def _filled(qapp: Any, tmp_path: Path, *argv: str) -> Any:
     """The real Application (no network), with the sample devices and jobs in its models."""
-    app = make(qapp, tmp_path, "--no-discovery", "--notify-port", "0")
+    app = make(qapp, tmp_path, "--no-discovery", "--notify-port", "0", *argv)
     app.devices.upsert(sample_devices())
     app.jobs.apply_changes(sample_jobs(NOW, {}, routine=4))
     app.jobs.flush()
