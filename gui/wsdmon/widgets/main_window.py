@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import platform
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 
 from PySide6 import __version__ as pyside_version
@@ -290,22 +290,41 @@ class MainWindow(QMainWindow):
         """File ▸ Export table… (Ctrl+E): asks where (window-modal), then writes the jobs shown."""
         if self._hooks.export is None:
             return None
-        dialog = QFileDialog(self, self.tr("Export jobs"))
-        dialog.setObjectName("export-dialog")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
         self._export_filters = (self.tr("CSV (*.csv)"), self.tr("JSON (*.json)"))
-        dialog.setNameFilters(list(self._export_filters))
-        dialog.setDefaultSuffix("csv")
+        dialog = self._save_dialog(
+            "export-dialog", self.tr("Export jobs"), self._export_filters, "wsdmon-jobs.csv"
+        )
         dialog.filterSelected.connect(
             lambda chosen: dialog.setDefaultSuffix("json" if chosen == self._export_filters[1] else "csv")
         )
-        dialog.selectFile("wsdmon-jobs.csv")
         dialog.fileSelected.connect(lambda path: self._export_to(path, dialog.selectedNameFilter()))
-        dialog.finished.connect(dialog.deleteLater)
         self.export_dialog = dialog
         dialog.open()
         return dialog
+
+    def _save_dialog(self, name: str, title: str, filters: Sequence[str], file_name: str) -> QFileDialog:
+        """A window-modal, non-blocking "save as" dialog (jobs keep arriving while it is open)."""
+        dialog = QFileDialog(self, title)
+        dialog.setObjectName(name)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setNameFilters(list(filters))
+        dialog.setDefaultSuffix(file_name.rpartition(".")[2])
+        dialog.selectFile(file_name)
+        dialog.finished.connect(dialog.deleteLater)
+        return dialog
+
+    @staticmethod
+    def _write(
+        call: Callable[[], object], done: Callable[[object], None], failed: Callable[[BaseException], None]
+    ) -> None:
+        """Run a hook that writes a file (now or on the loop); any failure goes to `failed`."""
+        try:
+            result = call()
+        except Exception as exc:  # any failure is what the user is told
+            failed(exc)
+            return
+        run_hook_result(result, done, failed)
 
     def _export_to(self, path: str, chosen_filter: str) -> None:
         if not path or self._hooks.export is None:
@@ -316,13 +335,9 @@ class MainWindow(QMainWindow):
         fmt = "json" if is_json else "csv"
         records = self.job_table.visible_records()
         self.statusBar().showMessage(self.tr("Exporting {0} jobs to {1}…").format(len(records), path))
-        try:
-            result = self._hooks.export(path, fmt, records)
-        except Exception as exc:  # any failure is what the user is told
-            self._on_export_failed(path, exc)
-            return
-        run_hook_result(
-            result,
+        export = self._hooks.export
+        self._write(
+            lambda: export(path, fmt, records),
             lambda written: self._on_export_done(path, written, len(records)),
             lambda exc: self._on_export_failed(path, exc),
         )
@@ -353,15 +368,13 @@ class MainWindow(QMainWindow):
         where (window-modal, non-blocking), then writes the zip off the loop."""
         if self._hooks.save_bundle is None:
             return None
-        dialog = QFileDialog(self, self.tr("Save support bundle"))
-        dialog.setObjectName("bundle-dialog")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setNameFilters([self.tr("Zip archives (*.zip)")])
-        dialog.setDefaultSuffix("zip")
-        dialog.selectFile(f"wsdmon-support-{datetime.now().strftime('%Y%m%d-%H%M')}.zip")
+        dialog = self._save_dialog(
+            "bundle-dialog",
+            self.tr("Save support bundle"),
+            [self.tr("Zip archives (*.zip)")],
+            f"wsdmon-support-{datetime.now().strftime('%Y%m%d-%H%M')}.zip",
+        )
         dialog.fileSelected.connect(lambda path: self._save_bundle_to(path, device))
-        dialog.finished.connect(dialog.deleteLater)
         self.bundle_dialog = dialog
         dialog.open()
         return dialog
@@ -370,13 +383,9 @@ class MainWindow(QMainWindow):
         if not path or self._hooks.save_bundle is None:
             return
         self.statusBar().showMessage(self.tr("Saving the support bundle to {0}…").format(path))
-        try:
-            result = self._hooks.save_bundle(path, device)
-        except Exception as exc:  # any failure is what the user is told
-            self._on_bundle_failed(path, exc)
-            return
-        run_hook_result(
-            result,
+        save = self._hooks.save_bundle
+        self._write(
+            lambda: save(path, device),
             lambda done: self._on_bundle_done(path, done),
             lambda exc: self._on_bundle_failed(path, exc),
         )
