@@ -11,10 +11,15 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wsdmon import __version__
-from wsdmon.cli import EXIT_ALREADY_RUNNING, EXIT_CANNOT_START, EXIT_OK, main_watch, parse_args
+from wsdmon.cli import EXIT_ALREADY_RUNNING, EXIT_CANNOT_START, EXIT_OK, main_bundle, main_watch, parse_args
+
+if TYPE_CHECKING:  # imported when needed: the window shows before these load
+    from wsdmon.bridge import QtBridge
+    from wsdmon.net.engine import Engine
+    from wsdmon.store import Journal, OpenedJournal
 
 __all__ = ["Application", "JournalDamagedError", "main", "run_window", "start_demo_simulator"]
 
@@ -25,6 +30,9 @@ log = logging.getLogger(__name__)
 # timed-out job therefore needs the spec's full 10 minutes to appear.
 DEMO_RATE_JOBS_PER_S = 0.5
 DEMO_TIME_SCALE = 1.0
+# run_window loads the journal, the engine and the network stack once the window is painted; a
+# window that is not painted by then (never exposed: minimised, another desktop) waits no longer.
+FIRST_PAINT_WAIT_S = 1.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command == "watch":
         return main_watch(args)
+    if args.command == "bundle":
+        return main_bundle(args)
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     import qasync  # after PySide6, so qasync binds to it (ARCHITECTURE.md)
     from PySide6.QtWidgets import QApplication
@@ -65,13 +75,22 @@ class Application:
     tests drive it directly. Settings come from QSettings (Edit ▸ Preferences…); command-line
     options override them for the session."""
 
-    def __init__(self, qt_app: Any, args: Any, *, settings: Any = None, opened: Any = None) -> None:
+    # Set by attach(), after the window's first paint when run_window starts the app.
+    opened: OpenedJournal
+    journal: Journal
+    bridge: QtBridge
+    engine: Engine
+
+    def __init__(
+        self, qt_app: Any, args: Any, *, settings: Any = None, opened: Any = None, journal_later: bool = False
+    ) -> None:
+        """The window and its (empty) models; then, unless `journal_later`, attach() with `opened`
+        (or the journal of `args`, opened here). run_window passes journal_later=True and attaches
+        after the window's first paint: the engine, the network stack and the parsers load then."""
         from PySide6.QtCore import QSettings
 
-        from wsdmon.bridge import QtBridge
+        from wsdmon.first_paint import FirstPaint
         from wsdmon.models import DeviceTreeModel, EngineStatus, JobTableModel, RawLogModel
-        from wsdmon.net.engine import Engine, EngineConfig
-        from wsdmon.store import open_journal
         from wsdmon.widgets import (
             FailureNotifier,
             MainWindow,
@@ -86,14 +105,75 @@ class Application:
         self.args = args
         self.settings = settings if settings is not None else QSettings()
         self.preferences = Preferences.load(self.settings)
-        if opened is None:  # tests build an Application directly; run_window opens it first
-            opened = open_journal(journal_path(args), datetime.now(UTC))
-        self.opened = opened
-        self.journal = opened.journal
         self.devices = DeviceTreeModel()
         self.jobs = JobTableModel(self.devices.device)
         self.raw_log = RawLogModel()
         self.status = EngineStatus()
+        # Multicast discovery unless --no-discovery; the demo needs no network at all.
+        self.multicast = not (args.no_discovery or args.demo)
+        self.discovery: Any = None
+        self._probing = 0
+        # The hooks reach the engine through self: it is attached after the window is built.
+        hooks = WindowHooks(
+            cancel_job=self._cancel_job,
+            raw_xml_for=self._raw_xml_for,
+            export=self._export,
+            save_bundle=self._save_bundle,
+            reprobe=self.reprobe if (self.multicast or args.probe) else None,
+            refresh_device=self._refresh_device,
+            resubscribe_device=self._resubscribe_device,
+            trust_certificate=self.trust_certificate,
+        )
+        self.window = MainWindow(
+            jobs=self.jobs,
+            devices=self.devices,
+            raw_log=self.raw_log,
+            status=self.status,
+            settings=self.settings,
+            hooks=hooks,
+            version=__version__,
+        )
+        self.first_paint = FirstPaint(self.window)
+        overridden = {"interfaces"} if args.interface else set()
+        if args.notify_port is not None:
+            overridden.add("notify_port")
+        self.window.set_overridden(overridden)
+        self.notifier = FailureNotifier(
+            self.window, self.jobs.device_name, enabled=self.preferences.notify_failures
+        )
+        self.window.set_notifications_available(self.notifier.available)
+        self.notifier.job_activated.connect(self.window.select_job_key)
+        self.window.preferences_changed.connect(self._on_preferences_changed)
+        self.simulator: Any = None
+        if not journal_later:
+            if opened is None:  # tests build an Application directly; run_window attaches later
+                from wsdmon.store import open_journal
+
+                opened = open_journal(journal_path(args), datetime.now(UTC))
+            self.attach(opened)
+
+    async def show_first(self) -> None:
+        """Show the window (its models still empty) and return once it is painted, or after
+        FIRST_PAINT_WAIT_S (a window that is never exposed must not hold the start back)."""
+        painted: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+
+        def on_painted(at: float) -> None:
+            if not painted.done():
+                painted.set_result(at)
+
+        self.first_paint.painted.connect(on_painted)
+        self.window.show()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(painted, FIRST_PAINT_WAIT_S)
+
+    def attach(self, opened: OpenedJournal) -> None:
+        """The opened journal, the bridge into the models and the engine (not started yet)."""
+        from wsdmon.bridge import QtBridge
+        from wsdmon.net.engine import Engine, EngineConfig
+
+        args = self.args
+        self.opened = opened
+        self.journal = opened.journal
         self.bridge = QtBridge(self.jobs, self.devices, self.raw_log, self.status)
         notify_port = args.notify_port
         if notify_port is None:
@@ -107,40 +187,16 @@ class Application:
             trusted_fingerprints=tuple(args.trust_fingerprint),
         )
         self.engine = Engine(config, self.journal, self.bridge)
-        # Multicast discovery unless --no-discovery; the demo needs no network at all.
-        self.multicast = not (args.no_discovery or args.demo)
-        self.discovery: Any = None
-        self._probing = 0
-        hooks = WindowHooks(
-            cancel_job=self.engine.cancel_job,
-            raw_xml_for=self._raw_xml_for,
-            export=self._export,
-            reprobe=self.reprobe if (self.multicast or args.probe) else None,
-            refresh_device=self.engine.refresh,
-            resubscribe_device=self.engine.resubscribe,
-            trust_certificate=self.trust_certificate,
-        )
-        self.window = MainWindow(
-            jobs=self.jobs,
-            devices=self.devices,
-            raw_log=self.raw_log,
-            status=self.status,
-            settings=self.settings,
-            hooks=hooks,
-            version=__version__,
-        )
-        overridden = {"interfaces"} if args.interface else set()
-        if args.notify_port is not None:
-            overridden.add("notify_port")
-        self.window.set_overridden(overridden)
-        self.notifier = FailureNotifier(
-            self.window, self.jobs.device_name, enabled=self.preferences.notify_failures
-        )
-        self.window.set_notifications_available(self.notifier.available)
         self.bridge.jobs_failed.connect(self.notifier.jobs_failed)
-        self.notifier.job_activated.connect(self.window.select_job_key)
-        self.window.preferences_changed.connect(self._on_preferences_changed)
-        self.simulator: Any = None
+
+    def _cancel_job(self, key: Any) -> Any:
+        return self.engine.cancel_job(key)
+
+    def _refresh_device(self, endpoint: str) -> Any:
+        return self.engine.refresh(endpoint)
+
+    def _resubscribe_device(self, endpoint: str) -> Any:
+        return self.engine.resubscribe(endpoint)
 
     def _raw_xml_for(self, journal_id: int) -> str | None:
         raw = self.engine.raw_message(journal_id)
@@ -157,6 +213,14 @@ class Application:
             return write_records(Path(path), kind, list(records), lambda ep: names.get(ep, ep)).written
 
         return await asyncio.get_running_loop().run_in_executor(None, write)
+
+    async def _save_bundle(self, path: str, device: str | None) -> Any:
+        """File ▸ Save support bundle… (and the device menu's, for one device): the last 24 hours
+        of the journal, written off the loop; returns the BundleResult (BundleError says why not)."""
+        from wsdmon.support import BundleOptions, make_bundle
+
+        options = BundleOptions(self.journal.path, Path(path), devices=(device,) if device else ())
+        return await asyncio.get_running_loop().run_in_executor(None, make_bundle, options)
 
     async def start(self) -> None:
         """Restore from the journal, start listening and discovering, show the window. Raises
@@ -212,6 +276,7 @@ class Application:
         without writing to it (the damaged file must stay as it is)."""
         self.bridge.stop()
         self.journal.close()
+        self.window.hide()  # shown since the first paint; hidden, not closed: the app goes on
         self.window.deleteLater()
 
     async def stop(self) -> None:
@@ -366,21 +431,23 @@ def lock_journal(path: Path) -> tuple[Any, int | None]:
 
 
 async def run_window(qt_app: Any, args: Any) -> int:
-    """Check the journal, build everything, show the window, run until it closes (or
-    --quit-after), tear down. Returns the exit code (cli.EXIT_*): a problem at start-up is said in
-    a dialog (and one log line), never as a traceback."""
-    from wsdmon.store import JournalProblem, JournalUnusableError, open_journal
-    from wsdmon.store.opening import os_detail
-    from wsdmon.widgets.startup import StartupTexts, show_startup_problem
-
-    texts = StartupTexts()
+    """Check the journal's lock, show the window, then (once it is painted) open the journal and
+    start the engine, run until the window closes (or --quit-after), tear down. Returns the exit
+    code (cli.EXIT_*): a problem at start-up is said in a dialog (and one log line), never as a
+    traceback; a journal that cannot be opened is found after the first paint, so its dialog shows
+    over the window, which then closes."""
     path = journal_path(args)
     lock = None
+    application: Application | None = None
+    journal_opened = False
     try:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             lock, holder = lock_journal(path)
             if lock is None:
+                from wsdmon.widgets.startup import StartupTexts, show_startup_problem
+
+                texts = StartupTexts()
                 log.error("wsdmon is already running with the journal %s (process %s)", path, holder)
                 await show_startup_problem(
                     texts.already_running_title(),
@@ -389,32 +456,58 @@ async def run_window(qt_app: Any, args: Any) -> int:
                     close_after_s=args.quit_after,
                 )
                 return EXIT_ALREADY_RUNNING
-            return await _run_application(qt_app, args, open_journal(path, datetime.now(UTC)))
-        except JournalUnusableError as exc:
-            problem, detail = exc.problem, exc.detail
-        except OSError as exc:  # the journal's folder, its lock, or the notify port given
-            problem, detail = JournalProblem.UNWRITABLE, os_detail(exc)
-            if lock is not None:  # the journal was fine: the network part failed
-                log.error("cannot start: %s", exc.strerror or exc)
-                await show_startup_problem(
-                    texts.cannot_start_title(), exc.strerror or str(exc), close_after_s=args.quit_after
-                )
-                return EXIT_CANNOT_START
-        log.error("cannot use the journal %s: %s (start wsdmon with --journal PATH)", path, detail)
-        await show_startup_problem(
-            texts.cannot_start_title(),
-            texts.journal_unusable(problem, path, detail),
-            close_after_s=args.quit_after,
-        )
-        return EXIT_CANNOT_START
+            closed = _last_window_closed(qt_app)
+            application = Application(qt_app, args, journal_later=True)
+            await application.show_first()
+            from wsdmon.store import open_journal
+
+            opened = open_journal(path, datetime.now(UTC))
+            journal_opened = True
+            live, application = application, None  # _run_application tears it down
+            return await _run_application(qt_app, args, live, opened, closed)
+        except Exception as exc:
+            code = await _say_startup_problem(exc, path, args, network=journal_opened)
+            if code is None:
+                raise
+            return code
     finally:
+        if application is not None:  # the journal could not be opened: nothing else was started
+            application.window.close()
+            application.window.deleteLater()
         if lock is not None:
             lock.unlock()
 
 
-async def _run_application(qt_app: Any, args: Any, opened: Any) -> int:
-    from wsdmon.store import restart_damaged
+async def _say_startup_problem(exc: Exception, path: Path, args: Any, *, network: bool) -> int | None:
+    """The dialog (and log line) for a start-up failure, and the exit code; None: not one of them."""
+    from wsdmon.store import JournalProblem, JournalUnusableError
+    from wsdmon.store.opening import os_detail
+    from wsdmon.widgets.startup import StartupTexts, show_startup_problem
 
+    texts = StartupTexts()
+    if isinstance(exc, JournalUnusableError):
+        problem, detail = exc.problem, exc.detail
+    elif isinstance(exc, OSError):  # the journal's folder, its lock, or the notify port given
+        if network:  # the journal was fine: the network part failed
+            log.error("cannot start: %s", exc.strerror or exc)
+            await show_startup_problem(
+                texts.cannot_start_title(), exc.strerror or str(exc), close_after_s=args.quit_after
+            )
+            return EXIT_CANNOT_START
+        problem, detail = JournalProblem.UNWRITABLE, os_detail(exc)
+    else:
+        return None
+    log.error("cannot use the journal %s: %s (start wsdmon with --journal PATH)", path, detail)
+    await show_startup_problem(
+        texts.cannot_start_title(),
+        texts.journal_unusable(problem, path, detail),
+        close_after_s=args.quit_after,
+    )
+    return EXIT_CANNOT_START
+
+
+def _last_window_closed(qt_app: Any) -> asyncio.Future[None]:
+    """Done when the last window closes (the user closed the main window)."""
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def on_last_window_closed() -> None:
@@ -422,7 +515,15 @@ async def _run_application(qt_app: Any, args: Any, opened: Any) -> int:
             closed.set_result(None)
 
     qt_app.lastWindowClosed.connect(on_last_window_closed)
-    application = Application(qt_app, args, opened=opened)
+    return closed
+
+
+async def _run_application(
+    qt_app: Any, args: Any, application: Application, opened: Any, closed: asyncio.Future[None]
+) -> int:
+    from wsdmon.store import restart_damaged
+
+    application.attach(opened)
     live: Application | None = application  # the one to tear down at the end
     try:
         try:

@@ -118,7 +118,6 @@ class QtBridge(QObject, EngineListener):
         self._pending_jobs: dict[JobKey, JobRecord] = {}
         self._pending_devices: dict[str, DeviceRecord] = {}
         self._pending_raw: list[RawLogEntry] = []
-        self._names: dict[str, str] = {}  # device endpoint → the name the job table shows
         self._arrivals: deque[float] = deque()
         self._rejected = 0
         self.failed_jobs: list[JobRecord] = []  # newly failed since the last flush (tray notices)
@@ -200,11 +199,9 @@ class QtBridge(QObject, EngineListener):
         if self._pending_devices:
             rows = [device_row(r) for r in self._pending_devices.values()]
             self._pending_devices.clear()
-            self._devices.upsert(rows)
-            # Devices change with every event (last event time); the job table only cares for names.
-            renamed = [r for r in rows if self._names.get(r.endpoint) != r.name]
-            if renamed:
-                self._names.update((r.endpoint, r.name) for r in renamed)
+            # Devices change with every event (last event time); the job table only cares for names
+            # (upsert says when a shown name changed, also another device's, for a new twin).
+            if self._devices.upsert(rows):
                 self._jobs.refresh_device_names()
         if self._pending_jobs:
             records = list(self._pending_jobs.values())

@@ -31,6 +31,7 @@ __all__ = [
     "build_parser",
     "device_json",
     "job_json",
+    "main_bundle",
     "main_watch",
     "parse_args",
 ]
@@ -220,7 +221,38 @@ def build_parser() -> argparse.ArgumentParser:
         "'--since 0s' replays nothing. Default: replay everything",
     )
     _add_engine_options(watch)
+    _add_bundle_parser(sub)
     return parser
+
+
+def _add_bundle_parser(sub: Any) -> None:
+    bundle = sub.add_parser(
+        "bundle",
+        help="save a support bundle (a zip of the journal's devices, jobs and messages)",
+        description="Write a zip for a technician: devices, the jobs and the raw messages of the last "
+        "hours from the journal, version and network interfaces; README.txt inside says what each "
+        "file is. Exit status 0 when written, 2 when it cannot be (a line on stderr says why).",
+    )
+    bundle.add_argument(
+        "--device",
+        dest="bundle_devices",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only this device: its endpoint (urn:uuid:…) or its name (repeatable)",
+    )
+    bundle.add_argument(
+        "--hours", type=_positive, default=24.0, metavar="N", help="the last N hours (default 24)"
+    )
+    bundle.add_argument(
+        "--redact",
+        action="store_true",
+        help="replace user names, host names and IP/MAC/e-mail addresses by tokens (user-1, ip-1…)",
+    )
+    bundle.add_argument("--journal", type=Path, default=None, metavar="PATH", help="journal database file")
+    bundle.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="FILE.zip", help="the zip to write"
+    )
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -507,3 +539,27 @@ def main_watch(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return asyncio.run(_watch(args, out))
     except KeyboardInterrupt:
         return EXIT_OK
+
+
+def main_bundle(args: argparse.Namespace) -> int:
+    """`wsdmon bundle`: write the support bundle; 0 when written, 2 (one line on stderr) when not."""
+    from wsdmon.store import default_journal_path
+    from wsdmon.support import BundleError, BundleOptions, make_bundle
+
+    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    options = BundleOptions(
+        journal=args.journal or default_journal_path(),
+        output=args.output,
+        devices=tuple(args.bundle_devices),
+        hours=args.hours,
+        redact=args.redact,
+    )
+    try:
+        result = make_bundle(options)
+    except BundleError as exc:
+        _say(str(exc))
+        return EXIT_CANNOT_START
+    counts = ((result.devices, "device"), (result.jobs, "job"), (result.messages, "message"))
+    said = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)
+    print(f"wrote {result.path}: {said}" + (" (redacted)" if args.redact else ""))
+    return EXIT_OK

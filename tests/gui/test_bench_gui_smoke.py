@@ -15,3 +15,11 @@ def test_gui_model_bench_quick_mode_writes_json(tmp_path: Path) -> None:
     for row in rows:
         assert [f["sorted_by"] for f in row["feeds"]] == ["CREATED desc", "STATE asc"]
         assert all(f["events"] == 1000 and f["not_shown"] == 0 for f in row["feeds"])
+
+
+def test_cold_start_bench_quick_mode_writes_json(tmp_path: Path) -> None:
+    data = run_quick("bench_cold_start.py", tmp_path, env={"QT_QPA_PLATFORM": "offscreen"})
+    (row,) = data["rows"]
+    assert row["qt_platform"] == "offscreen"
+    assert len(row["bare_runs_s"]) == len(row["wsdmon_runs_s"]) == 2
+    assert all(t > 0 for t in row["bare_runs_s"] + row["wsdmon_runs_s"])

@@ -9,7 +9,7 @@ import asyncio
 import csv
 import dataclasses
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,9 @@ from .make_screenshots import NOW, sample_devices
 from .test_app import make, run, until
 
 
-def _filled(qapp: Any, tmp_path: Path) -> Any:
+def _filled(qapp: Any, tmp_path: Path, *argv: str) -> Any:
     """The real Application (no network), with the sample devices and jobs in its models."""
-    app = make(qapp, tmp_path, "--no-discovery", "--notify-port", "0")
+    app = make(qapp, tmp_path, "--no-discovery", "--notify-port", "0", *argv)
     app.devices.upsert(sample_devices())
     app.jobs.apply_changes(sample_jobs(NOW, {}, routine=4))
     app.jobs.flush()
@@ -246,7 +246,17 @@ def test_counts_and_words_a_technician_reads(qapp, tmp_path):
             failed_rows = {window.proxy.record(r).key.job_token for r in range(window.proxy.rowCount())}
             assert "still-running-with-a-failed-filter" not in failed_rows
             assert "one-failed-two-canceled" in failed_rows
-            assert window.status_labels["failed"].text() == f"Failed: {len(failed_rows)}"
+            # The status bar counts the last 24 hours (these jobs are older); the tooltip the rest.
+            assert window.status_labels["failed"].text() == "Failed (24 h): 0"
+            assert f"{len(failed_rows)} in the whole history" in window.status_labels["failed"].toolTip()
+            just_now = dataclasses.replace(
+                two_canceled,
+                key=dataclasses.replace(two_canceled.key, job_token="failed-just-now"),
+                last_update=datetime.now(UTC),
+            )
+            app.jobs.apply_changes([just_now])
+            window._update_status()
+            assert window.status_labels["failed"].text() == "Failed (24 h): 1"
             window.job_table.quick_buttons[QuickFilter.ACTIVE].click()
             active_rows = {window.proxy.record(r).key.job_token for r in range(window.proxy.rowCount())}
             assert "still-running-with-a-failed-filter" in active_rows
@@ -381,3 +391,36 @@ def test_table_times_follow_the_locale(language, country, expected):
     finally:
         QLocale.setDefault(before)
         fmt._locale_formats.cache_clear()
+
+
+def test_a_device_seen_again_under_a_new_identity_is_told_apart(qapp, tmp_path):
+    """Item 10: old and new "Demo Scan Server 1" (a device that came back with a new endpoint)
+    looked the same in the tree, the device filter and the job table."""
+
+    async def scenario() -> None:
+        app = _filled(qapp, tmp_path)
+        window = app.window
+        try:
+            first = sample_devices()[0]
+            again = dataclasses.replace(first, endpoint="urn:uuid:0b1e2c3d-aaaa-4bbb-8ccc-123456789abc")
+            assert app.devices.upsert([again])  # a name shown changed: the job table must repaint
+            names = {r.endpoint: r.display_name for r in app.devices.devices()}
+            assert names[first.endpoint] == "SCANSRV-01 (5f0c2a4e)"
+            assert names[again.endpoint] == "SCANSRV-01 (0b1e2c3d)"
+            tree_texts = {app.devices.index_of(ep).data() for ep in (first.endpoint, again.endpoint)}
+            assert tree_texts == {"SCANSRV-01 (5f0c2a4e)", "SCANSRV-01 (0b1e2c3d)"}
+            combo = [
+                window.job_table.device_combo.itemText(i)
+                for i in range(window.job_table.device_combo.count())
+            ]
+            assert {"SCANSRV-01 (5f0c2a4e)", "SCANSRV-01 (0b1e2c3d)"} <= set(combo)
+            row = window.proxy.row_of(
+                next(r.key for r in sample_jobs(NOW, {}) if r.key.device == first.endpoint)
+            )
+            assert window.proxy.index(row, Column.DEVICE).data() == "SCANSRV-01 (5f0c2a4e)"
+            app.devices.remove([again.endpoint])  # gone again: the name needs no hint any more
+            assert app.devices.device(first.endpoint).display_name == "SCANSRV-01"
+        finally:
+            _close(app)
+
+    run(qapp, scenario)

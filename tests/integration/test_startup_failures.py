@@ -71,13 +71,31 @@ def test_a_journal_that_cannot_be_written_is_named_with_the_fix(tmp_path, comman
         assert line.startswith("wsdmon: cannot write the journal")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_a_read_only_folder_is_named_too(tmp_path):
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder nobody may write into. Root writes through permission bits, so as root (CI) it is
+    a read-only tmpfs mounted by the test; otherwise a folder with mode 0500."""
     folder = tmp_path / "read-only"
-    folder.mkdir(mode=0o500)
-    result = run_wsdmon(tmp_path, *WATCH, "--notify-port", "0", "--journal", str(folder / "j.sqlite3"))
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+        yield folder
+        folder.chmod(0o700)
+        return
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_a_read_only_folder_is_named_too(tmp_path, read_only_folder):
+    journal = read_only_folder / "j.sqlite3"
+    result = run_wsdmon(tmp_path, *WATCH, "--notify-port", "0", "--journal", str(journal))
     assert result.returncode == EXIT_CANNOT_START
-    assert "wsdmon: cannot write the journal" in no_traceback(result)
+    stderr = no_traceback(result)
+    assert "wsdmon: cannot write the journal" in stderr
+    assert str(journal) in stderr
 
 
 @pytest.mark.parametrize("command", [WINDOW, WATCH], ids=["window", "watch"])

@@ -15,6 +15,7 @@ FORBIDDEN = {
     "wsdmon.core": ("PySide6", "qasync", "asyncio", "socket", "aiohttp"),
     "wsdmon.store": ("PySide6", "qasync", "asyncio", "aiohttp"),
     "wsdmon.simulator": ("PySide6", "qasync"),
+    "wsdmon.support": ("PySide6", "qasync", "asyncio", "aiohttp"),
 }
 
 

@@ -78,10 +78,21 @@ class DeviceRow:
     conditions: tuple[ScannerCondition, ...] = ()
     error: DeviceError | None = None  # why its metadata could not be read (worded by the model)
     offline: OfflineReason | None = None  # why it is offline; None while online
+    # Set by the model when another device has the same name (a device seen again under a new
+    # identity, two MFPs left at their factory name): a short form of the endpoint that tells
+    # them apart wherever a name is shown.
+    twin_hint: str = ""
 
     @property
     def display_name(self) -> str:
-        return self.name or self.endpoint
+        name = self.name or self.endpoint
+        return f"{name} ({self.twin_hint})" if self.twin_hint else name
+
+
+def _short_id(endpoint: str) -> str:
+    """ "urn:uuid:5f0c2a4e-8d1b-…" → "5f0c2a4e"; a URL (a device not reached) stays as it is."""
+    tail = endpoint.removeprefix("urn:").removeprefix("uuid:")
+    return tail[:8] if tail != endpoint or "://" not in endpoint else endpoint
 
     @property
     def glance(self) -> DeviceGlance:
@@ -142,8 +153,11 @@ class DeviceTreeModel(QAbstractItemModel):
 
     # --- the bridge's API ------------------------------------------------------------------------
 
-    def upsert(self, rows: Sequence[DeviceRow]) -> None:
-        """Add new devices (one beginInsertRows per group) and update known ones (dataChanged)."""
+    def upsert(self, rows: Sequence[DeviceRow]) -> bool:
+        """Add new devices (one beginInsertRows per group) and update known ones (dataChanged).
+        Returns True when a name people see changed (a new device, a rename, a new twin)."""
+        shown = {r.endpoint: r.display_name for r in self.devices()}
+        rows = self._with_twin_hints(rows)
         new: dict[DeviceKind, dict[str, DeviceRow]] = {kind: {} for kind in _GROUPS}
         for row in rows:
             kind = self._where.get(row.endpoint)
@@ -177,6 +191,35 @@ class DeviceTreeModel(QAbstractItemModel):
             self.dataChanged.emit(parent, parent)  # the group's count
         if any(new.values()):
             self.device_count_changed.emit(len(self._where))
+        self._relabel()
+        return {r.endpoint: r.display_name for r in self.devices()} != shown
+
+    def _with_twin_hints(self, rows: Sequence[DeviceRow]) -> list[DeviceRow]:
+        """`rows` with the hints they will need among the devices known and these."""
+        names: dict[str, set[str]] = {}
+        for r in (*self.devices(), *rows):
+            names.setdefault(r.name or r.endpoint, set()).add(r.endpoint)
+        out = []
+        for r in rows:
+            hint = _short_id(r.endpoint) if len(names[r.name or r.endpoint]) > 1 else ""
+            out.append(r if r.twin_hint == hint else dataclasses.replace(r, twin_hint=hint))
+        return out
+
+    def _relabel(self) -> None:
+        """Give the known devices the hints the others now make necessary (or drop them)."""
+        names: dict[str, int] = {}
+        for r in self.devices():
+            names[r.name or r.endpoint] = names.get(r.name or r.endpoint, 0) + 1
+        for g, kind in enumerate(_GROUPS):
+            group = self._rows[kind]
+            for i, r in enumerate(group):
+                hint = _short_id(r.endpoint) if names[r.name or r.endpoint] > 1 else ""
+                if r.twin_hint != hint:
+                    group[i] = dataclasses.replace(r, twin_hint=hint)
+                    parent = self.index(g, 0)
+                    self.dataChanged.emit(
+                        self.index(i, 0, parent), self.index(i, len(DeviceColumn) - 1, parent)
+                    )
 
     def remove(self, endpoints: Iterable[str]) -> None:
         """Forget devices (Bye, or removed by the user)."""
@@ -195,6 +238,7 @@ class DeviceTreeModel(QAbstractItemModel):
             removed = True
         if removed:
             self.device_count_changed.emit(len(self._where))
+            self._relabel()
 
     # --- lookups ---------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ Python once per comparison.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -105,6 +105,7 @@ class JobTableModel(QAbstractTableModel):
         self._sort_column = -1
         self._descending = False
         self._active = self._failed = 0
+        self._failed_at: list[datetime] = []  # last updates of the failed jobs, sorted (failed_since)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(update_interval_ms)
@@ -173,6 +174,7 @@ class JobTableModel(QAbstractTableModel):
         self._recs = list({rec.key: rec for rec in records}.values())
         self._seq = {rec.key: seq for seq, rec in enumerate(self._recs)}
         self._active = self._failed = 0
+        self._failed_at.clear()
         for rec in self._recs:
             self._count(rec, +1)
         self._resort()
@@ -267,6 +269,11 @@ class JobTableModel(QAbstractTableModel):
         """Jobs no longer active whose last update is older than `cutoff` (retention)."""
         return [r.key for r in self._recs if not r.is_active and r.last_update < cutoff]
 
+    def failed_since(self, cutoff: datetime) -> int:
+        """How many finished jobs failed at or after `cutoff` (their last update): the status bar's
+        "Failed (24 h)", as a whole history's count says little about today."""
+        return len(self._failed_at) - bisect_left(self._failed_at, cutoff)
+
     def counts(self) -> tuple[int, int, int]:
         """(jobs, active jobs, failed jobs)."""
         return len(self._recs), self._active, self._failed
@@ -279,7 +286,7 @@ class JobTableModel(QAbstractTableModel):
 
     def device_name(self, endpoint: str) -> str:
         row = self._lookup(endpoint) if self._lookup is not None else None
-        return row.name if row is not None and row.name else endpoint
+        return row.display_name if row is not None and row.name else endpoint
 
     def _can_cancel(self, rec: JobRecord) -> bool:
         if not rec.is_active:
@@ -443,6 +450,12 @@ class JobTableModel(QAbstractTableModel):
             self._active += sign
         elif outcome(rec) in FAILED_OUTCOMES:  # as the Failed quick filter: finished jobs only
             self._failed += sign
+            if sign > 0:
+                insort(self._failed_at, rec.last_update)
+            else:
+                i = bisect_left(self._failed_at, rec.last_update)
+                if i < len(self._failed_at) and self._failed_at[i] == rec.last_update:
+                    del self._failed_at[i]
 
     def _emit_counts(self) -> None:
         self.counts_changed.emit(len(self._order), self._active, self._failed)

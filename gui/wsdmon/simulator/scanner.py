@@ -176,8 +176,10 @@ class Scanner:
         self._source.publish(ScannerStatusConditionClearedEvent(_NO_HEADERS, cleared))
 
     def restart_job_ids(self) -> None:
-        """A reboot: JobIds start over at 1, as real scanners' do (wsdmon must tell the new jobs apart)."""
+        """A reboot: JobIds start over at 1, as real scanners' do (wsdmon must tell the new jobs
+        apart), and the job history kept in memory is gone with it."""
         self._next_id = 1
+        self._history.clear()
 
     def submit(self, plan: ScanJobPlan | None = None) -> ScanJob:
         """Start a scan job as if someone had pressed Scan at the device."""

@@ -38,6 +38,7 @@ class DeviceTreeView(QTreeView):
 
     device_selected = Signal(object)  # endpoint | None
     status_message = Signal(str)  # a line for the window's status bar (what an action did)
+    bundle_requested = Signal(str)  # endpoint: "Save support bundle…" of that device
 
     def __init__(
         self,
@@ -100,6 +101,10 @@ class DeviceTreeView(QTreeView):
         self.device_selected.emit(row.endpoint if isinstance(row, DeviceRow) else None)
 
     def _on_header_context_menu_requested(self, pos: QPoint) -> None:
+        self.header_menu().popup(self.header().mapToGlobal(pos))
+
+    def header_menu(self) -> QMenu:
+        """The header's context menu: a checkable entry per column beside the name."""
         menu = QMenu(self)
         model = self.model()
         for column in DeviceColumn:
@@ -109,12 +114,13 @@ class DeviceTreeView(QTreeView):
             action.setCheckable(True)
             action.setChecked(not self.isColumnHidden(column))
             action.toggled.connect(lambda on, c=column: self.setColumnHidden(c, not on))
-        menu.popup(self.header().mapToGlobal(pos))
+        return menu
 
     def context_menu_for(self, row: DeviceRow) -> QMenu:
         """The device's context menu (built on demand; tests trigger its actions directly)."""
         menu = QMenu(self)
-        refresh = menu.addAction(self.tr("Refresh"), lambda: self._call(self._refresh, row.endpoint))
+        refresh = menu.addAction(self.tr("Refresh"), lambda: self.refresh(row))
+        refresh.setObjectName("refresh")
         refresh.setEnabled(self._refresh is not None)
         refresh.setToolTip(self.tr("Read the device's metadata again"))
         again = menu.addAction(self.tr("Resubscribe"), lambda: self.resubscribe(row))
@@ -135,7 +141,30 @@ class DeviceTreeView(QTreeView):
             self.tr("Copy address"), lambda: QGuiApplication.clipboard().setText(row.address or row.endpoint)
         )
         copy.setObjectName("copy-address")
+        bundle = menu.addAction(
+            self.tr("Save support bundle…"), lambda: self.bundle_requested.emit(row.endpoint)
+        )
+        bundle.setObjectName("save-bundle")
         return menu
+
+    def refresh(self, row: DeviceRow) -> None:
+        """Read the device's metadata again; the status bar says so, and when it is done."""
+        if self._refresh is None:
+            return
+        name = row.display_name
+        self.status_message.emit(self.tr("Reading {0} again…").format(name))
+
+        def failed(exc: BaseException) -> None:
+            log.warning("refresh of %s failed: %s", row.endpoint, exc)
+            self.status_message.emit(self.tr("Reading {0} again failed (details in the log)").format(name))
+
+        run_hook_result(
+            self._refresh(row.endpoint),
+            lambda result: self.status_message.emit(
+                self.tr("{0} read again: its state is in the device list").format(name)
+            ),
+            failed,
+        )
 
     def resubscribe(self, row: DeviceRow) -> None:
         """Ask for new subscriptions; the status bar says so at once, then what came of it."""
@@ -185,11 +214,6 @@ class DeviceTreeView(QTreeView):
         row = role_data(self.indexAt(pos), Role.DEVICE_ROW)
         if isinstance(row, DeviceRow):
             self.context_menu_for(row).popup(self.viewport().mapToGlobal(pos))
-
-    @staticmethod
-    def _call(hook: Callable[[str], object] | None, endpoint: str) -> None:
-        if hook is not None:
-            DeviceTreeView._run(hook(endpoint), endpoint)
 
     @staticmethod
     def _call2(hook: Callable[[str, str], object], endpoint: str, value: str) -> None:

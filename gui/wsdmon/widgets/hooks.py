@@ -22,6 +22,9 @@ class WindowHooks:
     # (path, "csv" | "json", JobRecords in the table's current order and filter) → the number of
     # jobs written (or an awaitable of it); raising shows the error.
     export: Callable[[str, str, Sequence[Any]], object] | None = None
+    # (path, device endpoint or None for all devices) → write the support bundle there (or an
+    # awaitable of it); the result has `devices`, `jobs` and `messages` counts; raising shows the error.
+    save_bundle: Callable[[str, str | None], object] | None = None
     # F5: probe for devices again.
     reprobe: Callable[[], object] | None = None
     # device endpoint → refresh its metadata / renew its subscription from scratch.

@@ -60,7 +60,7 @@ def _samples() -> dict[Column, str]:
         Column.CREATED: time,
         Column.COMPLETED: time,
         Column.DURATION: "10 min 00 s",
-        Column.FILTERS: "3/3 done, 2 failed",
+        Column.FILTERS: "3/3 done, 1 failed, 2 canceled",
         Column.KIND: "Post-scan job",
     }
 
@@ -68,7 +68,8 @@ def _samples() -> dict[Column, str]:
 _EXTRA = {Column.STATE: 28}  # the state icon
 _CELL_PADDING = 16
 _DEVICE_COLUMN_MAX_EMS = 14  # the Device column grows to fit names up to about this many "M"s
-SEARCH_MIN_CHARS = 22  # the search box never shrinks below this many average characters
+SEARCH_MIN_CHARS = 20  # the search box never shrinks below this many average characters
+COMBO_MIN_CHARS = 6  # nor the device and kind filters below this many
 _HIDDEN_BY_DEFAULT = (Column.COMPLETED, Column.DURATION)
 
 
@@ -132,15 +133,21 @@ class JobTableWidget(QWidget):
 
         self.device_combo = QComboBox(self)
         self.device_combo.setObjectName("device-filter")
-        self.device_combo.setToolTip(self.tr("Only the jobs of one scan server"))
-        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.device_combo.setMinimumContentsLength(12)
+        self.device_combo.setToolTip(self.tr("Only the jobs of one device"))
+        # The filters may shrink (their lists still show whole names): at 1024 px the device list
+        # and the detail pane need the room.
+        self.device_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.device_combo.setMinimumContentsLength(COMBO_MIN_CHARS)
         self.device_combo.currentIndexChanged.connect(self._on_device_combo_changed)
         bar.addWidget(self.device_combo)
 
         # Scan jobs (WSD scanners) and post-scan jobs (scan servers) share the table.
         self.kind_combo = QComboBox(self)
         self.kind_combo.setObjectName("kind-filter")
+        self.kind_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.kind_combo.setMinimumContentsLength(COMBO_MIN_CHARS)
         self.kind_combo.setToolTip(
             self.tr("Scan jobs of WSD scanners, post-scan jobs of scan servers, or both")
         )

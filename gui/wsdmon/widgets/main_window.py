@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import platform
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime, timedelta
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, QSize, Qt, QTimer, Signal, qVersion
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 
 _SETTINGS_VERSION = 1
 STATUS_INTERVAL_MS = 250
+FAILED_WINDOW = timedelta(hours=24)  # the status bar counts failures this recent
+FAILED_RECOUNT_MS = 60_000  # failures age out of that window: recount this often
 
 
 class MainWindow(QMainWindow):
@@ -82,6 +85,7 @@ class MainWindow(QMainWindow):
         self._notifications_available = True
         self.preferences_dialog: PreferencesDialog | None = None
         self.export_dialog: QFileDialog | None = None
+        self.bundle_dialog: QFileDialog | None = None
         self.message_box: QMessageBox | None = None
         self._export_filters = ("", "")
 
@@ -98,6 +102,7 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self.device_tree.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        self.device_tree.bundle_requested.connect(self.save_bundle)
         self.job_table = JobTableWidget(self.proxy, devices, self)
         self.detail = DetailPane(
             device_name=jobs.device_name,
@@ -139,6 +144,10 @@ class MainWindow(QMainWindow):
         jobs.counts_changed.connect(self._schedule_status)
         devices.device_count_changed.connect(self._schedule_status)
         status.changed.connect(self._update_status)  # rare (about once a second), and discovery shows at once
+        self._recount = QTimer(self)
+        self._recount.setInterval(FAILED_RECOUNT_MS)
+        self._recount.timeout.connect(self._schedule_status)
+        self._recount.start()
         self._update_status()
         self.resize(self._default_size())  # first run; restore_settings() replaces it later
         self._size_panes(self.width())
@@ -155,6 +164,13 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(self._hooks.export is not None)
         self.export_action.triggered.connect(self._on_export_triggered)
         file_menu.addAction(self.export_action)
+        self.bundle_action = QAction(self.tr("Save &support bundle…"), self)
+        self.bundle_action.setToolTip(
+            self.tr("Save a zip of the last 24 hours for a technician: devices, jobs, messages, versions")
+        )
+        self.bundle_action.setEnabled(self._hooks.save_bundle is not None)
+        self.bundle_action.triggered.connect(lambda: self.save_bundle(None))
+        file_menu.addAction(self.bundle_action)
         file_menu.addSeparator()
         quit_action = file_menu.addAction(self.tr("&Quit"), self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -227,7 +243,14 @@ class MainWindow(QMainWindow):
         labels["devices"].setText(self.tr("Devices: %n", "", self._devices.device_count()))
         labels["active"].setText(self.tr("Active jobs: %n", "", active))
         labels["active"].setToolTip(self.tr("%n job(s) in all", "", total))
-        labels["failed"].setText(self.tr("Failed: %n", "", failed))
+        recent = self._jobs.failed_since(datetime.now(UTC) - FAILED_WINDOW)
+        labels["failed"].setText(self.tr("Failed (24 h): {0}").format(recent))
+        labels["failed"].setToolTip(
+            self.tr(
+                "Jobs that failed in the last 24 hours; {0} in the whole history "
+                "(the Failed filter lists them)"
+            ).format(failed)
+        )
         labels["rate"].setText(self.tr("Events/s: {0:.1f}").format(s.events_per_s))
         labels["rejected"].setText(self.tr("Rejected: {0} · Dropped: {1}").format(s.rejected, s.dropped))
         labels["rejected"].setToolTip(
@@ -267,22 +290,41 @@ class MainWindow(QMainWindow):
         """File ▸ Export table… (Ctrl+E): asks where (window-modal), then writes the jobs shown."""
         if self._hooks.export is None:
             return None
-        dialog = QFileDialog(self, self.tr("Export jobs"))
-        dialog.setObjectName("export-dialog")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
         self._export_filters = (self.tr("CSV (*.csv)"), self.tr("JSON (*.json)"))
-        dialog.setNameFilters(list(self._export_filters))
-        dialog.setDefaultSuffix("csv")
+        dialog = self._save_dialog(
+            "export-dialog", self.tr("Export jobs"), self._export_filters, "wsdmon-jobs.csv"
+        )
         dialog.filterSelected.connect(
             lambda chosen: dialog.setDefaultSuffix("json" if chosen == self._export_filters[1] else "csv")
         )
-        dialog.selectFile("wsdmon-jobs.csv")
         dialog.fileSelected.connect(lambda path: self._export_to(path, dialog.selectedNameFilter()))
-        dialog.finished.connect(dialog.deleteLater)
         self.export_dialog = dialog
         dialog.open()
         return dialog
+
+    def _save_dialog(self, name: str, title: str, filters: Sequence[str], file_name: str) -> QFileDialog:
+        """A window-modal, non-blocking "save as" dialog (jobs keep arriving while it is open)."""
+        dialog = QFileDialog(self, title)
+        dialog.setObjectName(name)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setNameFilters(list(filters))
+        dialog.setDefaultSuffix(file_name.rpartition(".")[2])
+        dialog.selectFile(file_name)
+        dialog.finished.connect(dialog.deleteLater)
+        return dialog
+
+    @staticmethod
+    def _write(
+        call: Callable[[], object], done: Callable[[object], None], failed: Callable[[BaseException], None]
+    ) -> None:
+        """Run a hook that writes a file (now or on the loop); any failure goes to `failed`."""
+        try:
+            result = call()
+        except Exception as exc:  # any failure is what the user is told
+            failed(exc)
+            return
+        run_hook_result(result, done, failed)
 
     def _export_to(self, path: str, chosen_filter: str) -> None:
         if not path or self._hooks.export is None:
@@ -293,13 +335,9 @@ class MainWindow(QMainWindow):
         fmt = "json" if is_json else "csv"
         records = self.job_table.visible_records()
         self.statusBar().showMessage(self.tr("Exporting {0} jobs to {1}…").format(len(records), path))
-        try:
-            result = self._hooks.export(path, fmt, records)
-        except Exception as exc:  # any failure is what the user is told
-            self._on_export_failed(path, exc)
-            return
-        run_hook_result(
-            result,
+        export = self._hooks.export
+        self._write(
+            lambda: export(path, fmt, records),
             lambda written: self._on_export_done(path, written, len(records)),
             lambda exc: self._on_export_failed(path, exc),
         )
@@ -325,6 +363,50 @@ class MainWindow(QMainWindow):
             ).format(path, reason),
         )
 
+    def save_bundle(self, device: str | None = None) -> QFileDialog | None:
+        """File ▸ Save support bundle… (device None: all devices) and the device menu's entry: asks
+        where (window-modal, non-blocking), then writes the zip off the loop."""
+        if self._hooks.save_bundle is None:
+            return None
+        dialog = self._save_dialog(
+            "bundle-dialog",
+            self.tr("Save support bundle"),
+            [self.tr("Zip archives (*.zip)")],
+            f"wsdmon-support-{datetime.now().strftime('%Y%m%d-%H%M')}.zip",
+        )
+        dialog.fileSelected.connect(lambda path: self._save_bundle_to(path, device))
+        self.bundle_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _save_bundle_to(self, path: str, device: str | None) -> None:
+        if not path or self._hooks.save_bundle is None:
+            return
+        self.statusBar().showMessage(self.tr("Saving the support bundle to {0}…").format(path))
+        save = self._hooks.save_bundle
+        self._write(
+            lambda: save(path, device),
+            lambda done: self._on_bundle_done(path, done),
+            lambda exc: self._on_bundle_failed(path, exc),
+        )
+
+    def _on_bundle_done(self, path: str, result: object) -> None:
+        text = self.tr("Saved the support bundle to {0}: {1} jobs, {2} messages").format(
+            path, getattr(result, "jobs", 0), getattr(result, "messages", 0)
+        )
+        self.statusBar().showMessage(text, 15_000)
+
+    def _on_bundle_failed(self, path: str, exc: BaseException) -> None:
+        log.warning("support bundle %s failed: %s", path, exc)
+        self.statusBar().clearMessage()
+        self.show_message(
+            QMessageBox.Icon.Warning,
+            self.tr("Support bundle not saved"),
+            self.tr("The support bundle could not be saved to {0}:\n{1}").format(
+                path, str(exc) or type(exc).__name__
+            ),
+        )
+
     def show_message(self, kind: QMessageBox.Icon, title: str, text: str) -> QMessageBox:
         """A window-modal message that does not block the event loop (jobs keep arriving); the last
         one is `self.message_box` (tests read and close it)."""
@@ -340,7 +422,8 @@ class MainWindow(QMainWindow):
             self._hooks.reprobe()
 
     def _on_about_triggered(self) -> None:
-        QMessageBox.about(self, self.tr("About wsdmon"), self.about_text())
+        box = self.show_message(QMessageBox.Icon.NoIcon, self.tr("About wsdmon"), self.about_text())
+        box.setIconPixmap(app_icon().pixmap(64, 64))
 
     def about_text(self) -> str:
         """The About box: version, what it is, licences, and the versions a support desk asks for."""
