@@ -88,16 +88,16 @@ class DeviceRow:
         name = self.name or self.endpoint
         return f"{name} ({self.twin_hint})" if self.twin_hint else name
 
+    @property
+    def glance(self) -> DeviceGlance:
+        """The few words and the icon beside its name (worded on each call: follows the language)."""
+        return device_glance(self.state, self.state_reasons, self.conditions)
+
 
 def _short_id(endpoint: str) -> str:
     """ "urn:uuid:5f0c2a4e-8d1b-…" → "5f0c2a4e"; a URL (a device not reached) stays as it is."""
     tail = endpoint.removeprefix("urn:").removeprefix("uuid:")
     return tail[:8] if tail != endpoint or "://" not in endpoint else endpoint
-
-    @property
-    def glance(self) -> DeviceGlance:
-        """The few words and the icon beside its name (worded on each call: follows the language)."""
-        return device_glance(self.state, self.state_reasons, self.conditions)
 
 
 class DeviceColumn(IntEnum):
