@@ -69,7 +69,7 @@ def build_cells(
         fmt.format_local(completed, compact=True),
         fmt.format_duration(rec.duration_s),
         summary_text(s.filter_statuses, short=True) if rec.kind is JobKind.POST_SCAN else "",
-        kind_text(rec.kind),
+        kind_text(rec.kind, short=True),
     )
     kind = outcome(rec)
     failed = kind in FAILED_OUTCOMES

@@ -44,6 +44,10 @@ _KIND_NAMES = {
     JobKind.SCAN: QT_TRANSLATE_NOOP(_CTX, "Scan job"),
     JobKind.POST_SCAN: QT_TRANSLATE_NOOP(_CTX, "Post-scan job"),
 }
+_KIND_SHORT = {  # the table's Kind column: the tooltip says the rest
+    JobKind.SCAN: QT_TRANSLATE_NOOP(_CTX, "Scan"),
+    JobKind.POST_SCAN: QT_TRANSLATE_NOOP(_CTX, "Post-scan"),
+}
 _KIND_TIPS = {
     JobKind.SCAN: QT_TRANSLATE_NOOP(
         _CTX, "A scan job of a WSD scanner (WS-Scan): pages scanned at the device"
@@ -54,9 +58,9 @@ _KIND_TIPS = {
 }
 
 
-def kind_text(kind: JobKind) -> str:
-    """ "Scan job" / "Post-scan job"."""
-    return _tr(_KIND_NAMES[kind])
+def kind_text(kind: JobKind, *, short: bool = False) -> str:
+    """ "Scan job" / "Post-scan job" ("Scan" / "Post-scan" when `short`, for the table)."""
+    return _tr((_KIND_SHORT if short else _KIND_NAMES)[kind])
 
 
 def kind_tooltip(kind: JobKind) -> str:

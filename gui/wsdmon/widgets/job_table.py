@@ -61,7 +61,7 @@ def _samples() -> dict[Column, str]:
         Column.COMPLETED: time,
         Column.DURATION: "10 min 00 s",
         Column.FILTERS: "3/3 done, 1 failed, 2 canceled",
-        Column.KIND: "Post-scan job",
+        Column.KIND: "Post-scan",
     }
 
 
@@ -70,6 +70,7 @@ _CELL_PADDING = 16
 _DEVICE_COLUMN_MAX_EMS = 14  # the Device column grows to fit names up to about this many "M"s
 SEARCH_MIN_CHARS = 20  # the search box never shrinks below this many average characters
 COMBO_MIN_CHARS = 6  # nor the device and kind filters below this many
+_DEFAULT_ORDER = (Column.DEVICE, Column.KIND, *(c for c in Column if c not in (Column.DEVICE, Column.KIND)))
 _HIDDEN_BY_DEFAULT = (Column.COMPLETED, Column.DURATION)
 
 
@@ -279,6 +280,10 @@ class JobTableWidget(QWidget):
                 column, metrics.horizontalAdvance(sample) + _CELL_PADDING + _EXTRA.get(column, 0)
             )
             header.setSectionHidden(column, column in _HIDDEN_BY_DEFAULT)
+        # The default order: what a column is (scan or post-scan job) right after where it ran; the
+        # Kind column was added last, so its place is set by moving it, not by renumbering.
+        for visual, column in enumerate(_DEFAULT_ORDER):
+            header.moveSection(header.visualIndex(column), visual)
         if self._device_names:
             self._fit_device_column()
 
