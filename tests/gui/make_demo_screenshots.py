@@ -35,7 +35,6 @@ from PySide6.QtWidgets import QApplication
 from wsdmon.app import Application
 from wsdmon.cli import parse_args
 from wsdmon.core import JobKey
-from wsdmon.models import Column
 from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol.dsm import FilterStateReason
 from wsdmon.simulator import FilterOutcome, FilterPlan, JobPlan, Role, ScanEnd, ScanJobPlan
@@ -153,14 +152,16 @@ async def capture(qapp: QApplication, out_dir: Path, work_dir: Path) -> list[Pat
             return row is not None and app.jobs.record(row).status == failed.status()
 
         await _until(shown, "the failed job in its final state")
-        # As a technician arranges it: the Kind column dragged beside Device, the device pane wider
-        # (the scanner's jam reads beside its name).
-        header = window.job_table.view.horizontalHeader()
-        header.moveSection(header.visualIndex(Column.KIND), header.visualIndex(Column.DEVICE) + 1)
+        # The device pane a little wider, as a technician drags it (the scanner's jam reads beside
+        # its name); the Kind column stands beside Device by default.
         window.splitter.setSizes([TREE_WIDTH, *_rest(window.splitter.sizes(), TREE_WIDTH)])
         await _settle(qapp, 1.2)  # the status bar's events/s and the rows settle
         assert window.job_table.select_key(key)
         await _settle(qapp)
+        if window.job_table.new_jobs.isVisible():  # jobs that came while it was selected: show them
+            window.job_table.new_jobs.click()
+            window.job_table.view.scrollTo(window.job_table.view.currentIndex())
+            await _settle(qapp)
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = [out_dir / n for n in ("main-window.png", "detail-pane.png", "detail-timeline.png")]
         window.grab().save(str(paths[0]))
