@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wsdmon import __version__
-from wsdmon.cli import EXIT_ALREADY_RUNNING, EXIT_CANNOT_START, EXIT_OK, main_bundle, main_watch, parse_args
+from wsdmon.cli import (
+    EXIT_ALREADY_RUNNING,
+    EXIT_CANNOT_START,
+    EXIT_OK,
+    main_bundle,
+    main_doctor,
+    main_watch,
+    parse_args,
+)
 
 if TYPE_CHECKING:  # imported when needed: the window shows before these load
     from wsdmon.bridge import QtBridge
@@ -42,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return main_watch(args)
     if args.command == "bundle":
         return main_bundle(args)
+    if args.command == "doctor":
+        return main_doctor(args)
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     import qasync  # after PySide6, so qasync binds to it (ARCHITECTURE.md)
     from PySide6.QtWidgets import QApplication

@@ -32,6 +32,7 @@ __all__ = [
     "device_json",
     "job_json",
     "main_bundle",
+    "main_doctor",
     "main_watch",
     "parse_args",
 ]
@@ -222,7 +223,56 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_engine_options(watch)
     _add_bundle_parser(sub)
+    _add_doctor_parser(sub)
     return parser
+
+
+def _add_doctor_parser(sub: Any) -> None:
+    doctor = sub.add_parser(
+        "doctor",
+        help="check this computer's network for WSD: interfaces, ports, probes, devices",
+        description="Check the network as wsdmon uses it and print one line per check (verdict, what "
+        "was seen, the evidence, what to do next). Exit status 0 when no problem was found, 1 when "
+        "one was, 2 on a bad command line.",
+    )
+    doctor.add_argument(
+        "--probe",
+        action="append",
+        default=[],
+        type=_probe_target,
+        metavar="HOST[:PORT]",
+        help="send a directed WS-Discovery probe to HOST and time its answer (repeatable)",
+    )
+    doctor.add_argument(
+        "--device",
+        action="append",
+        default=[],
+        type=_url,
+        metavar="URL",
+        help="read a device's metadata from this URL (an XAddr; repeatable)",
+    )
+    doctor.add_argument(
+        "--interface",
+        action="append",
+        default=[],
+        metavar="IFACE",
+        help="check only this interface (name or address; repeatable; default: all but loopback)",
+    )
+    doctor.add_argument(
+        "--notify-port",
+        type=int,
+        default=6200,
+        metavar="PORT",
+        help="the notify port to check (default 6200)",
+    )
+    doctor.add_argument(
+        "--duration",
+        type=_positive,
+        default=4.0,
+        metavar="S",
+        help="how long to wait for each probe's and device's answer (default 4)",
+    )
+    doctor.add_argument("--json", action="store_true", help="print one JSON document")
 
 
 def _add_bundle_parser(sub: Any) -> None:
@@ -539,6 +589,32 @@ def main_watch(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return asyncio.run(_watch(args, out))
     except KeyboardInterrupt:
         return EXIT_OK
+
+
+def main_doctor(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """`wsdmon doctor`: the network self-check; 0 when no problem was found, 1 when one was."""
+    from wsdmon.net.selfcheck import SelfCheckOptions, run_selfcheck
+    from wsdmon.support.doctor_report import has_problem, report_json, report_text
+
+    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    if not 0 <= args.notify_port <= 65535:
+        _say(f"--notify-port {args.notify_port} is not a port number (0 to 65535)")
+        return EXIT_CANNOT_START
+    options = SelfCheckOptions(
+        notify_port=args.notify_port,
+        probes=tuple(args.probe),
+        devices=tuple(args.device),
+        interfaces=tuple(args.interface),
+        wait_s=args.duration,
+    )
+    try:
+        results = asyncio.run(run_selfcheck(options))
+    except ValueError as exc:  # an empty --interface entry
+        _say(str(exc))
+        return EXIT_CANNOT_START
+    out.write(json.dumps(report_json(results), indent=2) + "\n" if args.json else report_text(results))
+    out.flush()
+    return 1 if has_problem(results) else EXIT_OK
 
 
 def main_bundle(args: argparse.Namespace) -> int:
