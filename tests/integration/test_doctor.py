@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from wsdmon.net.selfcheck import find_holders
 from wsdmon.simulator import Role, Scenario, Simulator, SimulatorConfig
 
 from .sim_support import run
@@ -125,7 +126,21 @@ def test_an_unreachable_device_is_a_problem_with_its_reason(tmp_path: Path) -> N
     assert "cannot connect to 127.0.0.1:1" in line
 
 
-@pytest.mark.parametrize("bad", [("--probe", "not a host"), ("--device", "ftp://x"), ("--duration", "0")])
+def test_a_udp_port_holder_is_found_in_proc() -> None:
+    """The lookup the UDP 3702 check uses when the port is held: a socket of this test's own."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as held:
+        held.bind(("127.0.0.1", 0))
+        holders, unattributed = find_holders("udp", held.getsockname()[1])
+    assert holders is not None
+    assert os.getpid() in {h.pid for h in holders}
+    assert unattributed == 0
+    assert find_holders("udp", closed_udp_port()) == ((), 0)
+
+
+BAD = [("--probe", "not a host"), ("--device", "ftp://x"), ("--duration", "0"), ("--notify-port", "70000")]
+
+
+@pytest.mark.parametrize("bad", BAD)
 def test_usage_errors_exit_2(tmp_path: Path, bad: tuple[str, str]) -> None:
     result = run_wsdmon(tmp_path, *DOCTOR, *bad)
     assert result.returncode == 2
