@@ -55,7 +55,7 @@ def _samples() -> dict[Column, str]:
         Column.DEVICE: "SCANSRV-BRA",
         Column.TOKEN: "0f3b5…f9e8d",
         Column.STATE: "Processing",
-        Column.REASONS: "Completed with warnings",  # short labels (models.meanings.reason_label)
+        Column.REASONS: "Completed with errors",  # short labels (models.meanings.reason_label)
         Column.IMAGES: "Image",
         Column.CREATED: time,
         Column.COMPLETED: time,
