@@ -179,9 +179,13 @@ class Repository:
     async def forget_active(self) -> int:
         """A reboot: the running jobs stop where they are and are forgotten, with no end event and
         no history entry (a real server loses what it was processing). Returns how many."""
-        count = len(self._active)
-        await stop_jobs(self._active)
-        self._active.clear()
+        count = 0
+        while self._active:  # a job the scenario submits while the others stop goes too
+            running = dict(self._active)
+            count += len(running)
+            await stop_jobs(running)
+            for token in running:
+                self._active.pop(token, None)
         self._next_number = 1  # a counter starts over (counter_tokens); the history is kept
         self.state = RepositoryState.IDLE  # no event: the subscribers are gone with the reboot
         return count
@@ -271,7 +275,7 @@ class Repository:
         self._emit(job)
         end_state = job.end_state()
         self._source.publish(PostScanJobEndStateEvent(_NO_HEADERS, end_state))
-        del self._active[job.token]
+        self._active.pop(job.token, None)  # a reboot may have forgotten it meanwhile
         self._history.appendleft(job)
         log.log(
             self.log_level,
