@@ -9,18 +9,19 @@ carry in repository_types.py, except JobSummary (the rows of GetActiveJobs / Get
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Self
 
 from . import namespaces as ns
+from ._job_list import JobListRequest, JobListResponse
 from ._part import Field, Part, enum_reader, field, list_field
 from ._xml import (
     Element,
     QName,
     append_extensions,
     check_token,
-    child,
     extensions,
     qn,
     remote,
@@ -273,47 +274,18 @@ class JobSummary(Part):
 # --- GetActiveJobs (§3.2.4.4) and GetJobHistory (§3.2.4.5) -------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _JobListRequest(Message):
-    """An empty request element (vendor children allowed) asking for a list of jobs."""
-
-    _TAG: ClassVar[str]
+class _JobListRequest(JobListRequest):
+    __slots__ = ()
     NAMESPACES: ClassVar[tuple[str, ...]] = (ns.DSC,)
-    header: Headers
-    extensions: tuple[str, ...] = ()
 
-    def write_body(self, body: Element) -> None:
-        append_extensions(sub(body, self._TAG), self.extensions)
+
+class _JobListResponse(JobListResponse[JobSummary]):
+    __slots__ = ()
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.DSC,)
 
     @classmethod
-    def read_body(cls, header: Headers, body: Element) -> Self:
-        return cls(header, extensions(body_child(body, cls._TAG), ns.DSC))
-
-
-@dataclass(frozen=True, slots=True)
-class _JobListResponse(Message):
-    """A list of JobSummary rows (possibly none) inside a list element."""
-
-    _TAG: ClassVar[str]
-    _LIST_TAG: ClassVar[str]
-    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.DSC,)
-    header: Headers
-    jobs: tuple[JobSummary, ...] = ()
-
-    def write_body(self, body: Element) -> None:
-        # The list element is always written, even when empty (ActiveJobs/JobHistory are required).
-        listing = sub(sub(body, self._TAG), self._LIST_TAG)
-        for job in self.jobs:
-            job.write(listing)
-
-    @classmethod
-    def read_body(cls, header: Headers, body: Element) -> Self:
-        listing = child(body_child(body, cls._TAG), cls._LIST_TAG)
-        if listing is None:
-            # §4.1's example answers <GetActiveJobsResponse/> without ActiveJobs: schema-invalid, but
-            # it can only mean "no jobs".
-            return cls(header)
-        return cls(header, tuple([JobSummary.read(j) for j in listing if j.tag == JobSummary.TAG]))
+    def read_rows(cls, listing: Element) -> Iterable[JobSummary]:
+        return (JobSummary.read(j) for j in listing if j.tag == JobSummary.TAG)
 
 
 @dataclass(frozen=True, slots=True)

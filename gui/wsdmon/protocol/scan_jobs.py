@@ -14,25 +14,24 @@ JobSummary it implies: its JobStatus, and the names of its ScanTicket's JobDescr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import ClassVar
 
 from . import namespaces as ns
+from ._job_list import JobListRequest, JobListResponse
 from ._part import Field, Part, enum_reader, field, list_field, put_text, raw_text
 from ._xml import (
     Element,
-    append_extensions,
     canonical,
     check_string,
     check_token,
     child,
-    extensions,
     parse_int,
     qn,
     remote,
-    sub,
 )
-from .envelope import Headers, Message, body_child
+from .envelope import Message
 from .errors import LocalProtocolError, RemoteProtocolError
 from .scan import MAX_COUNT, MAX_ID, TERMINAL_JOB_STATES, JobState, JobStateReason, JobStatus
 
@@ -127,50 +126,23 @@ def _summary_of_job(el: Element) -> JobSummary:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _JobListRequest(Message):
-    """An empty request element (vendor children allowed) asking for a list of scan jobs."""
-
-    _TAG: ClassVar[str]
+class _JobListRequest(JobListRequest):
+    __slots__ = ()
     NAMESPACES: ClassVar[tuple[str, ...]] = (ns.WSCN,)
-    header: Headers
-    extensions: tuple[str, ...] = ()
 
-    def write_body(self, body: Element) -> None:
-        append_extensions(sub(body, self._TAG), self.extensions)
+
+class _JobListResponse(JobListResponse[JobSummary]):
+    __slots__ = ()
+    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.WSCN,)
 
     @classmethod
-    def read_body(cls, header: Headers, body: Element) -> Self:
-        return cls(header, extensions(body_child(body, cls._TAG), ns.WSCN))
-
-
-@dataclass(frozen=True, slots=True)
-class _JobListResponse(Message):
-    """A list of JobSummary rows (possibly none) inside a list element (always written)."""
-
-    _TAG: ClassVar[str]
-    _LIST_TAG: ClassVar[str]
-    NAMESPACES: ClassVar[tuple[str, ...]] = (ns.WSCN,)
-    header: Headers
-    jobs: tuple[JobSummary, ...] = ()
-
-    def write_body(self, body: Element) -> None:
-        listing = sub(sub(body, self._TAG), self._LIST_TAG)
-        for job in self.jobs:
-            job.write(listing)
-
-    @classmethod
-    def read_body(cls, header: Headers, body: Element) -> Self:
-        listing = child(body_child(body, cls._TAG), cls._LIST_TAG)
-        if listing is None:  # lenient, as repository.py: a response without its list has no jobs
-            return cls(header)
-        jobs = []
+    def read_rows(cls, listing: Element) -> Iterable[JobSummary]:
+        """JobSummary rows, and Job rows read as the summary they imply."""
         for el in listing:
             if el.tag == JobSummary.TAG:
-                jobs.append(JobSummary.read(el))
+                yield JobSummary.read(el)
             elif el.tag == _JOB:
-                jobs.append(_summary_of_job(el))
-        return cls(header, tuple(jobs))
+                yield _summary_of_job(el)
 
 
 @dataclass(frozen=True, slots=True)
