@@ -94,6 +94,20 @@ class DeviceRow:
         return device_glance(self.state, self.state_reasons, self.conditions)
 
 
+def _shared_names(rows: Iterable[DeviceRow]) -> set[str]:
+    """The names more than one endpoint goes by."""
+    endpoints: dict[str, set[str]] = {}
+    for r in rows:
+        endpoints.setdefault(r.name or r.endpoint, set()).add(r.endpoint)
+    return {name for name, eps in endpoints.items() if len(eps) > 1}
+
+
+def _hinted(row: DeviceRow, shared: set[str]) -> DeviceRow:
+    """`row` with the twin hint its name needs among `shared` (the same row when it has it)."""
+    hint = _short_id(row.endpoint) if (row.name or row.endpoint) in shared else ""
+    return row if row.twin_hint == hint else dataclasses.replace(row, twin_hint=hint)
+
+
 def _short_id(endpoint: str) -> str:
     """ "urn:uuid:5f0c2a4e-8d1b-…" → "5f0c2a4e"; a URL (a device not reached) stays as it is."""
     tail = endpoint.removeprefix("urn:").removeprefix("uuid:")
@@ -196,26 +210,18 @@ class DeviceTreeModel(QAbstractItemModel):
 
     def _with_twin_hints(self, rows: Sequence[DeviceRow]) -> list[DeviceRow]:
         """`rows` with the hints they will need among the devices known and these."""
-        names: dict[str, set[str]] = {}
-        for r in (*self.devices(), *rows):
-            names.setdefault(r.name or r.endpoint, set()).add(r.endpoint)
-        out = []
-        for r in rows:
-            hint = _short_id(r.endpoint) if len(names[r.name or r.endpoint]) > 1 else ""
-            out.append(r if r.twin_hint == hint else dataclasses.replace(r, twin_hint=hint))
-        return out
+        shared = _shared_names((*self.devices(), *rows))
+        return [_hinted(r, shared) for r in rows]
 
     def _relabel(self) -> None:
         """Give the known devices the hints the others now make necessary (or drop them)."""
-        names: dict[str, int] = {}
-        for r in self.devices():
-            names[r.name or r.endpoint] = names.get(r.name or r.endpoint, 0) + 1
+        shared = _shared_names(self.devices())
         for g, kind in enumerate(_GROUPS):
             group = self._rows[kind]
             for i, r in enumerate(group):
-                hint = _short_id(r.endpoint) if names[r.name or r.endpoint] > 1 else ""
-                if r.twin_hint != hint:
-                    group[i] = dataclasses.replace(r, twin_hint=hint)
+                hinted = _hinted(r, shared)
+                if hinted is not r:
+                    group[i] = hinted
                     parent = self.index(g, 0)
                     self.dataChanged.emit(
                         self.index(i, 0, parent), self.index(i, len(DeviceColumn) - 1, parent)
