@@ -21,5 +21,6 @@ def test_device_health_verdict_and_lookup() -> None:
     health = DeviceHealth("urn:uuid:1", datetime(2026, 12, 6, tzinfo=UTC), results)
     assert health.verdict is Verdict.PROBLEM
     found = health.result(HealthCheck.SUBSCRIPTION)
-    assert found is not None and found.finding is HealthFinding.SUBSCRIPTION_LIMIT
+    assert found is not None
+    assert found.finding is HealthFinding.SUBSCRIPTION_LIMIT
     assert health.result(HealthCheck.CLOCK) is None
