@@ -71,7 +71,7 @@ def test_healthy_simulator_is_all_ok_with_the_probe_latency(tmp_path: Path) -> N
         [interfaces] = found["interfaces"]
         assert interfaces["interfaces"] == [{"name": "lo", "addresses": ["127.0.0.1", "::1"]}]
         [discovery] = found["discovery-port"]
-        assert discovery["port"]["group_joined_on"] == ["127.0.0.1"]
+        assert discovery["port"]["group_joined_on"] == ["127.0.0.1", "::1"]  # 239.255.255.250 and ff02::c
         [probe] = found["probe"]
         print(f"probe→match latency on loopback: {probe['latency_ms']} ms")
         assert probe["endpoints"] == [server.endpoint]

@@ -53,6 +53,11 @@ def test_a_firewall_dropping_unicast_replies_turns_an_answered_probe_into_no_ans
                 await sim.kill()
         for result in (before, after, again):
             assert "Traceback" not in result.stderr, result.stderr
+        [port] = _checks(before.stdout, "discovery-port")
+        joined = port["port"]["group_joined_on"]
+        assert joined[0] == pair.peer_addr, port  # 239.255.255.250 on the interface's IPv4 address
+        assert joined[1].startswith("fe80:"), port  # ff02::c where it has IPv6: link-local, zoned
+        assert joined[1].endswith(f"%{pair.peer_if}"), port
         [answered] = _checks(before.stdout, "probe")
         assert answered["verdict"] == "ok", before.stdout
         assert answered["finding"] == "probe-answered"

@@ -13,6 +13,7 @@ import asyncio
 import errno
 import os
 import socket
+import struct
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +27,14 @@ from wsdmon.core.selfcheck import CheckId, CheckResult, Finding, Holder, Interfa
 from wsdmon.protocol import Headers, RemoteProtocolError
 from wsdmon.protocol.metadata import GetMetadataResponse, TransferGet
 
-from ._sockets import DISCOVERY_PORT, IPV4_GROUP, DiscoverySocketError, multicast_listener, select_addresses
+from ._sockets import (
+    DISCOVERY_PORT,
+    IPV4_GROUP,
+    IPV6_GROUP,
+    DiscoverySocketError,
+    multicast_listener,
+    select_addresses,
+)
 from .discovery import MATCH_TIMEOUT_S, DiscoveryService
 from .http import RequestError, SoapClient, device_error
 from .wiring import parse_probe_target
@@ -159,27 +167,67 @@ def check_interfaces(choice: Sequence[str]) -> CheckResult:
     return CheckResult(CheckId.INTERFACES, Verdict.OK, Finding.INTERFACES_UP, interfaces=infos)
 
 
+def _join_ipv4(choice: Sequence[str], sock: socket.socket) -> tuple[list[str], list[tuple[str, str]]]:
+    joined: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for item in select_addresses(ifaddr.get_adapters(), choice or None, socket.AF_INET):
+        mreq = socket.inet_aton(IPV4_GROUP) + socket.inet_aton(str(item.address))
+        try:
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+        except OSError as exc:
+            failed.append((str(item.address), exc.strerror or str(exc)))
+        else:
+            joined.append(str(item.address))
+    return joined, failed
+
+
+def _join_ipv6(choice: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Join ff02::c on each chosen interface with IPv6 (link-scoped: one join per interface). An OS
+    without IPv6 joins nothing and fails nothing: IPv4 alone is a working set-up."""
+    joined: list[str] = []
+    failed: list[tuple[str, str]] = []
+    try:
+        items = select_addresses(ifaddr.get_adapters(), choice or None, socket.AF_INET6)
+    except (OSError, ValueError):
+        return joined, failed
+    if not items:
+        return joined, failed
+    try:
+        sock = multicast_listener(socket.AF_INET6)
+    except DiscoverySocketError as exc:
+        return joined, [(f"{item.interface} (IPv6)", exc.strerror or str(exc)) for item in items]
+    try:
+        for item in items:
+            host = str(item.address).partition("%")[0]
+            shown = f"{host}%{item.interface}" if host.lower().startswith("fe80") else host
+            try:
+                index = item.index or socket.if_nametoindex(item.interface)
+                mreq = socket.inet_pton(socket.AF_INET6, IPV6_GROUP) + struct.pack("@I", index)
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+            except OSError as exc:
+                failed.append((shown, exc.strerror or str(exc)))
+            else:
+                joined.append(shown)
+    finally:
+        sock.close()
+    return joined, failed
+
+
 def check_discovery_port(choice: Sequence[str]) -> CheckResult:
-    """Bind UDP 3702 as WS-Discovery listeners do (shared) and join 239.255.255.250 on each chosen
-    interface's IPv4 address."""
+    """Bind UDP 3702 as WS-Discovery listeners do (shared) and join the groups on each chosen
+    interface: 239.255.255.250 on its IPv4 address, ff02::c on the interface where it has IPv6."""
     target = f"UDP {DISCOVERY_PORT}"
     try:
         sock = multicast_listener(socket.AF_INET)
     except DiscoverySocketError as exc:
         return _port_failed(CheckId.DISCOVERY_PORT, exc, DISCOVERY_PORT, "udp")
-    joined: list[str] = []
-    failed: list[tuple[str, str]] = []
     try:
-        for item in select_addresses(ifaddr.get_adapters(), choice or None, socket.AF_INET):
-            mreq = socket.inet_aton(IPV4_GROUP) + socket.inet_aton(str(item.address))
-            try:
-                sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
-            except OSError as exc:
-                failed.append((str(item.address), exc.strerror or str(exc)))
-            else:
-                joined.append(str(item.address))
+        joined, failed = _join_ipv4(choice, sock)
     finally:
         sock.close()
+    joined6, failed6 = _join_ipv6(choice)
+    joined += joined6
+    failed += failed6
     holders, unattributed = find_holders("udp", DISCOVERY_PORT)
     evidence = PortEvidence(
         DISCOVERY_PORT,

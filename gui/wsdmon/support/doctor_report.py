@@ -40,7 +40,8 @@ _WORDS: dict[Finding, tuple[str, str]] = {
     ),
     Finding.PORT_ERROR: ("{target} cannot be used", "check the network configuration of this computer"),
     Finding.GROUP_NOT_JOINED: (
-        "{target} can be shared, but the WS-Discovery group 239.255.255.250 could be joined on no interface",
+        "{target} can be shared, but the WS-Discovery groups (239.255.255.250, ff02::c) could be "
+        "joined on no interface",
         "multicast discovery will not hear devices: check the interface's multicast setting, "
         "or add devices with --probe or --device",
     ),
