@@ -5,6 +5,7 @@ exclusively is named. Nothing leaves the two namespaces."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from pathlib import Path
@@ -100,3 +101,34 @@ def test_another_program_holding_udp_3702_is_named(tmp_path: Path) -> None:
     assert port["finding"] == "port-held", port
     # `ip netns exec` execs python3: the holder's pid is the Popen's own.
     assert holder.pid in {h["pid"] for h in port["port"]["holders"]}, port
+
+
+def test_multicast_from_a_device_that_says_hello_is_heard(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        with netns_pair() as pair:
+            argv = pair.exec(
+                pair.peer, *env_command(tmp_path), WSDMON, "doctor", "--interface", pair.peer_if,
+                "--notify-port", "0", "--json", "--duration", "4",
+            )  # fmt: skip
+            doctor = await asyncio.create_subprocess_exec(
+                *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            )
+            await asyncio.sleep(1.0)  # doctor is listening: the device starts and says Hello
+            sim = await Child.start(
+                "sim",
+                sim_command(pair, "--role", "scan-device", "--scenario", "idle", "--interface", pair.sim_if),
+            )
+            try:
+                stdout, stderr = await asyncio.wait_for(doctor.communicate(), 60)
+            finally:
+                await sim.interrupt()
+                await sim.kill()
+        assert "Traceback" not in stderr.decode(), stderr.decode()
+        assert doctor.returncode == 0, stdout.decode() + stderr.decode()
+        [heard] = _checks(stdout.decode(), "multicast")
+        assert (heard["verdict"], heard["finding"]) == ("ok", "multicast-heard"), heard
+        assert heard["senders"] == [pair.sim_addr], heard
+        assert heard["messages"] >= 1
+        assert f"from {pair.sim_addr}" in heard["evidence"]
+
+    run(scenario, timeout=120)

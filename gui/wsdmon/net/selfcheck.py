@@ -10,6 +10,7 @@ IGMP report on the chosen interfaces only: name `lo` to stay on this computer).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import socket
@@ -18,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import ifaddr
@@ -266,6 +268,70 @@ def check_notify_port(port: int) -> CheckResult:
     )
 
 
+class _Count(asyncio.DatagramProtocol):
+    """Counts datagrams from addresses other than this computer's own."""
+
+    def __init__(self, own: set[str]) -> None:
+        self.own = own
+        self.messages = 0
+        self.senders: dict[str, None] = {}
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        sender = str(addr[0]).partition("%")[0]
+        if sender not in self.own:
+            self.messages += 1
+            self.senders.setdefault(sender)
+
+
+def _own_addresses() -> set[str]:
+    own = {"127.0.0.1", "::1"}
+    with contextlib.suppress(OSError):
+        for adapter in ifaddr.get_adapters():
+            for ip in adapter.ips:
+                own.add(ip.ip[0] if isinstance(ip.ip, tuple) else str(ip.ip))
+    return own
+
+
+async def check_multicast(choice: Sequence[str], wait_s: float) -> CheckResult:
+    """Listen on UDP 3702 in the IPv4 WS-Discovery group for `wait_s` and count what other hosts send
+    (Hello, Bye, other monitors' Probes). Silence is not a verdict on its own: a quiet network and a
+    blocked one look the same, so it is "not known", with what to try."""
+    loop = asyncio.get_running_loop()
+    own = await asyncio.to_thread(_own_addresses)
+    counter = _Count(own)
+    try:
+        sock = multicast_listener(socket.AF_INET)
+    except DiscoverySocketError as exc:
+        return CheckResult(
+            CheckId.MULTICAST, Verdict.UNKNOWN, Finding.MULTICAST_SILENT, os_message=exc.strerror or str(exc)
+        )
+    joined, _ = _join_ipv4(choice, sock)
+    transport, _ = await loop.create_datagram_endpoint(lambda: counter, sock=sock)
+    try:
+        await asyncio.sleep(wait_s)
+    finally:
+        transport.close()
+    target = ", ".join(joined)
+    if counter.messages:
+        return CheckResult(
+            CheckId.MULTICAST,
+            Verdict.OK,
+            Finding.MULTICAST_HEARD,
+            target=target,
+            listened_s=wait_s,
+            messages=counter.messages,
+            senders=tuple(counter.senders),
+        )
+    return CheckResult(
+        CheckId.MULTICAST,
+        Verdict.UNKNOWN,
+        Finding.MULTICAST_SILENT,
+        target=target,
+        listened_s=wait_s,
+        messages=0,
+    )
+
+
 async def check_probe(service: DiscoveryService, target: str, wait_s: float) -> CheckResult:
     """One directed Probe: who answered and how long the first match took."""
     loop = asyncio.get_running_loop()
@@ -321,6 +387,7 @@ async def run_selfcheck(options: SelfCheckOptions) -> list[CheckResult]:
         await asyncio.to_thread(check_discovery_port, options.interfaces),
         await asyncio.to_thread(check_notify_port, options.notify_port),
     ]
+    listening = asyncio.ensure_future(check_multicast(options.interfaces, options.wait_s))
     if options.probes:
         loop = asyncio.get_running_loop()
         service = DiscoveryService(
@@ -337,4 +404,5 @@ async def run_selfcheck(options: SelfCheckOptions) -> list[CheckResult]:
         async with aiohttp.ClientSession() as session:
             client = SoapClient(session, timeout_s=options.wait_s)
             results += await asyncio.gather(*(check_device(client, url) for url in options.devices))
+    results.insert(3, await listening)  # after the ports: heard while the probes and reads ran
     return results
