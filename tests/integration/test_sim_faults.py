@@ -127,7 +127,7 @@ def manager_request(kind: type[Renew | GetStatus | Unsubscribe], response: Subsc
     headers = Headers.request(manager.address, identifier=manager.identifier)
     if kind is Renew:
         return Renew(headers, timedelta(hours=1))
-    return kind(headers)  # type: ignore[call-arg]
+    return kind(headers)
 
 
 def assert_wse_fault(answer: object, local: str, code: str) -> Fault:
