@@ -221,7 +221,10 @@ class FaultSetting:
         return cls(fault, value)
 
     def __str__(self) -> str:
-        return self.fault.value if self.value is None else f"{self.fault}={self.value}"
+        if self.value is None:
+            return self.fault.value
+        value = f"{self.value:g}" if isinstance(self.value, float) else self.value
+        return f"{self.fault}={value}"
 
 
 def _usage(fault: Fault) -> str:
