@@ -6,6 +6,8 @@ aiohttp with wsdmon.protocol's messages, notifications into a plain aiohttp sink
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -484,3 +486,41 @@ def test_clock_offset_shifts_the_times_the_device_sends(role: Role) -> None:
             await sink.close()
 
     run(body)
+
+
+EVERY_FAULT = [
+    "directed-only",
+    "no-probe-match",
+    "late-probe=0.2",
+    "multicast-stop=0.5",
+    "xaddr-host=printer.example",
+    "print-only",
+    "subscriber-limit=1",
+    "renew-refused",
+    "short-grant=1",
+    "subscription-end=0.5",
+    "stuck-job",
+    "reboot-after=0.5",
+    "clock-offset=-7200",
+]
+
+
+@pytest.mark.parametrize("fault", EVERY_FAULT)
+def test_every_fault_runs_beside_the_steady_scenario_on_both_roles_without_an_error(
+    fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def body() -> None:
+        sink = await Sink().start()
+        config = dataclasses.replace(sim_config(Role.BOTH, fault), scenario=Scenario.STEADY, rate=5.0)
+        try:
+            async with Simulator(config) as sim, aiohttp.ClientSession() as http:
+                for dev in sim.devices:
+                    await call(http, dev.service_url, subscribe(dev, sink, f"/{dev.role}"))
+                await ask(sim, Probe(multicast_headers()), quiet=0.3)
+                await asyncio.sleep(1.5)
+        finally:
+            await sink.close()
+
+    with caplog.at_level(logging.WARNING, logger="wsdmon.simulator"):
+        run(body)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
