@@ -335,6 +335,23 @@ def test_short_grant_grants_its_seconds_whatever_is_asked_and_the_subscription_l
     run(body)
 
 
+def test_a_short_grant_under_a_second_is_answered_to_the_millisecond() -> None:
+    async def body() -> None:
+        sink = await Sink().start()
+        try:
+            config = sim_config(Role.SCAN_SERVER, "short-grant=0.5")
+            async with Simulator(config) as sim, aiohttp.ClientSession() as http:
+                dev = sim.devices[0]
+                _, granted = await call(http, dev.service_url, subscribe(dev, sink, "/ms"))
+                assert isinstance(granted, SubscribeResponse)
+                assert isinstance(granted.expires, timedelta)
+                assert granted.expires.total_seconds() == pytest.approx(0.5, abs=0.02)
+        finally:
+            await sink.close()
+
+    run(body)
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_subscription_end_reaches_end_to_with_status_and_reason_and_the_subscription_is_gone(
     role: Role,

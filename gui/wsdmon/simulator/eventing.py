@@ -323,7 +323,8 @@ class EventSource:
         if sub.as_datetime:
             now = datetime.now().astimezone().replace(microsecond=0)
             return now + timedelta(seconds=round(remaining))
-        return timedelta(seconds=round(remaining))
+        # Whole seconds, as devices answer; a grant under a second (short-grant=0.5) to the millisecond.
+        return timedelta(seconds=round(remaining) if remaining >= 1 else round(remaining, 3))
 
     def _arm_expiry(self, sub: Subscription) -> None:
         if sub.expiry is not None:
