@@ -25,6 +25,7 @@ from wsdmon.store import IncomingMessage
 
 from .factory import SERVER, SERVER2, sample_jobs
 from .health_samples import MFP, RECEPTION, SUBSCRIBE_FAULT_ID, sample_health
+from .make_diagnose_screenshots import make_diagnose_screenshots
 from .make_screenshots import NOW
 from .test_app import run, until
 from .test_window_actions import _close
@@ -470,3 +471,19 @@ def test_the_start_check_says_nothing_when_all_is_well_and_own_ports_are_not_a_p
             _close(app)
 
     run(qapp, scenario)
+
+
+@pytest.mark.timeout(180)
+def test_the_screens_at_1366x768_show_every_name_whole_and_the_dialogs_fit(tmp_path):
+    """On a real X server: the shield did not push device names into "Reception scan…" (the device
+    list is wider for it), the report of ten checks fits without scrolling, the dialogs fit."""
+    facts = make_diagnose_screenshots(tmp_path)
+    assert facts["window_fits"], facts
+    assert facts["note_visible"], facts
+    assert facts["clipped_names"] == [], facts
+    assert facts["report_fits"], facts
+    assert facts["report_lines"] == 10, facts
+    assert not facts["report_scrolls"], facts
+    assert facts["selfcheck_fits"], facts
+    for name in ("window-1366x768", "device-tree", "report", "selfcheck"):
+        assert (tmp_path / f"diagnose-{name}.png").stat().st_size > 3_000, name

@@ -45,8 +45,10 @@ from wsdmon.models.icons import icon
 __all__ = ["DiagnoseDialog", "ReportDialog", "ReportLine", "SelfCheckDialog"]
 
 JOURNAL_SCHEME = "journal"  # evidence links: journal:<id> selects that message in the raw log
-REPORT_MIN_WIDTH_PX = 820
-REPORT_MIN_HEIGHT_PX = 420
+REPORT_MIN_WIDTH_PX = 720  # fits a 1024×600 screen
+REPORT_MIN_HEIGHT_PX = 380
+REPORT_WIDTH_PX = 1040  # the first size: every check of a device in view at 1366×768
+REPORT_HEIGHT_PX = 660
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,12 @@ class ReportDialog(QDialog):
         self.setWindowTitle(title)
         self.setModal(False)
         self.setMinimumSize(REPORT_MIN_WIDTH_PX, REPORT_MIN_HEIGHT_PX)
+        screen = parent.screen() if parent is not None else QGuiApplication.primaryScreen()
+        free = screen.availableGeometry().size()
+        self.resize(
+            max(REPORT_MIN_WIDTH_PX, min(REPORT_WIDTH_PX, free.width() * 9 // 10)),
+            max(REPORT_MIN_HEIGHT_PX, min(REPORT_HEIGHT_PX, free.height() * 9 // 10)),
+        )
         self.heading = QLabel(self)
         self.heading.setObjectName("report-heading")
         self.heading.setWordWrap(True)

@@ -527,8 +527,9 @@ class MainWindow(QMainWindow):
 
     def _size_panes(self, width: int) -> None:
         """Devices | jobs | detail for a window `width` wide: the jobs get what the device list
-        (about 14 %, at least 170 px) and the detail pane (about 28 %, at least 280 px) leave."""
-        devices = max(170, width * 14 // 100)
+        (about 16 %, at least 190 px: names, the state icon and the health shield) and the detail pane
+        (about 28 %, at least 280 px) leave."""
+        devices = max(190, width * 16 // 100)
         detail = max(280, width * 28 // 100)
         self.splitter.setSizes([devices, max(300, width - devices - detail), detail])
 
