@@ -6,6 +6,7 @@ menu, the raw-log links of its evidence, Copy report and the bundle button, the 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -27,7 +28,7 @@ from .factory import SERVER, SERVER2, sample_jobs
 from .health_samples import MFP, RECEPTION, SUBSCRIBE_FAULT_ID, sample_health
 from .make_diagnose_screenshots import make_diagnose_screenshots
 from .make_screenshots import NOW
-from .test_app import run, until
+from .test_app import make, run, until
 from .test_window_actions import _close
 from .test_window_actions import _filled as _app
 
@@ -487,3 +488,30 @@ def test_the_screens_at_1366x768_show_every_name_whole_and_the_dialogs_fit(tmp_p
     assert facts["selfcheck_fits"], facts
     for name in ("window-1366x768", "device-tree", "report", "selfcheck"):
         assert (tmp_path / f"diagnose-{name}.png").stat().st_size > 3_000, name
+
+
+def test_start_runs_the_port_check_once_and_its_own_ports_are_no_problem(qapp, tmp_path):
+    """The real start: multicast discovery on loopback only, the notify sink listening; the start-up
+    check then finds both ports in use by this wsdmon, which is as it should be."""
+
+    async def scenario() -> None:
+        app = make(qapp, tmp_path, "--interface", "lo", "--notify-port", "0")
+        diagnosis = app.window.diagnosis
+        try:
+            await app.start()
+            assert app.multicast
+            await until(lambda: diagnosis.startup_results is not None, "the start-up check")
+            results = {r.check: r for r in diagnosis.startup_results}
+            assert set(results) == {CheckId.INTERFACES, CheckId.DISCOVERY_PORT, CheckId.NOTIFY_PORT}
+            notify = results[CheckId.NOTIFY_PORT]
+            assert (notify.verdict, notify.finding) == (Verdict.OK, Finding.PORT_FREE)
+            assert notify.target == f"TCP {app.engine.sink.port}"
+            assert notify.port is not None
+            assert [h.pid for h in notify.port.holders or ()] == [os.getpid()]
+            attention = [r for r in results.values() if r.verdict in (Verdict.PROBLEM, Verdict.WARNING)]
+            assert diagnosis.note.isVisible() == bool(attention)
+            assert diagnosis.selfcheck_dialog is None  # nothing pops up by itself
+        finally:
+            await app.stop()
+
+    run(qapp, scenario)
