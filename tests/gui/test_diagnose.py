@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtCore import QEvent, QPoint, QSettings, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QHelpEvent, QTextCursor
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QToolTip
 
@@ -27,7 +27,7 @@ from wsdmon.store import IncomingMessage
 from .factory import SERVER, SERVER2, sample_jobs
 from .health_samples import MFP, RECEPTION, SUBSCRIBE_FAULT_ID, sample_health
 from .make_diagnose_screenshots import make_diagnose_screenshots
-from .make_screenshots import NOW
+from .make_screenshots import NOW, build_demo
 from .test_app import make, run, until
 from .test_window_actions import _close
 from .test_window_actions import _filled as _app
@@ -407,6 +407,12 @@ def test_network_selfcheck_from_the_tools_menu_on_loopback(qapp, qtbot, tmp_path
             assert "Discovery port" in text
             qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
             assert QGuiApplication.clipboard().text().startswith("Network self-check\n\n[")
+            first = dialog.results
+            qtbot.mouseClick(dialog.again_button, Qt.MouseButton.LeftButton)  # Run again
+            assert dialog.report.toPlainText().strip() == "Checking…"
+            assert not dialog.again_button.isEnabled()
+            await until(lambda: dialog.results is not first, "the second run's results")
+            assert [r.check for r in dialog.results] == [r.check for r in first]
             qtbot.keyClick(dialog, Qt.Key.Key_Escape)
             await until(lambda: window.diagnosis.selfcheck_dialog is None, "Esc to close it")
         finally:
@@ -515,3 +521,19 @@ def test_start_runs_the_port_check_once_and_its_own_ports_are_no_problem(qapp, t
             await app.stop()
 
     run(qapp, scenario)
+
+
+def test_a_selfcheck_that_cannot_run_says_why_in_the_dialog(qtbot, tmp_path, caplog):
+    def broken() -> Any:
+        raise OSError(24, "Too many open files")
+
+    demo = build_demo(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), run_selfcheck=broken)
+    qtbot.addWidget(demo.window)
+    dialog = demo.window.diagnosis.open_selfcheck()
+    assert dialog is not None
+    assert dialog.heading.text() == "The self-check could not run: [Errno 24] Too many open files"
+    assert dialog.again_button.isEnabled()
+    assert "the network self-check failed" in caplog.text
+    demo.window.diagnosis.check_at_start()  # at start: a log line, nothing shown
+    assert not demo.window.diagnosis.note.isVisible()
+    dialog.close()
