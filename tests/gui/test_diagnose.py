@@ -96,6 +96,8 @@ def test_health_icon_role_and_tooltip_for_each_verdict(qapp, tmp_path):
                 assert role_data(index, Role.HEALTH) is verdict, endpoint
                 assert role_data(index, Role.HEALTH_TEXT) == text
                 assert text in role_data(index, Qt.ItemDataRole.ToolTipRole)  # the row's tooltip too
+                name = role_data(index, Qt.ItemDataRole.DisplayRole)
+                assert role_data(index, Qt.ItemDataRole.AccessibleTextRole) == f"{name}; {text}"  # said too
                 # Over the icon, the tooltip is the health line alone.
                 spot = tree.health_delegate.icon_rect(tree.visualRect(index))
                 assert _tooltip_at(tree, spot.center()) == text

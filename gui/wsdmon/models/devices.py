@@ -241,7 +241,12 @@ class DeviceTreeModel(QAbstractItemModel):
             self._health[health.endpoint] = health
             index = self.index_of(health.endpoint)
             if index.isValid():
-                roles = [Role.HEALTH, Role.HEALTH_TEXT, Qt.ItemDataRole.ToolTipRole]
+                roles = [
+                    Role.HEALTH,
+                    Role.HEALTH_TEXT,
+                    Qt.ItemDataRole.ToolTipRole,
+                    Qt.ItemDataRole.AccessibleTextRole,
+                ]
                 self.dataChanged.emit(index, index, roles)
             self.health_changed.emit(health.endpoint)
 
@@ -360,6 +365,11 @@ class DeviceTreeModel(QAbstractItemModel):
         if role == Role.HEALTH_TEXT:
             health = self._health.get(row.endpoint)
             return health_tooltip(health) if health is not None else ""
+        if role == Qt.ItemDataRole.AccessibleTextRole and col == DeviceColumn.NAME:
+            # The shield is drawn, not said: a screen reader reads the health line after the name.
+            health = self._health.get(row.endpoint)
+            name = self._display(row, col)
+            return _tr("{0}; {1}").format(name, health_tooltip(health)) if health is not None else name
         if role in (Role.DEVICE_ROW,):
             return row
         if role == Role.DEVICE:
