@@ -41,8 +41,9 @@ def _replace(results: tuple[HealthResult, ...], *new: HealthResult) -> tuple[Hea
     return tuple(by_check.get(r.check, r) for r in results)
 
 
-def sample_health() -> dict[str, DeviceHealth]:
-    """endpoint → its report: SERVER a problem, SERVER2 a warning, MFP ok, RECEPTION not known yet."""
+def sample_health(fault_id: int = SUBSCRIBE_FAULT_ID) -> dict[str, DeviceHealth]:
+    """endpoint → its report: SERVER a problem, SERVER2 a warning, MFP ok, RECEPTION not known yet;
+    `fault_id` is the journal id of the refused Subscribe's fault."""
     problem = _replace(
         _all_ok(SERVER, "http://10.20.0.15:5357/2b6c7f0e"),
         HealthResult(
@@ -64,14 +65,14 @@ def sample_health() -> dict[str, DeviceHealth]:
                 last_at=NOW - timedelta(minutes=11),
                 code="wse:EventSourceUnableToProcess",
                 reason="Maximum number of subscriptions reached",
-                messages=(SUBSCRIBE_FAULT_ID,),
+                messages=(fault_id,),
             ),
         ),
         HealthResult(
             _C.FAULTS,
             _V.WARNING,
             _F.FAULTS_RETURNED,
-            _E(count=3, code="wse:EventSourceUnableToProcess", messages=(SUBSCRIBE_FAULT_ID, 4110, 4131)),
+            _E(count=3, code="wse:EventSourceUnableToProcess", messages=(fault_id, 4110, 4131)),
         ),
         HealthResult(_C.CLOCK, _V.UNKNOWN, _F.NOT_KNOWN_YET),
     )

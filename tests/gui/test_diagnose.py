@@ -55,8 +55,8 @@ EXPECTED = {  # endpoint → (verdict, the health icon's tooltip)
 }
 
 
-def _feed_health(app: Any) -> None:
-    for health in sample_health().values():
+def _feed_health(app: Any, fault_id: int = SUBSCRIBE_FAULT_ID) -> None:
+    for health in sample_health(fault_id).values():
         app.bridge.health_changed(health)  # what the engine calls on its listener
     app.bridge.flush()
 
@@ -167,12 +167,20 @@ def test_diagnose_from_the_device_menu_reports_each_check_links_copies_and_close
     async def scenario() -> None:
         app = _app(qapp, tmp_path)
         window = app.window
-        try:
-            _feed_health(app)
-            entries = [
-                RawLogEntry(NOW, Direction.IN, "10.20.0.15", "urn:t/Other", 400, 4000 + n) for n in range(5)
+        # The refused Subscribe's fault, as the journal keeps it.
+        (fault_id,) = app.journal.append_messages(
+            [
+                IncomingMessage(
+                    NOW, SERVER, None, "urn:t/Fault", None, "fault", b"<Fault><Reason>full</Reason></Fault>"
+                )
             ]
-            fault = RawLogEntry(NOW, Direction.IN, "10.20.0.15", "urn:t/Fault", 512, SUBSCRIBE_FAULT_ID)
+        )
+        try:
+            _feed_health(app, fault_id)
+            entries = [
+                RawLogEntry(NOW, Direction.IN, "10.20.0.15", "urn:t/Other", 400, 9000 + n) for n in range(5)
+            ]
+            fault = RawLogEntry(NOW, Direction.IN, "10.20.0.15", "urn:t/Fault", 512, fault_id)
             app.raw_log.append([*entries, fault, *entries[:2]])
             _context_menu_action(window.device_tree, SERVER, "diagnose").trigger()
             dialog = window.diagnosis.dialogs[SERVER]
@@ -180,7 +188,7 @@ def test_diagnose_from_the_device_menu_reports_each_check_links_copies_and_close
             assert not dialog.isModal()
             assert dialog.windowTitle() == "Diagnose SCANSRV-01"
             text = dialog.report.toPlainText()
-            health = sample_health()[SERVER]
+            health = sample_health(fault_id)[SERVER]
             assert len(health.results) == 10
             for sentence in (
                 "The device was found by multicast discovery.",
@@ -202,14 +210,19 @@ def test_diagnose_from_the_device_menu_reports_each_check_links_copies_and_close
             copied = QGuiApplication.clipboard().text()
             assert copied == health_report_text(health, "SCANSRV-01")
             assert "[Problem] Subscription: The device refused the subscription" in copied
-            assert f"Messages (journal ids): #{SUBSCRIBE_FAULT_ID}" in copied
+            assert f"Messages (journal ids): #{fault_id}" in copied
 
             assert not window.raw_log.isVisible()
-            _click_link(qtbot, dialog.report, f"journal:{SUBSCRIBE_FAULT_ID}")
+            _click_link(qtbot, dialog.report, f"journal:{fault_id}")
             await until(window.raw_log.isVisible, "the raw log")
             current = window.raw_log.view.currentIndex()
-            assert role_data(current, Role.JOURNAL_ID) == SUBSCRIBE_FAULT_ID
+            assert role_data(current, Role.JOURNAL_ID) == fault_id
             assert current.row() == 5
+            assert "<Reason>full</Reason>" in window.raw_log.xml.toPlainText()  # its XML, from the journal
+            # A message older than the log's rows: no row to select, the journal says it is gone.
+            _click_link(qtbot, dialog.report, "journal:4077")
+            assert not window.raw_log.view.currentIndex().isValid()
+            assert window.raw_log.xml.toPlainText() == "Message #4077 is no longer kept in the journal."
 
             # Keyboard: Tab walks from the report through the buttons; Esc closes.
             dialog.activateWindow()
