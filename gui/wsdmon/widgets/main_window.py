@@ -380,7 +380,7 @@ class MainWindow(QMainWindow):
         )
 
     def save_jobs_bundle(self, keys: Sequence[object]) -> QFileDialog | None:
-        """The job table's "Save support bundle…": those jobs, with their device (the first's)."""
+        """The job table's "Save support bundle…": those jobs, with their device (or devices)."""
         devices = {getattr(k, "device", None) for k in keys}
         return self.save_bundle(devices.pop() if len(devices) == 1 else None, keys)
 
