@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wsdmon.core.selfcheck import Verdict
 from wsdmon.models import (
     VERDICT_ICONS,
     DeviceColumn,
@@ -56,8 +57,9 @@ class HealthDelegate(QStyledItemDelegate):
     """Draws the name cell as usual, narrowed, and the device's health icon at its right end (the
     state icon and words stay where they were); over that icon the tooltip is the health line."""
 
-    def _verdict(self, index: QModelIndex | QPersistentModelIndex) -> object:
-        return role_data(index, Role.HEALTH) if index.column() == DeviceColumn.NAME else None
+    def _verdict(self, index: QModelIndex | QPersistentModelIndex) -> Verdict | None:
+        value = role_data(index, Role.HEALTH) if index.column() == DeviceColumn.NAME else None
+        return value if isinstance(value, Verdict) else None
 
     @staticmethod
     def icon_rect(cell: QRect) -> QRect:
@@ -84,7 +86,7 @@ class HealthDelegate(QStyledItemDelegate):
         style = widget.style() if widget is not None else None
         if style is not None:
             style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, back, painter, widget)
-        icon(VERDICT_ICONS[verdict]).paint(painter, self.icon_rect(option.rect))  # type: ignore[index]
+        icon(VERDICT_ICONS[verdict]).paint(painter, self.icon_rect(option.rect))
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         size = super().sizeHint(option, index)
