@@ -133,6 +133,8 @@ class Application:
             refresh_device=self._refresh_device,
             resubscribe_device=self._resubscribe_device,
             trust_certificate=self.trust_certificate,
+            device_health=self._device_health,
+            run_selfcheck=self._run_selfcheck,
         )
         self.window = MainWindow(
             jobs=self.jobs,
@@ -224,12 +226,22 @@ class Application:
 
         return await asyncio.get_running_loop().run_in_executor(None, write)
 
-    async def _save_bundle(self, path: str, device: str | None) -> Any:
-        """File ▸ Save support bundle… (and the device menu's, for one device): the last 24 hours
-        of the journal, written off the loop; returns the BundleResult (BundleError says why not)."""
+    def _device_health(self, endpoint: str) -> Any:  # Diagnose…: DeviceHealth | None
+        return self.engine.health(endpoint)  # type: ignore[attr-defined,unused-ignore]  # issue 13
+
+    async def _run_selfcheck(self) -> Any:
+        """Tools ▸ Network self-check… and the start-up check (window_selfcheck.py)."""
+        from wsdmon.window_selfcheck import run_window_selfcheck
+
+        return await run_window_selfcheck(self.engine.sink, self.args, self.discovery_interfaces())
+
+    async def _save_bundle(self, path: str, device: str | None, jobs: Sequence[Any] = ()) -> Any:
+        """File ▸ Save support bundle… (the device and job menus': one device, the jobs chosen): the
+        last 24 hours of the journal, off the loop; returns the BundleResult (BundleError: why not)."""
         from wsdmon.support import BundleOptions, make_bundle
 
-        options = BundleOptions(self.journal.path, Path(path), devices=(device,) if device else ())
+        devices = (device,) if device else tuple(dict.fromkeys(k.device for k in jobs))
+        options = BundleOptions(self.journal.path, Path(path), devices=devices, jobs=tuple(jobs))
         return await asyncio.get_running_loop().run_in_executor(None, make_bundle, options)
 
     async def start(self) -> None:
@@ -255,6 +267,8 @@ class Application:
         await self.apply_retention()
         self.window.show()
         self._report_start_notes()
+        if self.multicast:  # the ports discovery needs; a note in the status bar only if one is not ok
+            self.window.diagnosis.check_at_start()
 
     def _report_start_notes(self) -> None:
         """Say what start-up had to work around: a damaged journal moved aside, a busy notify port."""

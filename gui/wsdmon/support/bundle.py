@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from wsdmon.core.jobs import JobRecord
+from wsdmon.core.jobs import JobKey, JobRecord
 from wsdmon.store import JournalError, read_jobs
 from wsdmon.store.export import write_records
 from wsdmon.store.opening import damage_of
@@ -56,6 +56,9 @@ class BundleOptions:
     devices: Sequence[str] = ()  # endpoints (urn:uuid) or unambiguous friendly names; () = all
     hours: float = DEFAULT_HOURS
     redact: bool = False
+    # The jobs chosen (the window's job table): only these, whatever their age; () = every job of the
+    # devices chosen that was updated in the period.
+    jobs: Sequence[JobKey] = ()
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -193,11 +196,14 @@ def _make(options: BundleOptions) -> BundleResult:
             d.endpoint: str(d.row.get("friendly_name") or d.row.get("model_name") or d.endpoint)
             for d in devices
         }
-        records = [
-            r
-            for r in read_jobs(options.journal)
-            if r.last_update >= since and (chosen is None or r.key.device in chosen)
-        ]
+        keys = set(options.jobs)
+
+        def wanted(r: JobRecord) -> bool:
+            if keys:
+                return r.key in keys
+            return r.last_update >= since and (chosen is None or r.key.device in chosen)
+
+        records = [r for r in read_jobs(options.journal) if wanted(r)]
         jobs = _jobs_json(records, lambda ep: names.get(ep, ep))
         selection = _Selection(since, chosen, devices, records, jobs, environment())
         redactor = _collect(conn, selection) if options.redact else None
@@ -296,8 +302,9 @@ def readme(
         "devices.json        the devices as the journal keeps them: metadata (names, model, serial,",
         "                    firmware), XAddrs, hosted services with their addresses, when first and last",
         "                    seen, and the SHA-256 fingerprint of an HTTPS certificate the user trusted.",
-        "jobs.json           the jobs updated in the period, each with its timeline of observations",
-        "                    (the same fields as File > Export table... as JSON).",
+        "jobs.json           the jobs updated in the period (or the jobs chosen, whatever their",
+        "                    age, when the bundle was made for chosen jobs), each with its timeline",
+        "                    of observations (the same fields as File > Export table... as JSON).",
         "messages/           the raw XML of each message the journal accepted in the period, one file",
         "                    per message: <journal id>_<arrival time, UTC>_<action>.xml.",
         "messages/index.json one entry per message file: its id, arrival time, device, subscription,",
