@@ -229,11 +229,12 @@ class Application:
     def _device_health(self, endpoint: str) -> Any:  # Diagnose…: DeviceHealth | None
         return self.engine.health(endpoint)  # type: ignore[attr-defined,unused-ignore]  # issue 13
 
-    async def _run_selfcheck(self) -> Any:
-        """Tools ▸ Network self-check… and the start-up check (window_selfcheck.py)."""
+    async def _run_selfcheck(self, listen: bool) -> Any:
+        """Tools ▸ Network self-check… (listen: a few seconds for multicast) and the start-up check."""
         from wsdmon.window_selfcheck import run_window_selfcheck
 
-        return await run_window_selfcheck(self.engine.sink, self.args, self.discovery_interfaces())
+        interfaces = self.discovery_interfaces()
+        return await run_window_selfcheck(self.engine.sink, self.args, interfaces, listen=listen)
 
     async def _save_bundle(self, path: str, device: str | None, jobs: Sequence[Any] = ()) -> Any:
         """File ▸ Save support bundle… (the device and job menus': one device, the jobs chosen): the

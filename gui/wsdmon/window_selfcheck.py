@@ -34,7 +34,9 @@ def own_ports_ok(results: Sequence[CheckResult], pid: int) -> list[CheckResult]:
     return out
 
 
-async def run_window_selfcheck(sink: Any, args: Any, interfaces: Sequence[str]) -> list[CheckResult]:
+async def run_window_selfcheck(
+    sink: Any, args: Any, interfaces: Sequence[str], *, listen: bool = True
+) -> list[CheckResult]:
     """The self-check of a window whose notify sink is `sink` (its port; the one it wanted, when that
     was busy), discovering on `interfaces`, probing args.probe and reading args.device."""
     from wsdmon.net.selfcheck import SelfCheckOptions, run_selfcheck
@@ -44,5 +46,6 @@ async def run_window_selfcheck(sink: Any, args: Any, interfaces: Sequence[str]) 
         probes=tuple(args.probe),
         devices=tuple(args.device),
         interfaces=tuple(interfaces),
+        listen=listen,
     )
     return own_ports_ok(await run_selfcheck(options), os.getpid())

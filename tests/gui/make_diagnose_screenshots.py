@@ -92,7 +92,8 @@ def _facts(out_dir: Path) -> dict[str, Any]:
     results = _selfcheck_results()
     with tempfile.TemporaryDirectory() as tmp:
         demo = build_demo(
-            QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat), run_selfcheck=lambda: results
+            QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat),
+            run_selfcheck=lambda _listen: results,
         )
         window = demo.window
         demo.devices.set_health(sample_health().values())

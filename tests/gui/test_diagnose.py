@@ -410,13 +410,16 @@ def test_network_selfcheck_from_the_tools_menu_on_loopback(qapp, qtbot, tmp_path
             assert dialog is not None
             assert dialog.isVisible()
             assert not dialog.isModal()
-            await until(lambda: len(dialog.results) == 3, "the self-check's results")
+            await until(lambda: len(dialog.results) == 4, "the self-check's results")
             assert [r.check for r in dialog.results] == [
                 CheckId.INTERFACES,
                 CheckId.DISCOVERY_PORT,
                 CheckId.NOTIFY_PORT,
+                CheckId.MULTICAST,  # the dialog also listens a few seconds; start-up does not
             ]
             text = dialog.report.toPlainText()
+            assert "No WS-Discovery multicast from another host arrived while listening." in text
+            assert "0 message(s) in 4 s" in text
             assert "lo: 127.0.0.1" in text
             assert "TCP 0 can be used." in text  # --notify-port 0
             assert "Discovery port" in text
@@ -446,6 +449,8 @@ def test_the_start_check_only_notes_a_held_port_in_the_status_bar(qapp, qtbot, t
         try:
             diagnosis.check_at_start()
             await until(lambda: diagnosis.startup_results is not None, "the start-up check")
+            # Start-up checks the ports only: it does not sit listening for multicast.
+            assert CheckId.MULTICAST not in {r.check for r in diagnosis.startup_results}
             assert diagnosis.selfcheck_dialog is None  # no dialog pops up by itself
             assert diagnosis.note.isVisible()
             assert diagnosis.note.text() == "The network self-check found something to look at"
@@ -539,7 +544,7 @@ def test_start_runs_the_port_check_once_and_its_own_ports_are_no_problem(qapp, t
 
 
 def test_a_selfcheck_that_cannot_run_says_why_in_the_dialog(qtbot, tmp_path, caplog):
-    def broken() -> Any:
+    def broken(_listen: bool) -> Any:
         raise OSError(24, "Too many open files")
 
     demo = build_demo(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), run_selfcheck=broken)

@@ -231,7 +231,7 @@ def test_every_text_of_the_diagnose_and_selfcheck_reports_is_translated(qtbot, t
 
     demo = build_demo(
         QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-        run_selfcheck=lambda: [
+        run_selfcheck=lambda _listen: [
             CheckResult(CheckId.NOTIFY_PORT, Verdict.PROBLEM, Finding.PORT_HELD, target="TCP 5357")
         ],
     )

@@ -25,6 +25,7 @@ _CHECKS = {
     CheckId.INTERFACES: QT_TRANSLATE_NOOP(_CTX, "Interfaces"),
     CheckId.DISCOVERY_PORT: QT_TRANSLATE_NOOP(_CTX, "Discovery port"),
     CheckId.NOTIFY_PORT: QT_TRANSLATE_NOOP(_CTX, "Notify port"),
+    CheckId.MULTICAST: QT_TRANSLATE_NOOP(_CTX, "Multicast heard"),
     CheckId.PROBE: QT_TRANSLATE_NOOP(_CTX, "Directed probe"),
     CheckId.DEVICE: QT_TRANSLATE_NOOP(_CTX, "Device by URL"),
 }
@@ -58,7 +59,7 @@ _WORDS: dict[Finding, tuple[str, str]] = {
     ),
     _F.GROUP_NOT_JOINED: (
         QT_TRANSLATE_NOOP(
-            _CTX, "{0} can be shared, but the WS-Discovery group could be joined on no interface."
+            _CTX, "{0} can be shared, but the WS-Discovery groups could be joined on no interface."
         ),
         QT_TRANSLATE_NOOP(
             _CTX,
@@ -71,6 +72,16 @@ _WORDS: dict[Finding, tuple[str, str]] = {
             _CTX, "{0} can be shared; the WS-Discovery group could not be joined on every interface."
         ),
         QT_TRANSLATE_NOOP(_CTX, "Devices on those interfaces are found only by directed probe or URL."),
+    ),
+    _F.MULTICAST_HEARD: (QT_TRANSLATE_NOOP(_CTX, "WS-Discovery multicast from other hosts arrived."), ""),
+    _F.MULTICAST_SILENT: (
+        QT_TRANSLATE_NOOP(_CTX, "No WS-Discovery multicast from another host arrived while listening."),
+        QT_TRANSLATE_NOOP(
+            _CTX,
+            "If WSD devices are on this network, switch one off and on (it says Hello) and run this "
+            "again; still nothing means multicast is blocked between them and this computer (switch, "
+            "VLAN, firewall): add devices by directed probe or URL.",
+        ),
     ),
     _F.PROBE_ANSWERED: (QT_TRANSLATE_NOOP(_CTX, "The directed probe to {0} was answered."), ""),
     _F.PROBE_LATE: (
@@ -163,6 +174,11 @@ def selfcheck_evidence(result: CheckResult) -> list[str]:
             lines.append(
                 _tr("Not joined on {0}").format(", ".join(f"{a} ({why})" for a, why in port.not_joined))
             )
+    if result.listened_s is not None:
+        heard = _tr("{0} message(s) in {1:g} s").format(result.messages or 0, result.listened_s)
+        if result.senders:
+            heard = _tr("{0} from {1}").format(heard, ", ".join(result.senders))
+        lines.append(heard)
     if result.latency_ms is not None:
         lines.append(_tr("First answer after {0:.0f} ms").format(result.latency_ms))
     if result.endpoints:

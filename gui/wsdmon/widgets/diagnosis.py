@@ -42,7 +42,7 @@ class Diagnosis(QObject):
         selected_device: Callable[[], str | None],
         save_bundle: Callable[[str], object],
         device_health: Callable[[str], object] | None = None,
-        run_selfcheck: Callable[[], object] | None = None,
+        run_selfcheck: Callable[[bool], object] | None = None,
     ) -> None:
         super().__init__(window)
         self._window = window
@@ -198,12 +198,16 @@ class Diagnosis(QObject):
             for widget in (self.note_icon, self.note, self.note_button):
                 widget.setVisible(worst is not None)
 
-        self._call(done, lambda exc: log.warning("the start-up network self-check failed: %s", exc))
+        failed = lambda exc: log.warning("the start-up network self-check failed: %s", exc)  # noqa: E731
+        self._call(done, failed, listen=False)  # the ports only: start-up waits for nothing
 
-    def _call(self, done: Callable[[object], None], failed: Callable[[BaseException], None]) -> None:
+    def _call(
+        self, done: Callable[[object], None], failed: Callable[[BaseException], None], *, listen: bool = True
+    ) -> None:
+        """Run the hook; `listen`: also listen a few seconds for multicast (the dialog, not start-up)."""
         assert self._run_selfcheck is not None
         try:
-            result: Any = self._run_selfcheck()
+            result: Any = self._run_selfcheck(listen)
         except Exception as exc:  # said where the caller says it, never a traceback
             failed(exc)
             return

@@ -30,7 +30,7 @@ class WindowHooks:
     # awaitable of it: Diagnose… shows it (else the last report the bridge delivered).
     device_health: Callable[[str], object] | None = None
     # () → the network self-check's results (a list of core CheckResult, or an awaitable of it).
-    run_selfcheck: Callable[[], object] | None = None
+    run_selfcheck: Callable[[bool], object] | None = None  # arg: listen for multicast too
     # F5: probe for devices again.
     reprobe: Callable[[], object] | None = None
     # device endpoint → refresh its metadata / renew its subscription from scratch.
