@@ -161,6 +161,7 @@ class EngineConfig:
     snapshot_history: bool = True
     retention: timedelta | None = timedelta(days=30)  # journal: messages and ended jobs older go
     max_messages: int | None = 1_000_000  # journal: at most this many messages are kept
+    site: str | None = None  # `wsdmon collect --site`: the site whose collector this is (rows carry it)
 
 
 def summarize(message: Message | UnknownMessage) -> str:
