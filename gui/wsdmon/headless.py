@@ -100,7 +100,11 @@ async def run_headless(
         say(_journal_problem(problem), error=True)
         return EXIT_CANNOT_START
     if lock is None:
-        say(f"wsdmon is already running with the journal {path} (process {holder})", error=True)
+        who = f"process {holder}" if holder else "process unknown"
+        say(
+            f"another wsdmon ({who}) already uses the journal {path}: stop it, or use --journal PATH",
+            error=True,
+        )
         return EXIT_ALREADY_RUNNING
     try:
         journal = _open_journal(path, say)

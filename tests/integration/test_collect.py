@@ -10,6 +10,7 @@ datagram socket)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -18,8 +19,9 @@ import signal
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,6 +70,17 @@ def collect_argv(journal: Path, url: str, *extra: str, env: str = "") -> list[st
 JOURNALD = "JOURNAL_STREAM=$(stat -L -c %d:%i /proc/self/fd/2) && export JOURNAL_STREAM &&"
 
 
+@contextlib.asynccontextmanager
+async def scan_server() -> AsyncIterator[Any]:
+    """A simulated DSM scan server on loopback (no discovery), stopped at the end."""
+    sim = Simulator(sim_config())
+    await sim.start()
+    try:
+        yield sim.device(Role.SCAN_SERVER)
+    finally:
+        await sim.stop()
+
+
 def notify_socket() -> tuple[socket.socket, str]:
     """A datagram socket standing in for systemd's notify socket (abstract: no path to clean up)."""
     name = f"@wsdmon-test-{uuid.uuid4().hex}"
@@ -93,33 +106,8 @@ def test_collect_journals_and_unsubscribes_on_sigterm_under_systemd(
     sock, name = notify_socket()
 
     async def body() -> None:
-        sim = Simulator(sim_config())
-        await sim.start()
-        server = sim.device(Role.SCAN_SERVER)
-        env = f"{JOURNALD} export NOTIFY_SOCKET={name} &&"
-        collect = await Child.start("collect", collect_argv(journal, server.metadata_url, env=env))
-        try:
-            start = await collect.wait_for(lambda line: "collecting for site" in line)
-            assert start.startswith("<6>wsdmon.collect: collecting for site floor-3: notify port "), start
-            assert f"interfaces none (no multicast discovery), journal {journal} (1 --device)" in start
-            assert (await notification(sock)).startswith("READY=1\nSTATUS=collecting for site floor-3")
-            await until(lambda: len(server.events.subscriptions) == 1, "the subscription")
-            await collect.wait_for(lambda line: line.startswith("<6>") and "subscribed" in line)
-            job = server.submit_job(JOB)
-            await job.wait()
-            await collect.wait_for(ended_line(job.token))
-            began = time.monotonic()
-            collect.process.send_signal(signal.SIGTERM)
-            assert await collect.exit(STOP_WITHIN_S) == EXIT_OK
-            print(f"\nSIGTERM → exit 0 in {time.monotonic() - began:.2f} s")
-            assert await notification(sock) == "STOPPING=1"
-            # The simulator saw the Unsubscribe (not an expiry): no subscription is left.
-            assert any(line.endswith("unsubscribed") for line in sim_log), sim_log
-            assert len(server.events.subscriptions) == 0
-            assert all(not TIMESTAMP.match(line) and re.match(r"<\d>", line) for line in collect.lines)
-        finally:
-            await collect.kill()
-            await sim.stop()
+        async with scan_server() as server:
+            job = await stop_after_a_job(journal, server, sock, name, sim_log)
         with Journal(journal) as stored:
             (record,) = stored.load_jobs()
             assert record.key.job_token == job.token
@@ -134,43 +122,43 @@ def test_collect_journals_and_unsubscribes_on_sigterm_under_systemd(
         sock.close()
 
 
+async def stop_after_a_job(
+    journal: Path, server: Any, sock: socket.socket, name: str, sim_log: list[str]
+) -> Any:
+    """Under a faked systemd: start, subscribe, one job, SIGTERM; the job."""
+    env = f"{JOURNALD} export NOTIFY_SOCKET={name} &&"
+    collect = await Child.start("collect", collect_argv(journal, server.metadata_url, env=env))
+    try:
+        start = await collect.wait_for(lambda line: "collecting for site" in line)
+        assert start.startswith("<6>wsdmon.collect: collecting for site floor-3: notify port "), start
+        assert f"interfaces none (no multicast discovery), journal {journal} (1 --device)" in start
+        assert (await notification(sock)).startswith("READY=1\nSTATUS=collecting for site floor-3")
+        await until(lambda: len(server.events.subscriptions) == 1, "the subscription")
+        await collect.wait_for(lambda line: line.startswith("<6>") and "subscribed" in line)
+        job = server.submit_job(JOB)
+        await job.wait()
+        await collect.wait_for(ended_line(job.token))
+        began = time.monotonic()
+        collect.process.send_signal(signal.SIGTERM)
+        assert await collect.exit(STOP_WITHIN_S) == EXIT_OK
+        print(f"\nSIGTERM → exit 0 in {time.monotonic() - began:.2f} s")
+        assert await notification(sock) == "STOPPING=1"
+        # The simulator saw the Unsubscribe (not an expiry): no subscription is left.
+        assert any(line.endswith("unsubscribed") for line in sim_log), sim_log
+        assert len(server.events.subscriptions) == 0
+        # Every line at a syslog priority, none with a time stamp (the journal adds its own).
+        assert all(not TIMESTAMP.match(line) and re.match(r"<\d>", line) for line in collect.lines)
+    finally:
+        await collect.kill()
+    return job
+
+
 def test_after_sigkill_a_restart_resubscribes_and_loses_nothing(tmp_path: Path, sim_log: list[str]) -> None:
     journal = tmp_path / "collector.sqlite3"
 
     async def body() -> None:
-        sim = Simulator(sim_config())
-        await sim.start()
-        server = sim.device(Role.SCAN_SERVER)
-        first = await Child.start("collect 1", collect_argv(journal, server.metadata_url))
-        second = None
-        try:
-            start = await first.wait_for(lambda line: "collecting for site" in line)
-            assert TIMESTAMP.match(start), start  # not under systemd: time stamped lines
-            await until(lambda: len(server.events.subscriptions) == 1, "the first subscription")
-            before = server.submit_job(JOB)
-            await before.wait()
-            await first.wait_for(ended_line(before.token))
-            first.process.kill()
-            await first.exit()
-            with Journal(journal) as stored:
-                kept = {(m.id, m.raw) for m in stored.messages_after(0)}
-            assert kept
-
-            second = await Child.start("collect 2", collect_argv(journal, server.metadata_url))
-            await second.wait_for(lambda line: "collecting for site floor-3" in line)
-            # The killed one never unsubscribed; the new one subscribes beside it.
-            await until(lambda: len(server.events.subscriptions) == 2, "the new subscription")
-            after = server.submit_job(JOB)
-            await after.wait()
-            await second.wait_for(ended_line(after.token))
-            second.process.send_signal(signal.SIGTERM)
-            assert await second.exit(STOP_WITHIN_S) == EXIT_OK
-        finally:
-            for child in (first, second):
-                if child is not None:
-                    await child.kill()
-            await sim.stop()
-        assert not any("already running" in line for line in second.lines)
+        async with scan_server() as server:
+            before, after, kept = await kill_and_restart(journal, server)
         with Journal(journal) as stored:
             assert kept <= {(m.id, m.raw) for m in stored.messages_after(0)}  # byte for byte
             jobs = {r.key.job_token: r for r in stored.load_jobs()}
@@ -181,36 +169,73 @@ def test_after_sigkill_a_restart_resubscribes_and_loses_nothing(tmp_path: Path, 
     run(body, timeout=120)
 
 
+async def kill_and_restart(journal: Path, server: Any) -> tuple[Any, Any, set[tuple[int, bytes]]]:
+    """A job, SIGKILL, restart, another job, SIGTERM: the two jobs and the messages kept at the kill."""
+    first = await Child.start("collect 1", collect_argv(journal, server.metadata_url))
+    second = None
+    try:
+        start = await first.wait_for(lambda line: "collecting for site" in line)
+        assert TIMESTAMP.match(start), start  # not under systemd: time stamped lines
+        await until(lambda: len(server.events.subscriptions) == 1, "the first subscription")
+        before = server.submit_job(JOB)
+        await before.wait()
+        await first.wait_for(ended_line(before.token))
+        first.process.kill()
+        await first.exit()
+        with Journal(journal) as stored:
+            kept = {(m.id, m.raw) for m in stored.messages_after(0)}
+        assert kept
+
+        second = await Child.start("collect 2", collect_argv(journal, server.metadata_url))
+        await second.wait_for(lambda line: "collecting for site floor-3" in line)
+        # The killed one never unsubscribed; the new one subscribes beside it.
+        await until(lambda: len(server.events.subscriptions) == 2, "the new subscription")
+        after = server.submit_job(JOB)
+        await after.wait()
+        await second.wait_for(ended_line(after.token))
+        second.process.send_signal(signal.SIGTERM)
+        assert await second.exit(STOP_WITHIN_S) == EXIT_OK
+        assert not any("already uses" in line for line in second.lines)
+    finally:
+        for child in (first, second):
+            if child is not None:
+                await child.kill()
+    return before, after, kept
+
+
 def test_one_collector_per_journal_and_none_beside_a_window(tmp_path: Path) -> None:
     from PySide6.QtCore import QLockFile
 
     journal = tmp_path / "collector.sqlite3"
 
     async def body() -> None:
-        sim = Simulator(sim_config())
-        await sim.start()
-        server = sim.device(Role.SCAN_SERVER)
-        first = await Child.start("collect", collect_argv(journal, server.metadata_url))
-        try:
-            await first.wait_for(lambda line: "collecting for site" in line)
-            second = run_wsdmon(tmp_path, "collect", "--no-discovery", "--journal", str(journal), timeout=30)
-            assert second.returncode == EXIT_ALREADY_RUNNING, second.stderr
-            assert "Traceback" not in second.stderr
-            (said,) = second.stderr.splitlines()
-            assert (
-                f"wsdmon is already running with the journal {journal} (process {first.process.pid})" in said
-            )
-            assert " ERROR " in said
-            # The window's QLockFile sees the collector's lock as held, by the collector.
-            window = QLockFile(f"{journal}.lock")
-            window.setStaleLockTime(0)
-            assert not window.tryLock(0)
-            assert first.process.pid in window.getLockInfo()
-            first.process.send_signal(signal.SIGTERM)
-            assert await first.exit(STOP_WITHIN_S) == EXIT_OK
-        finally:
-            await first.kill()
-            await sim.stop()
+        async with scan_server() as server:
+            first = await Child.start("collect", collect_argv(journal, server.metadata_url))
+            try:
+                await first.wait_for(lambda line: "collecting for site" in line)
+                pid = first.process.pid
+                second = run_wsdmon(
+                    tmp_path, "collect", "--no-discovery", "--journal", str(journal), timeout=30
+                )
+                assert second.returncode == EXIT_ALREADY_RUNNING, second.stderr
+                assert "Traceback" not in second.stderr
+                (said,) = second.stderr.splitlines()
+                assert f"another wsdmon (process {pid}) already uses the journal {journal}: stop it" in said
+                assert " ERROR " in said
+                # watch takes the same lock.
+                watch = run_wsdmon(tmp_path, "watch", "--json", "--no-discovery", "--journal", str(journal))
+                assert watch.returncode == EXIT_ALREADY_RUNNING, watch.stderr
+                (said,) = watch.stderr.splitlines()
+                assert said.startswith(f"wsdmon: another wsdmon (process {pid}) already uses the journal")
+                # The window's QLockFile sees the collector's lock as held, by the collector.
+                window = QLockFile(f"{journal}.lock")
+                window.setStaleLockTime(0)
+                assert not window.tryLock(0)
+                assert pid in window.getLockInfo()
+                first.process.send_signal(signal.SIGTERM)
+                assert await first.exit(STOP_WITHIN_S) == EXIT_OK
+            finally:
+                await first.kill()
         assert not Path(f"{journal}.lock").exists()  # freed on a clean stop
 
     run(body, timeout=90)
@@ -228,11 +253,9 @@ def test_one_collector_per_journal_and_none_beside_a_window(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("options", "says"),
     [
-        (
-            ["--store", "postgresql://wsdmon:s3cret@db.example/wsdmon"],
-            "PostgreSQL support is not in this build",
-        ),
-        (["--store", "host=db dbname=wsdmon password=s3cret"], "PostgreSQL support is not in this build"),
+        (["--store", "postgresql://wsdmon:s3cret@db.example/wsdmon"], NO_POSTGRESQL),
+        (["--store", "postgres://db/wsdmon"], NO_POSTGRESQL),
+        (["--store", "host=db dbname=wsdmon password=s3cret"], NO_POSTGRESQL),
         (["--store", "mysql://db/wsdmon"], "mysql:// is not a store location"),
         (["--journal", "a.sqlite3", "--store", "b.sqlite3"], "not allowed with argument"),
         (["--site", " "], "is not a site name"),
@@ -241,6 +264,7 @@ def test_one_collector_per_journal_and_none_beside_a_window(tmp_path: Path) -> N
     ],
     ids=[
         "postgresql-url",
+        "postgres-url",
         "libpq-string",
         "other-scheme",
         "journal-and-store",
