@@ -6,8 +6,9 @@ the exit status is 0. Logs go to stderr (service.py: journal-friendly under syst
 says what runs where (site, notify port, interfaces, journal). Under a Type=notify unit systemd
 hears READY=1 once the engine listens and STOPPING=1 when the stop begins. No Qt is imported.
 
-On Windows the logs go to stderr as well (a start-up task can redirect them); writing to the
-Windows event log is not done.
+On Windows the logs go to stderr as well; wsdmon.exe run as a start-up task has none, and then
+logs to a file beside the journal (collector.sqlite3 → collector.log). Writing to the Windows event
+log is not done.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ async def _collect(args: argparse.Namespace) -> int:
 def main_collect(args: argparse.Namespace) -> int:
     """Run the collector until SIGTERM/SIGINT; 0 on a clean stop, 1 when another wsdmon uses the
     journal, 2 when it cannot start (a log line says why)."""
-    configure_service_logging(args.log_level, sys.stderr)
+    configure_service_logging(args.log_level, sys.stderr, journal_location(args).with_suffix(".log"))
     log.setLevel(min(logging.INFO, logging.getLogger().level))  # the start and stop lines, always
     try:
         return asyncio.run(_collect(args))

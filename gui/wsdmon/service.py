@@ -5,15 +5,17 @@ Type=notify unit.
 Under systemd, stderr is a stream to the journal and systemd says so in $JOURNAL_STREAM
 ("device:inode" of that stream): then each line starts with its syslog priority (`<6>` for info,
 sd-daemon(3)) and carries no time stamp, since the journal stamps every line itself. Anywhere else
-(a terminal, a file, Windows) a line starts with the time and the level's name.
+(a terminal, a file, Windows) a line starts with the time and the level's name. A program without
+stderr (wsdmon.exe is a windowed program: a start-up task gives it none) logs to a file instead.
 """
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import os
 import socket
-import sys
+from pathlib import Path
 from typing import TextIO
 
 __all__ = ["JournalFormatter", "configure_service_logging", "sd_notify", "under_journald"]
@@ -29,6 +31,8 @@ _SD_PRIORITY = {
     logging.DEBUG: 7,  # SD_DEBUG
 }
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_FILE_MAX_BYTES = 1024 * 1024  # without stderr: the log file, and this many older ones kept
+LOG_FILE_BACKUPS = 3
 
 
 def _priority(levelno: int) -> int:
@@ -63,11 +67,25 @@ def under_journald(stream: TextIO) -> bool:
     return (stat.st_dev, stat.st_ino) == (int(device), int(inode))
 
 
-def configure_service_logging(level: str, stream: TextIO = sys.stderr) -> None:
+def configure_service_logging(level: str, stream: TextIO | None, log_file: Path) -> None:
     """Send every log record to `stream` in the journal's format when systemd reads it, else
-    with time stamps."""
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JournalFormatter() if under_journald(stream) else logging.Formatter(PLAIN_FORMAT))
+    with time stamps; without a stream (None), to `log_file` (rotated), if it can be written."""
+    handler: logging.Handler
+    if stream is not None:
+        handler = logging.StreamHandler(stream)
+    else:
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.handlers.RotatingFileHandler(
+                log_file, maxBytes=LOG_FILE_MAX_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"
+            )
+        except OSError:  # nowhere to log: the journal's own start-up errors still decide the exit code
+            handler = logging.NullHandler()
+    handler.setFormatter(
+        JournalFormatter()
+        if stream is not None and under_journald(stream)
+        else logging.Formatter(PLAIN_FORMAT)
+    )
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 

@@ -17,6 +17,7 @@ import re
 import shlex
 import signal
 import socket
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -303,3 +304,31 @@ def test_a_store_path_is_the_journal_and_sigint_stops_cleanly(tmp_path: Path) ->
     run(body, timeout=60)
     with Journal(store) as stored:
         assert stored.load_jobs() == []
+
+
+WINDOWED = "import sys; sys.stderr = None; from wsdmon.app import main; sys.exit(main(sys.argv[1:]))"
+
+
+def test_without_stderr_it_logs_beside_the_journal(tmp_path: Path) -> None:
+    """wsdmon.exe is a windowed program: run as a start-up task it has no stderr (sys.stderr is
+    None, as here); its log goes to collector.log beside collector.sqlite3."""
+    journal = tmp_path / "collector.sqlite3"
+
+    async def body() -> None:
+        argv = [sys.executable, "-c", WINDOWED, "collect", "--no-discovery", "--notify-port", "0",
+                "--journal", str(journal)]  # fmt: skip
+        collect = await Child.start("collect", argv)
+        try:
+            await until(lambda: "collecting for site" in log_text(), "the start line in the log file")
+            collect.process.send_signal(signal.SIGTERM)
+            assert await collect.exit(STOP_WITHIN_S) == EXIT_OK
+        finally:
+            await collect.kill()
+        assert collect.lines == []
+        assert f"stopped (journal {journal})" in log_text()
+
+    def log_text() -> str:
+        path = tmp_path / "collector.log"
+        return path.read_text() if path.exists() else ""
+
+    run(body, timeout=60)
