@@ -142,6 +142,12 @@ def _store_location(text: str) -> Path:
     return Path(text)
 
 
+def _interface(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an interface name or address is needed (e.g. eth0 or 192.168.1.5)")
+    return text.strip()
+
+
 _SITE_MAX_CHARS = 100
 
 
@@ -175,6 +181,7 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
         "--interface",
         action="append",
         default=[],
+        type=_interface,
         metavar="IFACE",
         help="discover on this interface only (repeatable)",
     )
