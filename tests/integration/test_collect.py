@@ -334,3 +334,20 @@ def test_without_stderr_it_logs_beside_the_journal(tmp_path: Path) -> None:
         return path.read_text() if path.exists() else ""
 
     run(body, timeout=60)
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["watch", "--json"], ["collect"]], ids=["window", "watch", "collect"]
+)
+def test_every_engine_command_takes_store(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """--store is an engine option: the window, watch and collect read a journal path from it and
+    refuse a PostgreSQL URL alike."""
+    from wsdmon.cli import parse_args
+
+    assert parse_args([*command, "--store", "history.sqlite3"]).journal == Path("history.sqlite3")
+    with pytest.raises(SystemExit) as refused:
+        parse_args([*command, "--store", "postgresql://u:s3cret@db/wsdmon"])
+    assert refused.value.code == 2
+    error = capsys.readouterr().err
+    assert NO_POSTGRESQL in error
+    assert "s3cret" not in error
