@@ -288,7 +288,7 @@ def test_bad_options_are_one_line_and_exit_2(tmp_path: Path, options: list[str],
 
 def test_a_store_path_is_the_journal_and_sigint_stops_cleanly(tmp_path: Path) -> None:
     """--store PATH is --journal PATH: the journal is made there and the start line names it; the
-    site defaults to the host name; Ctrl-C (SIGINT) stops it like SIGTERM."""
+    site defaults to the host name; no Qt is loaded; Ctrl-C (SIGINT) stops it like SIGTERM."""
     store = tmp_path / "store.sqlite3"
 
     async def body() -> None:
@@ -298,6 +298,10 @@ def test_a_store_path_is_the_journal_and_sigint_stops_cleanly(tmp_path: Path) ->
             start = await collect.wait_for(lambda line: "collecting for site" in line)
             assert f"collecting for site {socket.gethostname()}: " in start
             assert start.endswith(f"interfaces none (no multicast discovery), journal {store}")
+            # The engine alone: no Qt library is loaded in the process.
+            maps = Path(f"/proc/{collect.process.pid}/maps").read_text()
+            assert "libQt6" not in maps
+            assert "PySide6" not in maps
             assert await collect.interrupt(STOP_WITHIN_S) == EXIT_OK
         finally:
             await collect.kill()
