@@ -40,10 +40,9 @@ class _ServiceLog(EngineListener):
 
     def device_changed(self, device: Any) -> None:
         state = (bool(device.online), bool(device.subscribed))
-        if self.replaying or self._said.get(device.endpoint) == state:
-            self._said[device.endpoint] = state
+        said, self._said[device.endpoint] = self._said.get(device.endpoint), state
+        if self.replaying or said == state:
             return
-        self._said[device.endpoint] = state
         name = f"{device.name} ({device.endpoint})" if device.name else device.endpoint
         if not device.online:
             reason = device.offline_reason.value if device.offline_reason else "no answer"
