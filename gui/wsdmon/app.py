@@ -52,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return main_bundle(args)
     if args.command == "doctor":
         return main_doctor(args)
+    if args.command == "collect":
+        from wsdmon.collect import main_collect  # the engine alone: nothing of Qt is loaded
+
+        return main_collect(args)
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     import qasync  # after PySide6, so qasync binds to it (ARCHITECTURE.md)
     from PySide6.QtWidgets import QApplication
