@@ -4,11 +4,15 @@ Two stores implement it: the local sqlite journal (store.journal.Journal, the em
 one PC) and PostgreSQL (store.postgres.PostgresStore, shared by the collectors of many sites).
 `open_store()` (store.locations) picks one from a path or a URL.
 
-Every row a store writes names its `site` (the collector's name, by default the host name). The
-operations of a collector are about its own site: messages_after(), load_jobs(), load_devices(),
-last_folded_message_id(), raw_message() and apply_retention() see only the rows of `site`.
+Every row a store writes names its `site` (the collector's name, by default the host name). In
+PostgreSQL, which many collectors share, the operations of a collector are about its own site:
+messages_after(), load_jobs(), load_devices(), last_folded_message_id(), raw_message() and
+apply_retention() see only the rows of `site`; trust in a certificate is shared by all sites. The
+sqlite journal belongs to one PC: it reads every row, whatever site (host name) wrote it.
 
 Ids: a message's id is unique within its site and only grows; the store hands it out at append.
+Retention: both stores delete old messages only once folded; PostgreSQL also keeps each site's
+newest message, whose id is where the site's ids go on after a restart.
 
 Threading: every method is synchronous. `writes_block` says whether append_messages() waits on a
 network: when True the Recorder runs appends in an executor thread (one batch at a time, so they

@@ -84,14 +84,14 @@ _LAST_FOLDED = "last_folded_message_id"
 _INSERT_MESSAGES = """
 WITH ins AS (
     INSERT INTO messages (site, id, arrival, device, subscription, action, message_id, summary, raw)
-    SELECT %(site)s, * FROM unnest(%(id)s::bigint[], %(arrival)s::timestamptz[], %(device)s::text[],
-        %(subscription)s::text[], %(action)s::text[], %(message_id)s::text[], %(summary)s::text[],
-        %(raw)s::bytea[])
+    SELECT %(site)s, * FROM unnest(%(id)b::bigint[], %(arrival)b::timestamptz[], %(device)b::text[],
+        %(subscription)b::text[], %(action)b::text[], %(message_id)b::text[], %(summary)b::text[],
+        %(raw)b::bytea[])
     ON CONFLICT (site, id) DO NOTHING
     RETURNING id
 )
 SELECT array_agg(id), pg_notify(%(channel)s, %(payload)s) FROM ins
-"""
+"""  # %b: arrays go in binary, which spares psycopg escaping every element of the text form
 _UPSERT_JOB = """
 INSERT INTO jobs (site, device, job_token, generation, active, last_update_epoch, record)
 VALUES (%s, %s, %s, %s, %s, %s, %s)
@@ -127,6 +127,16 @@ Conn = psycopg.Connection[tuple[Any, ...]]
 
 def _payload(site: str, kind: str, ident: object) -> str:
     return json.dumps({"site": site, "kind": kind, "id": ident}, separators=(",", ":"))
+
+
+def _text(value: str) -> str:
+    """PostgreSQL text cannot hold NUL, which a device may send in a header: shown as U+FFFD (the
+    raw bytes keep it)."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+def _opt_text(value: str | None) -> str | None:
+    return None if value is None else _text(value)
 
 
 def _arrival(m: MessageRow) -> datetime:
@@ -167,7 +177,7 @@ class PostgresStore:
         self._next_try = 0.0
         self.spooled = 0  # messages written to the spool since open (for logs and tests)
         self.replayed = 0  # spooled messages replayed into PostgreSQL since open
-        self._conn: Conn | None = self._connect()
+        self._conn: Conn | None = self._connect(first=True)
         self._spool = Journal(spool_path, site=self.site, check_same_thread=False)
         try:
             self._drain_spool()
@@ -184,7 +194,7 @@ class PostgresStore:
         text = str(exc).strip().splitlines()
         return text[0] if text else type(exc).__name__
 
-    def _connect(self) -> Conn:
+    def _connect(self, *, first: bool = False) -> Conn:
         try:
             conn = psycopg.connect(self._conninfo, autocommit=True)
         except psycopg.OperationalError as exc:
@@ -203,7 +213,12 @@ class PostgresStore:
             got = conn.execute(
                 "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (f"wsdmon site {self.site}",)
             ).fetchone()
-            if got is None or not got[0]:
+            if (got is None or not got[0]) and not first:
+                # After a network outage the server may keep our old session (and its lock) until
+                # its TCP keepalive gives up: go on; a real second collector on this site is still
+                # caught by the content check of any id both of them wrote.
+                _log.warning("site %r is still locked by an older session of %s", self.site, self.location)
+            elif got is None or not got[0]:
                 raise StoreError(
                     f"another collector is writing as site {self.site!r} into {self.location}: "
                     "give each collector its own --site"
@@ -250,7 +265,7 @@ class PostgresStore:
             self._conn = self._connect()
         except StoreError as exc:
             self._next_try = self._clock() + RECONNECT_INTERVAL_S
-            _log.info("PostgreSQL still unreachable: %s", exc)
+            _log.debug("PostgreSQL still unreachable: %s", exc)
             return False
         _log.info("PostgreSQL %s is back", self.location)
         return True
@@ -297,16 +312,25 @@ class PostgresStore:
             self.spooled += len(rows)
             return ids
 
+    def retry(self) -> bool:
+        """Reach the server again if it is away (at most every RECONNECT_INTERVAL_S), then replay the
+        spool and the queued writes; True when online. Blocks: call it from an executor, e.g. on a
+        timer of a collector that may be idle when the server comes back."""
+        with self._lock:
+            if self._reconnect():
+                self._drain_spool()
+            return self._conn is not None
+
     def _insert(self, conn: Conn, ids: list[int], rows: Sequence[MessageRow]) -> None:
         params = {
             "site": self.site,
             "id": ids,
             "arrival": [_arrival(m) for m in rows],
-            "device": [m[1] for m in rows],
-            "subscription": [m[2] for m in rows],
-            "action": [m[3] for m in rows],
-            "message_id": [m[4] for m in rows],
-            "summary": [m[5] for m in rows],
+            "device": [_text(m[1]) for m in rows],
+            "subscription": [_opt_text(m[2]) for m in rows],
+            "action": [_text(m[3]) for m in rows],
+            "message_id": [_opt_text(m[4]) for m in rows],
+            "summary": [_text(m[5]) for m in rows],
             "raw": [m[6] for m in rows],
             "channel": CHANNEL,
             "payload": _payload(self.site, "messages", ids[-1]),
@@ -326,7 +350,7 @@ class PostgresStore:
             )
         }
         for i, m in rows:
-            if stored.get(i) != (m[0], m[1], m[6]):
+            if stored.get(i) != (m[0], _text(m[1]), m[6]):
                 raise StoreError(
                     f"message {i} of site {self.site!r} is already in {self.location} with other content: "
                     "two collectors write as the same site; give each its own --site"

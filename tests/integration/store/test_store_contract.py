@@ -72,6 +72,12 @@ def test_a_batch_with_a_naive_arrival_is_refused_whole(store: StorePort) -> None
     assert list(store.messages_after(0)) == []
 
 
+def test_a_nul_in_a_header_field_is_stored_not_refused(store: StorePort) -> None:
+    odd = message(1)._replace(message_id="urn:uuid:\x00x", summary="job \x00", subscription="s\x00")
+    (row,) = store.append_messages([odd])
+    assert store.raw_message(row) == raw(1)
+
+
 def test_messages_after_pages_through_many_rows(store: StorePort) -> None:
     ids = store.append_messages([message(i) for i in range(1, 1201)])
     assert [m.id for m in store.messages_after(0)] == ids
