@@ -157,3 +157,15 @@ def roles_sql(collector: str = "wsdmon_collector", viewer: str = "wsdmon_viewer"
         f"GRANT SELECT ON {tables}, schema_version TO {v};",
     ]
     return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    """`python -m wsdmon.store.pg_schema [COLLECTOR VIEWER]`: print the roles' SQL for the owner to run."""
+    import sys
+
+    names = sys.argv[1:3]
+    sys.stdout.write(roles_sql(*names))
+
+
+if __name__ == "__main__":
+    main()
