@@ -60,9 +60,11 @@ from .journal import (
     timeline_write,
 )
 from .locations import redact_dsn
+from .opening import os_detail
 from .pg_follow import CHANNEL
 from .pg_schema import SCHEMA_VERSION, migrate, schema_version
 from .port import StoreError, StoreUnavailableError, check_site
+from .schema import JournalError
 
 __all__ = [
     "CHANNEL",
@@ -177,9 +179,16 @@ class PostgresStore:
         self._next_try = 0.0
         self.spooled = 0  # messages written to the spool since open (for logs and tests)
         self.replayed = 0  # spooled messages replayed into PostgreSQL since open
-        self._conn: Conn | None = self._connect(first=True)
-        self._spool = Journal(spool_path, site=self.site, check_same_thread=False)
+        self._conn: Conn | None = None
+        self._closed = False
+        # The spool first: a folder that cannot be written is said before the server is bothered.
         try:
+            self._spool = Journal(spool_path, site=self.site, check_same_thread=False)
+        except (JournalError, OSError) as exc:
+            detail = os_detail(exc) if isinstance(exc, OSError) else str(exc)
+            raise StoreError(f"cannot keep the local spool {spool_path}: {detail}") from None
+        try:
+            self._conn = self._connect(first=True)
             self._drain_spool()
             self._next_id = 1 + max(self._max_id(), self._spool_max_id())
             self._trust = dict(self._query("SELECT endpoint, sha256 FROM trust"))
@@ -655,19 +664,21 @@ class PostgresStore:
     def close(self) -> None:
         """Replay what the spool holds if the server is there, then close connection and spool."""
         with self._lock:
-            spool = getattr(self, "_spool", None)
-            if spool is not None and self._conn is not None:
+            if self._closed:
+                return
+            self._closed = True
+            spool = self._spool
+            if self._conn is not None:
                 try:
                     self._drain_spool()
-                except StoreError:
-                    _log.exception("the spool %s could not be replayed; it is kept", self.spool_path)
+                except StoreError as exc:
+                    _log.error("the spool %s could not be replayed (%s); it is kept", self.spool_path, exc)
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-            if spool is not None:
-                if self._spool_has_rows():
-                    _log.warning("messages wait in the spool %s for %s", self.spool_path, self.location)
-                spool.close()
+            if self._spool_has_rows():
+                _log.warning("messages wait in the spool %s for %s", self.spool_path, self.location)
+            spool.close()
 
     def __enter__(self) -> PostgresStore:
         return self

@@ -168,6 +168,14 @@ def test_one_collector_per_site(pg_dsn: str, tmp_path: Path) -> None:
         first.close()
 
 
+def test_a_spool_that_cannot_be_kept_is_said_before_connecting(pg_dsn: str, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(StoreError, match=r"cannot keep the local spool .*file is a file, not a folder"):
+        open_store(pg_dsn, site="floor-3", spool_path=tmp_path / "file" / "spool.sqlite3")
+    with psycopg.connect(pg_dsn) as conn:  # nothing was left connected (nor created)
+        assert conn.execute("SELECT to_regclass('messages')").fetchone() == (None,)
+
+
 # --- roles ---------------------------------------------------------------------------------------
 
 
