@@ -33,7 +33,6 @@ Notifications: every committed append and upsert sends NOTIFY wsdmon_changes wit
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import threading
 import time
@@ -49,7 +48,7 @@ from wsdmon.core.devices import DeviceRecord
 from wsdmon.core.jobs import JobKey, JobRecord
 
 from . import devices as _devices
-from .codec import CodecError, dumps, encode_job_record
+from .codec import CodecError
 from .devices import normalize_fingerprint
 from .journal import (
     RETENTION_BATCH_ROWS,
@@ -57,11 +56,21 @@ from .journal import (
     MessageRow,
     StoredMessage,
     decode_jobs,
-    timeline_write,
 )
 from .locations import redact_dsn
 from .opening import os_detail
 from .pg_follow import CHANNEL
+from .pg_rows import (
+    LAST_FOLDED,
+    SELECT_DEVICES,
+    Conn,
+    delete_old,
+    insert_messages,
+    write_device,
+    write_jobs,
+    write_trust,
+)
+from .pg_rows import arrival as check_arrival
 from .pg_schema import SCHEMA_VERSION, migrate, schema_version
 from .port import StoreError, StoreUnavailableError, check_site
 from .schema import JournalError
@@ -81,70 +90,6 @@ RECONNECT_INTERVAL_S = 2.0  # while the server is away, appends try to reach it 
 LOOP_LOCK_WAIT_S = 0.05  # a call from the loop waits this long for the connection, then queues
 SPOOL_REPLAY_ROWS = 256  # spooled messages per replayed statement
 REPLAY_PAGE_ROWS = 500  # rows per query of messages_after()
-_LAST_FOLDED = "last_folded_message_id"
-
-_INSERT_MESSAGES = """
-WITH ins AS (
-    INSERT INTO messages (site, id, arrival, device, subscription, action, message_id, summary, raw)
-    SELECT %(site)s, * FROM unnest(%(id)b::bigint[], %(arrival)b::timestamptz[], %(device)b::text[],
-        %(subscription)b::text[], %(action)b::text[], %(message_id)b::text[], %(summary)b::text[],
-        %(raw)b::bytea[])
-    ON CONFLICT (site, id) DO NOTHING
-    RETURNING id
-)
-SELECT array_agg(id), pg_notify(%(channel)s, %(payload)s) FROM ins
-"""  # %b: arrays go in binary, which spares psycopg escaping every element of the text form
-_UPSERT_JOB = """
-INSERT INTO jobs (site, device, job_token, generation, active, last_update_epoch, record)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (site, device, job_token, generation) DO UPDATE SET
-    active = excluded.active, last_update_epoch = excluded.last_update_epoch, record = excluded.record
-"""
-_JOB_KEY = "site = %s AND device = %s AND job_token = %s AND generation = %s"
-_UPSERT_DEVICE = """
-INSERT INTO devices (endpoint, friendly_name, manufacturer, model_name, model_number, serial_number,
-                     firmware_version, presentation_url, device_category, roles, xaddrs, services,
-                     metadata_version, instance_id, first_seen, last_seen, last_event, site)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (site, endpoint) DO UPDATE SET
-    friendly_name = excluded.friendly_name, manufacturer = excluded.manufacturer,
-    model_name = excluded.model_name, model_number = excluded.model_number,
-    serial_number = excluded.serial_number, firmware_version = excluded.firmware_version,
-    presentation_url = excluded.presentation_url, device_category = excluded.device_category,
-    roles = excluded.roles, xaddrs = excluded.xaddrs, services = excluded.services,
-    metadata_version = excluded.metadata_version, instance_id = excluded.instance_id,
-    first_seen = coalesce(devices.first_seen, excluded.first_seen),
-    last_seen = coalesce(excluded.last_seen, devices.last_seen),
-    last_event = coalesce(excluded.last_event, devices.last_event)
-"""
-_SELECT_DEVICES = """
-SELECT endpoint, friendly_name, manufacturer, model_name, model_number, serial_number,
-       firmware_version, presentation_url, device_category, xaddrs, services,
-       metadata_version, instance_id, last_seen, last_event
-FROM devices WHERE site = %s ORDER BY endpoint
-"""
-
-Conn = psycopg.Connection[tuple[Any, ...]]
-
-
-def _payload(site: str, kind: str, ident: object) -> str:
-    return json.dumps({"site": site, "kind": kind, "id": ident}, separators=(",", ":"))
-
-
-def _text(value: str) -> str:
-    """PostgreSQL text cannot hold NUL, which a device may send in a header: shown as U+FFFD (the
-    raw bytes keep it)."""
-    return value.replace("\x00", "\ufffd") if "\x00" in value else value
-
-
-def _opt_text(value: str | None) -> str | None:
-    return None if value is None else _text(value)
-
-
-def _arrival(m: MessageRow) -> datetime:
-    if m[0].tzinfo is None:
-        raise ValueError("arrival must be timezone-aware (pass datetime.now(UTC))")
-    return m[0]
 
 
 class PostgresStore:
@@ -297,7 +242,7 @@ class PostgresStore:
         returning their ids; all or none. Runs in an executor thread (writes_block)."""
         rows = list(batch)
         for m in rows:
-            _arrival(m)  # validate before anything is written
+            check_arrival(m)  # validate before anything is written
         if not rows:
             return []
         with self._lock:
@@ -331,35 +276,8 @@ class PostgresStore:
             return self._conn is not None
 
     def _insert(self, conn: Conn, ids: list[int], rows: Sequence[MessageRow]) -> None:
-        params = {
-            "site": self.site,
-            "id": ids,
-            "arrival": [_arrival(m) for m in rows],
-            "device": [_text(m[1]) for m in rows],
-            "subscription": [_opt_text(m[2]) for m in rows],
-            "action": [_text(m[3]) for m in rows],
-            "message_id": [_opt_text(m[4]) for m in rows],
-            "summary": [_text(m[5]) for m in rows],
-            "raw": [m[6] for m in rows],
-            "channel": CHANNEL,
-            "payload": _payload(self.site, "messages", ids[-1]),
-        }
-        row = conn.execute(_INSERT_MESSAGES.encode(), params).fetchone()
-        inserted = set(row[0] or ()) if row is not None else set()
-        if len(inserted) < len(ids):
-            self._check_same(conn, [(i, m) for i, m in zip(ids, rows, strict=True) if i not in inserted])
-
-    def _check_same(self, conn: Conn, rows: list[tuple[int, MessageRow]]) -> None:
-        """Rows already stored under these ids (a replay) must be these very messages."""
-        stored = {
-            r[0]: (r[1], r[2], bytes(r[3]))
-            for r in conn.execute(
-                "SELECT id, arrival, device, raw FROM messages WHERE site = %s AND id = ANY(%s)",
-                (self.site, [i for i, _ in rows]),
-            )
-        }
-        for i, m in rows:
-            if stored.get(i) != (m[0], _text(m[1]), m[6]):
+        for i, same in insert_messages(conn, self.site, ids, rows):
+            if not same:  # a replayed id with other content: never merged
                 raise StoreError(
                     f"message {i} of site {self.site!r} is already in {self.location} with other content: "
                     "two collectors write as the same site; give each its own --site"
@@ -465,11 +383,11 @@ class PostgresStore:
         try:
             with conn.transaction():
                 for record in devices.values():
-                    self._write_device(conn, record)
+                    write_device(conn, self.site, record)
                 for endpoint, sha in trust.items():
-                    self._write_trust(conn, endpoint, sha)
+                    write_trust(conn, self.site, endpoint, sha)
                 if jobs or folded is not None:
-                    self._write_jobs(conn, jobs.values(), folded)
+                    write_jobs(conn, self.site, jobs.values(), folded)
         except psycopg.OperationalError as exc:
             with self._pending_lock:  # back in the queue, unless something newer came meanwhile
                 self._pending_jobs = {**jobs, **self._pending_jobs}
@@ -485,43 +403,10 @@ class PostgresStore:
         """Store the jobs' folded state and the last folded message in one transaction (queued
         while the server is away: the latest state of each job is written when it is back)."""
         jobs = list(records)
-        if not self._write_or_queue(lambda conn: self._write_jobs(conn, jobs, last_folded_message_id)):
+        if not self._write_or_queue(lambda conn: write_jobs(conn, self.site, jobs, last_folded_message_id)):
             with self._pending_lock:
                 self._pending_jobs.update((r.key, r) for r in jobs)
                 self._pending_folded = max(self._pending_folded or 0, last_folded_message_id)
-
-    def _write_jobs(self, conn: Conn, records: Iterable[JobRecord], folded: int | None) -> None:
-        site = self.site
-        for record in records:
-            key = (site, record.key.device, record.key.job_token, record.key.generation)
-            encoded = dumps(encode_job_record(record, timeline=False))
-            conn.execute(_UPSERT_JOB, (*key, record.is_active, record.last_update.timestamp(), encoded))
-            last = conn.execute(
-                f"SELECT seq, entry FROM timeline WHERE {_JOB_KEY} ORDER BY seq DESC LIMIT 1",  # noqa: S608
-                key,
-            ).fetchone()
-            plan = timeline_write(record, None if last is None else (last[0], last[1]))
-            if plan.rewrite:
-                conn.execute(f"DELETE FROM timeline WHERE {_JOB_KEY}", key)  # noqa: S608
-            elif plan.trim_through:
-                conn.execute(
-                    f"DELETE FROM timeline WHERE {_JOB_KEY} AND seq BETWEEN 1 AND %s",  # noqa: S608
-                    (*key, plan.trim_through),
-                )
-            if plan.rows:
-                with conn.cursor() as cur:
-                    cur.executemany(
-                        "INSERT INTO timeline (site, device, job_token, generation, seq, journal_id, entry)"
-                        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                        [(*key, *row) for row in plan.rows],
-                    )
-        if folded is not None:
-            conn.execute(
-                "INSERT INTO state (site, key, value) VALUES (%s, %s, %s)"
-                " ON CONFLICT (site, key) DO UPDATE SET value = greatest(state.value, excluded.value)",
-                (site, _LAST_FOLDED, folded),
-            )
-        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _payload(site, "jobs", folded)))
 
     def load_jobs(self) -> list[JobRecord]:
         """Every job of this site with its timeline, from one snapshot; damaged rows skipped."""
@@ -550,7 +435,7 @@ class PostgresStore:
         """The last_folded_message_id of the latest upsert_jobs(), 0 before the first."""
         with self._pending_lock:
             pending = self._pending_folded
-        rows = self._query("SELECT value FROM state WHERE site = %s AND key = %s", (self.site, _LAST_FOLDED))
+        rows = self._query("SELECT value FROM state WHERE site = %s AND key = %s", (self.site, LAST_FOLDED))
         stored = int(rows[0][0]) if rows else 0
         return max(stored, pending or 0)
 
@@ -558,18 +443,14 @@ class PostgresStore:
 
     def upsert_device(self, record: DeviceRecord) -> None:
         """Remember a device's metadata for this site (queued while the server is away)."""
-        if not self._write_or_queue(lambda conn: self._write_device(conn, record)):
+        if not self._write_or_queue(lambda conn: write_device(conn, self.site, record)):
             with self._pending_lock:
                 self._pending_devices[record.endpoint] = record
-
-    def _write_device(self, conn: Conn, record: DeviceRecord) -> None:
-        conn.execute(_UPSERT_DEVICE.encode(), (*_devices.device_params(record), self.site))
-        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _payload(self.site, "device", record.endpoint)))
 
     def load_devices(self) -> list[DeviceRecord]:
         """Every device this site has seen, as last upserted; damaged rows are skipped."""
         out: list[DeviceRecord] = []
-        for row in self._query(_SELECT_DEVICES, (self.site,)):
+        for row in self._query(SELECT_DEVICES, (self.site,)):
             try:
                 out.append(_devices.device_from_row(row))
             except CodecError as exc:
@@ -587,19 +468,9 @@ class PostgresStore:
             self._trust.pop(device, None)
         else:
             self._trust[device] = value
-        if not self._write_or_queue(lambda conn: self._write_trust(conn, device, value)):
+        if not self._write_or_queue(lambda conn: write_trust(conn, self.site, device, value)):
             with self._pending_lock:
                 self._pending_trust[device] = value
-
-    def _write_trust(self, conn: Conn, device: str, sha256: str | None) -> None:
-        if sha256 is None:
-            conn.execute("DELETE FROM trust WHERE endpoint = %s", (device,))
-        else:
-            conn.execute(
-                "INSERT INTO trust (endpoint, sha256, site) VALUES (%s, %s, %s)"
-                " ON CONFLICT (endpoint) DO UPDATE SET sha256 = excluded.sha256, site = excluded.site",
-                (device, sha256, self.site),
-            )
 
     # --- bounded growth ------------------------------------------------------------------------
 
@@ -616,45 +487,9 @@ class PostgresStore:
         deleted = [0]
 
         def write(conn: Conn) -> None:
-            site = self.site
-            row = conn.execute(
-                "SELECT (SELECT value FROM state WHERE site = %s AND key = %s),"
-                " (SELECT max(id) FROM messages WHERE site = %s)",
-                (
-                    site,
-                    _LAST_FOLDED,
-                    site,
-                ),
-            ).fetchone()
-            folded = int(row[0] or 0) if row else 0
-            keep = int(row[1] or 0) if row else 0  # the newest message stays
-            bound = min(folded, keep - 1)
-            n = 0
-            if max_age is not None:
-                cutoff = now - max_age
-                n += conn.execute(
-                    "DELETE FROM messages WHERE site = %s AND id IN (SELECT id FROM messages"
-                    " WHERE site = %s AND arrival < %s AND id <= %s LIMIT %s)",
-                    (site, site, cutoff, bound, limit),
-                ).rowcount
-                n += conn.execute(
-                    "DELETE FROM jobs WHERE (site, device, job_token, generation) IN (SELECT site, device,"
-                    " job_token, generation FROM jobs WHERE site = %s AND NOT active"
-                    " AND last_update_epoch < %s LIMIT %s)",
-                    (site, cutoff.timestamp(), max(0, limit - n)),
-                ).rowcount
-            if max_messages is not None and n < limit:
-                beyond = conn.execute(
-                    "SELECT id FROM messages WHERE site = %s ORDER BY id DESC LIMIT 1 OFFSET %s",
-                    (site, max(max_messages, 0)),
-                ).fetchone()
-                if beyond is not None:
-                    n += conn.execute(
-                        "DELETE FROM messages WHERE site = %s AND id IN (SELECT id FROM messages"
-                        " WHERE site = %s AND id <= %s ORDER BY id LIMIT %s)",
-                        (site, site, min(beyond[0], bound), limit - n),
-                    ).rowcount
-            deleted[0] = n
+            deleted[0] = delete_old(
+                conn, self.site, now=now, max_age=max_age, max_messages=max_messages, limit=limit
+            )
 
         self._write_or_queue(write)
         return deleted[0]
