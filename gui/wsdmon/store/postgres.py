@@ -164,6 +164,13 @@ class PostgresStore:
                 )
             if version < SCHEMA_VERSION:
                 migrate(conn)
+            # A device is answered once its message is committed: a commit must be on disk (or on
+            # a standby, as configured), so "off" (which acknowledges before the WAL is flushed)
+            # is raised to "on" for this session; the other settings are the DBA's choice.
+            setting = conn.execute("SHOW synchronous_commit").fetchone()
+            if setting is not None and setting[0] == "off":
+                conn.execute("SET synchronous_commit TO on")
+                _log.info("%s has synchronous_commit off: this collector commits with it on", self.location)
             got = conn.execute(
                 "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (f"wsdmon site {self.site}",)
             ).fetchone()

@@ -153,6 +153,21 @@ def test_a_replayed_id_with_other_content_is_refused_not_merged(pg_dsn: str, tmp
     assert _stored(pg_dsn) == [(first, raw(1))]
 
 
+def test_commits_are_flushed_even_where_the_server_says_synchronous_commit_off(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    dbname = pg_dsn.rsplit("dbname=", 1)[1]
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE {dbname} SET synchronous_commit = off".encode())
+    store = _open(pg_dsn, tmp_path)
+    try:
+        conn = store._conn  # the store's own session is what matters
+        assert conn is not None
+        assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
+    finally:
+        store.close()
+
+
 def test_one_collector_per_site(pg_dsn: str, tmp_path: Path) -> None:
     first = _open(pg_dsn, tmp_path, "floor-3")
     try:
