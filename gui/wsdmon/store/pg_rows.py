@@ -53,6 +53,17 @@ ON CONFLICT (site, device, job_token, generation) DO UPDATE SET
     active = excluded.active, last_update_epoch = excluded.last_update_epoch, record = excluded.record
 """
 _JOB_KEY = "site = %s AND device = %s AND job_token = %s AND generation = %s"
+# The stored last timeline entry of each job asked for: one backward step of the primary key each.
+_LAST_ENTRIES = """
+SELECT k.device, k.job_token, k.generation, l.seq, l.entry
+FROM unnest(%(device)b::text[], %(token)b::text[], %(generation)b::int[]) AS k(device, job_token, generation)
+CROSS JOIN LATERAL (
+    SELECT seq, entry FROM timeline t
+    WHERE t.site = %(site)s AND t.device = k.device AND t.job_token = k.job_token
+        AND t.generation = k.generation
+    ORDER BY seq DESC LIMIT 1
+) AS l
+"""
 _UPSERT_DEVICE = """
 INSERT INTO devices (endpoint, friendly_name, manufacturer, model_name, model_number, serial_number,
                      firmware_version, presentation_url, device_category, roles, xaddrs, services,
@@ -137,37 +148,59 @@ def _same(conn: Conn, site: str, rows: list[tuple[int, MessageRow]]) -> list[tup
 
 
 def write_jobs(conn: Conn, site: str, records: Iterable[JobRecord], folded: int | None) -> None:
-    """Upsert the jobs (only new timeline entries: see timeline_write()) and the last folded id."""
-    for record in records:
-        key = (site, record.key.device, record.key.job_token, record.key.generation)
+    """Upsert the jobs (only new timeline entries: see timeline_write()) and the last folded id, in
+    two round trips however many jobs: one query for the stored last entry of every job, then every
+    write in one pipeline (the caller holds the transaction)."""
+    jobs = {r.key: r for r in records}  # one record per job: the last given
+    keys = [(k.device, k.job_token, k.generation) for k in jobs]
+    last: dict[tuple[str, str, int], tuple[int, str]] = {}
+    if keys:
+        rows = conn.execute(
+            _LAST_ENTRIES,
+            {
+                "site": site,
+                "device": [k[0] for k in keys],
+                "token": [k[1] for k in keys],
+                "generation": [k[2] for k in keys],
+            },
+        ).fetchall()
+        last = {(d, t, g): (seq, entry) for d, t, g, seq, entry in rows}
+    upserts: list[tuple[object, ...]] = []
+    rewrites: list[tuple[object, ...]] = []
+    trims: list[tuple[object, ...]] = []
+    inserts: list[tuple[object, ...]] = []
+    for key, record in zip(keys, jobs.values(), strict=True):
         encoded = dumps(encode_job_record(record, timeline=False))
-        conn.execute(_UPSERT_JOB, (*key, record.is_active, record.last_update.timestamp(), encoded))
-        last = conn.execute(
-            f"SELECT seq, entry FROM timeline WHERE {_JOB_KEY} ORDER BY seq DESC LIMIT 1",  # noqa: S608
-            key,
-        ).fetchone()
-        plan = timeline_write(record, None if last is None else (last[0], last[1]))
+        upserts.append((site, *key, record.is_active, record.last_update.timestamp(), encoded))
+        plan = timeline_write(record, last.get(key))
         if plan.rewrite:
-            conn.execute(f"DELETE FROM timeline WHERE {_JOB_KEY}", key)  # noqa: S608
+            rewrites.append((site, *key))
         elif plan.trim_through:
-            conn.execute(
+            trims.append((site, *key, plan.trim_through))
+        inserts.extend((site, *key, *row) for row in plan.rows)
+    with conn.pipeline(), conn.cursor() as cur:
+        if upserts:
+            cur.executemany(_UPSERT_JOB, upserts)
+        if rewrites:
+            cur.executemany(f"DELETE FROM timeline WHERE {_JOB_KEY}", rewrites)  # noqa: S608
+        if trims:
+            cur.executemany(
                 f"DELETE FROM timeline WHERE {_JOB_KEY} AND seq BETWEEN 1 AND %s",  # noqa: S608
-                (*key, plan.trim_through),
+                trims,
             )
-        if plan.rows:
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO timeline (site, device, job_token, generation, seq, journal_id, entry)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    [(*key, *row) for row in plan.rows],
-                )
-    if folded is not None:
-        conn.execute(
-            "INSERT INTO state (site, key, value) VALUES (%s, %s, %s)"
-            " ON CONFLICT (site, key) DO UPDATE SET value = greatest(state.value, excluded.value)",
-            (site, LAST_FOLDED, folded),
-        )
-    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "jobs", folded)))
+        if inserts:
+            cur.executemany(
+                "INSERT INTO timeline (site, device, job_token, generation, seq, journal_id, entry)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                inserts,
+            )
+        if folded is not None:
+            cur.execute(
+                "INSERT INTO state (site, key, value) VALUES (%s, %s, %s)"
+                " ON CONFLICT (site, key) DO UPDATE SET value = greatest(state.value, excluded.value)",
+                (site, LAST_FOLDED, folded),
+            )
+        cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "jobs", folded)))
 
 
 def write_device(conn: Conn, site: str, record: DeviceRecord) -> None:
