@@ -8,7 +8,8 @@ give sqlite an executor hop (or a second code path) for nothing. So the store st
 says `writes_block = True`; the Recorder then runs append_messages() (the only hot path: once per
 batch of notifications) in the loop's executor, one batch at a time, and what arrives meanwhile
 joins the next batch. The other calls come from the loop: each waits at most LOOP_LOCK_WAIT_S for
-the connection (never for a reconnect), and while the server is away it is queued in memory (the
+the connection (never for a reconnect), then makes its round trips (upsert_jobs: two, however many
+jobs; ~60 ms for 200 jobs here); while the server is away it is queued in memory instead (the
 latest record per job and device wins) and written when it is back. The async API is used where
 waiting is the point: follow() (store.pg_follow) LISTENs on an AsyncConnection.
 
