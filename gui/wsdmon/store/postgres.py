@@ -127,6 +127,7 @@ class PostgresStore:
         self.replayed = 0  # spooled messages replayed into PostgreSQL since open
         self._conn: Conn | None = None
         self._closed = False
+        self._spool_dirty: bool | None = None  # None: not known yet (ask the spool)
         # The spool first: a folder that cannot be written is said before the server is bothered.
         try:
             self._spool = Journal(spool_path, site=self.site, check_same_thread=False)
@@ -272,6 +273,7 @@ class PostgresStore:
                 raise StoreError(f"the spool {self.spool_path} handed out ids {got[:3]}…, not {ids[:3]}…")
             self._next_id += len(rows)
             self.spooled += len(rows)
+            self._spool_dirty = True
             return ids
 
     def retry(self) -> bool:
@@ -292,7 +294,10 @@ class PostgresStore:
                 )
 
     def _spool_has_rows(self) -> bool:
-        return bool(self._spool.rows_after(0, 1))
+        # Remembered, not asked of sqlite on every append: only this store writes its spool.
+        if self._spool_dirty is None:
+            self._spool_dirty = bool(self._spool.rows_after(0, 1))
+        return self._spool_dirty
 
     def _spool_max_id(self) -> int:
         rows = self._spool.rows_after(0, 1)
@@ -310,7 +315,11 @@ class PostgresStore:
     def _drain_spool(self) -> None:
         """Replay the spool into PostgreSQL in order (under the lock, online)."""
         replayed = 0
-        while self._conn is not None and (rows := self._spool.rows_after(0, SPOOL_REPLAY_ROWS)):
+        while self._conn is not None and self._spool_has_rows():
+            rows = self._spool.rows_after(0, SPOOL_REPLAY_ROWS)
+            if not rows:
+                self._spool_dirty = False
+                break
             try:
                 self._insert(self._conn, [i for i, _ in rows], [m for _, m in rows])
             except psycopg.OperationalError as exc:
