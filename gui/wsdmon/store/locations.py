@@ -99,8 +99,18 @@ def has_password(location: str) -> bool:
 
 
 def spool_path_for(location: str, site: str) -> Path:
-    """The local spool of one database and site, next to the user's journal."""
-    digest = hashlib.sha256(f"{redact_dsn(location)}\0{site}".encode()).hexdigest()[:16]
+    """The local spool of one database and site, next to the user's journal. The same database
+    written another way (keywords in another order, a URL, another password) has the same spool."""
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = conninfo_to_dict(location)
+    except ProgrammingError:  # not parseable: the connection will say why; name it as given
+        key = redact_dsn(location)
+    else:
+        key = repr(sorted((k, str(v)) for k, v in params.items() if k not in _SECRET_KEYS))
+    digest = hashlib.sha256(f"{key}\0{site}".encode()).hexdigest()[:16]
     return default_journal_path().with_name(f"spool-{digest}.sqlite3")
 
 

@@ -66,3 +66,14 @@ def test_a_sqlite_url_and_a_path_open_the_journal_with_its_site(tmp_path: Path) 
     again = open_store(str(path), site="floor-3")
     assert [m.id for m in again.messages_after(0)] == [1]
     again.close()
+
+
+def test_one_database_written_two_ways_has_one_spool() -> None:
+    from wsdmon.store.locations import spool_path_for
+
+    a = spool_path_for("host=db port=5432 dbname=wsdmon user=alice", "floor-3")
+    assert a == spool_path_for("postgresql://alice:pw@db:5432/wsdmon", "floor-3")
+    assert a == spool_path_for("dbname=wsdmon user=alice host=db port=5432 password=x", "floor-3")
+    assert a != spool_path_for("host=db port=5432 dbname=wsdmon user=alice", "floor-4")
+    assert a != spool_path_for("host=db2 port=5432 dbname=wsdmon user=alice", "floor-3")
+    assert a.name.startswith("spool-")
