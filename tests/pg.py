@@ -81,6 +81,7 @@ class PgCluster:
             "trust",
             "-E",
             "UTF8",
+            "--no-locale",  # C collation: works whatever locales the machine has (UTF8 with any)
             "--no-instructions",
         )
         settings = [
