@@ -25,8 +25,12 @@ libxcb-xfixes0 libxcb-sync1 libxcb-shm0 libxcb-render0 libxrender1 libsm6 libice
 libwayland-client0 libwayland-cursor0 libwayland-egl1 libxcb-glx0 libxcb-util1 libgssapi-krb5-2 \
 libsqlite3-0 libzstd1 libbrotli1"
 # Tests: network namespaces, an independent WSD peer, a real X server, a load generator for the
-# benches, and the installer tools (NSIS compile check, .deb validation).
-TEST_PKGS="iproute2 nftables wsdd wsdd2 sane-airscan sane-utils xvfb xauth wrk nsis appstream desktop-file-utils patchelf"
+# benches, the installer tools (NSIS compile check, .deb validation), nftables (the firewalls the
+# health tests play inside their namespaces), and PostgreSQL's server binaries (initdb, pg_ctl under
+# /usr/lib/postgresql/N/bin; the package also makes the `postgres` system user the tests run them as:
+# tests/pg.py starts a throwaway cluster of its own, never the system's).
+TEST_PKGS="iproute2 nftables wsdd wsdd2 sane-airscan sane-utils xvfb xauth wrk nsis appstream desktop-file-utils \
+patchelf postgresql"
 DEB_PKGS="appstream desktop-file-utils patchelf"
 
 pkgs="$QT_PKGS"

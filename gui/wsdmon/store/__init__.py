@@ -1,5 +1,7 @@
-"""wsdmon.store: the sqlite3 journal (WAL) of every accepted message, the folded job state and the
-devices seen, and export of jobs and events. Standard library only: no Qt, no asyncio."""
+"""wsdmon.store: the store interface (StorePort) and its two stores: the sqlite3 journal (WAL) of every
+accepted message, the folded job state and the devices seen, and PostgreSQL for many sites
+(store.postgres, imported only when opened: it needs psycopg); export of jobs and events. No Qt, no
+asyncio."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from .export import (
     export_jobs_json,
 )
 from .journal import IncomingMessage, Journal, MessageRow, StoredMessage, default_journal_path, read_jobs
+from .locations import has_password, is_postgres, open_store, redact_dsn
 from .opening import (
     JournalProblem,
     JournalUnusableError,
@@ -25,7 +28,8 @@ from .opening import (
     open_journal,
     restart_damaged,
 )
-from .schema import SCHEMA_VERSION, JournalError
+from .port import StoreError, StorePort, StoreUnavailableError, check_site
+from .schema import SCHEMA_VERSION, JournalError, default_site
 
 __all__ = [
     "EVENT_CSV_COLUMNS",
@@ -41,16 +45,25 @@ __all__ = [
     "MessageRow",
     "OpenedJournal",
     "Progress",
+    "StoreError",
+    "StorePort",
+    "StoreUnavailableError",
     "StoredMessage",
+    "check_site",
     "default_journal_path",
+    "default_site",
     "demo_journal_path",
     "export_events_csv",
     "export_events_json",
     "export_jobs_csv",
     "export_jobs_json",
+    "has_password",
     "is_damage",
+    "is_postgres",
     "normalize_fingerprint",
     "open_journal",
+    "open_store",
     "read_jobs",
+    "redact_dsn",
     "restart_damaged",
 ]

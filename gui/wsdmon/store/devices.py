@@ -18,7 +18,7 @@ from wsdmon.core.devices import DeviceRecord, Role, ServiceInfo
 
 from .codec import CodecError, dumps, loads
 
-__all__ = ["UPSERT_SQL", "device_params", "load_devices", "normalize_fingerprint"]
+__all__ = ["UPSERT_SQL", "device_from_row", "device_params", "load_devices", "normalize_fingerprint"]
 
 _log = logging.getLogger(__name__)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -38,9 +38,10 @@ def normalize_fingerprint(sha256_hex: str) -> str:
 UPSERT_SQL = """
 INSERT INTO devices (endpoint, friendly_name, manufacturer, model_name, model_number, serial_number,
                      firmware_version, presentation_url, device_category, roles, xaddrs, services,
-                     metadata_version, instance_id, first_seen, last_seen, last_event)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     metadata_version, instance_id, first_seen, last_seen, last_event, site)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (endpoint) DO UPDATE SET
+    site = excluded.site,
     friendly_name = excluded.friendly_name,
     manufacturer = excluded.manufacturer,
     model_name = excluded.model_name,
@@ -72,6 +73,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def device_params(record: DeviceRecord) -> tuple[object, ...]:
+    """The row's values in UPSERT_SQL's column order, without the site (the store adds it last)."""
     services = [
         {"address": s.address, "role": s.role.value, "service_id": s.service_id} for s in record.services
     ]

@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from wsdmon.core.devices import DeviceRecord
 from wsdmon.core.jobs import JobKey, JobRecord, TimelineEntry
@@ -34,9 +34,19 @@ from .codec import (
     loads,
 )
 from .devices import normalize_fingerprint
-from .schema import Synchronous, connect_read_only, connect_writer
+from .schema import Synchronous, check_site, connect_read_only, connect_writer, default_site
 
-__all__ = ["IncomingMessage", "Journal", "MessageRow", "StoredMessage", "default_journal_path", "read_jobs"]
+__all__ = [
+    "IncomingMessage",
+    "Journal",
+    "MessageRow",
+    "StoredMessage",
+    "TimelineWrite",
+    "decode_jobs",
+    "default_journal_path",
+    "read_jobs",
+    "timeline_write",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -44,13 +54,15 @@ RETENTION_BATCH_ROWS = 5000  # rows deleted per apply_retention() call: keeps ea
 REPLAY_PAGE_ROWS = 500  # rows fetched per query by messages_after()
 
 _INSERT_MESSAGE = (
-    "INSERT INTO messages (arrival, arrival_epoch, device, subscription, action, message_id, summary, raw)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO messages (arrival, arrival_epoch, device, subscription, action, message_id, summary, raw,"
+    " site) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _UPSERT_JOB = """
-INSERT INTO jobs (device, job_token, generation, active, last_update_epoch, record) VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO jobs (device, job_token, generation, active, last_update_epoch, record, site)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (device, job_token, generation) DO UPDATE SET
-    active = excluded.active, last_update_epoch = excluded.last_update_epoch, record = excluded.record
+    active = excluded.active, last_update_epoch = excluded.last_update_epoch, record = excluded.record,
+    site = excluded.site
 """
 _LAST_FOLDED = "last_folded_message_id"
 
@@ -89,15 +101,15 @@ class StoredMessage(NamedTuple):
     raw: bytes
 
 
-def _message_params(m: MessageRow) -> tuple[object, ...]:
+def _message_params(m: MessageRow, site: str) -> tuple[object, ...]:
     arrival, device, subscription, action, message_id, summary, raw = m
     if arrival.tzinfo is None:
         raise ValueError("arrival must be timezone-aware (pass datetime.now(UTC))")
     utc = arrival.astimezone(UTC)
-    return (utc.isoformat(), utc.timestamp(), device, subscription, action, message_id, summary, raw)
+    return (utc.isoformat(), utc.timestamp(), device, subscription, action, message_id, summary, raw, site)
 
 
-_MAX_CHUNK = 64  # 64 rows x 8 parameters: far below sqlite's limit of host parameters
+_MAX_CHUNK = 64  # 64 rows x 9 parameters: far below sqlite's limit of host parameters
 
 
 def _chunk(remaining: int) -> int:
@@ -107,7 +119,7 @@ def _chunk(remaining: int) -> int:
 
 @functools.cache
 def _insert_rows(n: int) -> str:
-    return _INSERT_MESSAGE + ", (?, ?, ?, ?, ?, ?, ?, ?)" * (n - 1)
+    return _INSERT_MESSAGE + ", (?, ?, ?, ?, ?, ?, ?, ?, ?)" * (n - 1)
 
 
 def _row_id(cursor: sqlite3.Cursor) -> int:
@@ -117,24 +129,67 @@ def _row_id(cursor: sqlite3.Cursor) -> int:
     return row_id
 
 
+class TimelineWrite(NamedTuple):
+    """What upsert_jobs() writes of one job's timeline, given the last stored entry."""
+
+    rewrite: bool  # delete every stored entry of the job first
+    trim_through: int  # else: delete the stored entries with seq 1 … trim_through (0: none)
+    rows: list[tuple[int, int | None, str]]  # (seq, journal_id, entry) to insert
+
+
+def timeline_write(record: JobRecord, last: tuple[int, str] | None) -> TimelineWrite:
+    """A timeline row's seq is the entry's place among all the job's observations: timeline[0]
+    is seq 0 and timeline[i] is seq i + timeline_dropped. Timelines only grow at the end
+    (JobTable appends, and trims from the second entry on), so only the new entries are
+    written and the trimmed ones deleted: when the stored last entry (`last`: seq, entry) is still
+    in the new timeline at its seq, the rest is appended; otherwise the timeline is rewritten whole."""
+    timeline, dropped = record.timeline, record.timeline_dropped
+    start = 0
+    rewrite, trim = False, 0
+    if last is not None:
+        stored_seq = last[0]
+        at = 0 if stored_seq == 0 else stored_seq - dropped  # its index in the new timeline
+        kept = (at >= 1 or stored_seq == 0) and at < len(timeline)  # not trimmed since
+        if kept and dumps(encode_timeline_entry(timeline[at])) == last[1]:
+            start = at + 1  # the stored timeline leads up to this one: append the rest
+        if start == 0:
+            rewrite = True
+        elif dropped:
+            trim = dropped
+    rows = [
+        (i + dropped if i else 0, timeline[i].journal_id, dumps(encode_timeline_entry(timeline[i])))
+        for i in range(start, len(timeline))
+    ]
+    return TimelineWrite(rewrite, trim, rows)
+
+
 def _load_jobs(conn: sqlite3.Connection) -> tuple[list[JobRecord], int]:
+    return decode_jobs(
+        conn.execute(
+            "SELECT device, job_token, generation, seq, entry FROM timeline"
+            " ORDER BY device, job_token, generation, seq"
+        ),
+        conn.execute("SELECT device, job_token, generation, record FROM jobs ORDER BY rowid"),
+    )
+
+
+def decode_jobs(
+    timeline_rows: Iterable[tuple[Any, ...]],
+    job_rows: Iterable[tuple[Any, ...]],
+) -> tuple[list[JobRecord], int]:
     """All stored jobs with their timelines, and how many damaged rows were skipped (each logged).
-    A damaged timeline entry is dropped from its job; a damaged job row drops the job."""
+    A damaged timeline entry is dropped from its job; a damaged job row drops the job. The timeline
+    rows come ordered by job and seq; the jobs in the order they were first stored."""
     timelines: dict[tuple[str, str, int], list[TimelineEntry]] = {}
     skipped = 0
-    rows = conn.execute(
-        "SELECT device, job_token, generation, seq, entry FROM timeline"
-        " ORDER BY device, job_token, generation, seq"
-    )
-    for device, token, generation, seq, entry in rows:
+    for device, token, generation, seq, entry in timeline_rows:
         try:
             timelines.setdefault((device, token, generation), []).append(decode_timeline_entry(loads(entry)))
         except (CodecError, TypeError) as exc:
             skipped += 1
             _log.warning("journal: skipped timeline entry %s of job %r on %s: %s", seq, token, device, exc)
     jobs: list[JobRecord] = []
-    rows = conn.execute("SELECT device, job_token, generation, record FROM jobs ORDER BY rowid")
-    for device, token, generation, record in rows:
+    for device, token, generation, record in job_rows:
         try:
             job = decode_job_record(loads(record), tuple(timelines.get((device, token, generation), ())))
             if job.key != JobKey(device, token, generation):
@@ -157,12 +212,32 @@ def read_jobs(db_path: str | Path) -> list[JobRecord]:
 
 
 class Journal:
-    """The durable record of the monitor (see the module docstring for threading and restart)."""
+    """The durable record of the monitor (see the module docstring for threading and restart).
 
-    def __init__(self, path: str | Path, *, synchronous: Synchronous = "NORMAL") -> None:
+    `site` names the rows this journal writes (default: this host's name); the rows of a journal
+    from before sites existed read as the site of the wsdmon that migrated it."""
+
+    writes_block = False  # appends are short local commits: the Recorder calls it on the loop
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: Synchronous = "NORMAL",
+        site: str | None = None,
+        check_same_thread: bool = True,
+    ) -> None:
         self.path = Path(path)
-        self._conn = connect_writer(self.path, synchronous)
+        self.site = default_site() if site is None else check_site(site)
+        self._conn = connect_writer(
+            self.path, synchronous, site=self.site, check_same_thread=check_same_thread
+        )
         self.skipped_rows = 0  # damaged rows skipped by load_jobs(), load_devices(), messages_after()
+
+    @property
+    def location(self) -> str:
+        """Where the journal is, for people (the file's path)."""
+        return str(self.path)
 
     # --- messages ------------------------------------------------------------------------------
 
@@ -178,7 +253,7 @@ class Journal:
     ) -> int:
         """Journal one accepted message; when this returns it survives a crash of the process.
         Returns its id."""
-        params = _message_params((arrival, device, subscription, action, message_id, summary, raw))
+        params = _message_params((arrival, device, subscription, action, message_id, summary, raw), self.site)
         return _row_id(self._conn.execute(_INSERT_MESSAGE, params))  # autocommit: one transaction
 
     def append_messages(self, batch: Iterable[MessageRow]) -> list[int]:
@@ -189,7 +264,8 @@ class Journal:
         costs ~15 % less per message at the sink's usual batches of 4-16 (bench_notify_e2e.py).
         One INSERT gives its rows consecutive ids (rowid is max + 1 per row and the write lock is
         ours for the transaction), so the last row's id names them all."""
-        params = [_message_params(m) for m in batch]  # validate before the transaction starts
+        site = self.site
+        params = [_message_params(m, site) for m in batch]  # validate before the transaction starts
         ids: list[int] = []
         with self._transaction():
             at = 0
@@ -233,13 +309,7 @@ class Journal:
 
     def upsert_jobs(self, records: Iterable[JobRecord], last_folded_message_id: int) -> None:
         """Store the folded state of these jobs and the id of the last message folded into the
-        state, in one transaction.
-
-        A timeline row's seq is the entry's place among all the job's observations: timeline[0]
-        is seq 0 and timeline[i] is seq i + timeline_dropped. Timelines only grow at the end
-        (JobTable appends, and trims from the second entry on), so only the new entries are
-        written and the trimmed ones deleted: when the stored last entry is still in the new
-        timeline at its seq, the rest is appended; otherwise the timeline is rewritten whole."""
+        state, in one transaction (only new timeline entries are written: see timeline_write())."""
         with self._transaction():
             for record in records:
                 self._upsert_job(record)
@@ -252,40 +322,27 @@ class Journal:
         key = (record.key.device, record.key.job_token, record.key.generation)
         execute = self._conn.execute
         encoded = dumps(encode_job_record(record, timeline=False))
-        execute(_UPSERT_JOB, (*key, int(record.is_active), record.last_update.timestamp(), encoded))
-        timeline, dropped = record.timeline, record.timeline_dropped
+        execute(
+            _UPSERT_JOB, (*key, int(record.is_active), record.last_update.timestamp(), encoded, self.site)
+        )
         last = execute(
             "SELECT seq, entry FROM timeline WHERE device = ? AND job_token = ? AND generation = ?"
             " ORDER BY seq DESC LIMIT 1",
             key,
         ).fetchone()
-        start = 0
-        if last is not None:
-            stored_seq = last[0]
-            at = 0 if stored_seq == 0 else stored_seq - dropped  # its index in the new timeline
-            kept = (at >= 1 or stored_seq == 0) and at < len(timeline)  # not trimmed since
-            if kept and dumps(encode_timeline_entry(timeline[at])) == last[1]:
-                start = at + 1  # the stored timeline leads up to this one: append the rest
-            if start == 0:
-                execute("DELETE FROM timeline WHERE device = ? AND job_token = ? AND generation = ?", key)
-            elif dropped:
-                execute(
-                    "DELETE FROM timeline WHERE device = ? AND job_token = ? AND generation = ?"
-                    " AND seq BETWEEN 1 AND ?",
-                    (*key, dropped),
-                )
+        plan = timeline_write(record, last)
+        if plan.rewrite:
+            execute("DELETE FROM timeline WHERE device = ? AND job_token = ? AND generation = ?", key)
+        elif plan.trim_through:
+            execute(
+                "DELETE FROM timeline WHERE device = ? AND job_token = ? AND generation = ?"
+                " AND seq BETWEEN 1 AND ?",
+                (*key, plan.trim_through),
+            )
         self._conn.executemany(
             "INSERT INTO timeline (device, job_token, generation, seq, journal_id, entry)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    *key,
-                    i + dropped if i else 0,
-                    timeline[i].journal_id,
-                    dumps(encode_timeline_entry(timeline[i])),
-                )
-                for i in range(start, len(timeline))
-            ],
+            [(*key, *row) for row in plan.rows],
         )
 
     def load_jobs(self) -> list[JobRecord]:
@@ -304,7 +361,7 @@ class Journal:
 
     def upsert_device(self, record: DeviceRecord) -> None:
         """Remember a device's metadata (runtime state such as subscriptions is not stored)."""
-        self._conn.execute(_devices.UPSERT_SQL, _devices.device_params(record))
+        self._conn.execute(_devices.UPSERT_SQL, (*_devices.device_params(record), self.site))
 
     def load_devices(self) -> list[DeviceRecord]:
         """Every device seen, as last upserted (no subscriptions); damaged rows are skipped."""
@@ -378,6 +435,29 @@ class Journal:
                         (min(row[0], folded), limit - deleted),
                     ).rowcount
         return deleted
+
+    # --- the PostgreSQL store's spool ---------------------------------------------------------
+
+    def reserve_ids(self, last_used: int) -> None:
+        """The next appended message gets an id above `last_used` (ids already above it stay)."""
+        updated = self._conn.execute(
+            "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'messages'", (last_used,)
+        ).rowcount
+        if not updated:
+            self._conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('messages', ?)", (last_used,))
+
+    def rows_after(self, message_id: int, limit: int) -> list[tuple[int, IncomingMessage]]:
+        """Up to `limit` whole messages with an id above message_id, oldest first (the spool's replay)."""
+        rows = self._conn.execute(
+            "SELECT id, arrival, device, subscription, action, message_id, summary, raw FROM messages"
+            " WHERE id > ? ORDER BY id LIMIT ?",
+            (message_id, limit),
+        ).fetchall()
+        return [(r[0], IncomingMessage(datetime.fromisoformat(r[1]), *r[2:])) for r in rows]
+
+    def discard_through(self, message_id: int) -> int:
+        """Delete the messages with an id up to message_id (replayed from the spool); returns how many."""
+        return self._conn.execute("DELETE FROM messages WHERE id <= ?", (message_id,)).rowcount
 
     # --- lifecycle -----------------------------------------------------------------------------
 

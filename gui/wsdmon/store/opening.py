@@ -154,13 +154,13 @@ def _schema_version(path: Path) -> int | None:
         conn.close()
 
 
-def _open_writer(path: Path, synchronous: Synchronous) -> Journal:
+def _open_writer(path: Path, synchronous: Synchronous, site: str | None = None) -> Journal:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise JournalUnusableError(JournalProblem.UNWRITABLE, path, os_detail(exc)) from exc
     try:
-        return Journal(path, synchronous=synchronous)
+        return Journal(path, synchronous=synchronous, site=site)
     except JournalError as exc:
         if is_damage(exc):
             raise
@@ -172,22 +172,25 @@ def _open_writer(path: Path, synchronous: Synchronous) -> Journal:
         raise JournalUnusableError(JournalProblem.UNWRITABLE, path, os_detail(exc)) from exc
 
 
-def open_journal(path: Path, now: datetime, *, synchronous: Synchronous = "NORMAL") -> OpenedJournal:
-    """Open (or create) the journal; a damaged one is moved aside and a fresh one started. Raises
-    JournalUnusableError when there is no journal to be had; the caller words it."""
+def open_journal(
+    path: Path, now: datetime, *, synchronous: Synchronous = "NORMAL", site: str | None = None
+) -> OpenedJournal:
+    """Open (or create) the journal, writing as `site` (default: this host's name); a damaged one is
+    moved aside and a fresh one started. Raises JournalUnusableError when there is no journal to be
+    had; the caller words it."""
     damage = damage_of(path)
     if damage is None:
         try:
-            return OpenedJournal(_open_writer(path, synchronous))
+            return OpenedJournal(_open_writer(path, synchronous, site))
         except JournalError as exc:
             if not is_damage(exc):
                 raise
             damage = str(exc.__cause__ or exc)
-    return restart_damaged(path, now, damage, synchronous=synchronous)
+    return restart_damaged(path, now, damage, synchronous=synchronous, site=site)
 
 
 def restart_damaged(
-    path: Path, now: datetime, damage: str, *, synchronous: Synchronous = "NORMAL"
+    path: Path, now: datetime, damage: str, *, synchronous: Synchronous = "NORMAL", site: str | None = None
 ) -> OpenedJournal:
     """Move the damaged journal aside and open a fresh one in its place."""
     try:
@@ -196,4 +199,4 @@ def restart_damaged(
         raise JournalUnusableError(
             JournalProblem.DAMAGED_NOT_MOVED, path, f"{damage}; {exc.strerror or exc}"
         ) from exc
-    return OpenedJournal(_open_writer(path, synchronous), moved, damage)
+    return OpenedJournal(_open_writer(path, synchronous, site), moved, damage)

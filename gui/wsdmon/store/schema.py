@@ -9,22 +9,40 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 __all__ = [
+    "MAX_SITE_CHARS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "JournalError",
+    "SiteDefault",
     "Synchronous",
+    "check_site",
     "connect_read_only",
     "connect_writer",
+    "default_site",
 ]
 
 BUSY_TIMEOUT_MS = 2000  # only schema migration and checkpoints ever wait on another connection
 
 Synchronous = Literal["NORMAL", "FULL"]
-Step = str | Callable[[sqlite3.Connection], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteDefault:
+    """A migration step that needs the opener's site name: `sql` with `{site}` replaced by the name
+    as a quoted SQL literal (sqlite's ADD COLUMN takes only a constant default)."""
+
+    sql: str
+
+    def render(self, site: str) -> str:
+        return self.sql.format(site="'" + site.replace("'", "''") + "'")
+
+
+Step = str | SiteDefault | Callable[[sqlite3.Connection], None]
 
 _V1: tuple[Step, ...] = (
     # AUTOINCREMENT: ids are never reused, even after retention deleted the newest rows, because
@@ -124,7 +142,16 @@ _V2: tuple[Step, ...] = (
     "CREATE INDEX jobs_by_age ON jobs (active, last_update_epoch)",
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2)
+_V3: tuple[Step, ...] = (
+    # Sites (issue 14): every message, job and device row says which site (collector host) saw it.
+    # ADD COLUMN with a constant default rewrites no row: the rows of an old journal read as the site
+    # of the wsdmon that migrated it (this host), new rows always name their site.
+    SiteDefault("ALTER TABLE messages ADD COLUMN site TEXT NOT NULL DEFAULT {site}"),
+    SiteDefault("ALTER TABLE jobs ADD COLUMN site TEXT NOT NULL DEFAULT {site}"),
+    SiteDefault("ALTER TABLE devices ADD COLUMN site TEXT NOT NULL DEFAULT {site}"),
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -137,8 +164,35 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
 
 
-def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[Step, ...], ...] = MIGRATIONS) -> int:
-    """Bring the database up to len(migrations); returns the version it was at before."""
+MAX_SITE_CHARS = 100
+
+
+def check_site(site: str) -> str:
+    """The site name, stripped; ValueError when it is empty, too long or has control characters."""
+    name = site.strip()
+    if not name or len(name) > MAX_SITE_CHARS or any(not c.isprintable() for c in name):
+        raise ValueError(
+            f"a site name is 1 to {MAX_SITE_CHARS} printable characters (got {site!r}): "
+            "use a short name such as the building or floor"
+        )
+    return name
+
+
+def default_site() -> str:
+    """The site a store names its rows with unless told otherwise: this computer's host name."""
+    import socket
+
+    return socket.gethostname() or "localhost"
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    migrations: tuple[tuple[Step, ...], ...] = MIGRATIONS,
+    *,
+    site: str | None = None,
+) -> int:
+    """Bring the database up to len(migrations); returns the version it was at before. `site` names
+    the rows that were there before sites existed (default: this host)."""
     (start,) = conn.execute("PRAGMA user_version").fetchone()
     if start > len(migrations):
         raise JournalError(
@@ -151,6 +205,8 @@ def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[Step, ...], ...] =
             for step in migrations[version]:
                 if isinstance(step, str):
                     conn.execute(step)
+                elif isinstance(step, SiteDefault):
+                    conn.execute(step.render(site or default_site()))
                 else:
                     step(conn)
             conn.execute(f"PRAGMA user_version = {version + 1}")
@@ -162,7 +218,12 @@ def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[Step, ...], ...] =
 
 
 def connect_writer(
-    path: Path, synchronous: Synchronous, migrations: tuple[tuple[Step, ...], ...] = MIGRATIONS
+    path: Path,
+    synchronous: Synchronous,
+    migrations: tuple[tuple[Step, ...], ...] = MIGRATIONS,
+    *,
+    site: str | None = None,
+    check_same_thread: bool = True,
 ) -> sqlite3.Connection:
     """The one read-write connection, in WAL mode, migrated to the current schema.
 
@@ -171,7 +232,7 @@ def connect_writer(
     on, so using the journal from a second thread fails loudly instead of corrupting state."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(path, isolation_level=None)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=check_same_thread)
     except sqlite3.Error as exc:
         raise JournalError(f"cannot open the journal {path}: {exc}") from exc
     try:
@@ -190,7 +251,7 @@ def connect_writer(
         # corrupts the database. FULL adds an fsync per commit for power-loss durability; the
         # bench (bench/bench_journal.py) shows what that costs.
         conn.execute(f"PRAGMA synchronous = {synchronous}")
-        migrate(conn, migrations)
+        migrate(conn, migrations, site=site)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise JournalError(f"the journal {path} is not usable ({exc}): move it aside to start anew") from exc

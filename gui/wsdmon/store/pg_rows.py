@@ -1,0 +1,269 @@
+"""The PostgreSQL store's rows: its SQL and the writes it makes in one transaction (the store
+in store.postgres decides when: now, or from its queue once the server is back)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from wsdmon.core.devices import DeviceRecord
+from wsdmon.core.jobs import JobRecord
+
+from . import devices as _devices
+from .codec import dumps, encode_job_record
+from .journal import MessageRow, timeline_write
+from .pg_follow import CHANNEL
+
+__all__ = [
+    "LAST_FOLDED",
+    "SELECT_DEVICES",
+    "Conn",
+    "arrival",
+    "delete_old",
+    "insert_messages",
+    "payload",
+    "text",
+    "write_device",
+    "write_jobs",
+    "write_trust",
+]
+
+Conn = psycopg.Connection[tuple[Any, ...]]
+LAST_FOLDED = "last_folded_message_id"
+
+_INSERT_MESSAGES = """
+WITH ins AS (
+    INSERT INTO messages (site, id, arrival, device, subscription, action, message_id, summary, raw)
+    SELECT %(site)s, * FROM unnest(%(id)b::bigint[], %(arrival)b::timestamptz[], %(device)b::text[],
+        %(subscription)b::text[], %(action)b::text[], %(message_id)b::text[], %(summary)b::text[],
+        %(raw)b::bytea[])
+    ON CONFLICT (site, id) DO NOTHING
+    RETURNING id
+)
+SELECT array_agg(id), pg_notify(%(channel)s, %(payload)s) FROM ins
+"""  # %b: arrays go in binary, which spares psycopg escaping every element of the text form
+_UPSERT_JOB = """
+INSERT INTO jobs (site, device, job_token, generation, active, last_update_epoch, record)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (site, device, job_token, generation) DO UPDATE SET
+    active = excluded.active, last_update_epoch = excluded.last_update_epoch, record = excluded.record
+"""
+_JOB_KEY = "site = %s AND device = %s AND job_token = %s AND generation = %s"
+# The stored last timeline entry of each job asked for: one backward step of the primary key each.
+_LAST_ENTRIES = """
+SELECT k.device, k.job_token, k.generation, l.seq, l.entry
+FROM unnest(%(device)b::text[], %(token)b::text[], %(generation)b::int[]) AS k(device, job_token, generation)
+CROSS JOIN LATERAL (
+    SELECT seq, entry FROM timeline t
+    WHERE t.site = %(site)s AND t.device = k.device AND t.job_token = k.job_token
+        AND t.generation = k.generation
+    ORDER BY seq DESC LIMIT 1
+) AS l
+"""
+_UPSERT_DEVICE = """
+INSERT INTO devices (endpoint, friendly_name, manufacturer, model_name, model_number, serial_number,
+                     firmware_version, presentation_url, device_category, roles, xaddrs, services,
+                     metadata_version, instance_id, first_seen, last_seen, last_event, site)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (site, endpoint) DO UPDATE SET
+    friendly_name = excluded.friendly_name, manufacturer = excluded.manufacturer,
+    model_name = excluded.model_name, model_number = excluded.model_number,
+    serial_number = excluded.serial_number, firmware_version = excluded.firmware_version,
+    presentation_url = excluded.presentation_url, device_category = excluded.device_category,
+    roles = excluded.roles, xaddrs = excluded.xaddrs, services = excluded.services,
+    metadata_version = excluded.metadata_version, instance_id = excluded.instance_id,
+    first_seen = coalesce(devices.first_seen, excluded.first_seen),
+    last_seen = coalesce(excluded.last_seen, devices.last_seen),
+    last_event = coalesce(excluded.last_event, devices.last_event)
+"""
+SELECT_DEVICES = """
+SELECT endpoint, friendly_name, manufacturer, model_name, model_number, serial_number,
+       firmware_version, presentation_url, device_category, xaddrs, services,
+       metadata_version, instance_id, last_seen, last_event
+FROM devices WHERE site = %s ORDER BY endpoint
+"""
+
+
+def payload(site: str, kind: str, ident: object) -> str:
+    """The NOTIFY payload of a change (store.pg_follow.parse_change reads it)."""
+    return json.dumps({"site": site, "kind": kind, "id": ident}, separators=(",", ":"))
+
+
+def text(value: str) -> str:
+    """PostgreSQL text cannot hold NUL, which a device may send in a header: shown as U+FFFD (the
+    raw bytes keep it)."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+def opt_text(value: str | None) -> str | None:
+    return None if value is None else text(value)
+
+
+def arrival(m: MessageRow) -> datetime:
+    """The message's arrival; ValueError when it has no time zone (as the sqlite journal says)."""
+    if m[0].tzinfo is None:
+        raise ValueError("arrival must be timezone-aware (pass datetime.now(UTC))")
+    return m[0]
+
+
+def insert_messages(
+    conn: Conn, site: str, ids: list[int], rows: Sequence[MessageRow]
+) -> list[tuple[int, bool]]:
+    """Insert the messages under these ids, and NOTIFY, in one statement (autocommit: one
+    transaction); the ids that were there already (a replay), each with whether its stored row is
+    this very message."""
+    params = {
+        "site": site,
+        "id": ids,
+        "arrival": [arrival(m) for m in rows],
+        "device": [text(m[1]) for m in rows],
+        "subscription": [opt_text(m[2]) for m in rows],
+        "action": [text(m[3]) for m in rows],
+        "message_id": [opt_text(m[4]) for m in rows],
+        "summary": [text(m[5]) for m in rows],
+        "raw": [m[6] for m in rows],
+        "channel": CHANNEL,
+        "payload": payload(site, "messages", ids[-1]),
+    }
+    row = conn.execute(_INSERT_MESSAGES.encode(), params).fetchone()
+    inserted = set(row[0] or ()) if row is not None else set()
+    if len(inserted) == len(ids):
+        return []
+    return _same(conn, site, [(i, m) for i, m in zip(ids, rows, strict=True) if i not in inserted])
+
+
+def _same(conn: Conn, site: str, rows: list[tuple[int, MessageRow]]) -> list[tuple[int, bool]]:
+    stored = {
+        r[0]: (r[1], r[2], bytes(r[3]))
+        for r in conn.execute(
+            "SELECT id, arrival, device, raw FROM messages WHERE site = %s AND id = ANY(%s)",
+            (site, [i for i, _ in rows]),
+        )
+    }
+    return [(i, stored.get(i) == (m[0], text(m[1]), m[6])) for i, m in rows]
+
+
+def write_jobs(conn: Conn, site: str, records: Iterable[JobRecord], folded: int | None) -> None:
+    """Upsert the jobs (only new timeline entries: see timeline_write()) and the last folded id, in
+    two round trips however many jobs: one query for the stored last entry of every job, then every
+    write in one pipeline (the caller holds the transaction)."""
+    jobs = {r.key: r for r in records}  # one record per job: the last given
+    keys = [(k.device, k.job_token, k.generation) for k in jobs]
+    last: dict[tuple[str, str, int], tuple[int, str]] = {}
+    if keys:
+        rows = conn.execute(
+            _LAST_ENTRIES,
+            {
+                "site": site,
+                "device": [k[0] for k in keys],
+                "token": [k[1] for k in keys],
+                "generation": [k[2] for k in keys],
+            },
+        ).fetchall()
+        last = {(d, t, g): (seq, entry) for d, t, g, seq, entry in rows}
+    upserts: list[tuple[object, ...]] = []
+    rewrites: list[tuple[object, ...]] = []
+    trims: list[tuple[object, ...]] = []
+    inserts: list[tuple[object, ...]] = []
+    for key, record in zip(keys, jobs.values(), strict=True):
+        encoded = dumps(encode_job_record(record, timeline=False))
+        upserts.append((site, *key, record.is_active, record.last_update.timestamp(), encoded))
+        plan = timeline_write(record, last.get(key))
+        if plan.rewrite:
+            rewrites.append((site, *key))
+        elif plan.trim_through:
+            trims.append((site, *key, plan.trim_through))
+        inserts.extend((site, *key, *row) for row in plan.rows)
+    with conn.pipeline(), conn.cursor() as cur:
+        if upserts:
+            cur.executemany(_UPSERT_JOB, upserts)
+        if rewrites:
+            cur.executemany(f"DELETE FROM timeline WHERE {_JOB_KEY}", rewrites)  # noqa: S608
+        if trims:
+            cur.executemany(
+                f"DELETE FROM timeline WHERE {_JOB_KEY} AND seq BETWEEN 1 AND %s",  # noqa: S608
+                trims,
+            )
+        if inserts:
+            cur.executemany(
+                "INSERT INTO timeline (site, device, job_token, generation, seq, journal_id, entry)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                inserts,
+            )
+        if folded is not None:
+            cur.execute(
+                "INSERT INTO state (site, key, value) VALUES (%s, %s, %s)"
+                " ON CONFLICT (site, key) DO UPDATE SET value = greatest(state.value, excluded.value)",
+                (site, LAST_FOLDED, folded),
+            )
+        cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "jobs", folded)))
+
+
+def write_device(conn: Conn, site: str, record: DeviceRecord) -> None:
+    conn.execute(_UPSERT_DEVICE.encode(), (*_devices.device_params(record), site))
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "device", record.endpoint)))
+
+
+def write_trust(conn: Conn, site: str, device: str, sha256: str | None) -> None:
+    if sha256 is None:
+        conn.execute("DELETE FROM trust WHERE endpoint = %s", (device,))
+    else:
+        conn.execute(
+            "INSERT INTO trust (endpoint, sha256, site) VALUES (%s, %s, %s)"
+            " ON CONFLICT (endpoint) DO UPDATE SET sha256 = excluded.sha256, site = excluded.site",
+            (device, sha256, site),
+        )
+
+
+def delete_old(
+    conn: Conn,
+    site: str,
+    *,
+    now: datetime,
+    max_age: timedelta | None,
+    max_messages: int | None,
+    limit: int,
+) -> int:
+    """Journal.apply_retention's deletions for one site's rows, keeping its newest message."""
+    row = conn.execute(
+        "SELECT (SELECT value FROM state WHERE site = %s AND key = %s),"
+        " (SELECT max(id) FROM messages WHERE site = %s)",
+        (
+            site,
+            LAST_FOLDED,
+            site,
+        ),
+    ).fetchone()
+    folded = int(row[0] or 0) if row else 0
+    keep = int(row[1] or 0) if row else 0  # the newest message stays
+    bound = min(folded, keep - 1)
+    n = 0
+    if max_age is not None:
+        cutoff = now - max_age
+        n += conn.execute(
+            "DELETE FROM messages WHERE site = %s AND id IN (SELECT id FROM messages"
+            " WHERE site = %s AND arrival < %s AND id <= %s LIMIT %s)",
+            (site, site, cutoff, bound, limit),
+        ).rowcount
+        n += conn.execute(
+            "DELETE FROM jobs WHERE (site, device, job_token, generation) IN (SELECT site, device,"
+            " job_token, generation FROM jobs WHERE site = %s AND NOT active"
+            " AND last_update_epoch < %s LIMIT %s)",
+            (site, cutoff.timestamp(), max(0, limit - n)),
+        ).rowcount
+    if max_messages is not None and n < limit:
+        beyond = conn.execute(
+            "SELECT id FROM messages WHERE site = %s ORDER BY id DESC LIMIT 1 OFFSET %s",
+            (site, max(max_messages, 0)),
+        ).fetchone()
+        if beyond is not None:
+            n += conn.execute(
+                "DELETE FROM messages WHERE site = %s AND id IN (SELECT id FROM messages"
+                " WHERE site = %s AND id <= %s ORDER BY id LIMIT %s)",
+                (site, site, min(beyond[0], bound), limit - n),
+            ).rowcount
+    return n

@@ -1,0 +1,178 @@
+"""The PostgreSQL store's schema, its migrations, and the SQL that makes the collector and viewer roles.
+
+The version is the one row of schema_version. MIGRATIONS[i] takes the database from version i to
+i + 1, in one transaction with the version bump, under a transaction-level advisory lock so that
+collectors starting together migrate once. To change the schema, append a migration; never edit
+one that has shipped. A role without the right to create tables (a collector or viewer role) opens
+a database already at the current version, and is told to have the owner migrate it otherwise.
+
+Every table has the site in its key: many collectors write into one database. A message's id is
+handed out by its collector (unique within the site, only growing), so that a message written to the
+local spool while the server was away keeps its id when it is replayed: (site, id) is the key that
+makes a replay idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES", "migrate", "roles_sql", "schema_version"]
+
+_MIGRATION_LOCK = 0x7773646D6F6E  # "wsdmon": the advisory lock held while migrating
+
+_V1 = (
+    "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)",
+    """CREATE TABLE messages (
+        site text NOT NULL,
+        id bigint NOT NULL,                 -- handed out by the collector; unique within the site
+        arrival timestamptz NOT NULL,
+        device text NOT NULL,               -- endpoint urn:uuid
+        subscription text,
+        action text NOT NULL,
+        message_id text,                    -- wsa:MessageID as received (devices may repeat it)
+        summary text NOT NULL,
+        raw bytea NOT NULL,
+        PRIMARY KEY (site, id)
+    )""",
+    "CREATE INDEX messages_by_arrival ON messages (site, arrival)",
+    # lz4 compresses the raw XML to about the size pglz (the default) gets, in well under half the
+    # time, which is most of a large batch's cost on the server (bench/bench_store.py). A server
+    # built without lz4 keeps pglz.
+    """DO $$ BEGIN
+        ALTER TABLE messages ALTER COLUMN raw SET COMPRESSION lz4;
+    EXCEPTION WHEN feature_not_supported OR syntax_error THEN NULL;
+    END $$""",
+    """CREATE TABLE jobs (
+        site text NOT NULL,
+        device text NOT NULL,
+        job_token text NOT NULL,
+        generation integer NOT NULL,
+        stored bigint GENERATED ALWAYS AS IDENTITY,  -- the order jobs were first stored in
+        active boolean NOT NULL,
+        last_update_epoch double precision NOT NULL,
+        record text NOT NULL,               -- codec.encode_job_record(timeline=False)
+        PRIMARY KEY (site, device, job_token, generation)
+    )""",
+    "CREATE INDEX jobs_by_age ON jobs (site, active, last_update_epoch)",
+    """CREATE TABLE timeline (
+        site text NOT NULL,
+        device text NOT NULL,
+        job_token text NOT NULL,
+        generation integer NOT NULL,
+        seq integer NOT NULL,
+        journal_id bigint,                  -- messages.id of the same site
+        entry text NOT NULL,                -- codec.encode_timeline_entry
+        PRIMARY KEY (site, device, job_token, generation, seq),
+        FOREIGN KEY (site, device, job_token, generation)
+            REFERENCES jobs (site, device, job_token, generation) ON DELETE CASCADE
+    )""",
+    """CREATE TABLE devices (
+        site text NOT NULL,
+        endpoint text NOT NULL,
+        friendly_name text,
+        manufacturer text,
+        model_name text,
+        model_number text,
+        serial_number text,
+        firmware_version text,
+        presentation_url text,
+        device_category text NOT NULL,      -- JSON list, as in the sqlite journal
+        roles text NOT NULL,
+        xaddrs text NOT NULL,
+        services text NOT NULL,
+        metadata_version bigint,
+        instance_id bigint,
+        first_seen text,                    -- ISO-8601
+        last_seen text,
+        last_event text,
+        PRIMARY KEY (site, endpoint)
+    )""",
+    # A certificate belongs to its device, not to the site that accepted it: trust is shared.
+    """CREATE TABLE trust (
+        endpoint text PRIMARY KEY,
+        sha256 text NOT NULL,
+        site text NOT NULL                  -- the site that accepted it last
+    )""",
+    "CREATE TABLE state (site text NOT NULL, key text NOT NULL, value bigint, PRIMARY KEY (site, key))",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+TABLES = ("messages", "jobs", "timeline", "devices", "trust", "state")
+
+
+def schema_version(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+    """The database's schema version, 0 when wsdmon never created its tables there."""
+    row = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+    if row is None or not row[0]:
+        return 0
+    version = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(str(version[0])) if version is not None and version[0] is not None else 0
+
+
+def migrate(
+    conn: psycopg.Connection[tuple[object, ...]],
+    migrations: tuple[tuple[str, ...], ...] = MIGRATIONS,
+) -> int:
+    """Bring the database up to len(migrations) (conn in autocommit mode); returns the version it was
+    at. Raises psycopg errors (InsufficientPrivilege for a role that may not create tables)."""
+    start = schema_version(conn)
+    if start >= len(migrations):
+        return start
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        start = schema_version(conn)  # another collector may have migrated while we waited
+        for version in range(start, len(migrations)):
+            for step in migrations[version]:
+                conn.execute(step.encode())
+            conn.execute("DELETE FROM schema_version")
+            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version + 1,))
+    return start
+
+
+def _ident(name: str) -> str:
+    if not name.replace("_", "").isalnum() or not name.isascii():
+        raise ValueError(f"a role name is letters, digits and underscores: {name!r}")
+    return f'"{name}"'
+
+
+def roles_sql(collector: str = "wsdmon_collector", viewer: str = "wsdmon_viewer") -> str:
+    """SQL for the database owner: a collector group role that may read and write wsdmon's tables
+    (no DDL, no other tables) and a viewer group role that may only read them. Grant them to login
+    roles: `CREATE ROLE desk LOGIN IN ROLE wsdmon_viewer;` (passwords in ~/.pgpass, never here).
+
+    The collector also needs DELETE: retention removes old messages and ended jobs, a trimmed
+    timeline loses its middle entries, and a forgotten certificate its trust row."""
+    c, v = _ident(collector), _ident(viewer)
+    tables = ", ".join(TABLES)
+    lines = [
+        "-- wsdmon roles: run as the owner of wsdmon's tables, after the first collector created them.",
+        "DO $$ BEGIN",
+        f"  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{collector}') THEN CREATE ROLE {c} NOLOGIN;"
+        " END IF;",
+        f"  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{viewer}') THEN CREATE ROLE {v} NOLOGIN;"
+        " END IF;",
+        "END $$;",
+        f"GRANT USAGE ON SCHEMA public TO {c}, {v};",
+        f"REVOKE ALL ON {tables}, schema_version FROM {c}, {v};",
+        f"GRANT SELECT, INSERT, UPDATE ON {tables} TO {c};",
+        f"GRANT DELETE ON messages, jobs, timeline, trust TO {c};",
+        f"GRANT SELECT ON schema_version TO {c};",
+        f"GRANT SELECT ON {tables}, schema_version TO {v};",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    """`python -m wsdmon.store.pg_schema [COLLECTOR VIEWER]`: print the roles' SQL for the owner to run."""
+    import sys
+
+    names = sys.argv[1:3]
+    sys.stdout.write(roles_sql(*names))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,324 @@
+"""What only the PostgreSQL store does: the spool while the server is away (exactly once afterwards),
+idempotent replay, one collector per site, roles, NOTIFY and follow(), and what it says of a URL."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.pg import PgCluster
+from tests.unit.store.helpers import DEV, device_record, lifecycle, message, raw
+from wsdmon.core import JobTable
+from wsdmon.net.recorder import PendingMessage, Recorder
+from wsdmon.store import Journal, StoreError, StoreUnavailableError, open_store, redact_dsn
+from wsdmon.store import postgres as pg_module
+from wsdmon.store.pg_follow import ChangeKind, StoreChange, follow
+from wsdmon.store.pg_schema import roles_sql
+from wsdmon.store.postgres import PostgresStore
+
+ACTION = "http://schemas.microsoft.com/windows/2008/12/wdp/distributedscan/PostScanJobStatusEvent"
+_roles = itertools.count(1)
+
+
+def _open(dsn: str, tmp_path: Path, site: str = "floor-3") -> PostgresStore:
+    store = open_store(dsn, site=site, spool_path=tmp_path / f"spool-{site}.sqlite3")
+    assert isinstance(store, PostgresStore)
+    return store
+
+
+def _stored(dsn: str, site: str = "floor-3") -> list[tuple[int, bytes]]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("SELECT id, raw FROM messages WHERE site = %s ORDER BY id", (site,)).fetchall()
+    return [(int(i), bytes(r)) for i, r in rows]
+
+
+# --- the spool -----------------------------------------------------------------------------------
+
+
+def test_server_stopped_mid_burst_every_acknowledged_message_is_stored_once(
+    pg_cluster: PgCluster, pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pg_module, "RECONNECT_INTERVAL_S", 0.1)
+    store = _open(pg_dsn, tmp_path)
+    acknowledged: dict[int, bytes] = {}
+    refused: list[int] = []
+
+    async def one(recorder: Recorder, i: int) -> None:
+        body = raw(i)
+        try:
+            row = await recorder.record(
+                PendingMessage(datetime.now(UTC), DEV, None, ACTION, f"urn:uuid:m-{i}", f"m {i}", body)
+            )
+        except Exception:  # not acknowledged: the device would be told so and send it again
+            refused.append(i)
+            return
+        assert row not in acknowledged
+        acknowledged[row] = body
+
+    async def burst() -> None:
+        recorder = Recorder(store)
+        loop = asyncio.get_running_loop()
+        counter = itertools.count()
+        stop = asyncio.Event()
+
+        async def produce() -> None:
+            while not stop.is_set():  # ~10 notifications in flight at any time
+                await asyncio.gather(*(one(recorder, next(counter)) for _ in range(10)))
+
+        producer = asyncio.create_task(produce())
+        await asyncio.sleep(0.3)
+        await loop.run_in_executor(None, pg_cluster.stop)  # the server goes away mid-burst
+        await asyncio.sleep(0.5)
+        assert not store.online
+        await loop.run_in_executor(None, pg_cluster.start)
+        await asyncio.sleep(0.5)  # the next appends replay the spool, then write directly again
+        stop.set()
+        await producer
+
+    try:
+        asyncio.run(burst())
+        assert store.online
+        assert store.spooled > 0
+        assert store.replayed == store.spooled
+    finally:
+        store.close()
+    assert refused == []
+    assert _stored(pg_dsn) == sorted(acknowledged.items())  # each once, in order, nothing else
+    assert not Journal(tmp_path / "spool-floor-3.sqlite3").rows_after(0, 1)
+
+
+def test_jobs_and_devices_written_while_the_server_is_away_arrive_when_it_is_back(
+    pg_cluster: PgCluster, pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pg_module, "RECONNECT_INTERVAL_S", 0.0)
+    store = _open(pg_dsn, tmp_path)
+    try:
+        pg_cluster.stop()
+        try:
+            ids = store.append_messages([message(1), message(2)])  # into the spool
+            assert not store.online
+            store.upsert_device(device_record())  # queued, not raised
+            job = lifecycle(JobTable())
+            store.upsert_jobs([job], ids[-1])
+            assert store.raw_message(ids[0]) == raw(1)  # from the spool meanwhile
+        finally:
+            pg_cluster.start()
+        more = store.append_messages([message(3)])  # back: spool replayed first, then this
+        assert more[0] == ids[-1] + 1
+        assert store.load_jobs() == [job]
+        assert [d.endpoint for d in store.load_devices()] == [DEV]
+        assert store.last_folded_message_id() == ids[-1]
+    finally:
+        store.close()
+    assert _stored(pg_dsn) == [(ids[0], raw(1)), (ids[1], raw(2)), (more[0], raw(3))]
+
+
+def test_a_replay_of_a_batch_the_server_already_committed_is_not_stored_twice(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    store = _open(pg_dsn, tmp_path)
+    batch = [message(i) for i in range(1, 4)]
+    ids = store.append_messages(batch)
+    store.close()
+    # The commit reached the server but its answer was lost: the same batch went to the spool too.
+    spool = Journal(tmp_path / "spool-floor-3.sqlite3", site="floor-3")
+    spool.reserve_ids(ids[0] - 1)
+    assert spool.append_messages(batch) == ids
+    spool.close()
+    store = _open(pg_dsn, tmp_path)  # opening replays the spool
+    try:
+        assert store.replayed == 3
+        assert store.append_messages([message(4)])[0] == ids[-1] + 1
+    finally:
+        store.close()
+    assert _stored(pg_dsn) == [*zip(ids, (raw(1), raw(2), raw(3)), strict=True), (ids[-1] + 1, raw(4))]
+
+
+def test_a_replayed_id_with_other_content_is_refused_not_merged(pg_dsn: str, tmp_path: Path) -> None:
+    store = _open(pg_dsn, tmp_path)
+    (first,) = store.append_messages([message(1)])
+    store.close()
+    spool = Journal(tmp_path / "spool-floor-3.sqlite3", site="floor-3")
+    spool.reserve_ids(first - 1)
+    spool.append_messages([message(99)])  # the same id, another message: two collectors, one site
+    spool.close()
+    with pytest.raises(StoreError, match="two collectors write as the same site"):
+        _open(pg_dsn, tmp_path)
+    assert _stored(pg_dsn) == [(first, raw(1))]
+
+
+def test_commits_are_flushed_even_where_the_server_says_synchronous_commit_off(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    dbname = pg_dsn.rsplit("dbname=", 1)[1]
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE {dbname} SET synchronous_commit = off".encode())
+    store = _open(pg_dsn, tmp_path)
+    try:
+        conn = store._conn  # the store's own session is what matters
+        assert conn is not None
+        assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
+    finally:
+        store.close()
+
+
+def test_one_collector_per_site(pg_dsn: str, tmp_path: Path) -> None:
+    first = _open(pg_dsn, tmp_path, "floor-3")
+    try:
+        with pytest.raises(StoreError, match="another collector is writing as site 'floor-3'"):
+            _open(pg_dsn, tmp_path / "other", "floor-3")
+        other = _open(pg_dsn, tmp_path, "floor-4")
+        other.append_messages([message(1)])
+        first.append_messages([message(2)])
+        assert [m.raw for m in first.messages_after(0)] == [raw(2)]  # each site sees its own
+        assert [m.raw for m in other.messages_after(0)] == [raw(1)]
+        other.close()
+    finally:
+        first.close()
+
+
+def test_a_spool_that_cannot_be_kept_is_said_before_connecting(pg_dsn: str, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(StoreError, match=r"cannot keep the local spool .*file is a file, not a folder"):
+        open_store(pg_dsn, site="floor-3", spool_path=tmp_path / "file" / "spool.sqlite3")
+    with psycopg.connect(pg_dsn) as conn:  # nothing was left connected (nor created)
+        assert conn.execute("SELECT to_regclass('messages')").fetchone() == (None,)
+
+
+# --- roles ---------------------------------------------------------------------------------------
+
+
+def _login_role(cluster: PgCluster, dsn: str, group: str) -> str:
+    name = f"wsdmon_login_{next(_roles)}"
+    cluster.admin(f"CREATE ROLE {name} LOGIN IN ROLE {group}")
+    return dsn.replace("user=postgres", f"user={name}")
+
+
+def test_a_viewer_may_read_but_not_write_and_a_collector_may_not_change_the_schema(
+    pg_cluster: PgCluster, pg_dsn: str, tmp_path: Path
+) -> None:
+    owner = _open(pg_dsn, tmp_path, "owner")  # the owner creates the tables
+    owner.append_messages([message(1)])
+    owner.close()
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(roles_sql().encode())
+    viewer = _login_role(pg_cluster, pg_dsn, "wsdmon_viewer")
+    with psycopg.connect(viewer, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (1,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO messages (site, id, arrival, device, action, summary, raw)"
+                " VALUES ('x', 1, now(), 'd', 'a', 's', '\\x00')"
+            )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM messages")
+    collector = _login_role(pg_cluster, pg_dsn, "wsdmon_collector")
+    store = _open(collector, tmp_path, "floor-3")  # every write a collector makes, as that role
+    try:
+        ids = store.append_messages([message(2)])
+        store.upsert_jobs([lifecycle(JobTable())], ids[0])
+        store.upsert_device(device_record())
+        store.set_trusted_fingerprint(DEV, "ab" * 32)
+        assert store.online
+        assert len(store.load_jobs()) == 1
+    finally:
+        store.close()
+    with psycopg.connect(collector, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DROP TABLE messages")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("CREATE TABLE sneaky (x int)")
+
+
+def test_a_collector_role_cannot_create_the_tables_and_is_told_who_can(
+    pg_cluster: PgCluster, pg_dsn: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    pg_cluster.admin(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wsdmon_collector')"
+        " THEN CREATE ROLE wsdmon_collector NOLOGIN; END IF; END $$"
+    )
+    collector = _login_role(pg_cluster, pg_dsn, "wsdmon_collector")
+    with pytest.raises(StoreError, match="run wsdmon once as the database's owner"):
+        _open(collector, tmp_path)
+
+
+# --- NOTIFY and follow() -------------------------------------------------------------------------
+
+
+def test_follow_yields_each_committed_change(pg_dsn: str, tmp_path: Path) -> None:
+    store = _open(pg_dsn, tmp_path)
+
+    async def listening() -> None:
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            for _ in range(200):
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%%'"
+                ).fetchone()
+                if row and row[0]:
+                    return
+                await asyncio.sleep(0.02)
+        raise AssertionError("follow() never listened")
+
+    async def run() -> list[StoreChange]:
+        changes = follow(pg_dsn)
+        first = asyncio.ensure_future(anext(changes))
+        await listening()
+        ids = store.append_messages([message(1), message(2)])
+        store.upsert_jobs([lifecycle(JobTable())], ids[-1])
+        store.upsert_device(device_record())
+        got = [await asyncio.wait_for(first, 10)]
+        got += [await asyncio.wait_for(anext(changes), 10) for _ in range(2)]
+        await changes.aclose()
+        return got
+
+    try:
+        got = asyncio.run(run())
+        ids = [m.id for m in store.messages_after(0)]
+    finally:
+        store.close()
+    assert got == [
+        StoreChange("floor-3", ChangeKind.MESSAGES, ids[-1]),
+        StoreChange("floor-3", ChangeKind.JOBS, ids[-1]),
+        StoreChange("floor-3", ChangeKind.DEVICE, DEV),
+    ]
+
+
+# --- what it says of a location ------------------------------------------------------------------
+
+
+def test_an_unreachable_server_is_named_without_the_password(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port of this host where nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql://alice:Sup3r-s3cret@127.0.0.1:{port}/wsdmon?connect_timeout=2"
+    with caplog.at_level(logging.INFO), pytest.raises(StoreUnavailableError) as raised:
+        open_store(url, site="floor-3", spool_path=tmp_path / "spool.sqlite3")
+    shown = str(raised.value)
+    assert "cannot reach the PostgreSQL server of postgresql://alice:***@127.0.0.1" in shown
+    assert "Sup3r-s3cret" not in shown
+    assert raised.value.__cause__ is None  # nothing chained that could print the URL
+    assert "carries a password" in caplog.text
+    assert "Sup3r-s3cret" not in caplog.text
+    assert redact_dsn(url) in caplog.text
+
+
+def test_fixture_fails_naming_the_package_when_postgresql_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests import pg
+
+    monkeypatch.setattr(pg, "find_pg_bin", lambda: None)
+    with pytest.raises(pytest.fail.Exception, match="install Debian's `postgresql` package"):
+        pg.PgCluster()
