@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from wsdmon import __version__
-from wsdmon.headless import EXIT_ALREADY_RUNNING, EXIT_CANNOT_START, EXIT_OK
+from wsdmon.headless import EXIT_ALREADY_RUNNING, EXIT_CANNOT_START, EXIT_OK, DatabaseLocation
 
 __all__ = [
     "EXIT_ALREADY_RUNNING",
@@ -127,14 +127,12 @@ _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 _LIBPQ_KEYWORD = re.compile(r"\s*(host|hostaddr|port|dbname|user|password|service|sslmode)\s*=")
 
 
-def _store_location(text: str) -> Path:
-    """--store: a journal file path. A PostgreSQL location is a usage error naming why; the text is
-    never repeated, since a URL may hold a password."""
+def _store_location(text: str) -> Path | DatabaseLocation:
+    """--store: a journal file path, or a PostgreSQL URL / libpq keyword string (a shared store; the
+    text is never repeated in an error, since it may hold a password)."""
     scheme = _URL_SCHEME.match(text)
     if (scheme and scheme[1].lower() in {"postgresql", "postgres"}) or _LIBPQ_KEYWORD.match(text):
-        raise argparse.ArgumentTypeError(
-            "PostgreSQL support is not in this build of wsdmon: give a journal file path"
-        )
+        return DatabaseLocation(text.strip())
     if scheme:
         raise argparse.ArgumentTypeError(f"{scheme[1]}:// is not a store location: give a journal file path")
     if not text.strip():
@@ -372,8 +370,19 @@ def _add_bundle_parser(sub: Any) -> None:
     )
 
 
+# What the window and watch say to --store postgresql://… until they can follow every site.
+SHARED_VIEW_MISSING = (
+    "following every site from a shared PostgreSQL store is not in this build yet: "
+    "run `wsdmon collect --store LOCATION` at each site, and watch a site's own journal"
+)
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    return build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if isinstance(getattr(args, "journal", None), DatabaseLocation) and args.command != "collect":
+        parser.error(SHARED_VIEW_MISSING)  # exit 2; the location (and its password) not repeated
+    return args
 
 
 def _iso(value: datetime | None) -> str | None:

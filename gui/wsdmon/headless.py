@@ -55,15 +55,31 @@ class Running:
     """What is running, for the caller's start line."""
 
     engine: Any  # wsdmon.net.engine.Engine
-    journal: Path
+    journal: Path | str  # the journal file, or a shared store's location (without its password)
     discovery: Any  # wsdmon.net.wiring.Discovery, or None without multicast and probes
 
 
+@dataclass(frozen=True, slots=True)
+class DatabaseLocation:
+    """`--store postgresql://…` (or a libpq keyword string): a shared store. Shown without its
+    password wherever it is printed."""
+
+    text: str
+
+    def __str__(self) -> str:
+        from wsdmon.store.locations import redact_dsn
+
+        return redact_dsn(self.text)
+
+
 def journal_location(args: argparse.Namespace) -> Path:
-    """--journal / --store, else the user's default journal."""
+    """--journal / --store (a file), else the user's default journal; for a shared store, the
+    local folder's journal path its logs go beside."""
     from wsdmon.store import default_journal_path
 
-    return Path(args.journal) if args.journal is not None else default_journal_path()
+    if args.journal is None or isinstance(args.journal, DatabaseLocation):
+        return default_journal_path()
+    return Path(args.journal)
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -91,6 +107,8 @@ async def run_headless(
     from wsdmon.store import JournalProblem, JournalUnusableError
     from wsdmon.store.opening import os_detail
 
+    if isinstance(args.journal, DatabaseLocation):
+        return await _run_on_database(args.journal, args, listener, stop, say, site, duration, started)
     path = journal_location(args)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +135,33 @@ async def run_headless(
         return EXIT_CANNOT_START
     finally:
         lock.release()
+
+
+async def _run_on_database(  # noqa: PLR0917 - run_headless's arguments, passed on
+    location: DatabaseLocation,
+    args: argparse.Namespace,
+    listener: Listener,
+    stop: asyncio.Event,
+    say: Say,
+    site: str | None,
+    duration: float | None,
+    started: Callable[[Running], None],
+) -> int:
+    """The engine writing into a shared (PostgreSQL) store as `site`. The store keeps one collector
+    per site (its own lock) and a local spool while the server is away; it must be reachable at
+    start, to take that lock and migrate its schema."""
+    from wsdmon.store import StoreError, open_store
+
+    try:
+        # Connecting may wait on the network: off the loop.
+        store = await asyncio.to_thread(open_store, location.text, site=site)
+    except StoreError as exc:
+        say(f"cannot use the store {location}: {exc}", error=True)
+        return EXIT_CANNOT_START
+    engine = await _start_engine(args, store, listener, say, site)
+    if engine is None:
+        return EXIT_CANNOT_START
+    return await _run(Running(engine, store.location, None), args, stop, say, duration, started)
 
 
 async def _run(  # noqa: PLR0917 - run_headless's arguments, passed on
