@@ -370,17 +370,20 @@ def _add_bundle_parser(sub: Any) -> None:
     )
 
 
-# What the window and watch say to --store postgresql://… until they can follow every site.
+# What the window says to --store postgresql://… until it can show every site.
 SHARED_VIEW_MISSING = (
-    "following every site from a shared PostgreSQL store is not in this build yet: "
-    "run `wsdmon collect --store LOCATION` at each site, and watch a site's own journal"
+    "the window on a shared PostgreSQL store is not in this build yet: "
+    "follow every site with `wsdmon watch --json --store LOCATION`"
 )
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if isinstance(getattr(args, "journal", None), DatabaseLocation) and args.command != "collect":
+    if isinstance(getattr(args, "journal", None), DatabaseLocation) and args.command not in (
+        "collect",
+        "watch",
+    ):
         parser.error(SHARED_VIEW_MISSING)  # exit 2; the location (and its password) not repeated
     return args
 
@@ -479,12 +482,15 @@ class _JsonPrinter:
         self.closed = False
         self._on_closed = on_closed
         self._clock = clock
-        self._last_device: dict[str, dict[str, Any]] = {}
+        self._last_device: dict[tuple[str | None, str], dict[str, Any]] = {}  # (site, endpoint)
         self._names: dict[str, str] = {}
+        self.site: str | None = None  # following a shared store: the site of what is printed next
 
     def _print(self, obj: dict[str, Any]) -> None:
         if self.closed:
             return
+        if self.site is not None:
+            obj["site"] = self.site
         if self.replaying:
             seen = obj["seen"]
             if self.since is not None and (seen is None or datetime.fromisoformat(seen) < self.since):
@@ -500,8 +506,9 @@ class _JsonPrinter:
     def device_changed(self, device: Any) -> None:
         self._names[device.endpoint] = device.name
         line = device_json(device)
-        if self._last_device.get(device.endpoint) != line:  # only real changes
-            self._last_device[device.endpoint] = line
+        key = (self.site, device.endpoint)
+        if self._last_device.get(key) != line:  # only real changes
+            self._last_device[key] = line
             seen = device.last_seen if self.replaying else self._clock()
             self._print({**line, "seen": _utc(seen)})
 
@@ -530,7 +537,12 @@ async def _watch(args: argparse.Namespace, out: TextIO) -> int:
     if isinstance(since, timedelta):
         since = datetime.now(UTC) - since
     printer = _JsonPrinter(out, since=since, on_closed=stop.set)
-    code = await run_headless(args, printer, stop, _say, duration=args.duration)
+    if isinstance(args.journal, DatabaseLocation):  # every site of a shared store, read-only
+        from wsdmon.shared_watch import follow_shared_store
+
+        code = await follow_shared_store(args.journal, printer, stop, _say, args.duration)
+    else:
+        code = await run_headless(args, printer, stop, _say, duration=args.duration)
     if printer.closed:
         _silence_stdout(out)
     return code
