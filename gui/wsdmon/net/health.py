@@ -304,6 +304,8 @@ class HealthCollector:
             f.types = tuple(_qname(t) for t in types)
         if how is not FoundBy.URL:
             self._note_addresses(endpoint, f, xaddrs, now)
+        elif not f.xaddrs:
+            f.xaddrs = tuple(xaddrs)  # the URL it was added with, until its metadata tells more
         self._changed(endpoint)
 
     def left(self, endpoint: str) -> None:
