@@ -1,0 +1,176 @@
+"""The health evidence collector (net/health.py) fed as the engine's hooks feed it, with a clock the
+test moves: sightings and latencies, the receiving interface, address changes and shared addresses,
+a URL-added device merged into its endpoint, Subscribe/Renew outcomes, faults, bounded histories."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from wsdmon.core.device_evidence import HISTORY_MAX, FoundBy, SubscriptionEventKind
+from wsdmon.core.device_status import DeviceError, DeviceErrorKind
+from wsdmon.net.health import HealthCollector, Network
+from wsdmon.protocol import EndpointReference, Fault, Headers, QName, decode
+from wsdmon.protocol import namespaces as ns
+from wsdmon.protocol.eventing import Filter, Renew, RenewResponse, Subscribe, SubscribeResponse
+from wsdmon.protocol.metadata import GetMetadataResponse, TransferGet
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "valid"
+T0 = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+EP = "urn:uuid:00000000-0000-0000-0000-000000000001"
+SERVICE = "http://192.168.1.20:5357/scan"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def lan() -> list[Network]:
+    return [ipaddress.ip_interface("192.168.1.5/24"), ipaddress.ip_interface("127.0.0.1/8")]
+
+
+def collector() -> tuple[HealthCollector, Clock, list[str]]:
+    clock = Clock()
+    changed: list[str] = []
+    return HealthCollector(clock, networks=lan, on_change=changed.append), clock, changed
+
+
+def test_probe_match_latency_interface_and_counts() -> None:
+    c, clock, changed = collector()
+    c.multicast_probe_sent()
+    clock.advance(0.25)
+    c.discovered(EP, FoundBy.PROBE_MATCH, peer="192.168.1.20", xaddrs=("http://192.168.1.20:5357/d",))
+    clock.advance(10)
+    c.discovered(EP, FoundBy.HELLO, peer="192.168.1.20", xaddrs=("http://192.168.1.20:5357/d",))
+    ev = c.evidence(EP)
+    assert (ev.probe_matches, ev.hellos, ev.directed_matches) == (1, 1, 0)
+    assert ev.sightings[0].latency_s == 0.25
+    assert ev.sightings[0].interface == "192.168.1.5/24"
+    assert ev.last_multicast_at == T0 + timedelta(seconds=10.25)
+    assert ev.multicast_probes == (T0,)
+    assert [s.how for s in ev.first_sightings] == [FoundBy.PROBE_MATCH, FoundBy.HELLO]
+    assert changed == [EP, EP]
+
+
+def test_a_peer_on_no_local_subnet_has_no_interface_and_directed_latency() -> None:
+    c, clock, _ = collector()
+    c.directed_probe_sent("10.9.9.9")
+    clock.advance(1.5)
+    c.discovered(EP, FoundBy.DIRECTED, peer="10.9.9.9", xaddrs=("http://10.9.9.9/",))
+    [seen] = c.evidence(EP).sightings
+    assert (seen.interface, seen.latency_s) == ("", 1.5)
+
+
+def test_address_change_and_a_new_endpoint_at_a_known_address() -> None:
+    c, clock, _ = collector()
+    c.discovered(EP, FoundBy.HELLO, peer="192.168.1.20", xaddrs=("http://192.168.1.20:5357/d",))
+    clock.advance(60)
+    c.discovered(EP, FoundBy.HELLO, peer="192.168.1.21", xaddrs=("http://192.168.1.21:5357/d",))
+    [change] = c.evidence(EP).address_changes
+    assert (change.old, change.new) == ("192.168.1.20", "192.168.1.21")
+    other = "urn:uuid:other"
+    c.discovered(other, FoundBy.HELLO, peer="192.168.1.20", xaddrs=("http://192.168.1.20:5357/d",))
+    [mine] = c.evidence(EP).shared
+    [theirs] = c.evidence(other).shared
+    assert (mine.address, mine.other) == ("192.168.1.20:5357", other)
+    assert theirs.other == EP
+
+
+def test_restart_and_bye() -> None:
+    c, clock, _ = collector()
+    c.discovered(EP, FoundBy.HELLO, restarted=True)
+    clock.advance(5)
+    c.left(EP)
+    ev = c.evidence(EP)
+    assert ev.reboots == (T0,)
+    assert ev.left_at == ev.last_multicast_at == T0 + timedelta(seconds=5)
+
+
+def test_a_device_added_by_url_becomes_its_endpoint_without_sharing_its_own_address() -> None:
+    c, _, _ = collector()
+    answer = decode((DATA / "getresponse-scan-repository.xml").read_bytes())
+    assert isinstance(answer, GetMetadataResponse)
+    assert answer.host is not None
+    real = answer.host.address
+    url = "http://192.168.1.20:5357/device"
+    c.discovered(url, FoundBy.URL, xaddrs=(url,))
+    c.request_ok(url, url, TransferGet(Headers.request(url)), answer)
+    assert c.endpoints() == [real]
+    ev = c.evidence(real)
+    assert [s.how for s in ev.sightings] == [FoundBy.URL]
+    assert ev.metadata is not None
+    assert ev.metadata.scan_service
+    assert ev.metadata.services
+    assert ev.last_http_ok_at == T0
+    c.discovered(real, FoundBy.PROBE_MATCH, peer="192.168.1.20", xaddrs=(url,))
+    assert c.evidence(real).shared == ()
+
+
+def test_subscribe_grant_renew_fault_and_failure() -> None:
+    c, clock, _ = collector()
+    epr = EndpointReference("http://192.168.1.5:6200/x", "urn:uuid:id")
+    subscribe = Subscribe(
+        Headers.request(SERVICE), notify_to=epr, expires=timedelta(hours=1), filter=Filter(("a",))
+    )
+    manager = EndpointReference("http://192.168.1.20:5357/manager", "uuid:sub-1")
+    granted = SubscribeResponse(
+        Headers.reply(None), subscription_manager=manager, expires=timedelta(minutes=5)
+    )
+    c.request_ok(EP, SERVICE, subscribe, granted)
+    clock.advance(200)
+    renew = Renew(Headers.request(manager.address, identifier=manager.identifier), timedelta(hours=1))
+    fault = Fault(Headers.reply(None), "Receiver", QName(ns.WSE, "UnableToRenew"), "no")
+    c.request_fault(
+        EP, manager.address, renew, fault, DeviceError(DeviceErrorKind.SOAP_FAULT, manager.address)
+    )
+    clock.advance(1)
+    c.request_ok(EP, manager.address, renew, RenewResponse(Headers.reply(None), timedelta(minutes=5)))
+    clock.advance(1)
+    c.request_failed(EP, SERVICE, subscribe, DeviceError(DeviceErrorKind.TIMEOUT, SERVICE))
+    ev = c.evidence(EP)
+    kinds = [(e.kind, e.service) for e in ev.subscription]
+    k = SubscriptionEventKind
+    # Renew goes to the manager, yet counts for the service it was subscribed to
+    assert kinds == [
+        (k.GRANTED, SERVICE),
+        (k.RENEW_FAULT, SERVICE),
+        (k.RENEWED, SERVICE),
+        (k.FAILED, SERVICE),
+    ]
+    assert ev.subscription[0].seconds == 300
+    assert ev.subscription[1].code == "UnableToRenew"
+    assert ev.fault_count == 1
+    assert ev.faults[0].code == "UnableToRenew"
+    assert ev.last_http_error is not None
+    assert ev.last_http_error.kind is DeviceErrorKind.TIMEOUT
+
+
+def test_histories_are_bounded_and_counts_keep_counting() -> None:
+    c, clock, _ = collector()
+    for _ in range(HISTORY_MAX * 3):
+        clock.advance(1)
+        c.discovered(EP, FoundBy.HELLO, peer="192.168.1.20")
+        c.multicast_probe_sent()
+    ev = c.evidence(EP)
+    assert len(ev.sightings) == HISTORY_MAX
+    assert len(ev.multicast_probes) == HISTORY_MAX
+    assert ev.hellos == HISTORY_MAX * 3
+    assert ev.first_sightings[0].at == T0 + timedelta(seconds=1)
+
+
+def test_a_failed_metadata_read_is_kept_as_the_latest() -> None:
+    c, _, _ = collector()
+    url = "http://127.0.0.1:1/"
+    error = DeviceError(DeviceErrorKind.UNREACHABLE, url, reason="Connection refused")
+    c.request_failed(url, url, TransferGet(Headers.request(url)), error)
+    read = c.evidence(url).metadata
+    assert read is not None
+    assert read.error == error
