@@ -208,7 +208,7 @@ def _identity(ev: DeviceEvidence, jobs: Sequence[JobRecord], now: datetime) -> _
         recent = (now - ev.reboots[-1]).total_seconds() <= REBOOT_RECENT_S
         said = HealthEvidence(first_at=ev.reboots[0], last_at=ev.reboots[-1], count=len(ev.reboots))
         return (Verdict.WARNING if recent else Verdict.OK), HealthFinding.REBOOTED, said
-    if ev.sightings or ev.metadata is not None:
+    if ev.sightings:  # watched: a device known only from a record tells nothing of its restarts
         return Verdict.OK, HealthFinding.IDENTITY_STABLE, HealthEvidence(addresses=ev.xaddrs)
     return _UNKNOWN
 
