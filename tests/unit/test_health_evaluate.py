@@ -260,6 +260,11 @@ def test_subscription_findings() -> None:
     assert results(short)[check] == (Verdict.WARNING, HealthFinding.SUBSCRIPTION_SHORT_GRANT)
     lapsed = sub(grant(3, 60), SubscriptionEvent(at(55), K.FAILED, SERVICE))
     assert results(lapsed, now=100)[check] == (Verdict.PROBLEM, HealthFinding.SUBSCRIPTION_LAPSED)
+    unknown_expiry = sub(grant(3, 60), SubscriptionEvent(at(40), K.RENEWED, SERVICE))
+    assert results(unknown_expiry, now=200)[check] == (Verdict.OK, HealthFinding.SUBSCRIPTION_ACTIVE)
+    renewed = sub(grant(3, 60), SubscriptionEvent(at(40), K.RENEWED, SERVICE, seconds=60, expires_at=at(100)))
+    assert results(renewed, now=100)[check] == (Verdict.OK, HealthFinding.SUBSCRIPTION_ACTIVE)
+    assert results(renewed, now=131)[check] == (Verdict.PROBLEM, HealthFinding.SUBSCRIPTION_LAPSED)
     stopped = sub(grant(3, 60), SubscriptionEvent(at(20), K.UNSUBSCRIBED, SERVICE))
     assert results(stopped, now=100)[check][0] is Verdict.OK  # we ended it ourselves
 

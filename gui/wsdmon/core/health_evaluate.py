@@ -256,10 +256,10 @@ def _subscription_of(events: list[SubscriptionEvent], ev: DeviceEvidence, now: d
             else HealthFinding.SUBSCRIPTION_REFUSED
         )
         return Verdict.PROBLEM, finding, _sub_said(latest)
-    grants = [e for e in events if e.kind in (k.GRANTED, k.RENEWED) and e.expires_at is not None]
-    if grants:
-        grant = grants[-1]
-        assert grant.expires_at is not None
+    grants = [e for e in events if e.kind in (k.GRANTED, k.RENEWED)]
+    grant = grants[-1] if grants else None
+    # A renewal that named no expiry leaves it unknown: no lapse can be told then.
+    if grant is not None and grant.expires_at is not None:
         stopped = any(e.kind is k.UNSUBSCRIBED and e.at >= grant.at for e in events)
         left = ev.left_at is not None and ev.left_at >= grant.at
         if not stopped and not left and (now - grant.expires_at).total_seconds() > LAPSE_GRACE_S:
@@ -273,8 +273,8 @@ def _subscription_of(events: list[SubscriptionEvent], ev: DeviceEvidence, now: d
     granted = [e for e in events if e.kind is k.GRANTED and e.seconds is not None]
     if granted and granted[-1].seconds is not None and granted[-1].seconds < SHORT_GRANT_S:
         return Verdict.WARNING, HealthFinding.SUBSCRIPTION_SHORT_GRANT, _sub_said(granted[-1])
-    if grants:
-        return Verdict.OK, HealthFinding.SUBSCRIPTION_ACTIVE, _sub_said(grants[-1])
+    if grant is not None:
+        return Verdict.OK, HealthFinding.SUBSCRIPTION_ACTIVE, _sub_said(grant)
     return _UNKNOWN
 
 

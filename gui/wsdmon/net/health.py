@@ -1,9 +1,8 @@
-"""Gathers each device's health evidence as the engine works (issue 13, item 1) and re-judges it.
+"""Each device's health while the engine runs (issue 13, item 1).
 
-- HealthCollector: the facts, per endpoint (core.device_evidence), fed by small hooks: discovery
-  sightings and our Probes (net/wiring.py, net/discovery.py), every SOAP request and its outcome
-  (ObservedSoapClient: metadata reads, Subscribe/Renew answers and faults, any fault, the last HTTP
-  exchange), SubscriptionEnd (engine). Bounded: HISTORY_MAX items per history, MAX_DEVICES devices.
+- HealthCollector (net/_health_collector.py): the facts, per endpoint, fed by small hooks.
+- ObservedSoapClient: the engine's SOAP client, telling the collector of every request's outcome
+  (metadata reads, Subscribe/Renew answers and faults, any fault, the last HTTP exchange).
 - HealthMonitor: evaluates (core.health_evaluate) the devices whose evidence or jobs changed,
   coalesced, and all of them every HEALTH_INTERVAL_S so time-based findings appear unprompted; it
   reports a DeviceHealth only when a verdict or a finding changed.
@@ -13,394 +12,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
-from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-import ifaddr
-
-from wsdmon.core.device_evidence import (
-    HISTORY_MAX,
-    AddressChange,
-    DeviceEvidence,
-    FaultSeen,
-    FoundBy,
-    MetadataRead,
-    SharedAddress,
-    Sighting,
-    SubscriptionEvent,
-    SubscriptionEventKind,
-)
-from wsdmon.core.device_status import DeviceError
-from wsdmon.core.devices import device_from_metadata
 from wsdmon.core.health import DeviceHealth
 from wsdmon.core.health_evaluate import evaluate
 from wsdmon.core.jobs import JobRecord
-from wsdmon.protocol import Fault, Message, RemoteProtocolError, UnknownMessage
-from wsdmon.protocol.eventing import (
-    GetStatus,
-    GetStatusResponse,
-    Renew,
-    RenewResponse,
-    Subscribe,
-    SubscribeResponse,
-    Unsubscribe,
-    expires_at,
-)
-from wsdmon.protocol.metadata import GetMetadataResponse, TransferGet
+from wsdmon.protocol import Message, RemoteProtocolError, UnknownMessage
 
+from ._health_collector import MAX_DEVICES, HealthCollector, Network, local_networks
 from .http import RequestError, SoapClient, SoapFaultError, device_error
 
 __all__ = [
     "HEALTH_COALESCE_S",
     "HEALTH_INTERVAL_S",
-    "MAX_DEVICES",
     "HealthCollector",
     "HealthMonitor",
+    "Network",
     "ObservedSoapClient",
     "local_networks",
 ]
 
 log = logging.getLogger(__name__)
 
-MAX_DEVICES = 1024  # endpoints with evidence (the discovery tracker keeps as many)
-MAX_ADDRESSES = 4096  # host:port → last endpoint seen there
-# A probe match later than this after our last Probe is not taken as its answer (no latency then):
-# the discovery tracker keeps our MessageIDs this long (MESSAGE_ID_MAX_AGE_S).
-PROBE_MATCH_MAX_S = 60.0
-NETWORKS_REFRESH_S = 60.0  # the local interfaces' subnets are read again after this
 HEALTH_INTERVAL_S = 30.0  # every device is judged again this often (multicast stopped, stuck jobs…)
 HEALTH_COALESCE_S = 0.5  # changes within this are judged once (a burst of job events)
-
-Network = ipaddress.IPv4Interface | ipaddress.IPv6Interface
-
-
-def local_networks() -> list[Network]:
-    """This computer's interface addresses with their prefixes (loopback included)."""
-    out: list[Network] = []
-    for adapter in ifaddr.get_adapters():
-        for ip in adapter.ips:
-            host = ip.ip[0] if isinstance(ip.ip, tuple) else ip.ip
-            with contextlib.suppress(ValueError):
-                out.append(ipaddress.ip_interface(f"{host.partition('%')[0]}/{ip.network_prefix}"))
-    return out
-
-
-def _netloc(url: str) -> tuple[str, str]:
-    """(host, host:port) of an URL; ("", "") when it has none."""
-    try:
-        parts = urlsplit(url)
-        return parts.hostname or "", parts.netloc.lower()
-    except ValueError:
-        return "", ""
-
-
-def _qname(q: Any) -> str:
-    return f"{{{q.namespace}}}{q.local}"
-
-
-@dataclass
-class _Facts:
-    """The mutable side of one endpoint's DeviceEvidence."""
-
-    sightings: deque[Sighting] = field(default_factory=lambda: deque(maxlen=HISTORY_MAX))
-    first: dict[FoundBy, Sighting] = field(default_factory=dict)
-    hellos: int = 0
-    probe_matches: int = 0
-    directed_matches: int = 0
-    last_multicast_at: datetime | None = None
-    last_http_ok_at: datetime | None = None
-    last_http_error: DeviceError | None = None
-    xaddrs: tuple[str, ...] = ()
-    host: str = ""
-    reboots: deque[datetime] = field(default_factory=lambda: deque(maxlen=HISTORY_MAX))
-    address_changes: deque[AddressChange] = field(default_factory=lambda: deque(maxlen=HISTORY_MAX))
-    shared: deque[SharedAddress] = field(default_factory=lambda: deque(maxlen=HISTORY_MAX))
-    metadata: MetadataRead | None = None
-    subscription: deque[SubscriptionEvent] = field(default_factory=lambda: deque(maxlen=HISTORY_MAX))
-    faults: deque[FaultSeen] = field(default_factory=lambda: deque(maxlen=HISTORY_MAX))
-    fault_count: int = 0
-    left_at: datetime | None = None
-    types: tuple[str, ...] = ()
-
-
-class HealthCollector:
-    """The facts the health checks need, per endpoint; every method is cheap and never raises."""
-
-    def __init__(
-        self,
-        clock: Callable[[], datetime],
-        *,
-        networks: Callable[[], list[Network]] = local_networks,
-        on_change: Callable[[str], None] = lambda endpoint: None,
-    ) -> None:
-        self._clock = clock
-        self._read_networks = networks
-        self._networks: list[Network] = []
-        self._networks_at: datetime | None = None
-        self.on_change = on_change
-        self._facts: OrderedDict[str, _Facts] = OrderedDict()
-        self._probes: deque[datetime] = deque(maxlen=HISTORY_MAX)
-        self._directed: dict[str, datetime] = {}  # probed host → when
-        self._owners: OrderedDict[str, str] = OrderedDict()  # host:port → endpoint last seen there
-        self._managers: dict[tuple[str, str | None], str] = {}  # (manager address, Identifier) → service
-
-    # --- reading ---------------------------------------------------------------------------------
-
-    def endpoints(self) -> list[str]:
-        return list(self._facts)
-
-    def evidence(self, endpoint: str) -> DeviceEvidence:
-        """What is known of the endpoint now (an empty DeviceEvidence when nothing is)."""
-        f = self._facts.get(endpoint)
-        if f is None:
-            return DeviceEvidence(endpoint, multicast_probes=tuple(self._probes))
-        return DeviceEvidence(
-            endpoint,
-            sightings=tuple(f.sightings),
-            first_sightings=tuple(f.first.values()),
-            hellos=f.hellos,
-            probe_matches=f.probe_matches,
-            directed_matches=f.directed_matches,
-            multicast_probes=tuple(self._probes),
-            last_multicast_at=f.last_multicast_at,
-            last_http_ok_at=f.last_http_ok_at,
-            last_http_error=f.last_http_error,
-            xaddrs=f.xaddrs,
-            reboots=tuple(f.reboots),
-            address_changes=tuple(f.address_changes),
-            shared=tuple(f.shared),
-            metadata=f.metadata,
-            subscription=tuple(f.subscription),
-            faults=tuple(f.faults),
-            fault_count=f.fault_count,
-            left_at=f.left_at,
-            types=f.types,
-        )
-
-    # --- internals -------------------------------------------------------------------------------
-
-    def _of(self, endpoint: str) -> _Facts:
-        f = self._facts.get(endpoint)
-        if f is None:
-            f = self._facts[endpoint] = _Facts()
-            while len(self._facts) > MAX_DEVICES:
-                self._facts.popitem(last=False)
-        else:
-            self._facts.move_to_end(endpoint)
-        return f
-
-    def _changed(self, endpoint: str) -> None:
-        try:
-            self.on_change(endpoint)
-        except Exception:
-            log.exception("health change callback failed")
-
-    def _interface_of(self, peer: str, now: datetime) -> str:
-        if self._networks_at is None or (now - self._networks_at).total_seconds() > NETWORKS_REFRESH_S:
-            try:
-                self._networks = self._read_networks()
-            except (OSError, ValueError) as exc:
-                log.info("could not list the interfaces for the health checks: %s", exc)
-                self._networks = []
-            self._networks_at = now
-        try:
-            ip = ipaddress.ip_address(peer.partition("%")[0])
-        except ValueError:
-            return ""
-        for net in self._networks:
-            if ip.version == net.version and ip in net.network:
-                return str(net)
-        return ""
-
-    def _note_addresses(self, endpoint: str, f: _Facts, xaddrs: Sequence[str], now: datetime) -> None:
-        if not xaddrs:
-            return
-        f.xaddrs = tuple(xaddrs)
-        host = _netloc(xaddrs[0])[0]
-        if host and f.host and host != f.host:
-            f.address_changes.append(AddressChange(now, f.host, host))
-        if host:
-            f.host = host
-        for url in xaddrs:
-            netloc = _netloc(url)[1]
-            if not netloc:
-                continue
-            owner = self._owners.get(netloc)
-            if owner is not None and owner != endpoint:
-                f.shared.append(SharedAddress(now, netloc, owner))
-                if owner in self._facts:
-                    self._facts[owner].shared.append(SharedAddress(now, netloc, endpoint))
-                    self._changed(owner)
-            self._owners[netloc] = endpoint
-            self._owners.move_to_end(netloc)
-            while len(self._owners) > MAX_ADDRESSES:
-                self._owners.popitem(last=False)
-
-    def _alias(self, old: str, new: str) -> None:
-        """A device added by its URL turned out to be `new` (its metadata's endpoint)."""
-        f = self._facts.pop(old, None)
-        if f is None:
-            return
-        target = self._of(new)
-        for s in f.sightings:
-            target.sightings.append(s)
-        for how, s in f.first.items():
-            target.first.setdefault(how, s)
-        for netloc, owner in list(self._owners.items()):
-            if owner == old:
-                self._owners[netloc] = new
-
-    # --- discovery -------------------------------------------------------------------------------
-
-    def multicast_probe_sent(self) -> None:
-        """We multicast Probes (on every interface discovery uses)."""
-        self._probes.append(self._clock())
-
-    def directed_probe_sent(self, host: str) -> None:
-        self._directed[host] = self._clock()
-        while len(self._directed) > MAX_DEVICES:
-            self._directed.pop(next(iter(self._directed)))
-
-    def discovered(
-        self,
-        endpoint: str,
-        how: FoundBy,
-        *,
-        peer: str = "",
-        xaddrs: Sequence[str] = (),
-        restarted: bool = False,
-        types: Iterable[Any] = (),
-    ) -> None:
-        """A Hello, a match, or a device given by URL (`how`)."""
-        now = self._clock()
-        f = self._of(endpoint)
-        latency = None
-        if how is FoundBy.PROBE_MATCH and self._probes:
-            since = (now - self._probes[-1]).total_seconds()
-            latency = since if 0 <= since <= PROBE_MATCH_MAX_S else None
-        elif how is FoundBy.DIRECTED and peer in self._directed:
-            latency = (now - self._directed[peer]).total_seconds()
-        interface = self._interface_of(peer, now) if peer else ""
-        seen = Sighting(now, how, peer, interface, tuple(xaddrs), latency)
-        f.sightings.append(seen)
-        f.first.setdefault(how, seen)
-        if how is FoundBy.HELLO:
-            f.hellos += 1
-        elif how in (FoundBy.PROBE_MATCH, FoundBy.RESOLVE_MATCH):
-            f.probe_matches += 1
-        elif how is FoundBy.DIRECTED:
-            f.directed_matches += 1
-        if how.multicast:
-            f.last_multicast_at = now
-        if restarted:
-            f.reboots.append(now)
-        if types:
-            f.types = tuple(_qname(t) for t in types)
-        if how is not FoundBy.URL:
-            self._note_addresses(endpoint, f, xaddrs, now)
-        elif not f.xaddrs:
-            f.xaddrs = tuple(xaddrs)  # the URL it was added with, until its metadata tells more
-        self._changed(endpoint)
-
-    def left(self, endpoint: str) -> None:
-        """A Bye."""
-        now = self._clock()
-        f = self._of(endpoint)
-        f.left_at = f.last_multicast_at = now
-        self._changed(endpoint)
-
-    # --- requests --------------------------------------------------------------------------------
-
-    def request_ok(self, device: str, url: str, request: Message, answer: Message | UnknownMessage) -> None:
-        now = self._clock()
-        if isinstance(request, TransferGet) and isinstance(answer, GetMetadataResponse):
-            real = answer.host.address if answer.host is not None else device
-            if real != device:
-                self._alias(device, real)
-                device = real
-            f = self._of(device)
-            record = device_from_metadata(device, (url,), answer, now=now)
-            services = tuple(_qname(t) for h in answer.hosted for t in h.types)
-            f.metadata = MetadataRead(now, services=services, scan_service=bool(record.services))
-            self._note_addresses(device, f, f.xaddrs or (url,), now)
-        f = self._of(device)
-        f.last_http_ok_at = now
-        k = SubscriptionEventKind
-        if isinstance(request, Subscribe) and isinstance(answer, SubscribeResponse):
-            until = expires_at(answer.expires, now)
-            manager = answer.subscription_manager
-            self._managers[manager.address, manager.identifier] = url
-            seconds = (until - now).total_seconds()
-            f.subscription.append(SubscriptionEvent(now, k.GRANTED, url, seconds=seconds, expires_at=until))
-        elif isinstance(answer, RenewResponse | GetStatusResponse):
-            renewed = expires_at(answer.expires, now) if answer.expires is not None else None
-            left_s = (renewed - now).total_seconds() if renewed is not None else None
-            service = self._service_of(url, request)
-            f.subscription.append(
-                SubscriptionEvent(now, k.RENEWED, service, seconds=left_s, expires_at=renewed)
-            )
-        elif isinstance(request, Unsubscribe):
-            f.subscription.append(SubscriptionEvent(now, k.UNSUBSCRIBED, self._service_of(url, request)))
-        self._changed(device)
-
-    def _service_of(self, manager: str, request: Message) -> str:
-        return self._managers.get((manager, request.header.identifier), manager)
-
-    def request_fault(
-        self, device: str, url: str, request: Message, fault: Fault, error: DeviceError
-    ) -> None:
-        now = self._clock()
-        f = self._of(device)
-        f.last_http_ok_at = now  # it answered, if with a fault
-        code = fault.subcode.local if fault.subcode else fault.code
-        f.faults.append(FaultSeen(now, request.action, url, code, fault.reason))
-        f.fault_count += 1
-        k = SubscriptionEventKind
-        if isinstance(request, Subscribe):
-            f.subscription.append(
-                SubscriptionEvent(now, k.SUBSCRIBE_FAULT, url, code=code, reason=fault.reason)
-            )
-        elif isinstance(request, Renew | GetStatus):
-            service = self._service_of(url, request)
-            f.subscription.append(
-                SubscriptionEvent(now, k.RENEW_FAULT, service, code=code, reason=fault.reason)
-            )
-        elif isinstance(request, Unsubscribe):
-            f.subscription.append(SubscriptionEvent(now, k.UNSUBSCRIBED, self._service_of(url, request)))
-        elif isinstance(request, TransferGet):
-            f.metadata = MetadataRead(now, error=error)
-        self._changed(device)
-
-    def request_failed(self, device: str, url: str, request: Message, error: DeviceError) -> None:
-        now = self._clock()
-        f = self._of(device)
-        f.last_http_error = error
-        k = SubscriptionEventKind
-        if isinstance(request, Subscribe | Renew | GetStatus):
-            service = url if isinstance(request, Subscribe) else self._service_of(url, request)
-            f.subscription.append(SubscriptionEvent(now, k.FAILED, service, error=error))
-        elif isinstance(request, Unsubscribe):
-            f.subscription.append(SubscriptionEvent(now, k.UNSUBSCRIBED, self._service_of(url, request)))
-        elif isinstance(request, TransferGet):
-            f.metadata = MetadataRead(now, error=error)
-        self._changed(device)
-
-    def subscription_ended(
-        self, device: str, service: str, status: str, reason: str, journal_id: int | None
-    ) -> None:
-        """SubscriptionEnd for our current subscription to `service`."""
-        now = self._clock()
-        event = SubscriptionEvent(
-            now, SubscriptionEventKind.ENDED, service, code=status, reason=reason, journal_id=journal_id
-        )
-        self._of(device).subscription.append(event)
-        self._changed(device)
 
 
 class ObservedSoapClient(SoapClient):
@@ -526,7 +164,10 @@ class HealthMonitor:
             log.exception("health listener failed")
 
     async def _every(self) -> None:
+        # A first round at once: the devices restored from the journal get a health (not known
+        # yet, mostly) without waiting for the interval.
+        await asyncio.sleep(self._coalesce_s)
         while True:
-            await asyncio.sleep(self._interval_s)
             for endpoint in self.known():
                 self._publish(endpoint)
+            await asyncio.sleep(self._interval_s)
