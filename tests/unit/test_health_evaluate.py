@@ -156,6 +156,12 @@ def test_hello_without_probe_match_is_a_problem_once_a_probe_went_unanswered() -
     assert result is not None
     assert (result.verdict, result.finding) == (Verdict.PROBLEM, HealthFinding.HELLO_WITHOUT_PROBE_MATCH)
     assert result.evidence.count == 1
+    # a probe sent to its address (--probe) that got no answer tells the same
+    directed = dataclasses.replace(ev, directed_probes=(at(20),))
+    assert results(directed, now=25)[HealthCheck.PROBE_REPLIES] == (
+        Verdict.PROBLEM,
+        HealthFinding.HELLO_WITHOUT_PROBE_MATCH,
+    )
 
 
 def test_late_probe_replies_warn() -> None:
@@ -170,9 +176,11 @@ def test_multicast_stopped_while_http_answers() -> None:
         HEALTHY, multicast_probes=(at(0.95), at(later - 10)), last_http_ok_at=at(later - 5)
     )
     assert results(ev, now=later)[HealthCheck.MULTICAST] == (Verdict.PROBLEM, HealthFinding.MULTICAST_STOPPED)
-    # silent as long, but no probe of ours went unanswered: devices need not send anything unasked
-    quiet = dataclasses.replace(ev, multicast_probes=(at(0.95),))
-    assert results(quiet, now=later)[HealthCheck.MULTICAST] == (Verdict.OK, HealthFinding.MULTICAST_ARRIVES)
+    # silent for less than two re-probe periods: a present device need not have said anything
+    assert results(ev, now=MULTICAST_SILENCE_S - 10)[HealthCheck.MULTICAST] == (
+        Verdict.OK,
+        HealthFinding.MULTICAST_ARRIVES,
+    )
     # HTTP silent too: the device is off, not the switch cutting multicast
     off = dataclasses.replace(ev, last_http_ok_at=at(0.5))
     assert results(off, now=later)[HealthCheck.MULTICAST][0] is Verdict.OK
@@ -181,15 +189,24 @@ def test_multicast_stopped_while_http_answers() -> None:
     assert results(left, now=later)[HealthCheck.MULTICAST][0] is Verdict.OK
 
 
-@pytest.mark.parametrize(("xaddr", "finding"), [
-    ("http://10.9.9.9:5357/device", HealthFinding.ADDRESS_OFF_SUBNET),
-    ("http://printer.local:5357/device", HealthFinding.ADDRESS_HOST_NAME),
-    ("http://[fe80::1]:5357/device", HealthFinding.ADDRESS_LINK_LOCAL_NO_ZONE),
+@pytest.mark.parametrize(("xaddr", "verdict", "finding"), [
+    ("http://10.9.9.9:5357/device", Verdict.WARNING, HealthFinding.ADDRESS_OFF_SUBNET),
+    ("http://printer.local:5357/device", Verdict.WARNING, HealthFinding.ADDRESS_HOST_NAME),
+    ("http://[fe80::1]:5357/device", Verdict.PROBLEM, HealthFinding.ADDRESS_LINK_LOCAL_NO_ZONE),
 ])  # fmt: skip
-def test_address_findings(xaddr: str, finding: HealthFinding) -> None:
+def test_address_findings(xaddr: str, verdict: Verdict, finding: HealthFinding) -> None:
     unread = MetadataRead(at(2), error=DeviceError(DeviceErrorKind.UNREACHABLE, xaddr, reason="No route"))
     ev = dataclasses.replace(HEALTHY, xaddrs=(xaddr,), metadata=unread)
-    assert results(ev)[HealthCheck.ADDRESSES] == (Verdict.WARNING, finding)
+    assert results(ev)[HealthCheck.ADDRESSES] == (verdict, finding)
+    result = evaluate(ev, [], at(10)).result(HealthCheck.ADDRESSES)
+    assert result is not None
+    # the flagged XAddr first, then where it was heard from
+    assert result.evidence.addresses == (xaddr, "192.168.1.20")
+
+
+def test_a_link_local_address_beside_a_usable_one_is_no_alarm() -> None:
+    ev = dataclasses.replace(HEALTHY, xaddrs=("http://[fe80::1]:5357/device", XADDR))
+    assert results(ev)[HealthCheck.ADDRESSES] == (Verdict.OK, HealthFinding.ADDRESSES_OK)
 
 
 def test_off_subnet_needs_a_multicast_sighting_on_that_interface() -> None:
@@ -217,10 +234,16 @@ def test_identity_findings() -> None:
 
 
 def test_scan_service_findings() -> None:
-    printer = dataclasses.replace(
-        HEALTHY, metadata=MetadataRead(at(2), services=("{wprt}PrinterServiceType",))
-    )
+    pri = "{http://schemas.microsoft.com/windows/2006/08/wdp/print}PrinterServiceType"
+    printer = dataclasses.replace(HEALTHY, metadata=MetadataRead(at(2), services=(pri,)))
+    # met on the network: a plain printer may well be one
     assert results(printer)[HealthCheck.SCAN_SERVICE] == (Verdict.WARNING, HealthFinding.PRINT_ONLY)
+    # given by URL (or --probe): someone wants it to scan
+    url = Sighting(at(0), FoundBy.URL, xaddrs=(XADDR,))
+    wanted = dataclasses.replace(printer, first_sightings=(url,))
+    assert results(wanted)[HealthCheck.SCAN_SERVICE] == (Verdict.PROBLEM, HealthFinding.PRINT_ONLY)
+    computer = dataclasses.replace(HEALTHY, metadata=MetadataRead(at(2), services=("{pub}Computer",)))
+    assert results(computer)[HealthCheck.SCAN_SERVICE] == (Verdict.OK, HealthFinding.NOT_A_SCANNER)
     error = DeviceError(DeviceErrorKind.UNREACHABLE, "http://127.0.0.1:1/", reason="Connection refused")
     unread = dataclasses.replace(HEALTHY, metadata=MetadataRead(at(2), error=error))
     assert results(unread)[HealthCheck.SCAN_SERVICE] == (Verdict.PROBLEM, HealthFinding.METADATA_UNREADABLE)

@@ -37,6 +37,7 @@ QUIET = {
     HealthFinding.ADDRESSES_OK,
     HealthFinding.IDENTITY_STABLE,
     HealthFinding.SCAN_SERVICE_PRESENT,
+    HealthFinding.NOT_A_SCANNER,
     HealthFinding.SUBSCRIPTION_ACTIVE,
     HealthFinding.NO_FAULTS,
     HealthFinding.JOBS_MOVING,

@@ -125,6 +125,7 @@ class DeviceEvidence:
     # Our multicast Probes, sent on every interface (the last HISTORY_MAX send times, engine-wide):
     # which of them the device answered tells PROBE_REPLIES and MULTICAST.
     multicast_probes: tuple[datetime, ...] = ()
+    directed_probes: tuple[datetime, ...] = ()  # our Probes sent to its address (--probe), last HISTORY_MAX
     last_multicast_at: datetime | None = None  # its last Hello/Bye, or match to a multicast request
     last_http_ok_at: datetime | None = None  # its last HTTP exchange that gave a SOAP answer
     last_http_error: DeviceError | None = None  # the last request that got no answer, if later

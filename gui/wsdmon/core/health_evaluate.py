@@ -39,9 +39,10 @@ MATCH_WAIT_S = 4.0
 # The same limit as `wsdmon doctor`'s directed probe (net.selfcheck.LATE_MATCH_S).
 PROBE_LATE_S = 2.0
 # IGMP snooping forgets a port's group membership after 2 × 125 s query interval + 10 s response
-# (RFC 2236 §8 / RFC 3376 §8 defaults: 260 s). Multicast silent this long, with a Probe of ours left
-# unanswered meanwhile while HTTP still answers, is the switch cutting multicast off.
-MULTICAST_SILENCE_S = 260.0
+# (RFC 2236 §8 / RFC 3376 §8 defaults: 260 s), so a cut-off device falls silent within minutes. A
+# present device answers our re-probe every 300 s ± 10 % (net.discovery.REPROBE_INTERVAL_S): silence
+# past two such periods, while its HTTP still answers, is the switch cutting multicast off.
+MULTICAST_SILENCE_S = 600.0
 # A grant shorter than this makes us renew every half-minute (renewal at 50-70 %, RENEW_MARGIN_S
 # 10 s: protocol/subscription.py); WSDAPI asks for an hour. Some devices drop such renewals under load.
 SHORT_GRANT_S = 60.0
@@ -92,9 +93,10 @@ def _discovery(ev: DeviceEvidence, jobs: Sequence[JobRecord], now: datetime) -> 
         if only.how is FoundBy.DIRECTED
         else HealthFinding.FOUND_BY_URL_ONLY
     )
-    # Only a warning once a multicast Probe of ours went out while the device was there and its
-    # wait is over: without multicast discovery running, nobody can tell.
-    unanswered = _unanswered_probes(ev, only.at - timedelta(seconds=MATCH_WAIT_S), now)
+    # A warning once multicast discovery has been running (a Probe of ours out, its wait over): the
+    # device then either answered that Probe or, if it came later, said Hello; neither arrived.
+    # Without multicast discovery running, nobody can tell.
+    unanswered = [p for p in ev.multicast_probes if p + timedelta(seconds=MATCH_WAIT_S) <= now]
     said = HealthEvidence(
         first_at=only.at, addresses=only.xaddrs or ((only.peer,) if only.peer else ()), count=len(unanswered)
     )
@@ -116,9 +118,11 @@ def _probe_replies(ev: DeviceEvidence, jobs: Sequence[JobRecord], now: datetime)
         return Verdict.OK, HealthFinding.PROBE_REPLIES_ARRIVE, said
     hellos = [s for s in ev.sightings if s.how is FoundBy.HELLO]
     if ev.hellos and hellos:
-        # Its Hellos arrive, yet none of our Probes sent since it announced itself was answered.
+        # Its Hellos arrive, yet none of our Probes (multicast, or sent to its address) since it
+        # announced itself was answered.
         wait = timedelta(seconds=MATCH_WAIT_S)
-        unanswered = [p for p in ev.multicast_probes if p > hellos[0].at and p + wait <= now]
+        probes = (*ev.multicast_probes, *ev.directed_probes)
+        unanswered = [p for p in probes if p > hellos[0].at and p + wait <= now]
         if unanswered:
             said = HealthEvidence(first_at=hellos[0].at, last_at=hellos[-1].at, count=len(unanswered))
             return Verdict.PROBLEM, HealthFinding.HELLO_WITHOUT_PROBE_MATCH, said
@@ -134,7 +138,7 @@ def _multicast(ev: DeviceEvidence, jobs: Sequence[JobRecord], now: datetime) -> 
     http = ev.last_http_ok_at
     said = HealthEvidence(last_at=last, seconds=silent_s, count=len(unanswered))
     gone = ev.left_at is not None and ev.left_at >= last
-    if silent_s > MULTICAST_SILENCE_S and unanswered and http is not None and http > last and not gone:
+    if silent_s > MULTICAST_SILENCE_S and http is not None and http > last and not gone:
         return Verdict.PROBLEM, HealthFinding.MULTICAST_STOPPED, said
     return Verdict.OK, HealthFinding.MULTICAST_ARRIVES, said
 
@@ -147,8 +151,9 @@ def _host(url: str) -> str:
 
 
 def _addresses(ev: DeviceEvidence, jobs: Sequence[JobRecord], now: datetime) -> _Result:
+    peers = tuple(dict.fromkeys(s.peer for s in ev.sightings if s.peer))
     if not ev.xaddrs:
-        return _UNKNOWN
+        return (Verdict.UNKNOWN, HealthFinding.NOT_KNOWN_YET, HealthEvidence(addresses=peers))
     multicast = ev.multicast_sightings
     interface = multicast[-1].interface if multicast else ""
     network = None
@@ -169,25 +174,23 @@ def _addresses(ev: DeviceEvidence, jobs: Sequence[JobRecord], now: datetime) -> 
         if isinstance(ip, ipaddress.IPv6Address) and ip.is_link_local:
             no_zone.append(url)  # a zone (%eth0) is never sent: the URL cannot name the interface
         elif network is not None and ip.version == network.version and ip not in network:
+            # Only for a device heard by multicast on that interface (on our link): a routed device
+            # found by URL or directed probe is rightly on another subnet.
             off.append(url)
-    said = HealthEvidence(addresses=ev.xaddrs, interface=interface)
-    # Off-subnet only counts for a device heard by multicast on that interface (it is on our link);
-    # a routed device found by URL or directed probe is rightly on another subnet.
+
+    def said(flagged: list[str]) -> HealthEvidence:
+        # The flagged XAddrs first, then the rest and where its datagrams came from.
+        everything = tuple(dict.fromkeys((*flagged, *ev.xaddrs, *peers)))
+        return HealthEvidence(addresses=everything, interface=interface)
+
+    unread = ev.metadata is not None and ev.metadata.error is not None
+    if no_zone and (len(no_zone) == len(ev.xaddrs) or unread):
+        return Verdict.PROBLEM, HealthFinding.ADDRESS_LINK_LOCAL_NO_ZONE, said(no_zone)
     if off:
-        return (
-            Verdict.WARNING,
-            HealthFinding.ADDRESS_OFF_SUBNET,
-            HealthEvidence(addresses=tuple(off), interface=interface),
-        )
-    if no_zone and ev.metadata is not None and ev.metadata.error is not None:
-        return (
-            Verdict.WARNING,
-            HealthFinding.ADDRESS_LINK_LOCAL_NO_ZONE,
-            HealthEvidence(addresses=tuple(no_zone)),
-        )
+        return Verdict.WARNING, HealthFinding.ADDRESS_OFF_SUBNET, said(off)
     if named:
-        return Verdict.WARNING, HealthFinding.ADDRESS_HOST_NAME, HealthEvidence(addresses=tuple(named))
-    return Verdict.OK, HealthFinding.ADDRESSES_OK, said
+        return Verdict.WARNING, HealthFinding.ADDRESS_HOST_NAME, said(named)
+    return Verdict.OK, HealthFinding.ADDRESSES_OK, said([])
 
 
 def _identity(ev: DeviceEvidence, jobs: Sequence[JobRecord], now: datetime) -> _Result:
@@ -213,6 +216,13 @@ def _identity(ev: DeviceEvidence, jobs: Sequence[JobRecord], now: datetime) -> _
     return _UNKNOWN
 
 
+_PRINT_SERVICE = "{http://schemas.microsoft.com/windows/2006/08/wdp/print}PrinterServiceType"
+_SCAN_TYPES = (
+    "{http://schemas.microsoft.com/windows/2006/08/wdp/scan}ScanDeviceType",
+    "{http://schemas.microsoft.com/windows/2008/12/wdp/distributedscan/configuration}",
+)
+
+
 def _scan_service(ev: DeviceEvidence, jobs: Sequence[JobRecord], now: datetime) -> _Result:
     read = ev.metadata
     if read is None:
@@ -223,11 +233,17 @@ def _scan_service(ev: DeviceEvidence, jobs: Sequence[JobRecord], now: datetime) 
         )
         return Verdict.PROBLEM, HealthFinding.METADATA_UNREADABLE, said
     said = HealthEvidence(last_at=read.at, addresses=read.services)
-    if not read.scan_service:
-        # A printer that answers WSD but hosts no scan service: scanning over WSD is switched off,
-        # or it is no scanner. A warning, not a problem: plain printers answer our Probes too.
-        return Verdict.WARNING, HealthFinding.PRINT_ONLY, said
-    return Verdict.OK, HealthFinding.SCAN_SERVICE_PRESENT, said
+    if read.scan_service:
+        return Verdict.OK, HealthFinding.SCAN_SERVICE_PRESENT, said
+    if _PRINT_SERVICE not in read.services:
+        return Verdict.OK, HealthFinding.NOT_A_SCANNER, said  # a PC's wsdd, a NAS: not ours to judge
+    # A printer without a scan service: WSD scanning is switched off, or it cannot scan. A problem
+    # when someone pointed wsdmon at it (URL, --probe) or it announced itself as a scanner; a
+    # warning for a printer merely met on the network (plain printers answer our Probes too).
+    wanted = any(s.how in (FoundBy.URL, FoundBy.DIRECTED) for s in ev.first_sightings) or any(
+        t.startswith(_SCAN_TYPES) for t in ev.types
+    )
+    return (Verdict.PROBLEM if wanted else Verdict.WARNING), HealthFinding.PRINT_ONLY, said
 
 
 def _sub_said(e: SubscriptionEvent) -> HealthEvidence:

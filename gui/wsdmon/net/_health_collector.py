@@ -50,7 +50,11 @@ __all__ = ["MAX_DEVICES", "HealthCollector", "Network", "local_networks"]
 log = logging.getLogger(__name__)
 
 MAX_DEVICES = 1024  # endpoints with evidence (the discovery tracker keeps as many)
-MAX_ADDRESSES = 4096  # host:port → last endpoint seen there
+MAX_ADDRESSES = 4096  # hosts remembered with the endpoints seen at each
+MAX_PER_ADDRESS = 8  # endpoints remembered per host (a DSM server or a PC may host several)
+# A present device answers our re-probe every 300 s ± 10 % (net.discovery.REPROBE_INTERVAL_S): one
+# silent for two such periods is gone, and a new endpoint at its address is not its neighbour.
+GONE_AFTER_S = 660.0
 # A probe match later than this after our last Probe is not taken as its answer (no latency then):
 # the discovery tracker keeps our MessageIDs this long (MESSAGE_ID_MAX_AGE_S).
 PROBE_MATCH_MAX_S = 60.0
@@ -106,6 +110,13 @@ class _Facts:
     fault_count: int = 0
     left_at: datetime | None = None
     types: tuple[str, ...] = ()
+    instance_id: int | None = None  # from its last Hello (AppSequence InstanceId)
+
+    def last_contact(self) -> datetime | None:
+        times = [t for t in (self.last_http_ok_at, self.last_multicast_at) if t is not None]
+        if self.sightings:
+            times.append(self.sightings[-1].at)
+        return max(times, default=None)
 
 
 class HealthCollector:
@@ -125,8 +136,8 @@ class HealthCollector:
         self.on_change = on_change
         self._facts: OrderedDict[str, _Facts] = OrderedDict()
         self._probes: deque[datetime] = deque(maxlen=HISTORY_MAX)
-        self._directed: dict[str, datetime] = {}  # probed host → when
-        self._owners: OrderedDict[str, str] = OrderedDict()  # host:port → endpoint last seen there
+        self._directed: OrderedDict[str, deque[datetime]] = OrderedDict()  # probed host → when
+        self._owners: OrderedDict[str, list[str]] = OrderedDict()  # host → endpoints seen there
         self._managers: dict[tuple[str, str | None], str] = {}  # (manager address, Identifier) → service
 
     # --- reading ---------------------------------------------------------------------------------
@@ -147,6 +158,7 @@ class HealthCollector:
             probe_matches=f.probe_matches,
             directed_matches=f.directed_matches,
             multicast_probes=tuple(self._probes),
+            directed_probes=self._directed_to(f),
             last_multicast_at=f.last_multicast_at,
             last_http_ok_at=f.last_http_ok_at,
             last_http_error=f.last_http_error,
@@ -161,6 +173,11 @@ class HealthCollector:
             left_at=f.left_at,
             types=f.types,
         )
+
+    def _directed_to(self, f: _Facts) -> tuple[datetime, ...]:
+        hosts = {f.host, *(s.peer for s in f.sightings)} - {""}
+        times = sorted(t for h in hosts for t in self._directed.get(h, ()))
+        return tuple(times[-HISTORY_MAX:])
 
     # --- internals -------------------------------------------------------------------------------
 
@@ -200,26 +217,42 @@ class HealthCollector:
     def _note_addresses(self, endpoint: str, f: _Facts, xaddrs: Sequence[str], now: datetime) -> None:
         if not xaddrs:
             return
+        hosts = [h for h in (_netloc(u)[0] for u in xaddrs) if h]
+        old_hosts = {h for h in (_netloc(u)[0] for u in f.xaddrs) if h} if f.host else set()
         f.xaddrs = tuple(xaddrs)
-        host = _netloc(xaddrs[0])[0]
-        if host and f.host and host != f.host:
-            f.address_changes.append(AddressChange(now, f.host, host))
-        if host:
-            f.host = host
+        # Moved: none of its new hosts is one of its old ones (another order, or an IPv6 address
+        # added beside the IPv4 one, is no move).
+        if hosts and old_hosts and old_hosts.isdisjoint(hosts):
+            f.address_changes.append(AddressChange(now, f.host, hosts[0]))
+        if hosts:
+            f.host = hosts[0]
         for url in xaddrs:
-            netloc = _netloc(url)[1]
-            if not netloc:
+            self._note_host(endpoint, f, *_netloc(url), now)
+
+    def _note_host(self, endpoint: str, f: _Facts, host: str, netloc: str, now: datetime) -> None:
+        """A new endpoint at a host where another one was: shared when that one has moved on, said
+        Bye or fell silent (several devices alive on one host, a DSM server's or a PC's, are not)."""
+        if not host:
+            return
+        seen = self._owners.setdefault(host, [])
+        self._owners.move_to_end(host)
+        if endpoint in seen:
+            return
+        for other in seen:
+            o = self._facts.get(other)
+            if o is None:
                 continue
-            owner = self._owners.get(netloc)
-            if owner is not None and owner != endpoint:
-                f.shared.append(SharedAddress(now, netloc, owner))
-                if owner in self._facts:
-                    self._facts[owner].shared.append(SharedAddress(now, netloc, endpoint))
-                    self._changed(owner)
-            self._owners[netloc] = endpoint
-            self._owners.move_to_end(netloc)
-            while len(self._owners) > MAX_ADDRESSES:
-                self._owners.popitem(last=False)
+            contact = o.last_contact()
+            silent = contact is None or (now - contact).total_seconds() > GONE_AFTER_S
+            moved = host not in {_netloc(u)[0] for u in o.xaddrs}
+            if moved or o.left_at is not None or silent:
+                f.shared.append(SharedAddress(now, netloc, other))
+                o.shared.append(SharedAddress(now, netloc, endpoint))
+                self._changed(other)
+        seen.append(endpoint)
+        del seen[:-MAX_PER_ADDRESS]
+        while len(self._owners) > MAX_ADDRESSES:
+            self._owners.popitem(last=False)
 
     def _alias(self, old: str, new: str) -> None:
         """A device added by its URL turned out to be `new` (its metadata's endpoint)."""
@@ -231,9 +264,11 @@ class HealthCollector:
             target.sightings.append(s)
         for how, s in f.first.items():
             target.first.setdefault(how, s)
-        for netloc, owner in list(self._owners.items()):
-            if owner == old:
-                self._owners[netloc] = new
+        for seen in self._owners.values():
+            if old in seen:
+                seen.remove(old)
+                if new not in seen:
+                    seen.append(new)
 
     # --- discovery -------------------------------------------------------------------------------
 
@@ -242,9 +277,14 @@ class HealthCollector:
         self._probes.append(self._clock())
 
     def directed_probe_sent(self, host: str) -> None:
-        self._directed[host] = self._clock()
+        """We sent a Probe to `host` (--probe, a person's directed probe)."""
+        self._directed.setdefault(host, deque(maxlen=HISTORY_MAX)).append(self._clock())
+        self._directed.move_to_end(host)
         while len(self._directed) > MAX_DEVICES:
-            self._directed.pop(next(iter(self._directed)))
+            self._directed.popitem(last=False)
+        for endpoint, f in self._facts.items():  # a device known at that host: judge it again
+            if f.host == host or any(s.peer == host for s in f.sightings):
+                self._changed(endpoint)
 
     def discovered(
         self,
@@ -253,10 +293,11 @@ class HealthCollector:
         *,
         peer: str = "",
         xaddrs: Sequence[str] = (),
-        restarted: bool = False,
+        instance_id: int | None = None,
         types: Iterable[Any] = (),
     ) -> None:
-        """A Hello, a match, or a device given by URL (`how`)."""
+        """A Hello, a match, or a device given by URL (`how`); `instance_id`: a Hello's AppSequence
+        InstanceId (a larger one than before is a restart; matches carry a responder's, not used)."""
         now = self._clock()
         f = self._of(endpoint)
         latency = None
@@ -264,7 +305,7 @@ class HealthCollector:
             since = (now - self._probes[-1]).total_seconds()
             latency = since if 0 <= since <= PROBE_MATCH_MAX_S else None
         elif how is FoundBy.DIRECTED and peer in self._directed:
-            latency = (now - self._directed[peer]).total_seconds()
+            latency = (now - self._directed[peer][-1]).total_seconds()
         interface = self._interface_of(peer, now) if peer else ""
         seen = Sighting(now, how, peer, interface, tuple(xaddrs), latency)
         f.sightings.append(seen)
@@ -277,8 +318,10 @@ class HealthCollector:
             f.directed_matches += 1
         if how.multicast:
             f.last_multicast_at = now
-        if restarted:
-            f.reboots.append(now)
+        if how is FoundBy.HELLO and instance_id is not None:
+            if f.instance_id is not None and instance_id != f.instance_id:
+                f.reboots.append(now)
+            f.instance_id = instance_id
         if types:
             f.types = tuple(_qname(t) for t in types)
         if how is not FoundBy.URL:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from wsdmon.core.device_evidence import FoundBy
 from wsdmon.protocol import namespaces as ns
 
-from ._discovery_tracker import DeviceLeft, DeviceSeen, DiscoveryEvent, RefreshReason, Source
+from ._discovery_tracker import DeviceLeft, DeviceSeen, DiscoveryEvent, Source
 from ._sockets import DiscoverySocketError
 from .discovery import DiscoveryService
 from .engine import Engine
@@ -114,7 +114,7 @@ class Discovery:
             _FOUND_BY[event.source],
             peer=peer,
             xaddrs=event.xaddrs,
-            restarted=event.refresh_reason is RefreshReason.RESTARTED,
+            instance_id=event.app_sequence.instance_id if event.app_sequence is not None else None,
             types=event.types,
         )
 

@@ -101,6 +101,7 @@ WORDS: dict[HealthFinding, tuple[str, str]] = {
         "its metadata names no scan service: it prints, but WSD scanning is off or missing",
         "switch WSD scanning (Web Services scan) on in the device's settings; a plain printer needs nothing",
     ),
+    F.NOT_A_SCANNER: ("its metadata names neither a scan nor a print service: not a scanner", ""),
     F.METADATA_UNREADABLE: (
         "its metadata could not be read: {error}",
         "check that the device is on and reachable from this computer (address, routing, firewall)",

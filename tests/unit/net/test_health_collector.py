@@ -84,13 +84,39 @@ def test_address_change_and_a_new_endpoint_at_a_known_address() -> None:
     assert theirs.other == EP
 
 
+def test_two_devices_alive_on_one_host_do_not_share_an_address() -> None:
+    """A DSM server and a scanner on one host (the simulator's --role both, a PC): no duplicate."""
+    c, clock, _ = collector()
+    c.discovered(EP, FoundBy.HELLO, peer="192.168.1.20", xaddrs=("http://192.168.1.20:5001/a",))
+    clock.advance(5)
+    c.discovered("urn:uuid:b", FoundBy.HELLO, peer="192.168.1.20", xaddrs=("http://192.168.1.20:5002/b",))
+    assert c.evidence(EP).shared == c.evidence("urn:uuid:b").shared == ()
+    # ones silent for long are gone: a newcomer at their address is a duplicate
+    clock.advance(3600)
+    c.discovered("urn:uuid:c", FoundBy.HELLO, peer="192.168.1.20", xaddrs=("http://192.168.1.20:5003/c",))
+    assert {s.other for s in c.evidence("urn:uuid:c").shared} == {EP, "urn:uuid:b"}
+
+
+def test_a_directed_probe_counts_for_the_device_at_that_host() -> None:
+    c, clock, changed = collector()
+    c.discovered(EP, FoundBy.HELLO, peer="192.168.1.20", xaddrs=("http://192.168.1.20:5357/d",))
+    clock.advance(1)
+    c.directed_probe_sent("192.168.1.20")
+    c.directed_probe_sent("192.168.1.99")
+    assert c.evidence(EP).directed_probes == (T0 + timedelta(seconds=1),)
+    assert changed[-1] == EP
+
+
 def test_restart_and_bye() -> None:
     c, clock, _ = collector()
-    c.discovered(EP, FoundBy.HELLO, restarted=True)
-    clock.advance(5)
+    c.discovered(EP, FoundBy.HELLO, instance_id=1)
+    c.discovered(EP, FoundBy.PROBE_MATCH, instance_id=7)  # a responder's InstanceId: not a restart
+    clock.advance(1)
+    c.discovered(EP, FoundBy.HELLO, instance_id=2)
+    clock.advance(4)
     c.left(EP)
     ev = c.evidence(EP)
-    assert ev.reboots == (T0,)
+    assert ev.reboots == (T0 + timedelta(seconds=1),)
     assert ev.left_at == ev.last_multicast_at == T0 + timedelta(seconds=5)
 
 
