@@ -26,7 +26,7 @@ libwayland-client0 libwayland-cursor0 libwayland-egl1 libxcb-glx0 libxcb-util1 l
 libsqlite3-0 libzstd1 libbrotli1"
 # Tests: network namespaces, an independent WSD peer, a real X server, a load generator for the
 # benches, and the installer tools (NSIS compile check, .deb validation).
-TEST_PKGS="iproute2 wsdd wsdd2 sane-airscan sane-utils xvfb xauth wrk nsis appstream desktop-file-utils patchelf"
+TEST_PKGS="iproute2 nftables wsdd wsdd2 sane-airscan sane-utils xvfb xauth wrk nsis appstream desktop-file-utils patchelf"
 DEB_PKGS="appstream desktop-file-utils patchelf"
 
 pkgs="$QT_PKGS"

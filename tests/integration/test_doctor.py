@@ -67,12 +67,16 @@ def test_healthy_simulator_is_all_ok_with_the_probe_latency(tmp_path: Path) -> N
         report = json.loads(stdout)
         assert report["problem"] is False
         found = checks(stdout.decode())
-        assert set(found) == {"interfaces", "discovery-port", "notify-port", "probe", "device"}
+        assert set(found) == {"interfaces", "discovery-port", "notify-port", "multicast", "probe", "device"}
+        # Nobody sends multicast on loopback here: silence is "not known", never a false alarm.
+        [multicast] = found.pop("multicast")
+        assert (multicast["verdict"], multicast["finding"]) == ("unknown", "multicast-silent")
+        assert multicast["messages"] == 0
         assert all(c["verdict"] == "ok" for cs in found.values() for c in cs), found
         [interfaces] = found["interfaces"]
         assert interfaces["interfaces"] == [{"name": "lo", "addresses": ["127.0.0.1", "::1"]}]
         [discovery] = found["discovery-port"]
-        assert discovery["port"]["group_joined_on"] == ["127.0.0.1"]
+        assert discovery["port"]["group_joined_on"] == ["127.0.0.1", "::1"]  # 239.255.255.250 and ff02::c
         [probe] = found["probe"]
         print(f"probe→match latency on loopback: {probe['latency_ms']} ms")
         assert probe["endpoints"] == [server.endpoint]

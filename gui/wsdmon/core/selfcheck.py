@@ -26,6 +26,7 @@ class CheckId(enum.Enum):
     INTERFACES = "interfaces"  # the interfaces discovery uses and their addresses
     DISCOVERY_PORT = "discovery-port"  # UDP 3702 bound (shared) and the IPv4 group joined
     NOTIFY_PORT = "notify-port"  # the TCP port devices send events to
+    MULTICAST = "multicast"  # whether any WS-Discovery multicast arrived while the check listened
     PROBE = "probe"  # a directed WS-Discovery Probe to one host (--probe)
     DEVICE = "device"  # the metadata of one device read by its URL (--device)
 
@@ -42,6 +43,8 @@ class Finding(enum.Enum):
     PORT_ERROR = "port-error"  # any other error of bind()
     GROUP_NOT_JOINED = "group-not-joined"  # 3702 bound, the multicast group joined on no interface
     GROUP_PARTLY_JOINED = "group-partly-joined"  # joined on some interfaces, not on others
+    MULTICAST_HEARD = "multicast-heard"  # WS-Discovery multicast from other hosts arrived
+    MULTICAST_SILENT = "multicast-silent"  # none arrived: no WSD host spoke, or multicast is blocked
     PROBE_ANSWERED = "probe-answered"
     PROBE_LATE = "probe-late"  # answered, but later than a firewall may wait
     PROBE_NO_ANSWER = "probe-no-answer"
@@ -91,3 +94,6 @@ class CheckResult:
     device_name: str | None = None  # DEVICE: its friendly name, when read
     error: DeviceError | None = None  # DEVICE_ERROR
     os_message: str = ""  # INTERFACES_UNREADABLE, PROBE_NOT_SENT: the OS's own words
+    listened_s: float | None = None  # MULTICAST: how long the check listened
+    messages: int | None = None  # MULTICAST: datagrams that arrived from other hosts
+    senders: tuple[str, ...] = ()  # MULTICAST: the addresses they came from

@@ -41,15 +41,11 @@ from wsdmon.core import (
 from wsdmon.core.device_evidence import FoundBy
 from wsdmon.core.health import DeviceHealth
 from wsdmon.core.scan_jobs import (
-    condition_cleared,
-    condition_raised,
-    scan_end_observation,
-    scan_status_observation,
     scan_summary_observation,
 )
 from wsdmon.protocol import Headers, Message, RemoteProtocolError, UnknownMessage, decode
 from wsdmon.protocol import namespaces as ns
-from wsdmon.protocol.dsm import JobStatus, PostScanJobEndStateEvent, PostScanJobStatusEvent
+from wsdmon.protocol.dsm import JobStatus
 from wsdmon.protocol.eventing import SubscriptionEnd, SubscriptionEndStatus
 from wsdmon.protocol.metadata import GetMetadataResponse, TransferGet
 from wsdmon.protocol.repository import (
@@ -62,19 +58,13 @@ from wsdmon.protocol.repository import (
     GetRepositoryElementsRequest,
     GetRepositoryElementsResponse,
     JobSummary,
-    RepositoryStatusSummaryEvent,
 )
 from wsdmon.protocol.repository_types import REPOSITORY_STATUS, RepositoryStatus
 from wsdmon.protocol.scan import (
     SCANNER_STATUS,
     GetScannerElementsRequest,
     GetScannerElementsResponse,
-    ScannerStatusConditionClearedEvent,
-    ScannerStatusConditionEvent,
-    ScannerStatusSummaryEvent,
 )
-from wsdmon.protocol.scan import JobEndStateEvent as ScanJobEndStateEvent
-from wsdmon.protocol.scan import JobStatusEvent as ScanJobStatusEvent
 from wsdmon.protocol.scan_jobs import GetActiveJobsRequest as ScanGetActiveJobsRequest
 from wsdmon.protocol.scan_jobs import GetActiveJobsResponse as ScanGetActiveJobsResponse
 from wsdmon.protocol.scan_jobs import GetJobHistoryRequest as ScanGetJobHistoryRequest
@@ -85,6 +75,7 @@ from .health import HealthMonitor, ObservedSoapClient
 from .http import SoapClient, SoapFaultError, TransportError, UntrustedCertificateError, device_error
 from .journal_port import JournalPort
 from .recorder import PendingMessage, Recorder
+from .router import cleared_condition_id, device_update, observation, summarize
 from .sink import Accepted, NotificationSink, RejectReason, local_address_for
 from .subscriptions import SubscriptionDriver
 
@@ -168,86 +159,6 @@ class EngineConfig:
     snapshot_history: bool = True
     retention: timedelta | None = timedelta(days=30)  # journal: messages and ended jobs older go
     max_messages: int | None = 1_000_000  # journal: at most this many messages are kept
-
-
-def summarize(message: Message | UnknownMessage) -> str:
-    """A one-line summary for the journal and the raw log: what the event says, at a glance."""
-    name = message.action.rpartition("/")[2] or message.action
-    detail = _summary_detail(message)
-    return f"{name} {detail}" if detail else name
-
-
-def _reasons(reasons: Iterable[str]) -> str:
-    text = ", ".join(map(str, reasons))
-    return f" ({text})" if text and text != "None" else ""
-
-
-def _summary_detail(message: Message | UnknownMessage) -> str:
-    if isinstance(message, PostScanJobStatusEvent):
-        s = message.job_status
-        return f"{s.job_token} {s.job_state} images={s.images_received}"
-    if isinstance(message, PostScanJobEndStateEvent):
-        e = message.end_state
-        return f"{e.job_token} {e.job_completed_state}"
-    if isinstance(message, RepositoryStatusSummaryEvent):
-        return f"{message.state}{_reasons(message.reasons)}"
-    if isinstance(message, SubscriptionEnd):
-        # A well-known status by its name (SourceShuttingDown…); a vendor URI as sent.
-        status = str(message.status)
-        well_known = isinstance(message.status, SubscriptionEndStatus)
-        detail = status.rpartition("/")[2] if well_known else status
-        reason = message.reasons[0].text.strip() if message.reasons else ""
-        return f"{detail}: {reason}" if reason else detail
-    if isinstance(message, ScanJobStatusEvent):
-        j = message.job_status
-        return f"job {j.job_id} {j.job_state} scans={j.scans_completed}"
-    if isinstance(message, ScanJobEndStateEvent):
-        end = message.end_state
-        return f"job {end.job_id} {end.job_completed_state}{_reasons(end.job_completed_state_reasons)}"
-    if isinstance(message, ScannerStatusSummaryEvent):
-        st = message.summary
-        return f"{st.scanner_state}{_reasons(st.scanner_state_reasons)}"
-    if isinstance(message, ScannerStatusConditionEvent):
-        c = message.condition
-        return f"{c.name} ({c.severity}, {c.component}) id={c.condition_id}"
-    if isinstance(message, ScannerStatusConditionClearedEvent):
-        return f"id={message.cleared.condition_id} cleared"
-    return ""
-
-
-def _observation(
-    message: Message | UnknownMessage,
-    device: str,
-    arrival: datetime,
-    journal_id: int | None,
-    instance: int | None = None,
-) -> Observation | None:
-    """The job observation a notification carries, if it carries one; `instance` is the device's
-    InstanceId as known when it arrived (core.jobs rule 6)."""
-    if isinstance(message, PostScanJobStatusEvent):
-        return Observation(
-            ObservationKind.STATUS_EVENT,
-            device,
-            message.job_status,
-            arrival,
-            message.header.message_id,
-            journal_id,
-            instance=instance,
-        )
-    if isinstance(message, PostScanJobEndStateEvent):
-        obs = Observation.from_end_state(
-            device, message.end_state, arrival, message.header.message_id, journal_id
-        )
-        return obs if instance is None else dataclasses.replace(obs, instance=instance)
-    if isinstance(message, ScanJobStatusEvent):
-        mid = message.header.message_id
-        return scan_status_observation(
-            device, message.job_status, arrival, mid, journal_id, instance=instance
-        )
-    if isinstance(message, ScanJobEndStateEvent):
-        mid = message.header.message_id
-        return scan_end_observation(device, message.end_state, arrival, mid, journal_id, instance=instance)
-    return None
 
 
 # The job lists a snapshot asks for, by role: (active jobs, history) request and response types.
@@ -813,7 +724,7 @@ class Engine:
             )
         )
         instance = dev.record.instance_id if dev is not None else None
-        obs = _observation(message, reg.device, accepted.arrival, accepted.journal_id, instance)
+        obs = observation(message, reg.device, accepted.arrival, accepted.journal_id, instance)
         if obs is not None:
             self._fold(obs)
         elif isinstance(message, SubscriptionEnd) and dev is not None:
@@ -848,26 +759,18 @@ class Engine:
     ) -> None:
         """What a device says of itself: repository or scanner state, scanner conditions."""
         record = dev.record
-        if isinstance(message, RepositoryStatusSummaryEvent):
-            record = record.with_state(service, str(message.state), tuple(map(str, message.reasons)))
-        elif isinstance(message, ScannerStatusSummaryEvent):
-            summary = message.summary
-            record = record.with_state(
-                service, str(summary.scanner_state), tuple(map(str, summary.scanner_state_reasons))
-            )
-        elif isinstance(message, ScannerStatusConditionEvent):
-            c = message.condition
-            record = record.with_condition(service, c.condition_id, ScannerCondition.of(c))
-            self._condition_names[record.endpoint, c.condition_id] = str(c.name)
-            self._note_condition(record.endpoint, condition_raised(c), arrival, journal_id)
-        elif isinstance(message, ScannerStatusConditionClearedEvent):
-            cleared = message.cleared.condition_id
-            record = record.with_condition(service, cleared, None)
-            name = self._condition_names.pop((record.endpoint, cleared), None)
-            self._note_condition(record.endpoint, condition_cleared(cleared, name), arrival, journal_id)
-        if record is not dev.record:
-            dev.record = record
-            self._emit_device(record)
+        cleared = cleared_condition_id(message)
+        name = None if cleared is None else self._condition_names.pop((record.endpoint, cleared), None)
+        update = device_update(record, service, message, name)
+        if update is None:
+            return
+        if update.condition is not None:
+            self._condition_names[record.endpoint, update.condition[0]] = update.condition[1]
+        if update.note is not None:
+            self._note_condition(record.endpoint, update.note, arrival, journal_id)
+        if update.record is not dev.record:
+            dev.record = update.record
+            self._emit_device(update.record)
 
     def _fold(self, obs: Observation) -> None:
         self._changed(self.jobs.apply(obs))
@@ -922,7 +825,7 @@ class Engine:
             except RemoteProtocolError as exc:
                 log.warning("journal row %d no longer parses (%s); skipped", row, exc)
                 continue
-            obs = _observation(message, device, arrival, row)
+            obs = observation(message, device, arrival, row)
             if obs is not None:
                 change = self.jobs.apply(obs)
                 self._dirty_jobs.add(change.record.key)

@@ -14,10 +14,12 @@ import contextlib
 import errno
 import os
 import socket
+import struct
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import ifaddr
@@ -28,7 +30,14 @@ from wsdmon.core.selfcheck import CheckId, CheckResult, Finding, Holder, Interfa
 from wsdmon.protocol import Headers, RemoteProtocolError
 from wsdmon.protocol.metadata import GetMetadataResponse, TransferGet
 
-from ._sockets import DISCOVERY_PORT, IPV4_GROUP, DiscoverySocketError, multicast_listener, select_addresses
+from ._sockets import (
+    DISCOVERY_PORT,
+    IPV4_GROUP,
+    IPV6_GROUP,
+    DiscoverySocketError,
+    multicast_listener,
+    select_addresses,
+)
 from .discovery import MATCH_TIMEOUT_S, DiscoveryService
 from .engine import Engine, EngineConfig
 from .http import RequestError, SoapClient, device_error
@@ -171,27 +180,67 @@ def check_interfaces(choice: Sequence[str]) -> CheckResult:
     return CheckResult(CheckId.INTERFACES, Verdict.OK, Finding.INTERFACES_UP, interfaces=infos)
 
 
+def _join_ipv4(choice: Sequence[str], sock: socket.socket) -> tuple[list[str], list[tuple[str, str]]]:
+    joined: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for item in select_addresses(ifaddr.get_adapters(), choice or None, socket.AF_INET):
+        mreq = socket.inet_aton(IPV4_GROUP) + socket.inet_aton(str(item.address))
+        try:
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+        except OSError as exc:
+            failed.append((str(item.address), exc.strerror or str(exc)))
+        else:
+            joined.append(str(item.address))
+    return joined, failed
+
+
+def _join_ipv6(choice: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Join ff02::c on each chosen interface with IPv6 (link-scoped: one join per interface). An OS
+    without IPv6 joins nothing and fails nothing: IPv4 alone is a working set-up."""
+    joined: list[str] = []
+    failed: list[tuple[str, str]] = []
+    try:
+        items = select_addresses(ifaddr.get_adapters(), choice or None, socket.AF_INET6)
+    except (OSError, ValueError):
+        return joined, failed
+    if not items:
+        return joined, failed
+    try:
+        sock = multicast_listener(socket.AF_INET6)
+    except DiscoverySocketError as exc:
+        return joined, [(f"{item.interface} (IPv6)", exc.strerror or str(exc)) for item in items]
+    try:
+        for item in items:
+            host = str(item.address).partition("%")[0]
+            shown = f"{host}%{item.interface}" if host.lower().startswith("fe80") else host
+            try:
+                index = item.index or socket.if_nametoindex(item.interface)
+                mreq = socket.inet_pton(socket.AF_INET6, IPV6_GROUP) + struct.pack("@I", index)
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+            except OSError as exc:
+                failed.append((shown, exc.strerror or str(exc)))
+            else:
+                joined.append(shown)
+    finally:
+        sock.close()
+    return joined, failed
+
+
 def check_discovery_port(choice: Sequence[str]) -> CheckResult:
-    """Bind UDP 3702 as WS-Discovery listeners do (shared) and join 239.255.255.250 on each chosen
-    interface's IPv4 address."""
+    """Bind UDP 3702 as WS-Discovery listeners do (shared) and join the groups on each chosen
+    interface: 239.255.255.250 on its IPv4 address, ff02::c on the interface where it has IPv6."""
     target = f"UDP {DISCOVERY_PORT}"
     try:
         sock = multicast_listener(socket.AF_INET)
     except DiscoverySocketError as exc:
         return _port_failed(CheckId.DISCOVERY_PORT, exc, DISCOVERY_PORT, "udp")
-    joined: list[str] = []
-    failed: list[tuple[str, str]] = []
     try:
-        for item in select_addresses(ifaddr.get_adapters(), choice or None, socket.AF_INET):
-            mreq = socket.inet_aton(IPV4_GROUP) + socket.inet_aton(str(item.address))
-            try:
-                sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
-            except OSError as exc:
-                failed.append((str(item.address), exc.strerror or str(exc)))
-            else:
-                joined.append(str(item.address))
+        joined, failed = _join_ipv4(choice, sock)
     finally:
         sock.close()
+    joined6, failed6 = _join_ipv6(choice)
+    joined += joined6
+    failed += failed6
     holders, unattributed = find_holders("udp", DISCOVERY_PORT)
     evidence = PortEvidence(
         DISCOVERY_PORT,
@@ -227,6 +276,70 @@ def check_notify_port(port: int) -> CheckResult:
         Finding.PORT_FREE,
         target=f"TCP {port}",
         port=PortEvidence(port, "tcp"),
+    )
+
+
+class _Count(asyncio.DatagramProtocol):
+    """Counts datagrams from addresses other than this computer's own."""
+
+    def __init__(self, own: set[str]) -> None:
+        self.own = own
+        self.messages = 0
+        self.senders: dict[str, None] = {}
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        sender = str(addr[0]).partition("%")[0]
+        if sender not in self.own:
+            self.messages += 1
+            self.senders.setdefault(sender)
+
+
+def _own_addresses() -> set[str]:
+    own = {"127.0.0.1", "::1"}
+    with contextlib.suppress(OSError):
+        for adapter in ifaddr.get_adapters():
+            for ip in adapter.ips:
+                own.add(ip.ip[0] if isinstance(ip.ip, tuple) else str(ip.ip))
+    return own
+
+
+async def check_multicast(choice: Sequence[str], wait_s: float) -> CheckResult:
+    """Listen on UDP 3702 in the IPv4 WS-Discovery group for `wait_s` and count what other hosts send
+    (Hello, Bye, other monitors' Probes). Silence is not a verdict on its own: a quiet network and a
+    blocked one look the same, so it is "not known", with what to try."""
+    loop = asyncio.get_running_loop()
+    own = await asyncio.to_thread(_own_addresses)
+    counter = _Count(own)
+    try:
+        sock = multicast_listener(socket.AF_INET)
+    except DiscoverySocketError as exc:
+        return CheckResult(
+            CheckId.MULTICAST, Verdict.UNKNOWN, Finding.MULTICAST_SILENT, os_message=exc.strerror or str(exc)
+        )
+    joined, _ = _join_ipv4(choice, sock)
+    transport, _ = await loop.create_datagram_endpoint(lambda: counter, sock=sock)
+    try:
+        await asyncio.sleep(wait_s)
+    finally:
+        transport.close()
+    target = ", ".join(joined)
+    if counter.messages:
+        return CheckResult(
+            CheckId.MULTICAST,
+            Verdict.OK,
+            Finding.MULTICAST_HEARD,
+            target=target,
+            listened_s=wait_s,
+            messages=counter.messages,
+            senders=tuple(counter.senders),
+        )
+    return CheckResult(
+        CheckId.MULTICAST,
+        Verdict.UNKNOWN,
+        Finding.MULTICAST_SILENT,
+        target=target,
+        listened_s=wait_s,
+        messages=0,
     )
 
 
@@ -285,6 +398,7 @@ async def run_selfcheck(options: SelfCheckOptions) -> list[CheckResult]:
         await asyncio.to_thread(check_discovery_port, options.interfaces),
         await asyncio.to_thread(check_notify_port, options.notify_port),
     ]
+    listening = asyncio.ensure_future(check_multicast(options.interfaces, options.wait_s))
     if options.probes:
         loop = asyncio.get_running_loop()
         service = DiscoveryService(
@@ -301,6 +415,7 @@ async def run_selfcheck(options: SelfCheckOptions) -> list[CheckResult]:
         async with aiohttp.ClientSession() as session:
             client = SoapClient(session, timeout_s=options.wait_s)
             results += await asyncio.gather(*(check_device(client, url) for url in options.devices))
+    results.insert(3, await listening)  # after the ports: heard while the probes and reads ran
     return results
 
 

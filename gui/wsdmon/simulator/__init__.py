@@ -7,7 +7,7 @@ wsdmon.simulator`. See sim.py for the in-process API and scenarios.py for what t
 
 from __future__ import annotations
 
-from .config import Role, Scenario, SimulatorConfig, Timers
+from .config import Fault, Faults, FaultSetting, Role, Scenario, SimulatorConfig, Timers
 from .device import SimDevice
 from .plans import FilterOutcome, FilterPlan, JobEnd, JobPlan, ScanEnd, ScanJobPlan
 from .postscan import PostScanJob
@@ -15,6 +15,9 @@ from .scanner import ScanJob
 from .sim import Simulator
 
 __all__ = [
+    "Fault",
+    "FaultSetting",
+    "Faults",
     "FilterOutcome",
     "FilterPlan",
     "JobEnd",

@@ -11,7 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from .config import Role, Scenario, SimulatorConfig
+from .config import FaultSetting, Role, Scenario, SimulatorConfig, fault_usage
 from .sim import Simulator
 
 __all__ = ["build_parser", "config_from_args", "main"]
@@ -79,9 +79,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="no multicast (no Hello/Bye, no group); directed Probes are still answered",
     )
     p.add_argument(
+        "--fault",
+        action="append",
+        type=_fault,
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="misbehave as real devices and networks do, on every device (repeatable; "
+        "S: seconds): " + fault_usage().replace("%", "%%"),
+    )
+    p.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="[%(default)s]"
     )
     return p
+
+
+def _fault(text: str) -> FaultSetting:
+    """argparse type of --fault: a FaultSetting, or a one-line usage error."""
+    try:
+        return FaultSetting.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
@@ -99,6 +116,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         http_port=args.http_port,
         wsd_port=args.wsd_port,
         discovery=not args.no_discovery,
+        faults=tuple(args.fault),
     )
 
 

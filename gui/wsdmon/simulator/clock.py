@@ -2,7 +2,8 @@
 
 With a scale of 600 the MS-BDSRR 10-minute rule fires after one real second, and the timestamps the
 jobs carry (JobCreatedTime, JobCompletedTime) move on by ten minutes, so a monitor sees the same
-times a real server would have sent. Only the job engine uses it (see config.py).
+times a real server would have sent. Only the job engine uses it (see config.py). `offset_s` is
+the device's clock being off (the clock-offset fault): every time it puts in a message is shifted.
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ __all__ = ["Clock"]
 class Clock:
     """Spec time from the loop's point of view: `now()` for timestamps, `sleep()`/`wait()` for pacing."""
 
-    def __init__(self, time_scale: float = 1.0) -> None:
+    def __init__(self, time_scale: float = 1.0, offset_s: float = 0.0) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
         self.time_scale = time_scale
-        self._start_wall = datetime.now().astimezone()
+        self.offset_s = offset_s
+        self._start_wall = datetime.now().astimezone() + timedelta(seconds=offset_s)
         self._start_mono = time.monotonic()
 
     def now(self) -> datetime:
-        """The current spec time, timezone-aware in the local zone (MS-BDSRR §2.2.4.1: servers SHOULD
-        use local time), to the millisecond."""
+        """The current spec time as the device's clock tells it (offset_s off the real one),
+        timezone-aware in the local zone (MS-BDSRR §2.2.4.1: servers SHOULD use local time), to the
+        millisecond."""
         elapsed = (time.monotonic() - self._start_mono) * self.time_scale
         value = self._start_wall + timedelta(seconds=elapsed)
         return value.replace(microsecond=value.microsecond // 1000 * 1000)

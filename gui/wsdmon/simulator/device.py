@@ -14,6 +14,11 @@ WSDAPI: a `urn:uuid:` endpoint and a Host in the relationship. The scan device l
 in the shared corpus (kyocera-ecosys-m2040dn.*): a `uuid:` endpoint (not urn:uuid:), no Host (only
 the Hosted scanner service, with a `uri:` ServiceId and PnP-X CompatibleId/HardwareId), a Device
 Foundation ContainerId in ThisDevice and vendor elements in their own namespace beside wscn.
+
+Two faults (config.Fault) act here: xaddr-host (the XAddrs a peer discovers name another host than
+the one the HTTP server is bound to) and print-only (a printer whose WSD scanning is switched off:
+Types and metadata say a WS-Print device, its only hosted service is a print service, which
+answers every action with wsa:ActionNotSupported; no scan or repository service is served).
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from wsdmon.protocol.metadata import (
 
 from . import repository, scanner
 from .clock import Clock
-from .config import Role, Timers
+from .config import Faults, Role, Timers
 from .eventing import EventSource
 from .plans import VENDOR_NS, JobPlan, ScanJobPlan
 from .postscan import PostScanJob
@@ -54,7 +59,14 @@ from .scanner import ScanJob, Scanner
 from .soaphttp import Handler, SoapEndpoint
 from .sockets import Binding, tcp_listener
 
-__all__ = ["DEVICE_TYPES", "SERVICE_TYPES", "SimDevice", "endpoint_address"]
+__all__ = [
+    "DEVICE_TYPES",
+    "PRINT_DEVICE_TYPES",
+    "PRINT_SERVICE_TYPE",
+    "SERVICE_TYPES",
+    "SimDevice",
+    "endpoint_address",
+]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +80,10 @@ DEVICE_TYPES = {
     Role.SCAN_DEVICE: (_DEVICE, QName(ns.WSCN, "ScanDeviceType")),  # example 01
 }
 _CATEGORY = {Role.SCAN_SERVER: ("Computers",), Role.SCAN_DEVICE: ("Scanners",)}
+# The print-only fault: a WS-Print device (Types as printers announce them; no scan service).
+PRINT_DEVICE_TYPES = (_DEVICE, QName(ns.PRI, "PrintDeviceType"))
+PRINT_SERVICE_TYPE = QName(ns.PRI, "PrinterServiceType")
+_PRINT_MODEL = ("Printer 4200", "P4200")
 _MODEL = {
     Role.SCAN_SERVER: ("Distributed Scan Server", "DSS-2026"),
     Role.SCAN_DEVICE: ("Scanner 4200", "4200"),
@@ -86,6 +102,13 @@ def endpoint_address(role: Role, identity: uuid.UUID) -> str:
 
 def _identity(endpoint: str) -> uuid.UUID:
     return uuid.UUID(endpoint.rpartition(":")[2])
+
+
+def url_host(host: str) -> str:
+    """`host` as the host part of a URL: IPv6 addresses in brackets, a zone's % escaped (RFC 6874)."""
+    if ":" in host and not host.startswith("["):
+        return f"[{host.replace('%', '%25')}]"
+    return host
 
 
 def _element(namespace: str, prefix: str, local: str, text: str) -> str:
@@ -107,10 +130,12 @@ class SimDevice:
         clock: Clock,
         rng: random.Random,
         timers: Timers,
+        faults: Faults | None = None,
     ) -> None:
         if role is Role.BOTH:
             raise ValueError("a device has one role")
         self.role = role
+        self.faults = faults = faults or Faults()
         self.endpoint = endpoint
         self.friendly_name = friendly_name
         self.serial_number = f"SIM-{_identity(endpoint).hex[:8].upper()}"
@@ -126,10 +151,15 @@ class SimDevice:
         base = f"http://{binding.url_host}:{self.port}"
         key = str(_identity(endpoint))
         self.metadata_url = f"{base}/{key}/"
+        self._xaddr = self.metadata_url
+        if faults.xaddr_host is not None:
+            self._xaddr = f"http://{url_host(faults.xaddr_host)}:{self.port}/{key}/"
         service = "ScanServer" if role is Role.SCAN_SERVER else "ScannerService"
+        if faults.print_only:
+            service = "PrinterService"
         self.service_url = f"{base}/{service}/{key}"
         actions = repository.EVENT_ACTIONS if role is Role.SCAN_SERVER else scanner.EVENT_ACTIONS
-        self.events = EventSource(self.service_url, actions, timers, friendly_name)
+        self.events = EventSource(self.service_url, actions, timers, friendly_name, faults=faults)
         self.repository: Repository | None = None
         self.scanner: Scanner | None = None
         self.scan_service: ScanService | None = None
@@ -152,7 +182,8 @@ class SimDevice:
             {
                 f"/{key}/": {TransferGet: self._metadata},  # type: ignore[dict-item]
                 f"/{key}": {TransferGet: self._metadata},  # type: ignore[dict-item]  # without the slash
-                f"/{service}/{key}": service_handlers,
+                # print-only: the print service answers nothing (ActionNotSupported), scanning is off
+                f"/{service}/{key}": {} if faults.print_only else service_handlers,
             },
             delay=lambda: self.slow_response_s,
         )
@@ -165,7 +196,7 @@ class SimDevice:
 
     @property
     def types(self) -> tuple[QName, ...]:
-        return DEVICE_TYPES[self.role]
+        return PRINT_DEVICE_TYPES if self.faults.print_only else DEVICE_TYPES[self.role]
 
     @property
     def scopes(self) -> tuple[str, ...]:
@@ -173,7 +204,9 @@ class SimDevice:
 
     @property
     def xaddrs(self) -> tuple[str, ...]:
-        return (self.metadata_url,)
+        """What Hello, ProbeMatch and ResolveMatch advertise: the metadata URL (with the
+        xaddr-host fault, on that host instead of the bound address)."""
+        return (self._xaddr,)
 
     def next_app_sequence(self) -> AppSequence:
         """The AppSequence of the next discovery message (MessageNumber grows per message)."""
@@ -232,6 +265,8 @@ class SimDevice:
 
     def metadata(self, relates_to: str | None = None) -> GetMetadataResponse:
         """The GetResponse this device answers a metadata Get with."""
+        if self.faults.print_only:
+            return self._print_metadata(relates_to)
         model_name, model_number = _MODEL[self.role]
         this_model = ThisModel(
             (LocalizedText("wsdmon simulator", "en"),),
@@ -266,6 +301,24 @@ class SimDevice:
                 ),
             )
             relationship = Relationship(None, (hosted,))
+        return GetMetadataResponse(Headers.reply(relates_to), this_model, this_device, relationship)
+
+    def _print_metadata(self, relates_to: str | None) -> GetMetadataResponse:
+        """A printer's metadata (print-only fault): one hosted WS-Print service, no scan service."""
+        model_name, model_number = _PRINT_MODEL
+        this_model = ThisModel(
+            (LocalizedText("wsdmon simulator", "en"),),
+            "https://wsdmon.invalid/",
+            (LocalizedText(f"{model_name} (simulated)", "en"),),
+            model_number,
+            None,
+            None,
+            ("Printers",),
+        )
+        this_device = ThisDevice((LocalizedText(self.friendly_name, "en"),), "1.0.0", self.serial_number)
+        identity = _identity(self.endpoint)
+        hosted = HostedService((self.service_url,), (PRINT_SERVICE_TYPE,), f"uri:{identity}/WSDPrinter")
+        relationship = Relationship(HostService(self.endpoint, self.types, self.endpoint), (hosted,))
         return GetMetadataResponse(Headers.reply(relates_to), this_model, this_device, relationship)
 
     def _metadata(self, request: TransferGet) -> Message:

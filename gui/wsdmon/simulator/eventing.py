@@ -9,6 +9,12 @@ reference parameters of the subscriber's NotifyTo (its wse:Identifier and any ot
 a SubscriptionEnd those of its EndTo. After MAX_FAILED_DELIVERIES failures in a row,
 or a full queue, the subscription ends with SubscriptionEnd(DeliveryFailure); on stop every one
 ends with SourceShuttingDown (sent to EndTo, when the Subscribe gave one).
+
+The eventing faults (config.Fault) act here: subscriber-limit (the Subscribe beyond N concurrent
+subscriptions gets wse:EventSourceUnableToProcess, §4.6), renew-refused (every Renew gets
+wse:UnableToRenew, §4.7), short-grant (every grant is S seconds, whatever was asked; §3.1 lets a
+source grant less) and subscription-end (S seconds after the grant, SubscriptionEnd(SourceCancelling)
+with a Reason, §3.5, and the subscription is gone).
 """
 
 from __future__ import annotations
@@ -44,18 +50,20 @@ from wsdmon.protocol.eventing import (
     fault_filtering_unavailable,
     fault_invalid_expiration_time,
     fault_invalid_message,
+    fault_unable_to_renew,
 )
 
-from .config import Timers
+from .config import Faults, Timers
 from .delivery import SubscriberConnection, parse_url
 
-__all__ = ["SOAP_CONTENT_TYPE", "EventSource", "Subscription", "action_matches"]
+__all__ = ["SOAP_CONTENT_TYPE", "SUBSCRIBER_LIMIT_REASON", "EventSource", "Subscription", "action_matches"]
 
 log = logging.getLogger(__name__)
 
 SOAP_CONTENT_TYPE = "application/soap+xml; charset=utf-8"  # SOAP 1.2 HTTP binding (reference §4)
 _STOP = object()  # queue sentinel: deliver what is queued before it, then end
 _LOW_WATER = 64  # producers waiting in wait_writable() resume below this many queued notifications
+SUBSCRIBER_LIMIT_REASON = "Maximum number of subscriptions reached"  # the subscriber-limit fault's Reason
 
 
 def _headers_to(endpoint: EndpointReference) -> Headers:
@@ -91,6 +99,7 @@ class Subscription:
     ended: bool = False
     task: asyncio.Task[None] | None = None
     expiry: asyncio.TimerHandle | None = None
+    cancel_timer: asyncio.TimerHandle | None = None  # the subscription-end fault
     connections: dict[str, SubscriberConnection] = dataclasses.field(default_factory=dict)  # by URL
 
     def wants(self, action: str) -> bool:
@@ -100,11 +109,20 @@ class Subscription:
 class EventSource:
     """The event source of the service at `manager_address` that sends `event_actions`."""
 
-    def __init__(self, manager_address: str, event_actions: Iterable[str], timers: Timers, name: str) -> None:
+    def __init__(
+        self,
+        manager_address: str,
+        event_actions: Iterable[str],
+        timers: Timers,
+        name: str,
+        *,
+        faults: Faults | None = None,
+    ) -> None:
         self.manager_address = manager_address
         self.event_actions = tuple(event_actions)
         self.name = name
         self._timers = timers
+        self._faults = faults or Faults()
         self._subs: dict[str, Subscription] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self.closed = False
@@ -122,6 +140,12 @@ class EventSource:
         mid = request.header.message_id
         if self.closed:
             return fault_event_source_unable_to_process(mid, "the device is shutting down")
+        limit = self._faults.subscriber_limit
+        if limit is not None and len(self._subs) >= limit:
+            log.info(
+                "%s: Subscribe refused: %d subscription(s), the limit (fault)", self.name, len(self._subs)
+            )
+            return fault_event_source_unable_to_process(mid, SUBSCRIBER_LIMIT_REASON)
         if not request.is_push or request.notify_to is None:
             return fault_delivery_mode_unavailable(
                 mid, f"only push delivery is supported, not {request.delivery_mode}"
@@ -168,6 +192,11 @@ class EventSource:
         self._subs[sub.identifier] = sub
         sub.task = loop.create_task(self._deliver(sub), name=f"deliver {sub.identifier}")
         self._arm_expiry(sub)
+        if self._faults.subscription_end_s is not None:
+            after = self._faults.subscription_end_s
+            reason = f"The event source cancelled the subscription {after:g} s after granting it."
+            status = SubscriptionEndStatus.SOURCE_CANCELLING
+            sub.cancel_timer = loop.call_later(after, self.end, sub, status, reason)
         wanted = "all events" if actions is None else " ".join(a.rsplit("/", 1)[-1] for a in actions)
         log.info(
             "%s: subscription %s for %s → %s, %.0f s",
@@ -182,7 +211,11 @@ class EventSource:
         return SubscribeResponse(Headers.reply(mid), manager, self._expires_value(sub), extra)
 
     def renew(self, request: Renew) -> Message:
-        """Renew → RenewResponse with the new lifetime, or wse:InvalidMessage for an unknown id."""
+        """Renew → RenewResponse with the new lifetime, or wse:InvalidMessage for an unknown id
+        (wse:UnableToRenew for every one with the renew-refused fault)."""
+        if self._faults.renew_refused:
+            log.info("%s: Renew of %s refused (fault)", self.name, request.header.identifier)
+            return fault_unable_to_renew(request.header.message_id)
         sub = self._find(request.header.identifier)
         if sub is None:
             return self._unknown(request)
@@ -269,17 +302,20 @@ class EventSource:
     # --- internals ------------------------------------------------------------------------------
 
     def _lifetime(self, expires: Expires | None) -> float | None:
-        """Granted lifetime in seconds (capped at max_expires_s), None if the request is invalid."""
+        """Granted lifetime in seconds (capped at max_expires_s; the short-grant fault's whatever was
+        asked), None if the request is invalid."""
         t = self._timers
         if expires is None:
-            return min(t.default_expires_s, t.max_expires_s)
-        if isinstance(expires, timedelta):
+            seconds = min(t.default_expires_s, t.max_expires_s)
+        elif isinstance(expires, timedelta):
             seconds = expires.total_seconds()
         else:
             now = datetime.now().astimezone()
             seconds = (expires_at(expires, now) - now).total_seconds()
         if seconds <= 0:
             return None  # §4.2 InvalidExpirationTime: zero, or already past
+        if self._faults.short_grant_s is not None:
+            return self._faults.short_grant_s
         return min(seconds, t.max_expires_s)
 
     def _expires_value(self, sub: Subscription) -> Expires:
@@ -287,7 +323,8 @@ class EventSource:
         if sub.as_datetime:
             now = datetime.now().astimezone().replace(microsecond=0)
             return now + timedelta(seconds=round(remaining))
-        return timedelta(seconds=round(remaining))
+        # Whole seconds, as devices answer; a grant under a second (short-grant=0.5) to the millisecond.
+        return timedelta(seconds=round(remaining) if remaining >= 1 else round(remaining, 3))
 
     def _arm_expiry(self, sub: Subscription) -> None:
         if sub.expiry is not None:
@@ -331,8 +368,9 @@ class EventSource:
             return
         sub.ended = True
         sub.writable.set()
-        if sub.expiry is not None:
-            sub.expiry.cancel()
+        for timer in (sub.expiry, sub.cancel_timer):
+            if timer is not None:
+                timer.cancel()
         if sub.task is not None and sub.task is not asyncio.current_task():
             sub.task.cancel()
         task = asyncio.get_running_loop().create_task(self._finish(sub, end))

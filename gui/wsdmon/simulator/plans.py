@@ -48,6 +48,7 @@ class JobEnd(StrEnum):
     CREATE_FAILURE = "create-failure"  # Aborted, CreatePostScanJobFailed
     SEND_IMAGE_FAILURE = "send-image-failure"  # Aborted, SendImageFailed
     NO_VALID_INSTRUCTIONS = "no-valid-instructions"  # Aborted, NoValidPostScanInstructionsFound
+    STUCK = "stuck"  # reported Processing once, then nothing: never ends (the stuck-job fault)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class ScanEnd(StrEnum):
     COMPLETED = "completed"
     CANCELED = "canceled"  # JobCanceledAtDevice
     ABORTED = "aborted"  # ImageTransferError
+    STUCK = "stuck"  # reported Processing once, then nothing: never ends (the stuck-job fault)
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,6 +201,9 @@ class Repository:
             raise _JobCanceledError
 
     async def _run(self, job: PostScanJob) -> None:
+        if job.plan.end is JobEnd.STUCK:
+            await self._stuck(job)
+            return
         self._emit(job)  # Creating, ImagesReceived 0
         self._update_state()
         try:
@@ -208,6 +211,17 @@ class Repository:
         except _JobCanceledError:
             state, reason = JobState.CANCELED, JobStateReason.POST_SCAN_JOB_CANCELED
         self._finish(job, state, reason)
+
+    async def _stuck(self, job: PostScanJob) -> None:
+        """The stuck-job fault: one status event, Processing with its first filter Processing, then
+        no progress and no end; GetActiveJobs lists it until the server stops or reboots."""
+        job.state, job.reasons = JobState.PROCESSING, (JobStateReason.NONE,)
+        if job.filters:
+            job.set_filter(0, FilterStatus(job.filters[0].dialect, FilterState.PROCESSING))
+        self._emit(job)
+        self._update_state()
+        log.info("%s: job %s is stuck (fault): no more events, no end", self.name, job.token)
+        await asyncio.get_running_loop().create_future()  # only a stop or a reboot cancels it
 
     async def _lifecycle(self, job: PostScanJob) -> tuple[JobState, JobStateReason]:
         """Creating → Pending (images) → Started → Processing (filters); the end state and reason."""

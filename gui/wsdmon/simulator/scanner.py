@@ -287,6 +287,14 @@ class Scanner:
 
     async def _run(self, job: ScanJob) -> None:
         plan = job.plan
+        if plan.end is ScanEnd.STUCK:
+            # The stuck-job fault: one JobStatusEvent (Processing, scanning), then no progress and
+            # no end; GetActiveJobs lists it until the device stops or reboots.
+            job.state, job.reasons = JobState.PROCESSING, (JobStateReason.JOB_SCANNING,)
+            self._emit(job)
+            self._update_state()
+            log.info("%s: scan job %d is stuck (fault): no more events, no end", self.name, job.job_id)
+            await asyncio.get_running_loop().create_future()  # only a stop or a reboot cancels it
         self._emit(job)
         self._update_state()
         job.state, job.reasons = JobState.PROCESSING, (JobStateReason.JOB_SCANNING,)

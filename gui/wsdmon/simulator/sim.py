@@ -17,6 +17,7 @@ import uuid
 from .clock import Clock
 from .config import Role, SimulatorConfig, new_rng
 from .device import SimDevice, endpoint_address
+from .faults import FaultRunner
 from .scenarios import ScenarioRunner
 from .sockets import Binding, choose_binding
 from .wsd import DiscoveryResponder
@@ -38,11 +39,13 @@ class Simulator:
 
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
-        self.clock = Clock(self.config.time_scale)
+        self.faults = self.config.fault_plan
+        self.clock = Clock(self.config.time_scale, self.faults.clock_offset_s)
         self.devices: list[SimDevice] = []
         self.binding: Binding | None = None
         self._responder: DiscoveryResponder | None = None
         self._scenario: ScenarioRunner | None = None
+        self._fault_runner: FaultRunner | None = None
         self._started = False
         self._stopped = False
 
@@ -76,6 +79,7 @@ class Simulator:
                 multicast=cfg.discovery,
                 timers=cfg.timers,
                 rng=random.Random(rng.getrandbits(64)),  # noqa: S311 - protocol jitter, not secrets
+                faults=self.faults,
             )
             for device in self.devices:
                 device.announce = self._responder.hello
@@ -90,6 +94,10 @@ class Simulator:
                 slow_response_s=cfg.timers.slow_response_s,
             )
             self._scenario.start()
+            if cfg.faults:
+                log.info("faults: %s", ", ".join(str(f) for f in cfg.faults))
+            self._fault_runner = FaultRunner(self.faults, self.devices, self._responder)
+            self._fault_runner.start()
         except BaseException:
             await self.stop()
             raise
@@ -115,11 +123,15 @@ class Simulator:
                         clock=self.clock,
                         rng=random.Random(rng.getrandbits(64)),  # noqa: S311 - repeatable tokens
                         timers=cfg.timers,
+                        faults=self.faults,
                     )
                 )
 
     async def stop_scenario(self) -> None:
         """Stop submitting jobs and injecting faults; running jobs go on to their end."""
+        if self._fault_runner is not None:
+            await self._fault_runner.stop()
+            self._fault_runner = None
         if self._scenario is not None:
             await self._scenario.stop()
             self._scenario = None

@@ -5,6 +5,10 @@ Hello on start and Bye on clean stop (each repeated per SOAP-over-UDP), answers 
 scope matching by the protocol's §5.1 rules) and Resolve, multicast ones after a random delay up to
 APP_MAX_DELAY, directed (unicast) ones at once. Repeated requests are answered once (dedupe on
 MessageID, SOAP-over-UDP Appendix II). Messages are built and parsed by wsdmon.protocol only.
+
+The discovery faults (config.Fault) act here: directed-only (no Hello/Bye, multicast requests
+unanswered), no-probe-match (no Probe answered at all), late-probe (Probes answered S seconds late)
+and multicast-stop (after S seconds: no more Hello/Bye, multicast requests unanswered).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from wsdmon.protocol.discovery import (
     multicast_headers,
 )
 
-from .config import Timers
+from .config import Fault, Faults, Timers
 from .sockets import Binding, DiscoverySockets, open_discovery_sockets
 
 __all__ = ["DiscoveryResponder", "DiscoveryTarget"]
@@ -84,9 +88,13 @@ class DiscoveryResponder:
         multicast: bool,
         timers: Timers,
         rng: random.Random,
+        faults: Faults | None = None,
     ) -> None:
         self.binding = binding
         self.multicast = multicast
+        self._faults = faults or Faults()
+        self._multicast_stopped = False  # multicast-stop fault: its time has come
+        self._stop_timer: asyncio.TimerHandle | None = None
         self._requested_port = port
         self._targets = list(targets)
         self._timers = timers
@@ -128,10 +136,22 @@ class DiscoveryResponder:
                 self.hello(target)
         else:
             log.info("WS-Discovery on %s, directed Probes only (no multicast)", where)
+        if self.multicast and self._faults.multicast_stop_s is not None:
+            self._stop_timer = loop.call_later(self._faults.multicast_stop_s, self._stop_multicast)
+
+    @property
+    def _sends_multicast(self) -> bool:
+        return self.multicast and not self._faults.directed_only and not self._multicast_stopped
+
+    def _stop_multicast(self) -> None:
+        self._multicast_stopped = True
+        log.info("fault multicast-stop: no more multicast (Hello, Bye, multicast answers); HTTP answers on")
 
     def hello(self, target: DiscoveryTarget) -> None:
         """Multicast a Hello for `target` (start, restart, metadata change); no-op without multicast."""
-        if not self.multicast:
+        if not self._sends_multicast:
+            if self.multicast:
+                log.info("Hello for %s not sent (fault)", target.friendly_name)
             return
         message = Hello(
             multicast_headers(target.next_app_sequence()),
@@ -144,19 +164,22 @@ class DiscoveryResponder:
         log.info("Hello: %s %s at %s", target.friendly_name, target.endpoint, " ".join(target.xaddrs))
         self._spawn(self._multicast(message))
 
+    async def bye(self, target: DiscoveryTarget) -> None:
+        """Multicast a Bye for `target` and wait until its repeats are out (no-op without multicast)."""
+        if not self._sends_multicast or self._sender is None:
+            return
+        bye = Bye(multicast_headers(target.next_app_sequence()), target.endpoint)
+        log.info("Bye: %s %s", target.friendly_name, target.endpoint)
+        await self._multicast(bye)
+
     async def bye_all(self) -> None:
         """Multicast a Bye for every target and wait until its repeats are out."""
-        if not self.multicast or self._sender is None:
-            return
-        sends = []
-        for target in self._targets:
-            bye = Bye(multicast_headers(target.next_app_sequence()), target.endpoint)
-            log.info("Bye: %s %s", target.friendly_name, target.endpoint)
-            sends.append(self._multicast(bye))
-        await asyncio.gather(*sends)
+        await asyncio.gather(*(self.bye(target) for target in self._targets))
 
     async def close(self) -> None:
         """Stop answering: cancel pending replies and close the sockets."""
+        if self._stop_timer is not None:
+            self._stop_timer.cancel()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -240,10 +263,34 @@ class DiscoveryResponder:
         if not matching:
             log.debug("%s %s from %s: no match", how, kind, addr[0])
             return
+        refused = self._refused(message, multicast)
+        if refused is not None:
+            log.info("%s %s from %s:%s: not answered (fault %s)", how, kind, addr[0], addr[1], refused)
+            return
+        late = self._faults.late_probe_s if isinstance(message, Probe) else None
         names = ", ".join(t.friendly_name for t in matching)
-        log.info("%s %s from %s:%s: answering for %s", how, kind, addr[0], addr[1], names)
+        log.info(
+            "%s %s from %s:%s: answering for %s%s",
+            how,
+            kind,
+            addr[0],
+            addr[1],
+            names,
+            f" after {late:g} s (fault late-probe)" if late else "",
+        )
         for target in matching:
             # WS-Discovery §5.2/§6.1: a multicast request is answered after a random delay so that
             # many targets do not answer at once; a directed one at once.
             delay = self._rng.uniform(0, self._timers.app_max_delay_s) if multicast else 0.0
-            self._spawn(self._reply(delay, target, message, addr))
+            self._spawn(self._reply(delay + (late or 0.0), target, message, addr))
+
+    def _refused(self, message: Probe | Resolve, multicast: bool) -> Fault | None:
+        """The fault that keeps this request unanswered, if one does."""
+        f = self._faults
+        if f.no_probe_match and isinstance(message, Probe):
+            return Fault.NO_PROBE_MATCH
+        if f.directed_only and (multicast or isinstance(message, Resolve)):
+            return Fault.DIRECTED_ONLY  # only directed Probes get an answer
+        if multicast and self._multicast_stopped:
+            return Fault.MULTICAST_STOP
+        return None

@@ -47,13 +47,21 @@ _WORDS: dict[Finding, tuple[str, str]] = {
     ),
     Finding.PORT_ERROR: ("{target} cannot be used", "check the network configuration of this computer"),
     Finding.GROUP_NOT_JOINED: (
-        "{target} can be shared, but the WS-Discovery group 239.255.255.250 could be joined on no interface",
+        "{target} can be shared, but the WS-Discovery groups (239.255.255.250, ff02::c) could be "
+        "joined on no interface",
         "multicast discovery will not hear devices: check the interface's multicast setting, "
         "or add devices with --probe or --device",
     ),
     Finding.GROUP_PARTLY_JOINED: (
         "{target} can be shared; the WS-Discovery group could not be joined on every interface",
         "devices on those interfaces are found only by --probe or --device",
+    ),
+    Finding.MULTICAST_HEARD: ("WS-Discovery multicast from other hosts arrived", ""),
+    Finding.MULTICAST_SILENT: (
+        "no WS-Discovery multicast from another host arrived while listening",
+        "if WSD devices are on this network, switch one off and on (it says Hello) and run this again; "
+        "still nothing means multicast is blocked between them and this computer (switch, VLAN, "
+        "firewall): add devices with --probe or --device",
     ),
     Finding.PROBE_ANSWERED: ("the directed probe to {target} was answered", ""),
     Finding.PROBE_LATE: (
@@ -121,6 +129,11 @@ def evidence(result: CheckResult) -> str:
             parts.append("group joined on " + ", ".join(port.joined))
         if port.not_joined:
             parts.append("not joined on " + ", ".join(f"{a} ({why})" for a, why in port.not_joined))
+    if result.listened_s is not None:
+        heard = f"{result.messages or 0} message(s) in {result.listened_s:g} s"
+        if result.senders:
+            heard += " from " + ", ".join(result.senders)
+        parts.append(heard + (f", listening on {result.target}" if result.target else ""))
     if result.latency_ms is not None:
         parts.append(f"first match after {result.latency_ms:.0f} ms")
     if result.finding is not Finding.DEVICE_READ and result.endpoints:
@@ -196,6 +209,9 @@ def _check_json(r: CheckResult) -> dict[str, Any]:
             "text": str(error),
         },
         "os_message": r.os_message or None,
+        "listened_s": r.listened_s,
+        "messages": r.messages,
+        "senders": list(r.senders),
     }
 
 

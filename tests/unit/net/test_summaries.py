@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from wsdmon.net.engine import summarize
+from wsdmon.net.router import summarize
 from wsdmon.protocol import decode
 
 VALID = Path(__file__).resolve().parents[2] / "data" / "valid"
