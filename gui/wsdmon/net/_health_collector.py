@@ -12,7 +12,7 @@ import logging
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -55,6 +55,11 @@ MAX_PER_ADDRESS = 8  # endpoints remembered per host (a DSM server or a PC may h
 # A present device answers our re-probe every 300 s ± 10 % (net.discovery.REPROBE_INTERVAL_S): one
 # silent for two such periods is gone, and a new endpoint at its address is not its neighbour.
 GONE_AFTER_S = 660.0
+# A device that announces several addresses (one Hello per address, as wsdd does) names them within
+# moments; one that moved (a new DHCP lease after a restart) is first heard at the new one at least
+# this long after it was last heard at the old one, or after its Bye.
+MOVE_MARGIN_S = 10.0
+MAX_HOSTS = 8  # hosts remembered per endpoint
 # A probe match later than this after our last Probe is not taken as its answer (no latency then):
 # the discovery tracker keeps our MessageIDs this long (MESSAGE_ID_MAX_AGE_S).
 PROBE_MATCH_MAX_S = 60.0
@@ -111,6 +116,19 @@ class _Facts:
     left_at: datetime | None = None
     types: tuple[str, ...] = ()
     instance_id: int | None = None  # from its last Hello (AppSequence InstanceId)
+    hosts: OrderedDict[str, list[datetime]] = field(default_factory=OrderedDict)  # host → [first, last]
+
+    def moved_from(self, host: str) -> bool:
+        """It was heard at `host`, and since then said Bye or was first heard at another host well
+        after (MOVE_MARGIN_S) its last word from `host`."""
+        seen = self.hosts.get(host)
+        if seen is None:
+            return True
+        last = seen[1]
+        if self.left_at is not None and self.left_at >= last:
+            return True
+        margin = timedelta(seconds=MOVE_MARGIN_S)
+        return any(first > last + margin for h, (first, _) in self.hosts.items() if h != host)
 
     def last_contact(self) -> datetime | None:
         times = [t for t in (self.last_http_ok_at, self.last_multicast_at) if t is not None]
@@ -218,12 +236,21 @@ class HealthCollector:
         if not xaddrs:
             return
         hosts = [h for h in (_netloc(u)[0] for u in xaddrs) if h]
-        old_hosts = {h for h in (_netloc(u)[0] for u in f.xaddrs) if h} if f.host else set()
         f.xaddrs = tuple(xaddrs)
-        # Moved: none of its new hosts is one of its old ones (another order, or an IPv6 address
-        # added beside the IPv4 one, is no move).
-        if hosts and old_hosts and old_hosts.isdisjoint(hosts):
-            f.address_changes.append(AddressChange(now, f.host, hosts[0]))
+        for host in hosts:
+            seen = f.hosts.get(host)
+            if seen is not None:
+                seen[1] = now
+                f.hosts.move_to_end(host)
+                continue
+            f.hosts[host] = [now, now]
+            # A host it never had: moved, when every earlier one was left behind (another order, an
+            # IPv6 address beside the IPv4 one, one Hello per address: no move).
+            earlier = [h for h in f.hosts if h not in hosts]
+            if earlier and all(f.moved_from(h) for h in earlier):
+                f.address_changes.append(AddressChange(now, earlier[-1], host))
+            while len(f.hosts) > MAX_HOSTS:
+                f.hosts.popitem(last=False)
         if hosts:
             f.host = hosts[0]
         for url in xaddrs:
@@ -244,8 +271,7 @@ class HealthCollector:
                 continue
             contact = o.last_contact()
             silent = contact is None or (now - contact).total_seconds() > GONE_AFTER_S
-            moved = host not in {_netloc(u)[0] for u in o.xaddrs}
-            if moved or o.left_at is not None or silent:
+            if o.moved_from(host) or silent:
                 f.shared.append(SharedAddress(now, netloc, other))
                 o.shared.append(SharedAddress(now, netloc, endpoint))
                 self._changed(other)

@@ -27,7 +27,6 @@ from wsdmon.core import (
     JobChange,
     JobKey,
     JobKind,
-    JobRecord,
     JobTable,
     Observation,
     ObservationKind,
@@ -230,7 +229,10 @@ class Engine:
         self._flush_task: asyncio.Task[None] | None = None
         self.rejected = 0
         self.health_monitor = HealthMonitor(
-            clock, jobs_of=self._jobs_of, devices=lambda: list(self._devices), emit=self._emit_health
+            clock,
+            jobs=lambda: list(self.jobs.jobs.values()),  # the table may replace its dict
+            devices=lambda: list(self._devices),
+            emit=self._emit_health,
         )
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -782,7 +784,7 @@ class Engine:
 
     def _changed(self, change: JobChange) -> None:
         self._dirty_jobs.add(change.record.key)
-        self.health_monitor.mark(change.record.key.device)
+        self.health_monitor.job_changed(change.record)
         try:
             self.listener.job_changed(change)
         except Exception:
@@ -797,9 +799,6 @@ class Engine:
     def health_all(self) -> list[DeviceHealth]:
         """The health of every device this engine knows, judged now."""
         return self.health_monitor.health_all()
-
-    def _jobs_of(self, endpoint: str) -> list[JobRecord]:
-        return [r for r in self.jobs.jobs.values() if r.key.device == endpoint]
 
     def _emit_health(self, health: DeviceHealth) -> None:
         try:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from wsdmon.core.health import DeviceHealth
 from wsdmon.core.health_evaluate import evaluate
-from wsdmon.core.jobs import JobRecord
+from wsdmon.core.jobs import JobKey, JobRecord
 from wsdmon.protocol import Message, RemoteProtocolError, UnknownMessage
 
 from ._health_collector import MAX_DEVICES, HealthCollector, Network, local_networks
@@ -28,6 +29,8 @@ from .http import RequestError, SoapClient, SoapFaultError, device_error
 __all__ = [
     "HEALTH_COALESCE_S",
     "HEALTH_INTERVAL_S",
+    "MAX_JOBS_PER_DEVICE",
+    "RECENT_JOBS",
     "HealthCollector",
     "HealthMonitor",
     "Network",
@@ -39,6 +42,10 @@ log = logging.getLogger(__name__)
 
 HEALTH_INTERVAL_S = 30.0  # every device is judged again this often (multicast stopped, stuck jobs…)
 HEALTH_COALESCE_S = 0.5  # changes within this are judged once (a burst of job events)
+# Jobs each device is judged on: every unfinished one (stuck jobs) and the most recent finished ones
+# (its clock against ours); judging never walks the whole job table.
+RECENT_JOBS = 100
+MAX_JOBS_PER_DEVICE = 2000  # unfinished ones included: a hard bound on the index
 
 
 class ObservedSoapClient(SoapClient):
@@ -81,7 +88,7 @@ class HealthMonitor:
         self,
         clock: Callable[[], datetime],
         *,
-        jobs_of: Callable[[str], Sequence[JobRecord]],
+        jobs: Callable[[], Iterable[JobRecord]],
         devices: Callable[[], Iterable[str]],
         emit: Callable[[DeviceHealth], None],
         networks: Callable[[], list[Network]] = local_networks,
@@ -89,7 +96,8 @@ class HealthMonitor:
         coalesce_s: float = HEALTH_COALESCE_S,
     ) -> None:
         self._clock = clock
-        self._jobs_of = jobs_of
+        self._all_jobs = jobs
+        self._jobs: dict[str, OrderedDict[JobKey, JobRecord]] = {}  # device → its recent jobs
         self._devices = devices
         self._emit = emit
         self._interval_s = interval_s
@@ -101,6 +109,9 @@ class HealthMonitor:
         self._sent: dict[str, tuple[object, ...]] = {}
 
     def start(self) -> None:
+        """Index the jobs known so far (restored from the journal), then judge on the loop."""
+        for record in self._all_jobs():
+            self.job_changed(record)
         self._task = asyncio.get_running_loop().create_task(self._every(), name="health checks")
 
     async def stop(self) -> None:
@@ -126,6 +137,24 @@ class HealthMonitor:
     def health_all(self) -> list[DeviceHealth]:
         now = self._clock()
         return [evaluate(self.collector.evidence(e), self._jobs_of(e), now) for e in self.known()]
+
+    def job_changed(self, record: JobRecord) -> None:
+        """A job was added or changed: keep it in its device's index and judge the device again."""
+        device = record.key.device
+        jobs = self._jobs.setdefault(device, OrderedDict())
+        jobs[record.key] = record
+        jobs.move_to_end(record.key)
+        if len(jobs) > RECENT_JOBS:
+            finished = [k for k, r in jobs.items() if not r.is_unfinished]
+            for key in finished[: len(finished) - RECENT_JOBS]:
+                del jobs[key]
+            while len(jobs) > MAX_JOBS_PER_DEVICE:
+                jobs.popitem(last=False)
+        self.mark(device)
+
+    def _jobs_of(self, endpoint: str) -> Sequence[JobRecord]:
+        jobs = self._jobs.get(endpoint)
+        return list(jobs.values()) if jobs else []
 
     def mark(self, endpoint: str) -> None:
         """Its evidence or jobs changed: judge it again shortly."""

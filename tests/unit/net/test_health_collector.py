@@ -4,15 +4,21 @@ a URL-added device merged into its endpoint, Subscribe/Renew outcomes, faults, b
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from wsdmon.core.device_evidence import HISTORY_MAX, FoundBy, SubscriptionEventKind
 from wsdmon.core.device_status import DeviceError, DeviceErrorKind
-from wsdmon.net.health import HealthCollector, Network
+from wsdmon.core.health import DeviceHealth, HealthCheck, HealthFinding
+from wsdmon.core.health_evaluate import STUCK_JOB_S
+from wsdmon.core.jobs import JobRecord, JobTable, Observation, ObservationKind
+from wsdmon.core.selfcheck import Verdict
+from wsdmon.net.health import RECENT_JOBS, HealthCollector, HealthMonitor, Network
 from wsdmon.protocol import EndpointReference, Fault, Headers, QName, decode
 from wsdmon.protocol import namespaces as ns
+from wsdmon.protocol.dsm import FilterStatus, JobStatus
 from wsdmon.protocol.eventing import Filter, Renew, RenewResponse, Subscribe, SubscribeResponse
 from wsdmon.protocol.metadata import GetMetadataResponse, TransferGet
 
@@ -82,6 +88,23 @@ def test_address_change_and_a_new_endpoint_at_a_known_address() -> None:
     [theirs] = c.evidence(other).shared
     assert (mine.address, mine.other) == ("192.168.1.20:5357", other)
     assert theirs.other == EP
+
+
+def test_one_hello_per_address_is_no_move() -> None:
+    """wsdd announces each address of its interface in a Hello of its own, moments apart."""
+    c, clock, _ = collector()
+    for _ in range(3):
+        c.discovered(EP, FoundBy.HELLO, peer="192.168.1.20", xaddrs=("http://192.168.1.20:5357/d",))
+        clock.advance(0.01)
+        c.discovered(EP, FoundBy.HELLO, peer="192.168.1.21", xaddrs=("http://192.168.1.21:5357/d",))
+        clock.advance(400)  # answering each re-probe on both
+    assert c.evidence(EP).address_changes == ()
+    # a Bye, then a Hello at an address it never had: moved
+    c.left(EP)
+    clock.advance(2)
+    c.discovered(EP, FoundBy.HELLO, peer="192.168.1.30", xaddrs=("http://192.168.1.30:5357/d",))
+    [change] = c.evidence(EP).address_changes
+    assert change.new == "192.168.1.30"
 
 
 def test_two_devices_alive_on_one_host_do_not_share_an_address() -> None:
@@ -200,3 +223,50 @@ def test_a_failed_metadata_read_is_kept_as_the_latest() -> None:
     read = c.evidence(url).metadata
     assert read is not None
     assert read.error == error
+
+
+def _job(token: str, state: str, at: datetime) -> JobRecord:
+    status = JobStatus(token, state, (), (FilterStatus("urn:f", "Pending"),), 0)
+    return JobTable().apply(Observation(ObservationKind.STATUS_EVENT, EP, status, at)).record
+
+
+def test_the_monitor_reports_changes_only_and_keeps_a_bounded_job_index() -> None:
+    clock = Clock()
+    sent: list[DeviceHealth] = []
+    monitor = HealthMonitor(
+        clock,
+        jobs=list,
+        devices=lambda: [EP],
+        emit=sent.append,
+        networks=lan,
+        interval_s=0.05,
+        coalesce_s=0.01,
+    )
+
+    async def body() -> None:
+        monitor.start()
+        try:
+            await asyncio.sleep(0.2)  # the first round and a few timer rounds: one report, not one per round
+            assert len(sent) == 1
+            assert sent[0].verdict is Verdict.UNKNOWN
+            monitor.collector.discovered(EP, FoundBy.URL, xaddrs=("http://192.168.1.20/",))
+            await asyncio.sleep(0.1)
+            assert len(sent) == 2  # the discovery finding changed
+            stuck = _job("stuck", "Processing", clock.now)
+            monitor.job_changed(stuck)
+            for n in range(RECENT_JOBS + 50):
+                monitor.job_changed(_job(f"done-{n}", "Completed", clock.now))
+            clock.advance(STUCK_JOB_S + 1)
+            await asyncio.sleep(0.1)  # no new message: the timer finds it
+            jobs = sent[-1].result(HealthCheck.JOBS)
+            assert jobs is not None
+            assert jobs.finding is HealthFinding.JOBS_STUCK
+            assert jobs.evidence.jobs == (stuck.key,)
+            assert jobs.evidence.count == 1
+            index = monitor._jobs_of(EP)  # the unfinished job and the most recent finished ones
+            assert len(index) == RECENT_JOBS + 1
+            assert stuck in index
+        finally:
+            await monitor.stop()
+
+    asyncio.run(body())
