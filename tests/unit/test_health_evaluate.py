@@ -135,6 +135,9 @@ def test_found_without_multicast(how: FoundBy, finding: HealthFinding) -> None:
     probed = dataclasses.replace(alone, multicast_probes=(at(1),))
     assert results(probed, now=4)[HealthCheck.DISCOVERY] == (Verdict.UNKNOWN, finding)  # still waiting
     assert results(probed, now=6)[HealthCheck.DISCOVERY] == (Verdict.WARNING, finding)
+    # listening well before it was found: its Hello or its answer would have come by now
+    earlier = dataclasses.replace(alone, multicast_probes=(at(-2),))
+    assert results(earlier, now=0.1)[HealthCheck.DISCOVERY] == (Verdict.WARNING, finding)
 
 
 def test_hello_without_probe_match_is_a_problem_once_a_probe_went_unanswered() -> None:
@@ -157,7 +160,10 @@ def test_hello_without_probe_match_is_a_problem_once_a_probe_went_unanswered() -
     assert (result.verdict, result.finding) == (Verdict.PROBLEM, HealthFinding.HELLO_WITHOUT_PROBE_MATCH)
     assert result.evidence.count == 1
     # a probe sent to its address (--probe) that got no answer tells the same
-    directed = dataclasses.replace(ev, directed_probes=(at(20),))
+    early = dataclasses.replace(ev, multicast_probes=(at(-1),))  # the round's probe came before it booted
+    assert results(early, now=40)[HealthCheck.PROBE_REPLIES][0] is Verdict.UNKNOWN
+    # a person's probe moments before its Hello (it was starting to listen) counts
+    directed = dataclasses.replace(ev, directed_probes=(at(-0.02),))
     assert results(directed, now=25)[HealthCheck.PROBE_REPLIES] == (
         Verdict.PROBLEM,
         HealthFinding.HELLO_WITHOUT_PROBE_MATCH,

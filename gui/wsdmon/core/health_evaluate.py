@@ -19,6 +19,7 @@ from .jobs import JobRecord, ObservationKind
 from .selfcheck import Verdict
 
 __all__ = [
+    "APP_REPLY_S",
     "CLOCK_OFFSET_WARN_S",
     "LAPSE_GRACE_S",
     "MATCH_WAIT_S",
@@ -34,6 +35,10 @@ __all__ = [
 # How long after our Probe a match may still come: WS-Discovery clients wait MATCH_TIMEOUT (the
 # engine's net.discovery.MATCH_TIMEOUT_S, 4 s); a Probe younger than this is not "unanswered" yet.
 MATCH_WAIT_S = 4.0
+# A target answers a multicast Probe after a random delay of at most APP_MAX_DELAY (500 ms,
+# WS-Discovery 2005/04 §2.4); with a margin for the network, a device present for this long after our
+# Probe went out has answered it, if multicast works.
+APP_REPLY_S = 1.0
 # A probe match later than this is a warning: Windows Firewall drops replies to a probe after about
 # 4 s (issue 13), and a device answers within APP_MAX_DELAY (500 ms, WS-Discovery 2005/04 §2.4).
 # The same limit as `wsdmon doctor`'s directed probe (net.selfcheck.LATE_MATCH_S).
@@ -93,10 +98,11 @@ def _discovery(ev: DeviceEvidence, jobs: Sequence[JobRecord], now: datetime) -> 
         if only.how is FoundBy.DIRECTED
         else HealthFinding.FOUND_BY_URL_ONLY
     )
-    # A warning once multicast discovery has been running (a Probe of ours out, its wait over): the
-    # device then either answered that Probe or, if it came later, said Hello; neither arrived.
-    # Without multicast discovery running, nobody can tell.
-    unanswered = [p for p in ev.multicast_probes if p + timedelta(seconds=MATCH_WAIT_S) <= now]
+    # A warning once multicast discovery has been running (a Probe of ours out, its wait over, or
+    # sent well before the device was found otherwise): the device then either answered that Probe
+    # or, if it came up later, said Hello; neither arrived. Without multicast running, nobody can tell.
+    wait, reply = timedelta(seconds=MATCH_WAIT_S), timedelta(seconds=APP_REPLY_S)
+    unanswered = [p for p in ev.multicast_probes if p + wait <= now or p + reply <= only.at]
     said = HealthEvidence(
         first_at=only.at, addresses=only.xaddrs or ((only.peer,) if only.peer else ()), count=len(unanswered)
     )
@@ -118,11 +124,14 @@ def _probe_replies(ev: DeviceEvidence, jobs: Sequence[JobRecord], now: datetime)
         return Verdict.OK, HealthFinding.PROBE_REPLIES_ARRIVE, said
     hellos = [s for s in ev.sightings if s.how is FoundBy.HELLO]
     if ev.hellos and hellos:
-        # Its Hellos arrive, yet none of our Probes (multicast, or sent to its address) since it
-        # announced itself was answered.
+        # Its Hellos arrive, yet none of our Probes since it announced itself was answered: our
+        # multicast ones sent after its first Hello, and those a person sent to its address even
+        # moments before it (it was up: its Hello is sent once it listens; a multicast Probe of the
+        # periodic round may simply have come before it booted).
         wait = timedelta(seconds=MATCH_WAIT_S)
-        probes = (*ev.multicast_probes, *ev.directed_probes)
-        unanswered = [p for p in probes if p > hellos[0].at and p + wait <= now]
+        first = hellos[0].at
+        unanswered = [p for p in ev.multicast_probes if p > first and p + wait <= now]
+        unanswered += [p for p in ev.directed_probes if p > first - wait and p + wait <= now]
         if unanswered:
             said = HealthEvidence(first_at=hellos[0].at, last_at=hellos[-1].at, count=len(unanswered))
             return Verdict.PROBLEM, HealthFinding.HELLO_WITHOUT_PROBE_MATCH, said
