@@ -52,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return main_bundle(args)
     if args.command == "doctor":
         return main_doctor(args)
+    if args.command == "collect":
+        from wsdmon.collect import main_collect  # the engine alone: nothing of Qt is loaded
+
+        return main_collect(args)
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     import qasync  # after PySide6, so qasync binds to it (ARCHITECTURE.md)
     from PySide6.QtWidgets import QApplication
@@ -133,6 +137,8 @@ class Application:
             refresh_device=self._refresh_device,
             resubscribe_device=self._resubscribe_device,
             trust_certificate=self.trust_certificate,
+            device_health=self._device_health,
+            run_selfcheck=self._run_selfcheck,
         )
         self.window = MainWindow(
             jobs=self.jobs,
@@ -224,12 +230,23 @@ class Application:
 
         return await asyncio.get_running_loop().run_in_executor(None, write)
 
-    async def _save_bundle(self, path: str, device: str | None) -> Any:
-        """File ▸ Save support bundle… (and the device menu's, for one device): the last 24 hours
-        of the journal, written off the loop; returns the BundleResult (BundleError says why not)."""
+    def _device_health(self, endpoint: str) -> Any:  # Diagnose…: DeviceHealth | None
+        return self.engine.health(endpoint)  # type: ignore[attr-defined,unused-ignore]  # issue 13
+
+    async def _run_selfcheck(self, listen: bool) -> Any:
+        """Tools ▸ Network self-check… (listen: a few seconds for multicast) and the start-up check."""
+        from wsdmon.window_selfcheck import run_window_selfcheck
+
+        interfaces = self.discovery_interfaces()
+        return await run_window_selfcheck(self.engine.sink, self.args, interfaces, listen=listen)
+
+    async def _save_bundle(self, path: str, device: str | None, jobs: Sequence[Any] = ()) -> Any:
+        """File ▸ Save support bundle… (the device and job menus': one device, the jobs chosen): the
+        last 24 hours of the journal, off the loop; returns the BundleResult (BundleError: why not)."""
         from wsdmon.support import BundleOptions, make_bundle
 
-        options = BundleOptions(self.journal.path, Path(path), devices=(device,) if device else ())
+        devices = (device,) if device else tuple(dict.fromkeys(k.device for k in jobs))
+        options = BundleOptions(self.journal.path, Path(path), devices=devices, jobs=tuple(jobs))
         return await asyncio.get_running_loop().run_in_executor(None, make_bundle, options)
 
     async def start(self) -> None:
@@ -255,6 +272,8 @@ class Application:
         await self.apply_retention()
         self.window.show()
         self._report_start_notes()
+        if self.multicast:  # the ports discovery needs; a note in the status bar only if one is not ok
+            self.window.diagnosis.check_at_start()
 
     def _report_start_notes(self) -> None:
         """Say what start-up had to work around: a damaged journal moved aside, a busy notify port."""

@@ -26,6 +26,7 @@ from wsdmon.core import (
     Role,
     SubscriptionStatus,
 )
+from wsdmon.core.health import DeviceHealth
 from wsdmon.models import (
     DeviceKind,
     DeviceRow,
@@ -118,6 +119,7 @@ class QtBridge(QObject, EngineListener):
         self._pending_jobs: dict[JobKey, JobRecord] = {}
         self._pending_devices: dict[str, DeviceRecord] = {}
         self._pending_raw: list[RawLogEntry] = []
+        self._pending_health: dict[str, DeviceHealth] = {}
         self._arrivals: deque[float] = deque()
         self._rejected = 0
         self.failed_jobs: list[JobRecord] = []  # newly failed since the last flush (tray notices)
@@ -144,6 +146,11 @@ class QtBridge(QObject, EngineListener):
 
     def device_changed(self, device: DeviceRecord) -> None:
         self._pending_devices[device.endpoint] = device
+        self._soon()
+
+    def health_changed(self, health: DeviceHealth) -> None:
+        """A device's health report was evaluated again (the latest per device goes out)."""
+        self._pending_health[health.endpoint] = health
         self._soon()
 
     def job_changed(self, change: JobChange) -> None:
@@ -203,6 +210,10 @@ class QtBridge(QObject, EngineListener):
             # (upsert says when a shown name changed, also another device's, for a new twin).
             if self._devices.upsert(rows):
                 self._jobs.refresh_device_names()
+        if self._pending_health:
+            reports = list(self._pending_health.values())
+            self._pending_health.clear()
+            self._devices.set_health(reports)  # after the rows: a new device's report finds its row
         if self._pending_jobs:
             records = list(self._pending_jobs.values())
             self._pending_jobs.clear()

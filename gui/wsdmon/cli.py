@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import re
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from wsdmon import __version__
+from wsdmon.headless import EXIT_ALREADY_RUNNING, EXIT_CANNOT_START, EXIT_OK
 
 __all__ = [
     "EXIT_ALREADY_RUNNING",
@@ -89,12 +89,9 @@ def _url(text: str) -> str:
     return text
 
 
-EXIT_OK = 0
-EXIT_ALREADY_RUNNING = 1  # the window: another wsdmon window already uses this journal
-EXIT_CANNOT_START = 2  # also argparse's code for a bad command line
 EXIT_STATUS_HELP = """exit status:
   0  stopped cleanly (also when the reader of `watch` closes its end, e.g. `| head`)
-  1  another wsdmon window already runs on this journal (one window per journal)
+  1  another wsdmon (window, watch or collect) already runs on this journal (one per journal)
   2  bad command line, or cannot start: the journal cannot be written or is from a newer
      wsdmon, or the --notify-port given is taken"""
 
@@ -125,6 +122,44 @@ def _positive(text: str) -> float:
     return value
 
 
+# A URL scheme (`postgresql://…`), or a libpq key=value connection string (`host=db dbname=wsdmon`).
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+_LIBPQ_KEYWORD = re.compile(r"\s*(host|hostaddr|port|dbname|user|password|service|sslmode)\s*=")
+
+
+def _store_location(text: str) -> Path:
+    """--store: a journal file path. A PostgreSQL location is a usage error naming why; the text is
+    never repeated, since a URL may hold a password."""
+    scheme = _URL_SCHEME.match(text)
+    if (scheme and scheme[1].lower() in {"postgresql", "postgres"}) or _LIBPQ_KEYWORD.match(text):
+        raise argparse.ArgumentTypeError(
+            "PostgreSQL support is not in this build of wsdmon: give a journal file path"
+        )
+    if scheme:
+        raise argparse.ArgumentTypeError(f"{scheme[1]}:// is not a store location: give a journal file path")
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give a journal file path")
+    return Path(text)
+
+
+def _interface(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an interface name or address is needed (e.g. eth0 or 192.168.1.5)")
+    return text.strip()
+
+
+_SITE_MAX_CHARS = 100
+
+
+def _site(text: str) -> str:
+    name = text.strip()
+    if not name or len(name) > _SITE_MAX_CHARS or not name.isprintable():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a site name (1 to {_SITE_MAX_CHARS} printable characters, e.g. floor-3)"
+        )
+    return name
+
+
 def _add_engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--probe",
@@ -146,6 +181,7 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
         "--interface",
         action="append",
         default=[],
+        type=_interface,
         metavar="IFACE",
         help="discover on this interface only (repeatable)",
     )
@@ -164,7 +200,16 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
         metavar="ADDR",
         help="address devices should send notifications to (default: the route to each device)",
     )
-    p.add_argument("--journal", type=Path, default=None, metavar="PATH", help="journal database file")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--journal", type=Path, default=None, metavar="PATH", help="journal database file")
+    where.add_argument(
+        "--store",
+        dest="journal",
+        type=_store_location,
+        default=None,
+        metavar="LOCATION",
+        help="where the history is kept: a journal database file (the same as --journal)",
+    )
     p.add_argument(
         "--trust-fingerprint",
         action="append",
@@ -222,9 +267,31 @@ def build_parser() -> argparse.ArgumentParser:
         "'--since 0s' replays nothing. Default: replay everything",
     )
     _add_engine_options(watch)
+    _add_collect_parser(sub)
     _add_bundle_parser(sub)
     _add_doctor_parser(sub)
     return parser
+
+
+def _add_collect_parser(sub: Any) -> None:
+    collect = sub.add_parser(
+        "collect",
+        help="headless service: discover devices, subscribe to them and keep their jobs in the journal",
+        description="Run the monitor without a window until stopped (SIGTERM, SIGINT): discovery, "
+        "subscriptions, notifications and the journal, for one site. Logs go to stderr (for the "
+        "systemd journal when run by systemd); a clean stop unsubscribes from every device.",
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    collect.add_argument(
+        "--site",
+        type=_site,
+        default=None,
+        metavar="NAME",
+        help="the site this collector watches, kept with what it collects (default: the host name)",
+    )
+    _add_engine_options(collect)
+    collect.set_defaults(log_level="INFO")
 
 
 def _add_doctor_parser(sub: Any) -> None:
@@ -441,136 +508,24 @@ class _JsonPrinter:
         log.warning("rejected: %s: %s", reason, detail)
 
 
-def _say(text: str) -> None:
+def _say(text: str, *, error: bool = False) -> None:
     """One line for the person or the script's log on stderr."""
     print(f"wsdmon: {text}", file=sys.stderr, flush=True)
 
 
-def _journal_problem(exc: Any) -> str:
-    from wsdmon.store import JournalProblem
-
-    path, detail = exc.path, exc.detail
-    if exc.problem is JournalProblem.NEWER_SCHEMA:
-        return f"the journal {path} is from a newer wsdmon (left unchanged): use that one, or --journal PATH"
-    if exc.problem is JournalProblem.DAMAGED_NOT_MOVED:
-        return (
-            f"the journal {path} is damaged and could not be moved aside ({detail}): "
-            "move it away yourself, or use --journal PATH"
-        )
-    return f"cannot write the journal {path}: {detail}: use --journal PATH in a folder you can write to"
-
-
-def _open_journal(args: argparse.Namespace) -> Any:
-    """The journal, or None after saying on stderr why there is none."""
-    from wsdmon.store import JournalUnusableError, default_journal_path, open_journal
-
-    try:
-        opened = open_journal(args.journal or default_journal_path(), datetime.now(UTC))
-    except JournalUnusableError as exc:
-        _say(_journal_problem(exc))
-        return None
-    _say_moved(opened)
-    return opened.journal
-
-
-def _say_moved(opened: Any) -> None:
-    if opened.moved_aside is not None:
-        _say(
-            f"the journal {opened.journal.path} was damaged ({opened.damage}): kept unchanged as "
-            f"{opened.moved_aside}; started a new journal"
-        )
-
-
-async def _start_engine(args: argparse.Namespace, journal: Any, printer: _JsonPrinter) -> Any:
-    """Engine started on the journal (a journal found damaged while loading is moved aside and a
-    fresh one used), or None after saying why not."""
-    from wsdmon.net.engine import DEFAULT_NOTIFY_PORT, Engine, EngineConfig
-    from wsdmon.store import is_damage, restart_damaged
-
-    config = EngineConfig(
-        notify_port=DEFAULT_NOTIFY_PORT if args.notify_port is None else args.notify_port,
-        notify_port_fallback=args.notify_port is None,
-        notify_host=args.notify_host,
-        device_urls=tuple(args.device),
-        trusted_fingerprints=tuple(args.trust_fingerprint),
-    )
-    engine = Engine(config, journal, printer)  # type: ignore[arg-type]
-    printer.replaying = True
-    try:
-        await engine.start()
-    except OSError as exc:
-        await engine.stop()
-        journal.close()
-        _say(exc.strerror or str(exc))
-        return None
-    except Exception as exc:
-        if not is_damage(exc):
-            raise
-        # The restore read damage the check at open skipped (a large journal): nothing was started
-        # and nothing written; move it aside and start on a fresh one.
-        path = journal.path
-        journal.close()
-        opened = restart_damaged(path, datetime.now(UTC), str(exc))
-        _say_moved(opened)
-        return await _start_engine(args, opened.journal, printer)
-    finally:
-        printer.replaying = False
-    wanted = engine.sink.wanted_port
-    if wanted is not None:
-        _say(
-            f"notify port {wanted} is in use (another wsdmon?): listening on port {engine.sink.port} instead"
-        )
-    return engine
-
-
-async def _probe(discovery: Any, target: str) -> None:
-    try:
-        await discovery.probe_host(target)
-    except (OSError, ValueError) as exc:
-        _say(f"directed probe of {target} failed: {exc}")
-
-
 async def _watch(args: argparse.Namespace, out: TextIO) -> int:
-    from wsdmon.store import JournalUnusableError
+    from wsdmon.headless import run_headless, stop_on_signals
 
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows has no add_signal_handler
-            loop.add_signal_handler(sig, stop.set)
+    stop_on_signals(stop)
     since = args.since
     if isinstance(since, timedelta):
         since = datetime.now(UTC) - since
     printer = _JsonPrinter(out, since=since, on_closed=stop.set)
-    journal = _open_journal(args)
-    if journal is None:
-        return EXIT_CANNOT_START
-    try:
-        engine = await _start_engine(args, journal, printer)
-    except JournalUnusableError as exc:
-        _say(_journal_problem(exc))
-        return EXIT_CANNOT_START
-    if engine is None:
-        return EXIT_CANNOT_START
-    from wsdmon.net.wiring import Discovery
-
-    discovery = None
-    try:
-        if (args.probe or not args.no_discovery) and not stop.is_set():
-            discovery = Discovery(engine, interfaces=args.interface, multicast=not args.no_discovery)
-            await discovery.start()
-            for target in args.probe:
-                engine.spawn(_probe(discovery, target))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), args.duration)
-    finally:
-        if discovery is not None:
-            await discovery.stop()
-        await engine.stop()
-        engine.journal.close()
+    code = await run_headless(args, printer, stop, _say, duration=args.duration)
     if printer.closed:
         _silence_stdout(out)
-    return EXIT_OK
+    return code
 
 
 def _silence_stdout(out: TextIO) -> None:
@@ -584,7 +539,8 @@ def _silence_stdout(out: TextIO) -> None:
 
 def main_watch(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Run the headless monitor until --duration passes, SIGINT/SIGTERM, or the reader of stdout
-    goes away; exit code 0 on a clean stop, 2 when it cannot start (a line on stderr says why)."""
+    goes away; exit code 0 on a clean stop, 1 when another wsdmon uses the journal, 2 when it cannot
+    start (a line on stderr says why)."""
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:
         return asyncio.run(_watch(args, out))

@@ -5,6 +5,7 @@
 #   /usr/share/applications/<id>.desktop, /usr/share/metainfo/<id>.metainfo.xml (appstreamcli-checked)
 #   /usr/share/icons/hicolor/{scalable,NxN}/apps/<icon>.{svg,png}
 #   /usr/share/doc/wsdmon/copyright    DEP-5, with the licences of everything in the bundle
+#   /usr/lib/systemd/system/wsdmon-collect.service   `wsdmon collect` as a service, NOT enabled
 # Depends are computed from the bundle's ELF files (packaging/linux/elfdeps.py): the Qt runtime
 # libraries and the glibc / libstdc++ floors.
 #
@@ -24,9 +25,11 @@ umask 022
 
 res=${WSDMON_RESOURCES:-resources}
 desktop_src=$res/wsdmon.desktop
+unit_src=packaging/linux/wsdmon-collect.service
+unit=$(basename "$unit_src")
 metainfo_src=$res/io.github.wsdmon.metainfo.xml
 svg_src=$res/icons/wsdmon.svg
-for f in "$desktop_src" "$metainfo_src" "$svg_src"; do
+for f in "$desktop_src" "$metainfo_src" "$svg_src" "$unit_src"; do
     [ -f "$f" ] || die "missing $f"
 done
 command -v dpkg-deb >/dev/null 2>&1 || die "dpkg-deb not found (apt-get install dpkg)"
@@ -58,7 +61,8 @@ homepage=$(sed -n 's:.*<url type="homepage">\([^<]*\)</url>.*:\1:p' "$metainfo_s
 stage=build/deb/wsdmon_${debver}_${arch}
 rm -rf build/deb
 mkdir -p "$stage/DEBIAN" "$stage/opt" "$stage/usr/bin" "$stage/usr/share/applications" \
-    "$stage/usr/share/metainfo" "$stage/usr/share/icons/hicolor/scalable/apps" "$stage/usr/share/doc/wsdmon"
+    "$stage/usr/share/metainfo" "$stage/usr/share/icons/hicolor/scalable/apps" "$stage/usr/share/doc/wsdmon" \
+    "$stage/usr/lib/systemd/system"
 
 say "staging $debver ($arch)"
 cp -a dist/wsdmon "$stage/opt/wsdmon"
@@ -92,6 +96,7 @@ chmod 0755 "$stage/usr/bin/wsdmon"
 install -m 0644 "$desktop_src" "$stage/usr/share/applications/$desktop_id"
 install -m 0644 "$metainfo_src" "$stage/usr/share/metainfo/$component_id.metainfo.xml"
 install -m 0644 "$svg_src" "$stage/usr/share/icons/hicolor/scalable/apps/$icon_name.svg"
+install -m 0644 "$unit_src" "$stage/usr/lib/systemd/system/$unit"
 
 # Checks of the desktop entry and the AppStream metainfo, when their tools are installed.
 if command -v desktop-file-validate >/dev/null 2>&1; then
@@ -199,23 +204,37 @@ chmod 0644 "$stage/usr/share/doc/wsdmon/changelog.Debian.gz"
 
 # Maintainer scripts: refresh the desktop database and the icon cache where their tools exist (on
 # Debian the desktop-file-utils and hicolor triggers do it as well; running both is harmless).
-cat >"$stage/DEBIAN/postinst" <<'EOF'
+# The collector's unit: systemd is told the unit changed, a running collector is restarted on an
+# upgrade and stopped on removal; the package never enables it (the administrator does, if wanted).
+cat >"$stage/DEBIAN/postinst" <<EOF
 #!/bin/sh
 set -e
-if [ "$1" = configure ]; then
+if [ "\$1" = configure ]; then
     if command -v update-desktop-database >/dev/null 2>&1; then
         update-desktop-database -q /usr/share/applications || true
     fi
     if command -v gtk-update-icon-cache >/dev/null 2>&1 && [ -f /usr/share/icons/hicolor/index.theme ]; then
         gtk-update-icon-cache -q -t -f /usr/share/icons/hicolor || true
     fi
+    if [ -d /run/systemd/system ]; then
+        systemctl --system daemon-reload >/dev/null || true
+        systemctl try-restart $unit >/dev/null || true
+    fi
 fi
 exit 0
 EOF
-cat >"$stage/DEBIAN/postrm" <<'EOF'
+cat >"$stage/DEBIAN/prerm" <<EOF
 #!/bin/sh
 set -e
-case "$1" in
+if [ "\$1" = remove ] && [ -d /run/systemd/system ]; then
+    systemctl stop $unit >/dev/null 2>&1 || true
+fi
+exit 0
+EOF
+cat >"$stage/DEBIAN/postrm" <<EOF
+#!/bin/sh
+set -e
+case "\$1" in
     remove|purge)
         if command -v update-desktop-database >/dev/null 2>&1; then
             update-desktop-database -q /usr/share/applications || true
@@ -223,11 +242,19 @@ case "$1" in
         if command -v gtk-update-icon-cache >/dev/null 2>&1 && [ -f /usr/share/icons/hicolor/index.theme ]; then
             gtk-update-icon-cache -q -t -f /usr/share/icons/hicolor || true
         fi
+        if [ -d /run/systemd/system ]; then
+            systemctl --system daemon-reload >/dev/null || true
+        fi
         ;;
 esac
+# An administrator may have enabled the collector: purge forgets that too. Its history in
+# /var/lib/wsdmon (/var/lib/private/wsdmon under DynamicUser) is kept.
+if [ "\$1" = purge ] && command -v deb-systemd-helper >/dev/null 2>&1; then
+    deb-systemd-helper purge $unit >/dev/null || true
+fi
 exit 0
 EOF
-chmod 0755 "$stage/DEBIAN/postinst" "$stage/DEBIAN/postrm"
+chmod 0755 "$stage/DEBIAN/postinst" "$stage/DEBIAN/prerm" "$stage/DEBIAN/postrm"
 
 installed_size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 {
@@ -248,6 +275,9 @@ installed_size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
     printf ' with WS-Eventing and shows every post-scan job live, with its JobStatus\n'
     printf ' details, filter results and raw messages. It listens on UDP 3702 and on a\n'
     printf ' TCP port for event notifications.\n'
+    printf ' .\n'
+    printf ' wsdmon collect runs the monitor without a window, as a service for one\n'
+    printf ' site: the wsdmon-collect systemd unit is installed but not enabled.\n'
     printf ' .\n'
     printf ' This package contains a self-contained build (Python, Qt 6/PySide6) in\n'
     printf ' /opt/wsdmon.\n'

@@ -3,12 +3,13 @@
 ; Installs the PyInstaller one-folder bundle (dist\wsdmon, built from packaging\pyinstaller\wsdmon.spec)
 ; per machine (Program Files, HKLM) or per user (%LOCALAPPDATA%\Programs, HKCU), with Start-menu
 ; entries, an uninstaller in Add/Remove Programs, and Windows Firewall rules for WS-Discovery
-; (UDP 3702) and the event-notification TCP port, removed again on uninstall.
+; (UDP 3702) and the event-notification TCP port, removed again on uninstall. Optionally (unchecked)
+; a scheduled task that runs `wsdmon collect` at start-up (the collector without a window).
 ;
 ;   makensis packaging\windows\wsdmon.nsi                    (after the bundle is built)
 ;   makensis /DVERSION=1.2.3 /DVI_VERSION=1.2.3.0 /DDIST_DIR=C:\path\to\dist\wsdmon /DOUT_DIR=C:\out ...
 ;
-; Silent install: wsdmon-<version>-setup.exe /S [/AllUsers | /CurrentUser] [/D=C:\install\dir]
+; Silent install: wsdmon-<version>-setup.exe /S [/AllUsers | /CurrentUser] [/Collector] [/D=C:\install\dir]
 ; Silent uninstall: "<install dir>\uninstall.exe" /S [/AllUsers | /CurrentUser]
 
 Unicode true
@@ -59,6 +60,7 @@ SetCompressor /SOLID lzma
 !define RULE_WSD "${APP_NAME} WS-Discovery (UDP ${WSD_PORT})"
 !define RULE_WSD_REPLIES "${APP_NAME} WS-Discovery replies (UDP)"
 !define RULE_NOTIFY "${APP_NAME} event notifications (TCP ${NOTIFY_PORT})"
+!define COLLECT_TASK "${APP_NAME} collector"
 
 Name "${APP_NAME}"
 OutFile "${OUT_DIR}\${APP_ID}-${VERSION}-setup.exe"
@@ -87,6 +89,7 @@ VIAddVersionKey /LANG=1033 "LegalCopyright" "${PUBLISHER}, LGPL-3.0-or-later"
 !include LogicLib.nsh
 !include FileFunc.nsh
 !include x64.nsh
+!include Sections.nsh
 
 Var FirewallNote
 Var FirewallErrors
@@ -102,6 +105,7 @@ Var FirewallErrors
 !define MUI_LICENSEPAGE_TEXT_BOTTOM "The GNU GPL version 3, which the LGPL supplements, and the licences of all other bundled components are installed in the LICENSES folder. You need not accept these licences to use the program."
 !define MUI_LICENSEPAGE_BUTTON "$(^NextBtn)"
 !insertmacro MUI_PAGE_LICENSE "${LICENSE_FILE}"
+!insertmacro MUI_PAGE_COMPONENTS
 !insertmacro MUI_PAGE_DIRECTORY
 !insertmacro MUI_PAGE_INSTFILES
 !define MUI_FINISHPAGE_TEXT "${APP_NAME} is installed. Start it from the Start menu; $\"${APP_NAME} (demo)$\" shows it working with its built-in simulator.$\r$\n$\r$\nWindows Firewall: $FirewallNote"
@@ -125,6 +129,11 @@ Var FirewallErrors
   ${EndIf}
 !macroend
 
+!macro END_COLLECTOR
+  nsExec::ExecToLog '"$SYSDIR\schtasks.exe" /End /TN "${COLLECT_TASK}"'
+  Pop $0
+!macroend
+
 !macro REMOVE_FIREWALL_RULES
   !insertmacro NETSH 'delete rule name="${RULE_WSD}"'
   !insertmacro NETSH 'delete rule name="${RULE_WSD_REPLIES}"'
@@ -138,6 +147,7 @@ Function .onInit
   ${EndIf}
   SetRegView 64
   !insertmacro MULTIUSER_INIT
+  Call CollectorFromCommandLine
 FunctionEnd
 
 Function un.onInit
@@ -149,6 +159,8 @@ FunctionEnd
 Section "wsdmon" SecMain
   SectionIn RO
   SetOutPath "$INSTDIR"
+  ; A collector task started from this folder must let go of its files before they are replaced.
+  !insertmacro END_COLLECTOR
   ; An upgrade replaces the whole runtime folder, so no file of an older version stays behind.
   RMDir /r "$INSTDIR\_internal"
   RMDir /r "$INSTDIR\LICENSES"
@@ -203,6 +215,59 @@ Section "wsdmon" SecMain
   ${EndIf}
 SectionEnd
 
+; ---- optional: the collector at start-up ------------------------------------------------------------------
+; `wsdmon collect` (the monitor without a window) as a scheduled task that starts at boot, runs as
+; LOCAL SERVICE (SID S-1-5-19, named by SID because the account's name is translated), without the
+; 72-hour limit Task Scheduler gives tasks by default, and restarts after a failure. Its journal and
+; its log (collector.sqlite3, collector.log) are in ProgramData\wsdmon. Unchecked by default; a silent
+; install selects it with /Collector. Needs a per-machine install by an administrator.
+Section /o "Collector at start-up (wsdmon collect)" SecCollector
+  ${If} $MultiUser.Privileges != "Admin"
+  ${OrIf} $MultiUser.InstallMode != "AllUsers"
+    DetailPrint "Collector task not registered: it needs a per-machine install by an administrator"
+    MessageBox MB_OK|MB_ICONEXCLAMATION "The collector start-up task needs an installation for all users by an administrator; it was not registered." /SD IDOK
+    Return
+  ${EndIf}
+  ; $APPDATA is ProgramData here (MultiUser set the all-users context).
+  CreateDirectory "$APPDATA\${APP_ID}"
+  nsExec::ExecToLog '"$SYSDIR\icacls.exe" "$APPDATA\${APP_ID}" /grant *S-1-5-19:(OI)(CI)M'
+  Pop $0
+  ; PowerShell's ScheduledTasks module sets what schtasks.exe cannot (no time limit, restarts).
+  InitPluginsDir
+  FileOpen $0 "$PLUGINSDIR\collector-task.ps1" w
+  FileWrite $0 `$$ErrorActionPreference = 'Stop'$\r$\n`
+  FileWrite $0 `$$action = New-ScheduledTaskAction -Execute '$INSTDIR\${APP_EXE}' -Argument 'collect --journal "$APPDATA\${APP_ID}\collector.sqlite3"' -WorkingDirectory '$APPDATA\${APP_ID}'$\r$\n`
+  FileWrite $0 `$$trigger = New-ScheduledTaskTrigger -AtStartup$\r$\n`
+  FileWrite $0 `$$principal = New-ScheduledTaskPrincipal -UserId 'S-1-5-19' -LogonType ServiceAccount$\r$\n`
+  FileWrite $0 `$$settings = New-ScheduledTaskSettingsSet -ExecutionTimeLimit ([TimeSpan]::Zero) -RestartCount 3 -RestartInterval (New-TimeSpan -Minutes 1) -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -MultipleInstances IgnoreNew$\r$\n`
+  FileWrite $0 `Register-ScheduledTask -TaskName '${COLLECT_TASK}' -Description '${APP_NAME}: wsdmon collect' -Action $$action -Trigger $$trigger -Principal $$principal -Settings $$settings -Force | Out-Null$\r$\n`
+  FileWrite $0 `Start-ScheduledTask -TaskName '${COLLECT_TASK}'$\r$\n`
+  FileClose $0
+  DetailPrint "Registering the scheduled task $\"${COLLECT_TASK}$\""
+  nsExec::ExecToLog '"$SYSDIR\WindowsPowerShell\v1.0\powershell.exe" -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "$PLUGINSDIR\collector-task.ps1"'
+  Pop $0
+  ${If} $0 == 0
+    WriteRegDWORD SHCTX "${APP_KEY}" "CollectorTask" 1
+  ${Else}
+    DetailPrint "The collector task could not be registered (PowerShell exit $0)"
+    MessageBox MB_OK|MB_ICONEXCLAMATION "The collector start-up task could not be registered (see the details)." /SD IDOK
+  ${EndIf}
+SectionEnd
+
+Function CollectorFromCommandLine
+  ${GetParameters} $R0
+  ClearErrors
+  ${GetOptions} $R0 "/Collector" $R1
+  ${IfNot} ${Errors}
+    !insertmacro SelectSection ${SecCollector}
+  ${EndIf}
+FunctionEnd
+
+!insertmacro MUI_FUNCTION_DESCRIPTION_BEGIN
+  !insertmacro MUI_DESCRIPTION_TEXT ${SecMain} "${APP_NAME}: the window, the demo, Start-menu entries and the firewall rules."
+  !insertmacro MUI_DESCRIPTION_TEXT ${SecCollector} "Run $\"wsdmon collect$\" at every start of Windows, without a window: it discovers and subscribes to the devices of this computer's networks and keeps their jobs in ProgramData\wsdmon. For all users; needs an administrator."
+!insertmacro MUI_FUNCTION_DESCRIPTION_END
+
 ; ---- uninstall ----------------------------------------------------------------------------------------------
 Section "Uninstall"
   ; The rules carry fixed names, so deleting them by name is safe even when this install added none.
@@ -212,6 +277,14 @@ Section "Uninstall"
     !insertmacro REMOVE_FIREWALL_RULES
   ${ElseIf} $1 == 1
     DetailPrint "Windows Firewall rules were added by an administrator; an administrator must remove them"
+  ${EndIf}
+
+  ; The collector task, if one was registered (an administrator's per-machine install): stopped and
+  ; removed. Its journal in ProgramData\wsdmon is kept.
+  ${If} $MultiUser.Privileges == "Admin"
+    !insertmacro END_COLLECTOR
+    nsExec::ExecToLog '"$SYSDIR\schtasks.exe" /Delete /TN "${COLLECT_TASK}" /F'
+    Pop $0
   ${EndIf}
 
   ; Only what the installer put there: never a recursive delete of $INSTDIR itself.

@@ -11,11 +11,13 @@ build/screenshots-synthetic). The GUI tests run `make_screenshots` into a tempor
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -124,8 +126,9 @@ class Demo:
     records: list[JobRecord]
 
 
-def build_demo(settings: QSettings) -> Demo:
-    """The main window with six realistic jobs, four devices and a raw log, not yet shown."""
+def build_demo(settings: QSettings, **hooks: Any) -> Demo:
+    """The main window with six realistic jobs, four devices and a raw log, not yet shown; `hooks`
+    are WindowHooks added to (or replacing) the demo's."""
     journal: dict[int, str] = {}
     records = sample_jobs(NOW, journal, routine=14)
     devices = DeviceTreeModel()
@@ -136,7 +139,7 @@ def build_demo(settings: QSettings) -> Demo:
     raw_log.append(raw_entries(journal, records))
     status = EngineStatus()
     status.update(events_per_s=2.4, rejected=1, dropped=0)
-    hooks = WindowHooks(
+    base = WindowHooks(
         cancel_job=lambda key: "CancelPostScanJobResponse (job canceled)",
         raw_xml_for=journal.get,
         export=lambda path, fmt, rows: None,
@@ -144,6 +147,7 @@ def build_demo(settings: QSettings) -> Demo:
         refresh_device=lambda endpoint: None,
         resubscribe_device=lambda endpoint: None,
     )
+    hooks = dataclasses.replace(base, **hooks)
     window = MainWindow(
         jobs=jobs,
         devices=devices,

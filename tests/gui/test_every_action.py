@@ -37,6 +37,8 @@ COVERED = {
     "View/Raw message log": "test_raw_log_toggles_from_the_menu_and_ctrl_l",
     "View/Columns": "test_columns_menu_and_header_menu_hide_and_reset_columns",
     "Devices/Re-probe the network": "test_f5_reprobes_and_says_so",
+    "Devices/Diagnose…": "test_diagnose.py::test_devices_menu_diagnoses_the_selected_device",
+    "Tools/Network self-check…": "test_diagnose.py::test_network_selfcheck_from_the_tools_menu_on_loopback",
     "Help/About wsdmon": "test_about_opens_a_box_with_the_version",
 }
 
@@ -221,6 +223,7 @@ def test_device_menu_refresh_open_page_copy_address(qapp, tmp_path, monkeypatch)
             menu = tree.context_menu_for(server)
             actions = {a.text(): a for a in menu.actions() if not a.isSeparator()}
             assert set(actions) == {
+                "Diagnose…",
                 "Refresh",
                 "Resubscribe",
                 "Open presentation page",

@@ -221,3 +221,39 @@ def test_every_text_of_the_preferences_dialog_is_translated(qtbot, marking):
     texts = [t for t in _readable_texts(dialog) if "192.0.2.7" not in t[1] and t[1] != "Device"]
     assert len(texts) > 10
     assert not _untranslated_texts(texts), "\n".join(_untranslated_texts(texts))
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen: a dialog raised
+def test_every_text_of_the_diagnose_and_selfcheck_reports_is_translated(qtbot, tmp_path, marking):
+    from wsdmon.core.selfcheck import CheckId, CheckResult, Finding, Verdict
+
+    from .health_samples import sample_health
+
+    demo = build_demo(
+        QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+        run_selfcheck=lambda _listen: [
+            CheckResult(CheckId.NOTIFY_PORT, Verdict.PROBLEM, Finding.PORT_HELD, target="TCP 5357")
+        ],
+    )
+    window = demo.window
+    qtbot.addWidget(window)
+    reports = list(sample_health().values())
+    demo.devices.set_health(reports)
+    window.diagnosis.check_at_start()
+    texts = _readable_texts(window)
+    for health in reports:
+        dialog = window.diagnosis.diagnose(health.endpoint)
+        texts += _readable_texts(dialog)
+        # Every line of the report with words in it: a check, its verdict, a sentence, an evidence
+        # line ("Code: …", "The device said: …"), what to do next.
+        texts += [("report", line) for line in dialog.report.toPlainText().splitlines()]
+        dialog.close()
+    check = window.diagnosis.open_selfcheck()
+    assert check is not None
+    texts += _readable_texts(check) + [
+        ("self-check", line) for line in check.report.toPlainText().splitlines()
+    ]
+    texts = [t for t in texts if re.search(r"[A-Za-z]{2}", t[1])]
+    assert sum(1 for where, _ in texts if where == "report") > 100
+    assert not _untranslated_texts(texts), "\n".join(_untranslated_texts(texts))
+    check.close()

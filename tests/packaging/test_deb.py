@@ -13,6 +13,7 @@ import fcntl
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = Path("/usr/bin/wsdmon")
 PREFIX = Path("/opt/wsdmon")
 LOCK = Path(tempfile.gettempdir()) / "wsdmon-packaging-tests.lock"
+UNIT = Path("/usr/lib/systemd/system/wsdmon-collect.service")
 
 
 def _run(
@@ -133,6 +135,7 @@ def test_deb_metadata_and_contents(deb: Path) -> None:
         "/opt/wsdmon/LICENSES/GPL-3.0.txt",
         "/opt/wsdmon/LICENSES/THIRD-PARTY-NOTICES.txt",
         "/usr/share/doc/wsdmon/copyright",
+        str(UNIT),
     ):
         assert expected in paths, f"{expected} not in the package"
     assert any(p.startswith("/usr/share/applications/") and p.endswith(".desktop") for p in paths)
@@ -258,6 +261,8 @@ def test_deb_installs_runs_and_removes(installed: Path, tmp_path: Path) -> None:
         assert jobs > 0, f"the demo journalled no job in 5 s:\n{_tail(demo)}"
         print(f"the installed demo journalled {jobs} jobs in 5 s")
 
+    _installed_collector_runs_and_is_not_enabled(tmp_path, env)
+
     # dpkg -r removes every file it installed.
     removed = _run(["dpkg", "-r", "wsdmon"], timeout=300)
     assert removed.returncode == 0, _tail(removed)
@@ -265,3 +270,29 @@ def test_deb_installs_runs_and_removes(installed: Path, tmp_path: Path) -> None:
     left = [f for f in owned if f.exists() or f.is_symlink()]
     assert not left, f"still there after dpkg -r: {left[:5]}"
     assert not PREFIX.exists(), f"{PREFIX} is still there after dpkg -r"
+
+
+def _installed_collector_runs_and_is_not_enabled(tmp_path: Path, env: dict[str, str]) -> None:
+    """The collector's unit is installed, valid and enabled by no one; the bundle's `wsdmon collect`
+    starts (loopback only: no discovery, no device) and stops cleanly on SIGTERM."""
+    assert UNIT.is_file(), f"{UNIT} not installed"
+    wants = list(Path("/etc/systemd/system").rglob(UNIT.name)) if Path("/etc/systemd/system").is_dir() else []
+    assert not wants, f"the package enabled the collector: {wants}"
+    if shutil.which("systemd-analyze"):
+        verified = _run(["systemd-analyze", "verify", str(UNIT)], timeout=60)
+        assert verified.returncode == 0, _tail(verified)
+    journal = tmp_path / "collector.sqlite3"
+    command = [str(LAUNCHER), "collect", "--no-discovery", "--notify-port", "0", "--journal", str(journal)]
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) as collect:
+        try:
+            assert collect.stderr is not None
+            start = collect.stderr.readline()
+            while start and "collecting for site" not in start:
+                start = collect.stderr.readline()
+            assert f"journal {journal}" in start, start
+            collect.send_signal(signal.SIGTERM)
+            _, rest = collect.communicate(timeout=30)
+        finally:
+            collect.kill()
+    assert collect.returncode == 0, rest
+    assert journal.is_file()

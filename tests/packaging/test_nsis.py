@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import struct
 import subprocess
@@ -127,3 +128,29 @@ def test_nsis_script_refuses_a_missing_payload(tmp_path: Path) -> None:
     result = _compile(makensis, tmp_path / "nothing", tmp_path / "out")
     assert result.returncode != 0
     assert "build the bundle first" in result.stdout + result.stderr
+
+
+def test_nsis_collector_task_is_an_unchecked_option(payload: Path, tmp_path: Path) -> None:
+    """The optional section registers `wsdmon collect` as a start-up task (unchecked unless chosen
+    or /Collector is given), with a command line wsdmon accepts, and the uninstaller removes it."""
+    from wsdmon.cli import parse_args
+
+    makensis = _makensis()
+    result = _compile(makensis, payload, tmp_path / "out")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, "\n".join(output.splitlines()[-40:])
+    assert re.search(
+        r'^Section /o "Collector at start-up \(wsdmon collect\)" SecCollector$', SCRIPT.read_text(), re.M
+    )
+    assert 'Section: "Collector at start-up (wsdmon collect)" ->(SecCollector)' in output
+    action = re.search(
+        r"New-ScheduledTaskAction -Execute '\$INSTDIR\\wsdmon\.exe' -Argument '([^']*)'", output
+    )
+    assert action, "no scheduled-task action for wsdmon.exe in the compiled script"
+    arguments = action.group(1).replace('"$APPDATA\\wsdmon\\', '"C:\\ProgramData\\wsdmon\\')
+    args = parse_args(shlex.split(arguments, posix=False))
+    assert args.command == "collect"
+    assert str(args.journal).strip('"') == "C:\\ProgramData\\wsdmon\\collector.sqlite3"
+    assert "-ExecutionTimeLimit ([TimeSpan]::Zero)" in output  # not Task Scheduler's 72 hours
+    assert "New-ScheduledTaskTrigger -AtStartup" in output
+    assert '/Delete /TN "WSD Scan Monitor collector" /F' in output  # the uninstaller removes it

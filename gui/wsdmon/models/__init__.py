@@ -5,6 +5,16 @@ from __future__ import annotations
 from .detail import FilterDetail, FilterStatusModel, JobDetail, TimelineModel, TimeText, job_detail
 from .device_text import device_error_text, offline_text, resubscribe_text
 from .devices import DeviceColumn, DeviceKind, DeviceRow, DeviceTreeModel, SubscriptionState
+from .health_text import (
+    VERDICT_ICONS,
+    check_name,
+    health_advice,
+    health_evidence,
+    health_report_text,
+    health_sentence,
+    health_tooltip,
+    verdict_text,
+)
 from .job_columns import Column, Outcome, outcome
 from .job_filter import JobFilterProxyModel, QuickFilter
 from .job_text import cancel_answer_text
@@ -12,10 +22,18 @@ from .jobs import DeviceLookup, JobTableModel
 from .meanings import Kind, Meaning, explain
 from .raw_log import Direction, RawLogEntry, RawLogModel
 from .roles import Role, role_data
+from .selfcheck_text import (
+    selfcheck_advice,
+    selfcheck_evidence,
+    selfcheck_name,
+    selfcheck_report_text,
+    selfcheck_sentence,
+)
 from .status import EngineStatus
 from .xml_text import pretty_xml
 
 __all__ = [
+    "VERDICT_ICONS",
     "Column",
     "DeviceColumn",
     "DeviceKind",
@@ -40,12 +58,24 @@ __all__ = [
     "TimeText",
     "TimelineModel",
     "cancel_answer_text",
+    "check_name",
     "device_error_text",
     "explain",
+    "health_advice",
+    "health_evidence",
+    "health_report_text",
+    "health_sentence",
+    "health_tooltip",
     "job_detail",
     "offline_text",
     "outcome",
     "pretty_xml",
     "resubscribe_text",
     "role_data",
+    "selfcheck_advice",
+    "selfcheck_evidence",
+    "selfcheck_name",
+    "selfcheck_report_text",
+    "selfcheck_sentence",
+    "verdict_text",
 ]

@@ -28,11 +28,13 @@ from PySide6.QtCore import (
 )
 
 from wsdmon.core import DeviceError, OfflineReason, ScannerCondition
+from wsdmon.core.health import DeviceHealth
 
 from . import format as fmt
 from ._i18n import QT_TRANSLATE_NOOP
 from .device_state import DeviceGlance, condition_text, device_glance, reason_text, state_text
 from .device_text import device_error_text, offline_text
+from .health_text import health_tooltip
 from .icons import icon
 from .roles import Role
 
@@ -159,11 +161,15 @@ class DeviceTreeModel(QAbstractItemModel):
     """Devices grouped by kind; `device(endpoint)` doubles as the job model's name lookup."""
 
     device_count_changed = Signal(int)
+    health_changed = Signal(str)  # the endpoint whose health report changed
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: dict[DeviceKind, list[DeviceRow]] = {kind: [] for kind in _GROUPS}
         self._where: dict[str, DeviceKind] = {}
+        # Kept apart from the rows: reports come on their own (EngineListener.health_changed), also
+        # before the device's first row, and a row's update (or a change of kind) must not drop it.
+        self._health: dict[str, DeviceHealth] = {}
 
     # --- the bridge's API ------------------------------------------------------------------------
 
@@ -226,6 +232,27 @@ class DeviceTreeModel(QAbstractItemModel):
                     self.dataChanged.emit(
                         self.index(i, 0, parent), self.index(i, len(DeviceColumn) - 1, parent)
                     )
+
+    def set_health(self, reports: Iterable[DeviceHealth]) -> None:
+        """The latest health report of devices (the bridge's batch): their name cells repaint."""
+        for health in reports:
+            if self._health.get(health.endpoint) == health:
+                continue
+            self._health[health.endpoint] = health
+            index = self.index_of(health.endpoint)
+            if index.isValid():
+                roles = [
+                    Role.HEALTH,
+                    Role.HEALTH_TEXT,
+                    Qt.ItemDataRole.ToolTipRole,
+                    Qt.ItemDataRole.AccessibleTextRole,
+                ]
+                self.dataChanged.emit(index, index, roles)
+            self.health_changed.emit(health.endpoint)
+
+    def health(self, endpoint: str) -> DeviceHealth | None:
+        """The latest health report of a device (None: none came yet)."""
+        return self._health.get(endpoint)
 
     def remove(self, endpoints: Iterable[str]) -> None:
         """Forget devices (Bye, or removed by the user)."""
@@ -332,6 +359,17 @@ class DeviceTreeModel(QAbstractItemModel):
             return icon(row.glance.icon)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row)
+        if role == Role.HEALTH:
+            health = self._health.get(row.endpoint)
+            return health.verdict if health is not None else None
+        if role == Role.HEALTH_TEXT:
+            health = self._health.get(row.endpoint)
+            return health_tooltip(health) if health is not None else ""
+        if role == Qt.ItemDataRole.AccessibleTextRole and col == DeviceColumn.NAME:
+            # The shield is drawn, not said: a screen reader reads the health line after the name.
+            health = self._health.get(row.endpoint)
+            name = self._display(row, col)
+            return _tr("{0}; {1}").format(name, health_tooltip(health)) if health is not None else name
         if role in (Role.DEVICE_ROW,):
             return row
         if role == Role.DEVICE:
@@ -386,6 +424,8 @@ class DeviceTreeModel(QAbstractItemModel):
         if row.state:
             lines.append(_tr("State: {0}").format(_state_line(row)))
         lines += [_tr("Condition: {0}").format(condition_text(c)) for c in row.conditions]
+        if (health := self._health.get(row.endpoint)) is not None:
+            lines.append(health_tooltip(health))
         return "\n".join(lines)
 
 

@@ -30,6 +30,10 @@ ICON_NAMES = (
     "error",
     "condition-warning",  # a scanner's condition that needs attention (Warning)
     "condition-critical",  # a scanner stopped by a condition (Critical: jam, cover open…)
+    "health-ok",  # a device's or the network's checks: all ok (a shield: not a device state)
+    "health-warning",
+    "health-problem",
+    "health-unknown",  # not known (yet): the evidence does not tell
 )
 _SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 

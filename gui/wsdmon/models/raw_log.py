@@ -88,6 +88,13 @@ class RawLogModel(ListTableModel):
     def entry(self, row: int) -> RawLogEntry:
         return self._rows[row]
 
+    def row_of(self, journal_id: int) -> int | None:
+        """The row of the message with that journal id (None: not among the recent ones kept)."""
+        for row in range(len(self._rows) - 1, -1, -1):
+            if self._rows[row].journal_id == journal_id:
+                return row
+        return None
+
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None

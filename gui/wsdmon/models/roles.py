@@ -29,6 +29,8 @@ class Role(IntEnum):
     IS_VENDOR = _BASE + 12  # bool: the cell shows a vendor extension value (§1.8)
     JOURNAL_ID = _BASE + 13  # int | None: the journal row of a timeline entry / raw message
     UTC_TEXT = _BASE + 14  # str: the UTC rendering of a time cell (also in the tooltip)
+    HEALTH = _BASE + 15  # core Verdict | None: a device's worst health verdict (None: no report yet)
+    HEALTH_TEXT = _BASE + 16  # str: that verdict and the worst finding's sentence (its icon's tooltip)
 
 
 def role_data(index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -158,6 +158,7 @@ class EngineConfig:
     snapshot_history: bool = True
     retention: timedelta | None = timedelta(days=30)  # journal: messages and ended jobs older go
     max_messages: int | None = 1_000_000  # journal: at most this many messages are kept
+    site: str | None = None  # `wsdmon collect --site`: the site whose collector this is (rows carry it)
 
 
 # The job lists a snapshot asks for, by role: (active jobs, history) request and response types.

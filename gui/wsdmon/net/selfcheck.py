@@ -71,6 +71,7 @@ class SelfCheckOptions:
     devices: tuple[str, ...] = ()  # metadata URLs
     interfaces: tuple[str, ...] = ()  # names or addresses; empty: all but loopback
     wait_s: float = DEFAULT_WAIT_S
+    listen: bool = True  # listen wait_s for multicast from other hosts (the multicast check)
 
 
 # --- who holds a port (Linux: /proc) -----------------------------------------------------------
@@ -398,7 +399,9 @@ async def run_selfcheck(options: SelfCheckOptions) -> list[CheckResult]:
         await asyncio.to_thread(check_discovery_port, options.interfaces),
         await asyncio.to_thread(check_notify_port, options.notify_port),
     ]
-    listening = asyncio.ensure_future(check_multicast(options.interfaces, options.wait_s))
+    listening = (
+        asyncio.ensure_future(check_multicast(options.interfaces, options.wait_s)) if options.listen else None
+    )
     if options.probes:
         loop = asyncio.get_running_loop()
         service = DiscoveryService(
@@ -415,7 +418,8 @@ async def run_selfcheck(options: SelfCheckOptions) -> list[CheckResult]:
         async with aiohttp.ClientSession() as session:
             client = SoapClient(session, timeout_s=options.wait_s)
             results += await asyncio.gather(*(check_device(client, url) for url in options.devices))
-    results.insert(3, await listening)  # after the ports: heard while the probes and reads ran
+    if listening is not None:
+        results.insert(3, await listening)  # after the ports: heard while the probes and reads ran
     return results
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from wsdmon import __version__
 from wsdmon.core.health import DeviceHealth
-from wsdmon.core.jobs import JobRecord
+from wsdmon.core.jobs import JobKey, JobRecord
 from wsdmon.store import JournalError, read_jobs
 from wsdmon.store.devices import load_devices
 from wsdmon.store.export import write_records
@@ -63,6 +63,9 @@ class BundleOptions:
     devices: Sequence[str] = ()  # endpoints (urn:uuid) or unambiguous friendly names; () = all
     hours: float = DEFAULT_HOURS
     redact: bool = False
+    # The jobs chosen (the window's job table): only these, whatever their age; () = every job of the
+    # devices chosen that was updated in the period.
+    jobs: Sequence[JobKey] = ()
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -203,17 +206,23 @@ def _make(options: BundleOptions) -> BundleResult:
             d.endpoint: str(d.row.get("friendly_name") or d.row.get("model_name") or d.endpoint)
             for d in devices
         }
-        records = [
-            r
-            for r in read_jobs(options.journal)
-            if r.last_update >= since and (chosen is None or r.key.device in chosen)
-        ]
+        keys = set(options.jobs)
+
+        def wanted(r: JobRecord) -> bool:
+            if keys:
+                return r.key in keys
+            return r.last_update >= since and (chosen is None or r.key.device in chosen)
+
+        every = read_jobs(options.journal)
+        records = [r for r in every if wanted(r)]
         jobs = _jobs_json(records, lambda ep: names.get(ep, ep))
         selection = _Selection(since, chosen, devices, records, jobs, environment())
         selection.judged_at = judged_at(conn, options.now)
         stored, _ = load_devices(conn)
         chosen_records = [r for r in stored if chosen is None or r.endpoint in chosen]
-        selection.health = health_from_journal(conn, chosen_records, records, since, selection.judged_at)
+        # Health is judged on all the chosen devices' jobs of the period, not only the jobs picked.
+        period = [r for r in every if r.last_update >= since]
+        selection.health = health_from_journal(conn, chosen_records, period, since, selection.judged_at)
         selection.names = names
         redactor = _collect(conn, selection) if options.redact else None
         return _write(options, conn, selection, redactor)
@@ -329,8 +338,9 @@ def readme(
         "devices.json        the devices as the journal keeps them: metadata (names, model, serial,",
         "                    firmware), XAddrs, hosted services with their addresses, when first and last",
         "                    seen, and the SHA-256 fingerprint of an HTTPS certificate the user trusted.",
-        "jobs.json           the jobs updated in the period, each with its timeline of observations",
-        "                    (the same fields as File > Export table... as JSON).",
+        "jobs.json           the jobs updated in the period (or the jobs chosen, whatever their",
+        "                    age, when the bundle was made for chosen jobs), each with its timeline",
+        "                    of observations (the same fields as File > Export table... as JSON).",
         "messages/           the raw XML of each message the journal accepted in the period, one file",
         "                    per message: <journal id>_<arrival time, UTC>_<action>.xml.",
         "messages/index.json one entry per message file: its id, arrival time, device, subscription,",

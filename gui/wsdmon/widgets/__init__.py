@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .detail_pane import SECTIONS, DetailPane
 from .device_tree import DeviceTreeView, format_fingerprint
+from .diagnose import DiagnoseDialog, SelfCheckDialog
 from .hooks import WindowHooks
 from .icons import app_icon, icon
 from .job_table import JobTableWidget
@@ -17,12 +18,14 @@ __all__ = [
     "SECTIONS",
     "DetailPane",
     "DeviceTreeView",
+    "DiagnoseDialog",
     "FailureNotifier",
     "JobTableWidget",
     "MainWindow",
     "Preferences",
     "PreferencesDialog",
     "RawLogDock",
+    "SelfCheckDialog",
     "ThemeFollower",
     "WindowHooks",
     "app_icon",

@@ -1,16 +1,31 @@
-"""The device list: scan servers and scan devices with their subscription state, and a context menu
-(refresh, resubscribe, trust an HTTPS certificate, open the presentation page, copy the address)."""
+"""The device list: scan servers and scan devices with their subscription state and, at the end of
+the name, their health (a shield icon: the worst verdict of the device's checks; its tooltip names the
+worst finding), and a context menu (diagnose, refresh, resubscribe, trust an HTTPS certificate, open
+the presentation page, copy the address, save a support bundle)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QMessageBox, QTreeView, QWidget
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QHelpEvent, QIcon, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QMenu,
+    QMessageBox,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolTip,
+    QTreeView,
+    QWidget,
+)
 
+from wsdmon.core.selfcheck import Verdict
 from wsdmon.models import (
+    VERDICT_ICONS,
     DeviceColumn,
     DeviceKind,
     DeviceRow,
@@ -19,6 +34,7 @@ from wsdmon.models import (
     resubscribe_text,
     role_data,
 )
+from wsdmon.models.icons import icon
 
 from ._async import run_hook_result
 
@@ -33,12 +49,75 @@ def format_fingerprint(sha256_hex: str) -> str:
     return "\n".join(":".join(pairs[i : i + 16]) for i in range(0, len(pairs), 16))
 
 
+HEALTH_ICON_PX = 16  # the health shield at the end of a device's name
+HEALTH_GAP_PX = 3  # on either side of it
+
+
+class HealthDelegate(QStyledItemDelegate):
+    """Draws the name cell as usual, narrowed, and the device's health icon at its right end (the
+    state icon and words stay where they were); over that icon the tooltip is the health line."""
+
+    def _verdict(self, index: QModelIndex | QPersistentModelIndex) -> Verdict | None:
+        value = role_data(index, Role.HEALTH) if index.column() == DeviceColumn.NAME else None
+        return value if isinstance(value, Verdict) else None
+
+    @staticmethod
+    def icon_rect(cell: QRect) -> QRect:
+        left = cell.right() - HEALTH_GAP_PX - HEALTH_ICON_PX + 1
+        return QRect(left, cell.top() + (cell.height() - HEALTH_ICON_PX) // 2, HEALTH_ICON_PX, HEALTH_ICON_PX)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        verdict = self._verdict(index)
+        if verdict is None:
+            super().paint(painter, option, index)
+            return
+        strip = HEALTH_ICON_PX + 2 * HEALTH_GAP_PX
+        text = QStyleOptionViewItem(option)
+        text.rect = option.rect.adjusted(0, 0, -strip, 0)
+        super().paint(painter, text, index)
+        # The strip's background (selection, hover) as the style draws the rest of the cell.
+        back = QStyleOptionViewItem(option)
+        self.initStyleOption(back, index)
+        back.rect = QRect(option.rect.right() - strip + 1, option.rect.top(), strip, option.rect.height())
+        back.text, back.icon = "", QIcon()
+        widget = option.widget
+        style = widget.style() if widget is not None else None
+        if style is not None:
+            style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, back, painter, widget)
+        icon(VERDICT_ICONS[verdict]).paint(painter, self.icon_rect(option.rect))
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        if self._verdict(index) is not None:
+            size.setWidth(size.width() + HEALTH_ICON_PX + 2 * HEALTH_GAP_PX)
+        return size
+
+    def helpEvent(  # noqa: N802 - Qt override
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        if (
+            event.type() == QEvent.Type.ToolTip
+            and self._verdict(index) is not None
+            and self.icon_rect(option.rect).contains(event.pos())
+        ):
+            QToolTip.showText(event.globalPos(), str(role_data(index, Role.HEALTH_TEXT) or ""), view)
+            return True
+        return super().helpEvent(event, view, option, index)
+
+
 class DeviceTreeView(QTreeView):
     """Renders DeviceTreeModel; selecting a device emits its endpoint (None for a group / nothing)."""
 
     device_selected = Signal(object)  # endpoint | None
     status_message = Signal(str)  # a line for the window's status bar (what an action did)
     bundle_requested = Signal(str)  # endpoint: "Save support bundle…" of that device
+    diagnose_requested = Signal(str)  # endpoint: "Diagnose…" of that device
 
     def __init__(
         self,
@@ -59,6 +138,8 @@ class DeviceTreeView(QTreeView):
         self._confirm = confirm or self._ask
         self._open_url = open_url or (lambda url: QDesktopServices.openUrl(QUrl(url)))
         self.setModel(model)
+        self.health_delegate = HealthDelegate(self)
+        self.setItemDelegateForColumn(DeviceColumn.NAME, self.health_delegate)
         self.setUniformRowHeights(True)
         self.setIndentation(14)  # two levels only: narrow, so names fit a narrow pane
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -119,6 +200,10 @@ class DeviceTreeView(QTreeView):
     def context_menu_for(self, row: DeviceRow) -> QMenu:
         """The device's context menu (built on demand; tests trigger its actions directly)."""
         menu = QMenu(self)
+        diagnose = menu.addAction(self.tr("Diagnose…"), lambda: self.diagnose_requested.emit(row.endpoint))
+        diagnose.setObjectName("diagnose")
+        diagnose.setToolTip(self.tr("What is wrong with this device: each check with its evidence"))
+        menu.addSeparator()
         refresh = menu.addAction(self.tr("Refresh"), lambda: self.refresh(row))
         refresh.setObjectName("refresh")
         refresh.setEnabled(self._refresh is not None)

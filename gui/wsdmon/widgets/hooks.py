@@ -22,9 +22,15 @@ class WindowHooks:
     # (path, "csv" | "json", JobRecords in the table's current order and filter) → the number of
     # jobs written (or an awaitable of it); raising shows the error.
     export: Callable[[str, str, Sequence[Any]], object] | None = None
-    # (path, device endpoint or None for all devices) → write the support bundle there (or an
-    # awaitable of it); the result has `devices`, `jobs` and `messages` counts; raising shows the error.
-    save_bundle: Callable[[str, str | None], object] | None = None
+    # (path, device endpoint or None for all devices, JobKeys: the jobs chosen, () = the device's
+    # or all) → write the support bundle there (or an awaitable of it); the result has `devices`,
+    # `jobs` and `messages` counts; raising shows the error.
+    save_bundle: Callable[[str, str | None, Sequence[Any]], object] | None = None
+    # device endpoint → its health report now (core DeviceHealth, or None when none is known), or an
+    # awaitable of it: Diagnose… shows it (else the last report the bridge delivered).
+    device_health: Callable[[str], object] | None = None
+    # () → the network self-check's results (a list of core CheckResult, or an awaitable of it).
+    run_selfcheck: Callable[[bool], object] | None = None  # arg: listen for multicast too
     # F5: probe for devices again.
     reprobe: Callable[[], object] | None = None
     # device endpoint → refresh its metadata / renew its subscription from scratch.

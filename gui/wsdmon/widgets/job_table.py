@@ -79,6 +79,7 @@ class JobTableWidget(QWidget):
 
     current_job_changed = Signal(object)  # JobRecord | None
     device_filter_changed = Signal(object)  # endpoint | None
+    bundle_requested = Signal(list)  # list[JobKey]: "Save support bundle…" of the selected jobs
 
     def __init__(
         self,
@@ -177,6 +178,8 @@ class JobTableWidget(QWidget):
         # Uniform row heights: at 100,000 rows the header must not measure rows on every relayout.
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.setSortingEnabled(True)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._on_context_menu_requested)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -259,6 +262,27 @@ class JobTableWidget(QWidget):
         )
         self.view.scrollTo(index)
         return True
+
+    def selected_records(self) -> list[Any]:
+        """The JobRecords of the selected rows (the current one when none is selected)."""
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        if not rows and self.view.currentIndex().isValid():
+            rows = [self.view.currentIndex().row()]
+        return [rec for r in rows if (rec := self._proxy.record(r)) is not None]
+
+    def context_menu(self) -> QMenu:
+        """The jobs' context menu (built on demand; tests trigger its actions directly)."""
+        menu = QMenu(self)
+        keys = [r.key for r in self.selected_records()]
+        bundle = menu.addAction(self.tr("Save support bundle…"), lambda: self.bundle_requested.emit(keys))
+        bundle.setObjectName("save-bundle")
+        bundle.setToolTip(self.tr("A zip for a technician with these jobs, their device and its messages"))
+        bundle.setEnabled(bool(keys))
+        return menu
+
+    def _on_context_menu_requested(self, pos: QPoint) -> None:
+        if self.view.indexAt(pos).isValid():
+            self.context_menu().popup(self.view.viewport().mapToGlobal(pos))
 
     def visible_records(self) -> list[Any]:
         """JobRecords in the order and filter the table shows (for export)."""

@@ -37,6 +37,7 @@ from wsdmon.models import (
 from ._async import run_hook_result
 from .detail_pane import DetailPane
 from .device_tree import DeviceTreeView
+from .diagnosis import Diagnosis
 from .hooks import WindowHooks
 from .icons import app_icon, icon
 from .job_table import JobTableWidget
@@ -124,6 +125,17 @@ class MainWindow(QMainWindow):
         self.raw_log = RawLogDock(raw_log, self._hooks.raw_xml_for, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.raw_log)
         self.raw_log.hide()
+        self.diagnosis = Diagnosis(
+            self,
+            devices,
+            self.raw_log,
+            selected_device=lambda: row.endpoint if (row := self.device_tree.selected_device()) else None,
+            save_bundle=self.save_bundle,
+            device_health=self._hooks.device_health,
+            run_selfcheck=self._hooks.run_selfcheck,
+        )
+        self.device_tree.diagnose_requested.connect(self.diagnosis.diagnose)
+        self.job_table.bundle_requested.connect(self.save_jobs_bundle)
 
         self.job_table.current_job_changed.connect(self._on_current_job_changed)
         # Keyboard: from the jobs, Tab goes to what one does with the selected job (Cancel), then
@@ -200,6 +212,10 @@ class MainWindow(QMainWindow):
         self.reprobe_action.setEnabled(self._hooks.reprobe is not None)
         self.reprobe_action.triggered.connect(self._on_reprobe_triggered)
         devices_menu.addAction(self.reprobe_action)
+        devices_menu.addAction(self.diagnosis.diagnose_action)
+
+        tools_menu = bar.addMenu(self.tr("&Tools"))
+        tools_menu.addAction(self.diagnosis.selfcheck_action)
 
         help_menu = bar.addMenu(self.tr("&Help"))
         self.about_action = help_menu.addAction(self.tr("&About wsdmon"), self._on_about_triggered)
@@ -363,9 +379,15 @@ class MainWindow(QMainWindow):
             ).format(path, reason),
         )
 
-    def save_bundle(self, device: str | None = None) -> QFileDialog | None:
-        """File ▸ Save support bundle… (device None: all devices) and the device menu's entry: asks
-        where (window-modal, non-blocking), then writes the zip off the loop."""
+    def save_jobs_bundle(self, keys: Sequence[object]) -> QFileDialog | None:
+        """The job table's "Save support bundle…": those jobs, with their device (or devices)."""
+        devices = {getattr(k, "device", None) for k in keys}
+        return self.save_bundle(devices.pop() if len(devices) == 1 else None, keys)
+
+    def save_bundle(self, device: str | None = None, jobs: Sequence[object] = ()) -> QFileDialog | None:
+        """File ▸ Save support bundle… (device None: all devices), the device menu's entry and the job
+        table's (`jobs`: those JobKeys only): asks where (window-modal, non-blocking), then writes the
+        zip off the loop."""
         if self._hooks.save_bundle is None:
             return None
         dialog = self._save_dialog(
@@ -374,18 +396,18 @@ class MainWindow(QMainWindow):
             [self.tr("Zip archives (*.zip)")],
             f"wsdmon-support-{datetime.now().strftime('%Y%m%d-%H%M')}.zip",
         )
-        dialog.fileSelected.connect(lambda path: self._save_bundle_to(path, device))
+        dialog.fileSelected.connect(lambda path: self._save_bundle_to(path, device, tuple(jobs)))
         self.bundle_dialog = dialog
         dialog.open()
         return dialog
 
-    def _save_bundle_to(self, path: str, device: str | None) -> None:
+    def _save_bundle_to(self, path: str, device: str | None, jobs: tuple[object, ...]) -> None:
         if not path or self._hooks.save_bundle is None:
             return
         self.statusBar().showMessage(self.tr("Saving the support bundle to {0}…").format(path))
         save = self._hooks.save_bundle
         self._write(
-            lambda: save(path, device),
+            lambda: save(path, device, jobs),
             lambda done: self._on_bundle_done(path, done),
             lambda exc: self._on_bundle_failed(path, exc),
         )
@@ -505,8 +527,9 @@ class MainWindow(QMainWindow):
 
     def _size_panes(self, width: int) -> None:
         """Devices | jobs | detail for a window `width` wide: the jobs get what the device list
-        (about 14 %, at least 170 px) and the detail pane (about 28 %, at least 280 px) leave."""
-        devices = max(170, width * 14 // 100)
+        (about 16 %, at least 190 px: names, the state icon and the health shield) and the detail pane
+        (about 28 %, at least 280 px) leave."""
+        devices = max(190, width * 16 // 100)
         detail = max(280, width * 28 // 100)
         self.splitter.setSizes([devices, max(300, width - devices - detail), detail])
 

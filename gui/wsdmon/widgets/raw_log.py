@@ -65,6 +65,29 @@ class RawLogDock(QDockWidget):
         model.rowsInserted.connect(self._on_rows_inserted)
         self.view.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
 
+    def show_message(self, journal_id: int) -> bool:
+        """Open the log at one message (a Diagnose report's evidence link): select its row and show
+        its XML. A message older than the rows kept is shown by its XML alone. Returns whether its
+        row was found."""
+        self.show()
+        self.raise_()
+        row = self._model.row_of(journal_id)
+        if row is not None:
+            self._follow = False  # stay at that message while others arrive
+            index = self._model.index(row, 0)
+            self.view.setCurrentIndex(index)
+            self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+            return True
+        self.view.selectionModel().clearCurrentIndex()
+        self.view.clearSelection()
+        text = self._raw_xml_for(journal_id) if self._raw_xml_for else None
+        self.xml.setPlainText(
+            pretty_xml(text)
+            if text
+            else self.tr("Message #{0} is no longer kept in the journal.").format(journal_id)
+        )
+        return False
+
     def _on_rows_about_to_be_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
         bar = self.view.verticalScrollBar()
         self._follow = bar.value() >= bar.maximum() - 2

@@ -1,0 +1,239 @@
+"""The engine without a window, shared by `wsdmon watch` and `wsdmon collect`: the journal (locked,
+opened, a damaged one moved aside), the engine, discovery and directed probes, run until told to
+stop, then stopped cleanly (every subscription ended with Unsubscribe, the journal flushed and
+closed, the lock freed). No Qt is imported on this path.
+
+Problems at start-up are said in one line each through a `say` the caller gives (watch: a plain
+"wsdmon: …" line; collect: a log record at a syslog priority), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+__all__ = [
+    "EXIT_ALREADY_RUNNING",
+    "EXIT_CANNOT_START",
+    "EXIT_OK",
+    "Running",
+    "Say",
+    "journal_location",
+    "run_headless",
+    "stop_on_signals",
+]
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_ALREADY_RUNNING = 1  # another wsdmon (window, watch or collect) already uses this journal
+EXIT_CANNOT_START = 2  # also argparse's code for a bad command line
+
+
+class Say(Protocol):
+    """One line for the person or the service log: `error` when wsdmon cannot go on."""
+
+    def __call__(self, text: str, *, error: bool = False) -> None: ...
+
+
+class Listener(Protocol):
+    """An engine listener that knows when the engine restores from the journal."""
+
+    replaying: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """What is running, for the caller's start line."""
+
+    engine: Any  # wsdmon.net.engine.Engine
+    journal: Path
+    discovery: Any  # wsdmon.net.wiring.Discovery, or None without multicast and probes
+
+
+def journal_location(args: argparse.Namespace) -> Path:
+    """--journal / --store, else the user's default journal."""
+    from wsdmon.store import default_journal_path
+
+    return Path(args.journal) if args.journal is not None else default_journal_path()
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGINT and SIGTERM set `stop` (Windows has no add_signal_handler: there Ctrl-C arrives as
+    KeyboardInterrupt, which the callers answer with a clean exit)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def run_headless(
+    args: argparse.Namespace,
+    listener: Listener,
+    stop: asyncio.Event,
+    say: Say,
+    *,
+    site: str | None = None,
+    duration: float | None = None,
+    started: Callable[[Running], None] = lambda _running: None,
+) -> int:
+    """Lock and open the journal, start the engine and discovery, call `started`, run until `stop`
+    is set (or `duration` passes), then stop everything. Returns the exit code."""
+    from wsdmon.journal_lock import lock_journal
+    from wsdmon.store import JournalProblem, JournalUnusableError
+    from wsdmon.store.opening import os_detail
+
+    path = journal_location(args)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock, holder = lock_journal(path)
+    except OSError as exc:
+        problem = JournalUnusableError(JournalProblem.UNWRITABLE, path, os_detail(exc))
+        say(_journal_problem(problem), error=True)
+        return EXIT_CANNOT_START
+    if lock is None:
+        who = f"process {holder}" if holder else "process unknown"
+        say(
+            f"another wsdmon ({who}) already uses the journal {path}: stop it, or use --journal PATH",
+            error=True,
+        )
+        return EXIT_ALREADY_RUNNING
+    try:
+        journal = _open_journal(path, say)
+        engine = await _start_engine(args, journal, listener, say, site) if journal is not None else None
+        if engine is None:
+            return EXIT_CANNOT_START
+        return await _run(Running(engine, path, None), args, stop, say, duration, started)
+    except JournalUnusableError as exc:
+        say(_journal_problem(exc), error=True)
+        return EXIT_CANNOT_START
+    finally:
+        lock.release()
+
+
+async def _run(  # noqa: PLR0917 - run_headless's arguments, passed on
+    running: Running,
+    args: argparse.Namespace,
+    stop: asyncio.Event,
+    say: Say,
+    duration: float | None,
+    started: Callable[[Running], None],
+) -> int:
+    """Discovery and probes on the started engine, until `stop`; then everything stopped."""
+    from wsdmon.net.wiring import Discovery
+
+    engine = running.engine
+    discovery = None
+    try:
+        if (args.probe or not args.no_discovery) and not stop.is_set():
+            discovery = Discovery(engine, interfaces=args.interface, multicast=not args.no_discovery)
+            try:
+                await discovery.start()
+            except (OSError, ValueError) as exc:  # a bad --interface, port 3702 without multicast
+                discovery = None
+                say(f"cannot start discovery: {exc}", error=True)
+                return EXIT_CANNOT_START
+            for target in args.probe:
+                engine.spawn(_probe(discovery, target, say))
+        started(replace(running, discovery=discovery))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), duration)
+    finally:
+        if discovery is not None:
+            await discovery.stop()
+        await engine.stop()
+        engine.journal.close()
+    return EXIT_OK
+
+
+def _journal_problem(exc: Any) -> str:
+    from wsdmon.store import JournalProblem
+
+    path, detail = exc.path, exc.detail
+    if exc.problem is JournalProblem.NEWER_SCHEMA:
+        return f"the journal {path} is from a newer wsdmon (left unchanged): use that one, or --journal PATH"
+    if exc.problem is JournalProblem.DAMAGED_NOT_MOVED:
+        return (
+            f"the journal {path} is damaged and could not be moved aside ({detail}): "
+            "move it away yourself, or use --journal PATH"
+        )
+    return f"cannot write the journal {path}: {detail}: use --journal PATH in a folder you can write to"
+
+
+def _open_journal(path: Path, say: Say) -> Any:
+    """The journal, or None after saying why there is none."""
+    from wsdmon.store import JournalUnusableError, open_journal
+
+    try:
+        opened = open_journal(path, datetime.now(UTC))
+    except JournalUnusableError as exc:
+        say(_journal_problem(exc), error=True)
+        return None
+    _say_moved(opened, say)
+    return opened.journal
+
+
+def _say_moved(opened: Any, say: Say) -> None:
+    if opened.moved_aside is not None:
+        say(
+            f"the journal {opened.journal.path} was damaged ({opened.damage}): kept unchanged as "
+            f"{opened.moved_aside}; started a new journal"
+        )
+
+
+async def _start_engine(
+    args: argparse.Namespace, journal: Any, listener: Listener, say: Say, site: str | None
+) -> Any:
+    """Engine started on the journal (a journal found damaged while loading is moved aside and a
+    fresh one used), or None after saying why not."""
+    from wsdmon.net.engine import DEFAULT_NOTIFY_PORT, Engine, EngineConfig
+    from wsdmon.store import is_damage, restart_damaged
+
+    config = EngineConfig(
+        notify_port=DEFAULT_NOTIFY_PORT if args.notify_port is None else args.notify_port,
+        notify_port_fallback=args.notify_port is None,
+        notify_host=args.notify_host,
+        device_urls=tuple(args.device),
+        trusted_fingerprints=tuple(args.trust_fingerprint),
+        site=site,
+    )
+    engine = Engine(config, journal, listener)  # type: ignore[arg-type]
+    listener.replaying = True
+    try:
+        await engine.start()
+    except OSError as exc:
+        await engine.stop()
+        journal.close()
+        say(exc.strerror or str(exc), error=True)
+        return None
+    except Exception as exc:
+        if not is_damage(exc):
+            raise
+        # The restore read damage the check at open skipped (a large journal): nothing was started
+        # and nothing written; move it aside and start on a fresh one.
+        path = journal.path
+        journal.close()
+        opened = restart_damaged(path, datetime.now(UTC), str(exc))
+        _say_moved(opened, say)
+        return await _start_engine(args, opened.journal, listener, say, site)
+    finally:
+        listener.replaying = False
+    wanted = engine.sink.wanted_port
+    if wanted is not None:
+        say(f"notify port {wanted} is in use (another wsdmon?): listening on port {engine.sink.port} instead")
+    return engine
+
+
+async def _probe(discovery: Any, target: str, say: Say) -> None:
+    try:
+        await discovery.probe_host(target)
+    except (OSError, ValueError) as exc:
+        say(f"directed probe of {target} failed: {exc}")
