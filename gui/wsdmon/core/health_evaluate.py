@@ -7,6 +7,7 @@ it needs before it may say WARNING or PROBLEM.
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
 import statistics
 from collections.abc import Callable, Sequence
@@ -21,6 +22,7 @@ from .selfcheck import Verdict
 __all__ = [
     "APP_REPLY_S",
     "CLOCK_OFFSET_WARN_S",
+    "CLOCK_SAMPLE_JOBS",
     "LAPSE_GRACE_S",
     "MATCH_WAIT_S",
     "MULTICAST_SILENCE_S",
@@ -63,6 +65,7 @@ REBOOT_RECENT_S = 3600.0
 STUCK_JOB_S = 600.0
 # A device clock this far from ours is a warning (issue 13: 5 min; Kerberos allows the same skew).
 CLOCK_OFFSET_WARN_S = 300.0
+CLOCK_SAMPLE_JOBS = 20  # the clock is judged on the most recently updated jobs: a clock set since counts
 
 _Result = tuple[Verdict, HealthFinding, HealthEvidence]
 _UNKNOWN: _Result = (Verdict.UNKNOWN, HealthFinding.NOT_KNOWN_YET, HealthEvidence())
@@ -355,7 +358,7 @@ def _clock_samples(jobs: Sequence[JobRecord]) -> list[tuple[float, int | None]]:
     ends (JobCompletedTime), a job's first status event as it is created (JobCreatedTime). Snapshots
     tell of the past and times without a zone cannot be compared: both are left out."""
     samples: list[tuple[float, int | None]] = []
-    for job in jobs:
+    for job in heapq.nlargest(CLOCK_SAMPLE_JOBS, jobs, key=lambda j: j.last_update):
         s = job.status
         entries = job.timeline
         end = next((e for e in entries if e.kind is ObservationKind.END_STATE_EVENT), None)
