@@ -381,7 +381,7 @@ def _clock(ev: DeviceEvidence, jobs: Sequence[JobRecord], now: datetime) -> _Res
     if not samples:
         return _UNKNOWN
     offset = statistics.median(x for x, _ in samples)
-    ids = tuple(i for _, i in samples if i is not None)[-5:]
+    ids = tuple(sorted(i for _, i in samples if i is not None))[-5:]
     said = HealthEvidence(seconds=offset, count=len(samples), messages=ids)
     if abs(offset) > CLOCK_OFFSET_WARN_S:
         return Verdict.WARNING, HealthFinding.CLOCK_OFFSET, said
