@@ -335,7 +335,8 @@ def _add_doctor_parser(sub: Any) -> None:
         type=_positive,
         default=4.0,
         metavar="S",
-        help="how long to wait for each probe's and device's answer (default 4)",
+        help="how long to wait for each probe's and device's answer, and then to watch the "
+        "devices found (multicast, --probe, --device) for their health (default 4)",
     )
     doctor.add_argument("--json", action="store_true", help="print one JSON document")
 
@@ -569,8 +570,9 @@ def main_watch(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 
 def main_doctor(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    """`wsdmon doctor`: the network self-check; 0 when no problem was found, 1 when one was."""
-    from wsdmon.net.selfcheck import SelfCheckOptions, run_selfcheck
+    """`wsdmon doctor`: the network self-check, then the engine run headless for --duration on a
+    temporary journal and every device's health; 0 when no problem was found, 1 when one was."""
+    from wsdmon.net.selfcheck import SelfCheckOptions
     from wsdmon.support.doctor_report import has_problem, report_json, report_text
 
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
@@ -585,13 +587,39 @@ def main_doctor(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         wait_s=args.duration,
     )
     try:
-        results = asyncio.run(run_selfcheck(options))
+        results, devices = asyncio.run(_doctor(options))
     except ValueError as exc:  # an empty --interface entry
         _say(str(exc))
         return EXIT_CANNOT_START
-    out.write(json.dumps(report_json(results), indent=2) + "\n" if args.json else report_text(results))
+    except OSError as exc:  # the engine could not start (no notify port at all, no temporary folder)
+        _say(exc.strerror or str(exc))
+        return EXIT_CANNOT_START
+    text = (
+        json.dumps(report_json(results, devices), indent=2) + "\n"
+        if args.json
+        else report_text(results, devices)
+    )
+    out.write(text)
     out.flush()
-    return 1 if has_problem(results) else EXIT_OK
+    return 1 if has_problem(results, devices) else EXIT_OK
+
+
+async def _doctor(options: Any) -> tuple[list[Any], list[Any]]:
+    """The network checks, then the devices' health from the engine on a journal of its own in a
+    temporary folder (removed after; the user's journal is never opened)."""
+    import tempfile
+
+    from wsdmon.net.selfcheck import run_device_health, run_selfcheck
+    from wsdmon.store import Journal
+
+    results = await run_selfcheck(options)
+    with tempfile.TemporaryDirectory(prefix="wsdmon-doctor-") as folder:
+        journal = Journal(Path(folder) / "journal.sqlite3")
+        try:
+            devices = await run_device_health(options, journal)
+        finally:
+            journal.close()
+    return results, devices
 
 
 def main_bundle(args: argparse.Namespace) -> int:

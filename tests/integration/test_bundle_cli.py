@@ -31,8 +31,8 @@ from .wsdmon_process import WSDMON, damaged_journal, environment, run_wsdmon
 pytestmark = pytest.mark.timeout(180)
 
 FILL_S = 6  # how long `wsdmon watch` follows the simulator
-HEALTH = "health-report-NOT-AVAILABLE-YET.txt"
-FIXED = {"README.txt", "environment.json", "devices.json", "jobs.json", "messages/index.json", HEALTH}
+HEALTH = {"health-report.txt", "health-report.json"}
+FIXED = {"README.txt", "environment.json", "devices.json", "jobs.json", "messages/index.json"} | HEALTH
 # A device only known by a host name, with a MAC, an IPv6 address and an e-mail address in its
 # message: the simulator on loopback has none of these.
 HOSTED = "urn:uuid:0d1e2f30-4a5b-1c6d-8e9f-00163e5a7b9c"  # a version-1 UUID: its node is a MAC
@@ -164,7 +164,26 @@ def test_the_bundle_holds_the_journals_devices_jobs_and_raw_messages(filled, tmp
         assert name in readme
     assert "wsdmon keeps no log file" in readme
     assert "Redaction: none" in readme
-    assert files[HEALTH].decode().startswith("The health report is not available yet.")
+    # Each device's health, judged from the journal: what it can tell, and "not known" for the rest.
+    last = max(datetime.fromisoformat(a) for (a,) in rows(journal, "SELECT arrival FROM messages"))
+    report = files["health-report.txt"].decode("utf-8")
+    stamp = last.astimezone(UTC).isoformat(timespec="seconds")
+    assert report.startswith(f"Health of each device, judged from the journal as of {stamp}")
+    health = load(files, "health-report.json")
+    assert (health["source"], health["problem"]) == ("journal", False)
+    assert {d["device"] for d in health["devices"]} == {d["endpoint"] for d in devices}
+    for device in health["devices"]:
+        assert f"Device {device['name']} ({device['device']}): " in report
+        checks = {c["check"]: c for c in device["checks"]}
+        assert len(checks) == 10
+        assert all(c["verdict"] in ("ok", "unknown") for c in device["checks"]), device
+        assert checks["scan-service"]["finding"] == "scan-service-present"
+        assert checks["addresses"]["finding"] == "addresses-ok"
+        for live_only in ("discovery", "probe-replies", "multicast", "identity", "faults"):
+            assert checks[live_only]["finding"] == "not-known-yet"
+    assert {c["finding"] for d in health["devices"] for c in d["checks"] if c["check"] == "jobs"} >= {
+        "jobs-moving"
+    }
 
 
 def test_hours_limits_the_messages_and_jobs(filled, tmp_path):

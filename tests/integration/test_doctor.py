@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from wsdmon.core.health import HealthCheck
 from wsdmon.net.selfcheck import find_holders
 from wsdmon.simulator import Role, Scenario, Simulator, SimulatorConfig
 
@@ -124,10 +125,76 @@ def test_a_probe_to_a_closed_port_says_no_answer(tmp_path: Path) -> None:
 def test_an_unreachable_device_is_a_problem_with_its_reason(tmp_path: Path) -> None:
     result = run_wsdmon(tmp_path, *DOCTOR, "--notify-port", "0", "--device", "http://127.0.0.1:1/")
     assert result.returncode == 1, result.stdout + result.stderr
-    [line] = [ln for ln in result.stdout.splitlines() if " device " in ln]
+    [line] = [ln for ln in result.stdout.splitlines() if ln.split()[1:2] == ["device"]]
     assert line.startswith("PROBLEM ")
     assert "the metadata of http://127.0.0.1:1/ could not be read" in line
     assert "cannot connect to 127.0.0.1:1" in line
+    # the device's health, after the network checks: its heading, then one line per check
+    lines = result.stdout.splitlines()
+    start = lines.index("Device http://127.0.0.1:1/: PROBLEM")
+    [scan] = [ln for ln in lines[start:] if ln.split()[1:2] == ["scan-service"]]
+    assert scan.startswith("  PROBLEM ")
+    assert "its metadata could not be read: cannot connect to 127.0.0.1:1" in scan
+    assert "Next: check that the device is on and reachable" in scan
+
+
+def test_device_health_json_exits_0_for_a_healthy_simulator_and_1_for_an_unreachable_url(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        sim = Simulator(
+            SimulatorConfig(
+                role=Role.SCAN_SERVER,
+                scenario=Scenario.IDLE,
+                host="127.0.0.1",
+                discovery=False,
+                wsd_port=0,
+                name="Loopback",
+            )
+        )
+        await sim.start()
+        try:
+            server = sim.device(Role.SCAN_SERVER)
+            proc = await asyncio.create_subprocess_exec(
+                WSDMON, *DOCTOR, "--notify-port", "0", "--json", "--device", server.metadata_url,
+                env=environment(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
+        finally:
+            await sim.stop()
+        assert "Traceback" not in stderr.decode(), stderr.decode()
+        assert proc.returncode == 0, stdout.decode() + stderr.decode()
+        report = json.loads(stdout)
+        assert report["problem"] is False
+        [device] = report["devices"]
+        assert device["device"] == server.endpoint
+        assert device["name"].startswith("Loopback")
+        assert device["verdict"] != "problem"
+        by_check = {c["check"]: c for c in device["checks"]}
+        assert list(by_check) == [c.value for c in HealthCheck]
+        assert all(c["verdict"] != "problem" for c in device["checks"]), device
+        assert by_check["scan-service"]["finding"] == "scan-service-present"
+        assert by_check["subscription"]["verdict"] == "ok"
+        assert by_check["subscription"]["seconds"] > 0
+        assert by_check["discovery"]["finding"] == "found-by-url-only"
+        assert by_check["discovery"]["addresses"] == [server.metadata_url]
+        assert by_check["faults"]["finding"] == "no-faults"
+
+    run(scenario, timeout=90)
+
+    result = run_wsdmon(tmp_path, *DOCTOR, "--notify-port", "0", "--json", "--device", "http://127.0.0.1:1/")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    report = json.loads(result.stdout)
+    assert report["problem"] is True
+    [device] = report["devices"]
+    assert device["device"] == "http://127.0.0.1:1/"
+    assert device["verdict"] == "problem"
+    [scan] = [c for c in device["checks"] if c["check"] == "scan-service"]
+    assert (scan["verdict"], scan["finding"]) == ("problem", "metadata-unreadable")
+    assert scan["sentence"].startswith("its metadata could not be read: cannot connect to 127.0.0.1:1")
+    assert scan["error"]["kind"] == "unreachable"
+    assert scan["error"]["url"] == "http://127.0.0.1:1/"
 
 
 def test_a_udp_port_holder_is_found_in_proc() -> None:

@@ -63,6 +63,7 @@ class HealthFinding(enum.Enum):
     # SCAN_SERVICE
     SCAN_SERVICE_PRESENT = "scan-service-present"
     PRINT_ONLY = "print-only"  # metadata read; no scan service (WSD scanning switched off)
+    NOT_A_SCANNER = "not-a-scanner"  # metadata read; neither a scan nor a print service (a PC's wsdd…)
     METADATA_UNREADABLE = "metadata-unreadable"  # DeviceError says why
     # SUBSCRIPTION
     SUBSCRIPTION_ACTIVE = "subscription-active"

@@ -197,6 +197,7 @@ class DiscoveryService:
         match_timeout_s: float = MATCH_TIMEOUT_S,
         limits: TrackerLimits | None = None,
         multicast: bool = True,
+        on_probe_sent: Callable[[], None] | None = None,
     ) -> None:
         parse_interface_choice(interfaces)  # ValueError now rather than on a library thread
         if reprobe_interval_s is not None and reprobe_interval_s <= 0:
@@ -210,6 +211,7 @@ class DiscoveryService:
         self._reprobe_interval_s = reprobe_interval_s
         self._match_timeout_s = match_timeout_s
         self._multicast = multicast
+        self._on_probe_sent = on_probe_sent  # the health evidence: when our multicast Probes went out
         self._tracker = DiscoveryTracker(limits)
         self._stats = DiscoveryStats()
         self._state = DiscoveryState.STOPPED
@@ -332,6 +334,11 @@ class DiscoveryService:
             probe = Probe(multicast_headers(), types=types)
             message_id = self._sent(probe, now)
             self._wsd.send_multicast(encode(probe), message_id)
+        if self._on_probe_sent is not None:
+            try:
+                self._on_probe_sent()
+            except Exception:
+                log.exception("on_probe_sent failed; discovery carries on")
 
     async def _reprobe_loop(self, interval_s: float) -> None:
         while True:

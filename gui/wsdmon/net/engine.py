@@ -37,6 +37,8 @@ from wsdmon.core import (
     SubscriptionStatus,
     device_from_metadata,
 )
+from wsdmon.core.device_evidence import FoundBy
+from wsdmon.core.health import DeviceHealth
 from wsdmon.core.scan_jobs import (
     scan_summary_observation,
 )
@@ -68,6 +70,7 @@ from wsdmon.protocol.scan_jobs import GetJobHistoryRequest as ScanGetJobHistoryR
 from wsdmon.protocol.scan_jobs import GetJobHistoryResponse as ScanGetJobHistoryResponse
 
 from ._read_gate import ReadGate
+from .health import HealthMonitor, ObservedSoapClient
 from .http import SoapClient, SoapFaultError, TransportError, UntrustedCertificateError, device_error
 from .journal_port import JournalPort
 from .recorder import PendingMessage, Recorder
@@ -138,6 +141,9 @@ class EngineListener:
 
     def jobs_removed(self, keys: list[JobKey]) -> None:
         """Jobs dropped by the retention setting (ended long ago)."""
+
+    def health_changed(self, health: DeviceHealth) -> None:
+        """A device's health changed: its worst verdict or any check's verdict or finding."""
 
 
 @dataclass
@@ -223,6 +229,12 @@ class Engine:
         self._last_folded_id = 0
         self._flush_task: asyncio.Task[None] | None = None
         self.rejected = 0
+        self.health_monitor = HealthMonitor(
+            clock,
+            jobs=lambda: list(self.jobs.jobs.values()),  # the table may replace its dict
+            devices=lambda: list(self._devices),
+            emit=self._emit_health,
+        )
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -234,8 +246,14 @@ class Engine:
         """Restore from the journal, start listening, add the configured devices."""
         self._restore()
         self._session = aiohttp.ClientSession()
-        self._client = SoapClient(self._session, timeout_s=self.config.request_timeout_s, pinned=self._pinned)
+        self._client = ObservedSoapClient(
+            self._session,
+            timeout_s=self.config.request_timeout_s,
+            pinned=self._pinned,
+            collector=self.health_monitor.collector,
+        )
         await self.sink.start(any_port_if_busy=self.config.notify_port_fallback)
+        self.health_monitor.start()
         self._flush_task = asyncio.get_running_loop().create_task(self._flush_loop(), name="job flush")
         for url in self.config.device_urls:
             self.spawn(self.add_device_url(url))
@@ -251,6 +269,7 @@ class Engine:
             self._flush_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flush_task
+        await self.health_monitor.stop()
         await self.sink.stop()
         if self._session is not None:
             await self._session.close()
@@ -273,6 +292,7 @@ class Engine:
 
     async def add_device_url(self, url: str, endpoint: str | None = None) -> DeviceRecord | None:
         """Read a device's metadata from a transport address (an XAddr) and start monitoring it."""
+        self.health_monitor.collector.discovered(endpoint or url, FoundBy.URL, xaddrs=(url,))
         return await self.sighting(endpoint or url, (url,), None, None, refresh=True, retry_now=True)
 
     async def sighting(
@@ -714,9 +734,13 @@ class Engine:
             driver = dev.drivers.get(reg.service)
             if driver is not None and driver.registration == reg:
                 log.info("%s ended our subscription: %s", reg.device, message.status)
+                reason = message.reasons[0].text.strip() if message.reasons else ""
+                self.health_monitor.collector.subscription_ended(
+                    reg.device, reg.service, str(message.status), reason, accepted.journal_id
+                )
                 if message.status is SubscriptionEndStatus.SOURCE_SHUTTING_DOWN:
-                    reason = OfflineReason.SHUTTING_DOWN
-                    dev.record = dataclasses.replace(dev.record, online=False, offline_reason=reason)
+                    why = OfflineReason.SHUTTING_DOWN
+                    dev.record = dataclasses.replace(dev.record, online=False, offline_reason=why)
                     self._emit_device(dev.record)
                 driver.subscription_ended(str(message.status))
         elif dev is not None:
@@ -761,10 +785,27 @@ class Engine:
 
     def _changed(self, change: JobChange) -> None:
         self._dirty_jobs.add(change.record.key)
+        self.health_monitor.job_changed(change.record)
         try:
             self.listener.job_changed(change)
         except Exception:
             log.exception("job listener failed")
+
+    # --- health -----------------------------------------------------------------------------
+
+    def health(self, endpoint: str) -> DeviceHealth | None:
+        """The device's health judged now (None for an endpoint this engine never saw)."""
+        return self.health_monitor.health(endpoint)
+
+    def health_all(self) -> list[DeviceHealth]:
+        """The health of every device this engine knows, judged now."""
+        return self.health_monitor.health_all()
+
+    def _emit_health(self, health: DeviceHealth) -> None:
+        try:
+            self.listener.health_changed(health)
+        except Exception:
+            log.exception("health listener failed")
 
     # --- journal ----------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ import aiohttp
 import ifaddr
 
 from wsdmon.core.device_status import DeviceError, DeviceErrorKind
+from wsdmon.core.health import DeviceHealth
 from wsdmon.core.selfcheck import CheckId, CheckResult, Finding, Holder, InterfaceInfo, PortEvidence, Verdict
 from wsdmon.protocol import Headers, RemoteProtocolError
 from wsdmon.protocol.metadata import GetMetadataResponse, TransferGet
@@ -38,10 +39,20 @@ from ._sockets import (
     select_addresses,
 )
 from .discovery import MATCH_TIMEOUT_S, DiscoveryService
+from .engine import Engine, EngineConfig
 from .http import RequestError, SoapClient, device_error
-from .wiring import parse_probe_target
+from .journal_port import JournalPort
+from .wiring import Discovery, parse_probe_target
 
-__all__ = ["DEFAULT_WAIT_S", "LATE_MATCH_S", "SelfCheckOptions", "find_holders", "run_selfcheck"]
+__all__ = [
+    "DEFAULT_WAIT_S",
+    "LATE_MATCH_S",
+    "NamedHealth",
+    "SelfCheckOptions",
+    "find_holders",
+    "run_device_health",
+    "run_selfcheck",
+]
 
 # How long a directed probe waits for its match and a metadata read for its answer (--duration).
 DEFAULT_WAIT_S = MATCH_TIMEOUT_S
@@ -410,3 +421,39 @@ async def run_selfcheck(options: SelfCheckOptions) -> list[CheckResult]:
     if listening is not None:
         results.insert(3, await listening)  # after the ports: heard while the probes and reads ran
     return results
+
+
+NamedHealth = tuple[DeviceHealth, str | None]  # a device's health and its friendly name, if read
+ENGINE_REQUEST_TIMEOUT_S = 10.0  # the engine's own (EngineConfig.request_timeout_s); --duration caps it
+
+
+async def run_device_health(options: SelfCheckOptions, journal: JournalPort) -> list[NamedHealth]:
+    """Run the monitor's engine for `options.wait_s` seconds, as `wsdmon watch` would (multicast
+    discovery on the chosen interfaces, the directed probes, the devices by URL), on `journal` (a
+    temporary one: the user's is never touched), and judge the health of every device it met."""
+    config = EngineConfig(
+        notify_port=options.notify_port,
+        notify_port_fallback=True,
+        device_urls=options.devices,
+        request_timeout_s=min(ENGINE_REQUEST_TIMEOUT_S, options.wait_s),
+        snapshot_history=True,
+    )
+    engine = Engine(config, journal)
+    await engine.start()
+    discovery = Discovery(engine, interfaces=options.interfaces)
+    try:
+        await discovery.start()
+        for target in options.probes:
+            engine.spawn(_probe_quietly(discovery, target))
+        await asyncio.sleep(options.wait_s)
+        names = {d.endpoint: d.friendly_name or d.model_name for d in engine.devices}
+        return [(h, names.get(h.endpoint)) for h in engine.health_all()]
+    finally:
+        await discovery.stop()
+        await engine.stop()
+
+
+async def _probe_quietly(discovery: Discovery, target: str) -> None:
+    """A directed probe whose failure the PROBE check above already reports."""
+    with contextlib.suppress(OSError, ValueError):
+        await discovery.probe_host(target)

@@ -7,9 +7,10 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from wsdmon.core.device_evidence import FoundBy
 from wsdmon.protocol import namespaces as ns
 
-from ._discovery_tracker import DeviceLeft, DeviceSeen, DiscoveryEvent
+from ._discovery_tracker import DeviceLeft, DeviceSeen, DiscoveryEvent, Source
 from ._sockets import DiscoverySocketError
 from .discovery import DiscoveryService
 from .engine import Engine
@@ -45,7 +46,11 @@ class Discovery:
         """Start listening; if multicast cannot be had (port 3702 taken), keep directed probes."""
         loop = asyncio.get_running_loop()
         service = DiscoveryService(
-            loop, on_event=self._on_event, interfaces=self._interfaces or None, multicast=self._multicast
+            loop,
+            on_event=self._on_event,
+            interfaces=self._interfaces or None,
+            multicast=self._multicast,
+            on_probe_sent=self._engine.health_monitor.collector.multicast_probe_sent,
         )
         try:
             await service.start()
@@ -73,12 +78,14 @@ class Discovery:
         if self.service is None:
             raise RuntimeError("discovery is not started")
         host, port = parse_probe_target(target)
+        self._engine.health_monitor.collector.directed_probe_sent(host)
         seen = await self.service.directed_probe(host, port)  # each match also reaches _on_event
         if not seen:
             log.warning("no WS-Discovery answer from %s:%d", host, port)
         return len(seen)
 
     def _on_event(self, event: DiscoveryEvent) -> None:
+        self._note(event)
         if isinstance(event, DeviceSeen):
             if not event.xaddrs:
                 return  # the service resolves it and reports it again with XAddrs
@@ -94,3 +101,27 @@ class Discovery:
             )
         elif isinstance(event, DeviceLeft):
             self._engine.device_left(event.endpoint)
+
+    def _note(self, event: DiscoveryEvent) -> None:
+        """Tell the health evidence how the device was seen."""
+        collector = self._engine.health_monitor.collector
+        peer = event.peer[0] if event.peer is not None else ""
+        if isinstance(event, DeviceLeft):
+            collector.left(event.endpoint)
+            return
+        collector.discovered(
+            event.endpoint,
+            _FOUND_BY[event.source],
+            peer=peer,
+            xaddrs=event.xaddrs,
+            instance_id=event.app_sequence.instance_id if event.app_sequence is not None else None,
+            types=event.types,
+        )
+
+
+_FOUND_BY = {
+    Source.HELLO: FoundBy.HELLO,
+    Source.PROBE_MATCH: FoundBy.PROBE_MATCH,
+    Source.RESOLVE_MATCH: FoundBy.RESOLVE_MATCH,
+    Source.DIRECTED: FoundBy.DIRECTED,
+}

@@ -3,12 +3,21 @@ redaction. No Qt, no asyncio: the window runs it in an executor, `wsdmon bundle`
 
 from __future__ import annotations
 
-from .bundle import DEFAULT_HOURS, HEALTH_PLACEHOLDER, BundleError, BundleOptions, BundleResult, make_bundle
+from .bundle import (
+    DEFAULT_HOURS,
+    HEALTH_JSON,
+    HEALTH_TEXT,
+    BundleError,
+    BundleOptions,
+    BundleResult,
+    make_bundle,
+)
 from .redact import Redactor
 
 __all__ = [
     "DEFAULT_HOURS",
-    "HEALTH_PLACEHOLDER",
+    "HEALTH_JSON",
+    "HEALTH_TEXT",
     "BundleError",
     "BundleOptions",
     "BundleResult",

@@ -22,17 +22,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from wsdmon import __version__
+from wsdmon.core.health import DeviceHealth
 from wsdmon.core.jobs import JobKey, JobRecord
 from wsdmon.store import JournalError, read_jobs
+from wsdmon.store.devices import load_devices
 from wsdmon.store.export import write_records
 from wsdmon.store.opening import damage_of
 
 from .environment import environment
+from .health_report import health_json, health_text
+from .journal_health import health_from_journal, judged_at
 from .redact import REDACTED_KINDS, Redactor
 
 __all__ = [
     "DEFAULT_HOURS",
-    "HEALTH_PLACEHOLDER",
+    "HEALTH_JSON",
+    "HEALTH_TEXT",
     "BundleError",
     "BundleOptions",
     "BundleResult",
@@ -40,7 +46,8 @@ __all__ = [
 ]
 
 DEFAULT_HOURS = 24.0  # the period a bundle covers unless told otherwise
-HEALTH_PLACEHOLDER = "health-report-NOT-AVAILABLE-YET.txt"
+HEALTH_TEXT = "health-report.txt"
+HEALTH_JSON = "health-report.json"
 _ACTION_NAME_MAX = 60  # characters of the action's last segment kept in a message's file name
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -180,6 +187,9 @@ class _Selection:
     records: list[JobRecord]
     jobs: list[Any]
     env: dict[str, Any]
+    health: list[DeviceHealth] = field(default_factory=list)
+    judged_at: datetime | None = None
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def _make(options: BundleOptions) -> BundleResult:
@@ -203,9 +213,17 @@ def _make(options: BundleOptions) -> BundleResult:
                 return r.key in keys
             return r.last_update >= since and (chosen is None or r.key.device in chosen)
 
-        records = [r for r in read_jobs(options.journal) if wanted(r)]
+        every = read_jobs(options.journal)
+        records = [r for r in every if wanted(r)]
         jobs = _jobs_json(records, lambda ep: names.get(ep, ep))
         selection = _Selection(since, chosen, devices, records, jobs, environment())
+        selection.judged_at = judged_at(conn, options.now)
+        stored, _ = load_devices(conn)
+        chosen_records = [r for r in stored if chosen is None or r.endpoint in chosen]
+        # Health is judged on all the chosen devices' jobs of the period, not only the jobs picked.
+        period = [r for r in every if r.last_update >= since]
+        selection.health = health_from_journal(conn, chosen_records, period, since, selection.judged_at)
+        selection.names = names
         redactor = _collect(conn, selection) if options.redact else None
         return _write(options, conn, selection, redactor)
     finally:
@@ -255,7 +273,9 @@ def _write(
             zf.writestr("devices.json", _dump(clean([d.row for d in sel.devices])))
             zf.writestr("jobs.json", _dump(clean(sel.jobs)))
             zf.writestr("environment.json", _dump(clean(sel.env)))
-            zf.writestr(HEALTH_PLACEHOLDER, HEALTH_TEXT)
+            report, document = _health(sel)
+            zf.writestr(HEALTH_TEXT, redactor.text(report) if redactor is not None else report)
+            zf.writestr(HEALTH_JSON, _dump(clean(document)))
             zf.writestr("README.txt", readme(options, sel.since, sel.chosen, redactor))
         os.replace(part, out)
     except OSError as exc:
@@ -270,13 +290,29 @@ def _write(
     return BundleResult(out, len(sel.devices), len(sel.jobs), len(index))
 
 
-HEALTH_TEXT = """\
-The health report is not available yet.
-
-This version of wsdmon does not yet check devices and the network (issue 13, items 1-3: health per
-device, the network self-check, `wsdmon doctor`). A later version puts its report here as
-health-report.txt and health-report.json. Until then, read the messages and jobs in this bundle.
+_HEALTH_HEAD = """\
+Health of each device, judged from the journal as of {at} (UTC), the last message it holds.
+Made offline: what only a running monitor sees (discovery, probe replies, multicast, faults to
+requests, restarts) is "not known" here; `wsdmon doctor` checks those live.
 """
+
+
+def _health(sel: _Selection) -> tuple[str, dict[str, Any]]:
+    """health-report.txt and health-report.json."""
+    at = (sel.judged_at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    lines = [_HEALTH_HEAD.format(at=at)]
+    for health in sel.health:
+        lines += health_text(health, sel.names.get(health.endpoint))
+    if not sel.health:
+        lines.append("No device in the journal.")
+    document = {
+        "wsdmon": __version__,
+        "source": "journal",
+        "judged_at": at,
+        "problem": any(h.verdict.value == "problem" for h in sel.health),
+        "devices": [health_json(h, sel.names.get(h.endpoint)) for h in sel.health],
+    }
+    return "\n".join(lines) + "\n", document
 
 
 def readme(
@@ -309,8 +345,10 @@ def readme(
         "                    per message: <journal id>_<arrival time, UTC>_<action>.xml.",
         "messages/index.json one entry per message file: its id, arrival time, device, subscription,",
         "                    action, WS-Addressing MessageID and wsdmon's one-line summary.",
-        f"{HEALTH_PLACEHOLDER}",
-        "                    a placeholder: the health report is not available in this version.",
+        "health-report.txt  each device's health: one line per check (verdict, what was seen,",
+        "                    the evidence, what to do next), judged from the journal as of its last",
+        "                    message; checks only a running monitor can make say NOT KNOWN.",
+        "health-report.json the same as JSON (the fields of `wsdmon doctor --json`'s devices).",
         "",
         "wsdmon's log: wsdmon keeps no log file. It writes its log to the standard error of the",
         "process (the terminal, or the service manager's journal); it is not in this bundle. To",

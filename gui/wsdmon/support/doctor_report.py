@@ -4,10 +4,17 @@ the same values through tr())."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from wsdmon import __version__
+from wsdmon.core.health import DeviceHealth
 from wsdmon.core.selfcheck import CheckResult, Finding, PortEvidence, Verdict
+
+from .health_report import health_json, health_text
+
+# A device's health and its friendly name (None when its metadata was not read).
+NamedHealth = tuple[DeviceHealth, str | None]
 
 __all__ = ["advice", "evidence", "has_problem", "report_json", "report_text", "sentence"]
 
@@ -140,12 +147,16 @@ def evidence(result: CheckResult) -> str:
     return "; ".join(parts)
 
 
-def has_problem(results: list[CheckResult]) -> bool:
-    return any(r.verdict is Verdict.PROBLEM for r in results)
+def has_problem(results: list[CheckResult], devices: Sequence[NamedHealth] = ()) -> bool:
+    """A network check, or a check of a device's health, is a PROBLEM."""
+    return any(r.verdict is Verdict.PROBLEM for r in results) or any(
+        h.verdict is Verdict.PROBLEM for h, _ in devices
+    )
 
 
-def report_text(results: list[CheckResult]) -> str:
-    """One line per check: verdict, check, the sentence, the evidence, what to do next."""
+def report_text(results: list[CheckResult], devices: Sequence[NamedHealth] = ()) -> str:
+    """One line per check: verdict, check, the sentence, the evidence, what to do next; then each
+    device's health: a heading line and one indented line per check."""
     lines = []
     for r in results:
         line = f"{_VERDICT[r.verdict]:<9} {r.check.value:<14} {sentence(r)}."
@@ -154,6 +165,8 @@ def report_text(results: list[CheckResult]) -> str:
         if todo := advice(r):
             line += f" Next: {todo}."
         lines.append(line)
+    for health, name in devices:
+        lines += health_text(health, name)
     return "\n".join(lines) + "\n"
 
 
@@ -202,10 +215,12 @@ def _check_json(r: CheckResult) -> dict[str, Any]:
     }
 
 
-def report_json(results: list[CheckResult]) -> dict[str, Any]:
-    """The --json document: wsdmon's version, whether a problem was found, and every check."""
+def report_json(results: list[CheckResult], devices: Sequence[NamedHealth] = ()) -> dict[str, Any]:
+    """The --json document: wsdmon's version, whether a problem was found, every network check,
+    and every device's health."""
     return {
         "wsdmon": __version__,
-        "problem": has_problem(results),
+        "problem": has_problem(results, devices),
         "checks": [_check_json(r) for r in results],
+        "devices": [health_json(h, name) for h, name in devices],
     }
