@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QHelpEvent, QTextCursor
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QToolTip
 
 from wsdmon.core.devices import DeviceRecord
+from wsdmon.core.health import HealthCheck, HealthFinding, HealthResult
 from wsdmon.core.selfcheck import CheckId, Finding, Verdict
 from wsdmon.models import Direction, RawLogEntry, Role, health_report_text, role_data
 from wsdmon.store import IncomingMessage
@@ -557,3 +558,23 @@ def test_a_selfcheck_that_cannot_run_says_why_in_the_dialog(qtbot, tmp_path, cap
     demo.window.diagnosis.check_at_start()  # at start: a log line, nothing shown
     assert not demo.window.diagnosis.note.isVisible()
     dialog.close()
+
+
+@pytest.mark.parametrize("finding", list(HealthFinding))
+def test_every_health_finding_has_window_words(finding: HealthFinding) -> None:
+    """Diagnose… words every finding the engine can give (a missing one was a KeyError)."""
+    from wsdmon.models.health_text import health_advice, health_sentence
+
+    result = HealthResult(HealthCheck.DISCOVERY, Verdict.OK, finding)
+    assert health_sentence(result).endswith(".")
+    assert isinstance(health_advice(result), str)
+
+
+@pytest.mark.parametrize("finding", list(Finding))
+def test_every_selfcheck_finding_has_window_words(finding: Finding) -> None:
+    from wsdmon.core.selfcheck import CheckResult
+    from wsdmon.models.selfcheck_text import selfcheck_advice, selfcheck_sentence
+
+    result = CheckResult(CheckId.PROBE, Verdict.OK, finding, target="x")
+    assert selfcheck_sentence(result).endswith(".")
+    assert isinstance(selfcheck_advice(result), str)

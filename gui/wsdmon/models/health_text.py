@@ -174,6 +174,12 @@ _WORDS: dict[HealthFinding, tuple[str, str]] = {
             _CTX, "Switch on WSD scanning in the device's settings (often under Network ▸ WSD)."
         ),
     ),
+    _F.NOT_A_SCANNER: (
+        QT_TRANSLATE_NOOP(
+            _CTX, "The device offers neither scanning nor printing: it is not a scanner (a computer, say)."
+        ),
+        "",
+    ),
     _F.METADATA_UNREADABLE: (
         QT_TRANSLATE_NOOP(_CTX, "The device's metadata could not be read."),
         QT_TRANSLATE_NOOP(
