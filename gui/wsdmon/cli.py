@@ -520,6 +520,9 @@ class _JsonPrinter:
     def message_logged(self, entry: Any) -> None:
         pass
 
+    def health_changed(self, health: Any) -> None:
+        """watch prints no health lines: `wsdmon doctor --json` reports each device's health."""
+
     def message_rejected(self, reason: str, detail: str) -> None:
         log.warning("rejected: %s: %s", reason, detail)
 

@@ -45,9 +45,20 @@ class Say(Protocol):
 
 
 class Listener(Protocol):
-    """An engine listener that knows when the engine restores from the journal."""
+    """An engine listener (net.engine.EngineListener's methods, checked here without importing the
+    engine) that knows when the engine restores from the journal."""
 
     replaying: bool
+
+    def device_changed(self, device: Any) -> None: ...
+
+    def job_changed(self, change: Any) -> None: ...
+
+    def message_logged(self, entry: Any) -> None: ...
+
+    def message_rejected(self, reason: str, detail: str) -> None: ...
+
+    def health_changed(self, health: Any) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
