@@ -115,6 +115,19 @@ def _element(namespace: str, prefix: str, local: str, text: str) -> str:
     return f'<{prefix}:{local} xmlns:{prefix}="{namespace}">{text}</{prefix}:{local}>'
 
 
+def _this_model(model_name: str, model_number: str, category: tuple[str, ...]) -> ThisModel:
+    """The simulator's ThisModel: its manufacturer, a model name and number, the PnP-X category."""
+    return ThisModel(
+        (LocalizedText("wsdmon simulator", "en"),),
+        "https://wsdmon.invalid/",
+        (LocalizedText(f"{model_name} (simulated)", "en"),),
+        model_number,
+        None,
+        None,
+        category,
+    )
+
+
 class SimDevice:
     """A device of the simulator. `endpoint`, `role`, `metadata_url`, `service_url` and
     `friendly_name` are what a peer discovers; `submit_job()` drives its jobs."""
@@ -267,16 +280,7 @@ class SimDevice:
         """The GetResponse this device answers a metadata Get with."""
         if self.faults.print_only:
             return self._print_metadata(relates_to)
-        model_name, model_number = _MODEL[self.role]
-        this_model = ThisModel(
-            (LocalizedText("wsdmon simulator", "en"),),
-            "https://wsdmon.invalid/",
-            (LocalizedText(f"{model_name} (simulated)", "en"),),
-            model_number,
-            None,
-            None,
-            _CATEGORY[self.role],
-        )
+        this_model = _this_model(*_MODEL[self.role], _CATEGORY[self.role])
         name = (LocalizedText(self.friendly_name, "en"),)
         if self.role is Role.SCAN_SERVER:  # WSDAPI's shape: a Host naming the device
             this_device = ThisDevice(name, "1.0.0", self.serial_number)
@@ -305,16 +309,7 @@ class SimDevice:
 
     def _print_metadata(self, relates_to: str | None) -> GetMetadataResponse:
         """A printer's metadata (print-only fault): one hosted WS-Print service, no scan service."""
-        model_name, model_number = _PRINT_MODEL
-        this_model = ThisModel(
-            (LocalizedText("wsdmon simulator", "en"),),
-            "https://wsdmon.invalid/",
-            (LocalizedText(f"{model_name} (simulated)", "en"),),
-            model_number,
-            None,
-            None,
-            ("Printers",),
-        )
+        this_model = _this_model(*_PRINT_MODEL, ("Printers",))
         this_device = ThisDevice((LocalizedText(self.friendly_name, "en"),), "1.0.0", self.serial_number)
         identity = _identity(self.endpoint)
         hosted = HostedService((self.service_url,), (PRINT_SERVICE_TYPE,), f"uri:{identity}/WSDPrinter")
