@@ -122,14 +122,21 @@ def migrate(
     start = schema_version(conn)
     if start >= len(migrations):
         return start
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+    # A session lock taken before the version is read again: inside one transaction, a collector
+    # that waited on a transaction-level lock still read the version as it was before the other
+    # one's migration committed, and created the tables a second time (two collectors started
+    # together on an empty database; tests/integration/store/test_pg_store.py).
+    conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+    try:
         start = schema_version(conn)  # another collector may have migrated while we waited
-        for version in range(start, len(migrations)):
-            for step in migrations[version]:
-                conn.execute(step.encode())
-            conn.execute("DELETE FROM schema_version")
-            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version + 1,))
+        with conn.transaction():
+            for version in range(start, len(migrations)):
+                for step in migrations[version]:
+                    conn.execute(step.encode())
+                conn.execute("DELETE FROM schema_version")
+                conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version + 1,))
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
     return start
 
 

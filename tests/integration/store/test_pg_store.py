@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -166,6 +167,30 @@ def test_commits_are_flushed_even_where_the_server_says_synchronous_commit_off(
         assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
     finally:
         store.close()
+
+
+def test_collectors_starting_together_on_an_empty_database_create_the_tables_once(
+    pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    """Three sites' collectors open one new database at the same moment: one creates the tables,
+    the others wait for it and use them (each used to fail with 'relation "messages" already
+    exists'). Repeated on fresh databases: the race is a matter of timing."""
+    for _ in range(4):
+        dsn = pg_cluster.new_database()
+        errors: list[BaseException] = []
+
+        def open_one(site: str, dsn: str = dsn, errors: list[BaseException] = errors) -> None:
+            try:
+                _open(dsn, tmp_path / site, site).close()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_one, args=(site,)) for site in ("a", "b", "c")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
 
 
 def test_one_collector_per_site(pg_dsn: str, tmp_path: Path) -> None:
