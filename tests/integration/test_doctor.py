@@ -95,7 +95,7 @@ def test_a_held_notify_port_is_a_problem_naming_the_holder(tmp_path: Path) -> No
         held.bind(("127.0.0.1", 0))
         held.listen()
         port = held.getsockname()[1]
-        result = run_wsdmon(tmp_path, *DOCTOR, "--notify-port", str(port))
+        result = run_wsdmon(tmp_path, *DOCTOR, "--notify-port", str(port), "--duration", "1")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     [line] = [ln for ln in result.stdout.splitlines() if " notify-port " in ln]
@@ -123,7 +123,9 @@ def test_a_probe_to_a_closed_port_says_no_answer(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_device_is_a_problem_with_its_reason(tmp_path: Path) -> None:
-    result = run_wsdmon(tmp_path, *DOCTOR, "--notify-port", "0", "--device", "http://127.0.0.1:1/")
+    result = run_wsdmon(
+        tmp_path, *DOCTOR, "--notify-port", "0", "--device", "http://127.0.0.1:1/", "--duration", "1"
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     [line] = [ln for ln in result.stdout.splitlines() if ln.split()[1:2] == ["device"]]
     assert line.startswith("PROBLEM ")
@@ -182,7 +184,17 @@ def test_device_health_json_exits_0_for_a_healthy_simulator_and_1_for_an_unreach
 
     run(scenario, timeout=90)
 
-    result = run_wsdmon(tmp_path, *DOCTOR, "--notify-port", "0", "--json", "--device", "http://127.0.0.1:1/")
+    result = run_wsdmon(
+        tmp_path,
+        *DOCTOR,
+        "--notify-port",
+        "0",
+        "--json",
+        "--device",
+        "http://127.0.0.1:1/",
+        "--duration",
+        "1",
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     report = json.loads(result.stdout)
