@@ -6,9 +6,10 @@ from wsdmon.core.health import DeviceHealth, HealthCheck, HealthFinding, HealthR
 from wsdmon.core.selfcheck import Verdict
 
 
-def test_worst_orders_problem_over_warning_over_unknown_over_ok() -> None:
-    assert worst([]) is Verdict.OK
-    assert worst([Verdict.OK, Verdict.UNKNOWN]) is Verdict.UNKNOWN
+def test_worst_orders_problem_over_warning_over_ok_over_unknown() -> None:
+    assert worst([]) is Verdict.UNKNOWN
+    assert worst([Verdict.UNKNOWN, Verdict.UNKNOWN]) is Verdict.UNKNOWN
+    assert worst([Verdict.OK, Verdict.UNKNOWN]) is Verdict.OK  # what could be told was fine
     assert worst([Verdict.UNKNOWN, Verdict.WARNING, Verdict.OK]) is Verdict.WARNING
     assert worst([Verdict.WARNING, Verdict.PROBLEM, Verdict.UNKNOWN]) is Verdict.PROBLEM
 

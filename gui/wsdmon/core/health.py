@@ -110,12 +110,14 @@ class HealthResult:
     evidence: HealthEvidence = field(default_factory=HealthEvidence)
 
 
-_RANK = {Verdict.OK: 0, Verdict.UNKNOWN: 1, Verdict.WARNING: 2, Verdict.PROBLEM: 3}
+_RANK = {Verdict.UNKNOWN: 0, Verdict.OK: 1, Verdict.WARNING: 2, Verdict.PROBLEM: 3}
 
 
 def worst(verdicts: tuple[Verdict, ...] | list[Verdict]) -> Verdict:
-    """The verdict a device shows at a glance: problem > warning > not known > ok (ok when none)."""
-    return max(verdicts, key=_RANK.__getitem__, default=Verdict.OK)
+    """The verdict a device shows at a glance: problem > warning > ok > not known. A check that
+    cannot tell yet does not hide what the others saw: a device with eight checks ok and two not
+    known is ok; it is "not known" only when no check could tell (or there are none)."""
+    return max(verdicts, key=_RANK.__getitem__, default=Verdict.UNKNOWN)
 
 
 @dataclass(frozen=True, slots=True)

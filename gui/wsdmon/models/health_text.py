@@ -260,11 +260,22 @@ _SECONDS = {
     HealthCheck.SUBSCRIPTION: QT_TRANSLATE_NOOP(_CTX, "Granted for {0}"),
     HealthCheck.JOBS: QT_TRANSLATE_NOOP(_CTX, "Without progress for {0}"),
 }
+# What evidence.count counts, by finding (the same check counts different things per finding).
 _COUNT = {
-    HealthCheck.PROBE_REPLIES: QT_TRANSLATE_NOOP(_CTX, "Announcements without a reply: {0}"),
-    HealthCheck.IDENTITY: QT_TRANSLATE_NOOP(_CTX, "Restarts: {0}"),
-    HealthCheck.FAULTS: QT_TRANSLATE_NOOP(_CTX, "Faults: {0}"),
-    HealthCheck.JOBS: QT_TRANSLATE_NOOP(_CTX, "Jobs: {0}"),
+    _F.FOUND_BY_DIRECTED_PROBE_ONLY: QT_TRANSLATE_NOOP(_CTX, "Multicast probes it did not answer: {0}"),
+    _F.FOUND_BY_URL_ONLY: QT_TRANSLATE_NOOP(_CTX, "Multicast probes it did not answer: {0}"),
+    _F.PROBE_REPLIES_ARRIVE: QT_TRANSLATE_NOOP(_CTX, "Replies received: {0}"),
+    _F.PROBE_REPLIES_LATE: QT_TRANSLATE_NOOP(_CTX, "Replies received: {0}"),
+    _F.HELLO_WITHOUT_PROBE_MATCH: QT_TRANSLATE_NOOP(_CTX, "Probes without a reply: {0}"),
+    _F.MULTICAST_ARRIVES: QT_TRANSLATE_NOOP(_CTX, "Probes without a reply since: {0}"),
+    _F.MULTICAST_STOPPED: QT_TRANSLATE_NOOP(_CTX, "Probes without a reply since: {0}"),
+    _F.ADDRESS_CHANGED: QT_TRANSLATE_NOOP(_CTX, "Address changes: {0}"),
+    _F.REBOOTED: QT_TRANSLATE_NOOP(_CTX, "Restarts: {0}"),
+    _F.FAULTS_RETURNED: QT_TRANSLATE_NOOP(_CTX, "Faults: {0}"),
+    _F.JOBS_MOVING: QT_TRANSLATE_NOOP(_CTX, "Jobs: {0}"),
+    _F.JOBS_STUCK: QT_TRANSLATE_NOOP(_CTX, "Jobs: {0}"),
+    _F.CLOCK_IN_STEP: QT_TRANSLATE_NOOP(_CTX, "Job times compared: {0}"),
+    _F.CLOCK_OFFSET: QT_TRANSLATE_NOOP(_CTX, "Job times compared: {0}"),
 }
 
 
@@ -325,8 +336,8 @@ def health_evidence(result: HealthResult) -> list[str]:
             lines.append(_clock_offset(e.seconds))
         else:
             lines.append(_tr(_SECONDS.get(check, "{0}")).format(fmt.format_duration(e.seconds)))
-    if e.count is not None:
-        lines.append(_tr(_COUNT.get(check, "{0}")).format(e.count))
+    if e.count is not None and (label := _COUNT.get(result.finding)) is not None:
+        lines.append(_tr(label).format(e.count))  # a count without a label is not shown bare
     if e.code:
         lines.append(_tr("Code: {0}").format(e.code))
     if e.reason:
