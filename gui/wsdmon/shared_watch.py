@@ -59,18 +59,15 @@ class _Follower:
             self.printer.job_changed(_Change(record))
 
     async def catch_up(self, site: str | None = None) -> None:
+        """Read again the jobs of `site` (default: every site the store has) updated since the newest
+        shown there, less JOBS_SLACK_S; a site not shown yet from its first job."""
         from wsdmon.store.pg_view import JOBS_SLACK_S
 
-        sites = [site] if site is not None else [*self.newest, None]
-        for name in dict.fromkeys(sites):
-            since = self.newest.get(name) if name is not None else None
+        sites = [site] if site is not None else await asyncio.to_thread(self.view.sites)
+        for name in sites:
+            since = self.newest.get(name)
             epoch = since - JOBS_SLACK_S if since is not None else None
-            if name is None:  # sites not seen yet: everything
-                rows = await asyncio.to_thread(self.view.jobs_since)
-                rows = [(s, r) for s, r in rows if s not in self.newest]
-            else:
-                rows = await asyncio.to_thread(self.view.jobs_since, name, epoch)
-            self.show_jobs(rows)
+            self.show_jobs(await asyncio.to_thread(self.view.jobs_since, name, epoch))
 
 
 async def follow_shared_store(

@@ -68,6 +68,10 @@ class SharedView:
                 _log.warning("store: skipped damaged device row %r: %s", row[0], exc)
         return out
 
+    def sites(self) -> list[str]:
+        """The sites that have stored jobs."""
+        return [row[0] for row in self._rows("SELECT DISTINCT site FROM jobs ORDER BY site")]
+
     def jobs_since(self, site: str | None = None, epoch: float | None = None) -> list[tuple[str, JobRecord]]:
         """(site, job with its timeline) of every site, or of one site updated at or after `epoch`."""
         where, params = _where(("j.site", site))
@@ -85,11 +89,16 @@ class SharedView:
         timeline = self._rows(
             _sql(select, where, "t.site, t.device, t.job_token, t.generation, t.seq"), params
         )
+        # Per site (a job key is unique within its site): its timeline rows and its job rows, in order.
+        by_site: dict[str, tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]] = {}
+        for row in jobs:
+            by_site.setdefault(row[0], ([], []))[1].append(row[1:])
+        for row in timeline:
+            if row[0] in by_site:
+                by_site[row[0]][0].append(row[1:])
         out: list[tuple[str, JobRecord]] = []
-        for name in dict.fromkeys(row[0] for row in jobs):
-            records, _ = decode_jobs(
-                (row[1:] for row in timeline if row[0] == name), (row[1:] for row in jobs if row[0] == name)
-            )
+        for name, (entries, rows) in by_site.items():
+            records, _ = decode_jobs(entries, rows)
             out += [(name, record) for record in records]
         return out
 
