@@ -43,7 +43,7 @@ MATCH_WAIT_S = 4.0
 APP_REPLY_S = 1.0
 # A probe match later than this is a warning: Windows Firewall drops replies to a probe after about
 # 4 s (issue 13), and a device answers within APP_MAX_DELAY (500 ms, WS-Discovery 2005/04 §2.4).
-# The same limit as `wsdmon doctor`'s directed probe (net.selfcheck.LATE_MATCH_S).
+# `wsdmon doctor`'s directed probe uses this limit too (net.selfcheck.LATE_MATCH_S).
 PROBE_LATE_S = 2.0
 # IGMP snooping forgets a port's group membership after 2 × 125 s query interval + 10 s response
 # (RFC 2236 §8 / RFC 3376 §8 defaults: 260 s), so a cut-off device falls silent within minutes. A

@@ -26,6 +26,7 @@ import ifaddr
 
 from wsdmon.core.device_status import DeviceError, DeviceErrorKind
 from wsdmon.core.health import DeviceHealth
+from wsdmon.core.health_evaluate import PROBE_LATE_S
 from wsdmon.core.selfcheck import CheckId, CheckResult, Finding, Holder, InterfaceInfo, PortEvidence, Verdict
 from wsdmon.protocol import Headers, RemoteProtocolError
 from wsdmon.protocol.metadata import GetMetadataResponse, TransferGet
@@ -56,9 +57,8 @@ __all__ = [
 
 # How long a directed probe waits for its match and a metadata read for its answer (--duration).
 DEFAULT_WAIT_S = MATCH_TIMEOUT_S
-# A match later than this is a warning: Windows Firewall drops replies to a probe after about 4 s
-# (issue 13), and a device answers within APP_MAX_DELAY (500 ms, WS-Discovery 2005/04 §2.4).
-LATE_MATCH_S = 2.0
+# A match later than this is a warning: the health checks' limit (core.health_evaluate), one number.
+LATE_MATCH_S = PROBE_LATE_S
 _PROC = Path("/proc")
 _LINUX = sys.platform.startswith("linux")
 _LISTEN = "0A"  # /proc/net/tcp state of a listening socket
