@@ -152,6 +152,9 @@ class JobKey:
     device: str
     job_token: str
     generation: int = 0
+    # The site whose collector saw the job (issue 14): "" in a single PC's window and journal, where
+    # every job is this PC's; set by a view of a shared store, where two sites may watch one device.
+    site: str = ""
 
 
 @dataclass(frozen=True, slots=True)
