@@ -19,7 +19,9 @@ ended, each subscription it granted and renewed, and, when a subscription closes
 notifications its subscriber acknowledged with a 2xx.
 
 Processes are read by threads (not an event loop), so the fixture outlives each test's loop and a
-Qt test can use it too. Everything is removed at the end, also when a test fails.
+Qt test can use it too. Everything is removed at the end, also when a test fails. The link fault
+test stops site A's simulator to read its final counts and then starts a new run (a new device at
+the same site): a test added after it sees site A's first device offline and the second one live.
 """
 
 from __future__ import annotations
@@ -375,12 +377,8 @@ class Site:
             lines = list(sim.lines)
         return SimRecord.parse(lines)
 
-    def stop_all(self) -> None:
-        for process in (self.collector, *self.simulators):
-            if process is not None:
-                with contextlib.suppress(Exception):
-                    process.stop(signal.SIGTERM, timeout=5)
-                process.kill()
+    def processes(self) -> list[Process]:
+        return [p for p in (self.collector, *self.simulators) if p is not None]
 
 
 @dataclass
@@ -391,6 +389,10 @@ class TwoSites:
     dsn: str
     viewer_dsn: str
     sites: dict[str, Site]
+
+    def records(self) -> dict[str, SimRecord]:
+        """Each site's current simulator run as its log tells it so far."""
+        return {name: site.record() for name, site in self.sites.items()}
 
 
 def _require_netns() -> None:
@@ -433,8 +435,14 @@ def running_sites(cluster: PgCluster, root: Path) -> Iterator[TwoSites]:
             until(lambda site=site: site.record().granted, f"{site.name}'s collector subscribed")
         yield TwoSites(cluster, dsn, add_viewer(cluster, dsn), sites)
     finally:
-        for site in sites.values():
-            site.stop_all()
+        processes = [p for site in sites.values() for p in site.processes()]
+        for process in processes:  # all at once: collectors unsubscribe, simulators say Bye
+            if process.popen.poll() is None:
+                process.popen.send_signal(signal.SIGTERM)
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.popen.wait(STOP_TIMEOUT_S)
+            process.kill()
         for site in sites.values():
             site.remove_lan()
 
