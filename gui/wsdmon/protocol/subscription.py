@@ -39,6 +39,9 @@ BACKOFF_BASE_S = 1.0
 BACKOFF_FACTOR = 2.0
 BACKOFF_MAX_S = 60.0
 BACKOFF_JITTER = 0.2  # ± fraction of the delay
+# Once a subscription was granted, a lost one is retried at least as often as it was renewed (the
+# last grant's renew period, never under BACKOFF_BASE_S): after a link outage it returns within one
+# renew period instead of waiting out a backoff grown to BACKOFF_MAX_S (issue 14).
 
 
 class SubscriptionState(enum.Enum):
@@ -88,6 +91,7 @@ class SubscriptionMachine:
         self.deadline: datetime | None = None
         self.attempt = 0
         self.last_error: str | None = None
+        self.renew_period_s: float | None = None  # of the last grant: caps the backoff after it
         self._backoff = backoff or Backoff()
         self._random = random or (lambda: 0.5)
 
@@ -208,12 +212,16 @@ class SubscriptionMachine:
         earliest = now + timedelta(seconds=lifetime * RENEW_EARLIEST)
         self.renew_at = max(earliest, min(by_fraction, by_margin))
         self.deadline = self.renew_at
+        self.renew_period_s = (self.renew_at - now).total_seconds()
         return Action.NOTHING
 
     def _back_off(self, now: datetime) -> Action:
         self.state = SubscriptionState.BACKOFF
         self.expires_at = self.renew_at = None
-        self.deadline = now + timedelta(seconds=self._backoff.delay(self.attempt, self._random))
+        delay = self._backoff.delay(self.attempt, self._random)
+        if self.renew_period_s is not None:
+            delay = min(delay, max(self._backoff.base_s, self.renew_period_s))
+        self.deadline = now + timedelta(seconds=delay)
         self.attempt += 1
         return Action.NOTHING
 

@@ -381,6 +381,13 @@ class EventSource:
         """After the delivery task stopped: SubscriptionEnd (if asked), then close the session."""
         if sub.task is not None and sub.task is not asyncio.current_task():
             await asyncio.gather(sub.task, return_exceptions=True)
+        # What the subscriber acknowledged (2xx), for a test comparing it with what a monitor stored.
+        log.info(
+            "%s: subscription %s closed: %d notification(s) delivered",
+            self.name,
+            sub.identifier,
+            sub.delivered,
+        )
         try:
             if end is not None:
                 await self._send_end(sub, *end)

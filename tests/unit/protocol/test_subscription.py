@@ -94,6 +94,46 @@ def test_subscribe_failures_back_off_exponentially_and_bounded() -> None:
     assert delays == [1, 2, 4, 8, 8, 8]
 
 
+def test_a_lost_subscription_is_retried_at_least_as_often_as_it_was_renewed() -> None:
+    """A link down for a while (issue 14): the renew, GetStatus and every Subscribe fail. Once the
+    network is back the subscription must return within one renew period of the last grant; the
+    backoff growing to its 60 s cap would leave a 12 s grant's device unheard for a minute."""
+    m = SubscriptionMachine(random=lambda: 1.0)  # the largest jitter
+    m.start(T0)
+    m.on_subscribed(at(12), T0)
+    renew_period = (m.renew_at - T0).total_seconds()  # type: ignore[operator]
+    assert renew_period == 6
+    assert m.due(at(6)) is Action.RENEW
+    assert m.on_failed(at(16), "timed out", fault=False) is Action.GET_STATUS
+    now = at(19)
+    assert m.on_failed(now, "no route to host", fault=False) is Action.NOTHING  # expired: back off
+    delays = []
+    for _ in range(8):
+        assert m.state is SubscriptionState.BACKOFF
+        assert m.deadline is not None
+        delays.append((m.deadline - now).total_seconds())
+        now = m.deadline
+        assert m.due(now) is Action.SUBSCRIBE
+        now += timedelta(seconds=3)  # the connect fails after ARP gives up
+        m.on_failed(now, "no route to host", fault=False)
+    assert max(delays) <= renew_period, delays
+    assert delays[:3] == [1.2, 2.4, 4.8]  # still exponential below the cap
+
+
+def test_a_long_grant_keeps_the_bounded_backoff() -> None:
+    m = SubscriptionMachine(random=lambda: 0.5)
+    m.start(T0)
+    m.on_subscribed(at(3600), T0)
+    m.due(m.renew_at)  # type: ignore[arg-type]
+    m.on_failed(m.renew_at, "fault", fault=True)  # type: ignore[arg-type]
+    for _ in range(9):
+        assert m.deadline is not None
+        now = m.deadline
+        m.due(now)
+        m.on_failed(now, "refused", fault=False)
+    assert (m.deadline - now).total_seconds() == 60  # type: ignore[operator]  # BACKOFF_MAX_S
+
+
 @pytest.mark.parametrize("r", [0.0, 0.5, 1.0])
 def test_jitter_stays_within_bounds(r: float) -> None:
     delay = Backoff(base_s=10, factor=2, max_s=60, jitter=0.2).delay(0, lambda: r)
