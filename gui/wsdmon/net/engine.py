@@ -34,19 +34,18 @@ from wsdmon.core import (
 from wsdmon.core.device_evidence import FoundBy
 from wsdmon.core.feed import FeedCommands, FeedListener, FeedSink, RawEntry
 from wsdmon.core.health import DeviceHealth
-from wsdmon.protocol import Headers, Message, RemoteProtocolError, UnknownMessage
+from wsdmon.protocol import Message, RemoteProtocolError, UnknownMessage
 from wsdmon.protocol.eventing import SubscriptionEnd, SubscriptionEndStatus
-from wsdmon.protocol.repository import CancelPostScanJobRequest, CancelPostScanJobResponse
 
 from .health import HealthMonitor, ObservedSoapClient
-from .http import SoapClient, SoapFaultError, TransportError, UntrustedCertificateError, device_error
+from .http import SoapClient, SoapFaultError, TransportError, UntrustedCertificateError
 from .job_ledger import JobLedger
 from .journal_port import JournalPort
 from .recorder import PendingMessage, Recorder
 from .registry import DeviceRegistry
 from .router import observation, summarize
 from .sink import Accepted, NotificationSink, RejectReason, local_address_for
-from .snapshot import take_snapshot
+from .snapshot import cancel_post_scan_job, take_snapshot
 from .subscriptions import ACTIONS_OF_ROLE, SubscriptionDriver
 
 __all__ = ["DEFAULT_NOTIFY_PORT", "Engine", "EngineConfig", "EngineListener", "RawEntry"]
@@ -365,18 +364,7 @@ class Engine:
         service = self.registry.scan_server(key.device)
         if service is None:
             return CancelOutcome(CancelResult.NOT_POSSIBLE, asked)
-        try:
-            answer = await self._client.call(
-                service, CancelPostScanJobRequest(Headers.request(service), key.job_token), device=key.device
-            )
-        except SoapFaultError as exc:
-            sub = exc.fault.subcode.local if exc.fault.subcode else exc.fault.code
-            return CancelOutcome(CancelResult.REFUSED, asked, code=sub, reason=exc.fault.reason)
-        except (TransportError, UntrustedCertificateError, RemoteProtocolError) as exc:
-            return CancelOutcome(CancelResult.FAILED, asked, error=device_error(service, exc))
-        if isinstance(answer, CancelPostScanJobResponse):
-            return CancelOutcome(CancelResult.ACCEPTED, asked)
-        return CancelOutcome(CancelResult.UNEXPECTED, asked, code=answer.action)
+        return await cancel_post_scan_job(self._client, service, key, asked)
 
     # --- notifications ----------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""The job snapshot taken after subscribing (issue 4.5): GetActiveJobs (+ GetJobHistory) of a scan
-server (dsc) or a scanner (wscn), as observations, so that the table is right before the next event.
+"""What the engine asks of a device's jobs: the snapshot taken after subscribing (issue 4.5):
+GetActiveJobs (+ GetJobHistory) of a scan server (dsc) or a scanner (wscn), as observations, so that
+the table is right before the next event; and CancelPostScanJob, as a typed outcome.
 
 The requests and how each answer becomes observations are tables by role and answer type (issue 14,
 item 5: no isinstance chain in the engine).
@@ -12,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from wsdmon.core import JobKind, Observation, ObservationKind, Role
+from wsdmon.core import CancelOutcome, CancelResult, JobKey, JobKind, Observation, ObservationKind, Role
 from wsdmon.core.scan_jobs import scan_summary_observation
-from wsdmon.protocol import Headers, Message, UnknownMessage
+from wsdmon.protocol import Headers, Message, RemoteProtocolError, UnknownMessage
 from wsdmon.protocol.dsm import JobStatus
 from wsdmon.protocol.repository import (
+    CancelPostScanJobRequest,
+    CancelPostScanJobResponse,
     GetActiveJobsRequest,
     GetActiveJobsResponse,
     GetJobHistoryRequest,
@@ -28,7 +31,9 @@ from wsdmon.protocol.scan_jobs import GetActiveJobsResponse as ScanGetActiveJobs
 from wsdmon.protocol.scan_jobs import GetJobHistoryRequest as ScanGetJobHistoryRequest
 from wsdmon.protocol.scan_jobs import GetJobHistoryResponse as ScanGetJobHistoryResponse
 
-__all__ = ["KIND_OF_ROLE", "Snapshot", "take_snapshot"]
+from .http import SoapClient, SoapFaultError, TransportError, UntrustedCertificateError, device_error
+
+__all__ = ["KIND_OF_ROLE", "Snapshot", "cancel_post_scan_job", "take_snapshot"]
 
 # The job lists a snapshot asks for, by role: (active jobs, history) request and response types.
 _JobList = tuple[Callable[[Headers], Message], type[Message]]  # request factory, answer type
@@ -136,3 +141,20 @@ async def take_snapshot(
             snap.reported.add(job_id)
             fold(obs)
     return snap
+
+
+async def cancel_post_scan_job(
+    client: SoapClient, service: str, key: JobKey, asked: datetime
+) -> CancelOutcome:
+    """CancelPostScanJob of `key` on the scan server at `service`: what became of it, typed."""
+    request = CancelPostScanJobRequest(Headers.request(service), key.job_token)
+    try:
+        answer = await client.call(service, request, device=key.device)
+    except SoapFaultError as exc:
+        sub = exc.fault.subcode.local if exc.fault.subcode else exc.fault.code
+        return CancelOutcome(CancelResult.REFUSED, asked, code=sub, reason=exc.fault.reason)
+    except (TransportError, UntrustedCertificateError, RemoteProtocolError) as exc:
+        return CancelOutcome(CancelResult.FAILED, asked, error=device_error(service, exc))
+    if isinstance(answer, CancelPostScanJobResponse):
+        return CancelOutcome(CancelResult.ACCEPTED, asked)
+    return CancelOutcome(CancelResult.UNEXPECTED, asked, code=answer.action)
