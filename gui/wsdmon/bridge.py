@@ -217,8 +217,7 @@ class QtBridge(QObject, EngineListener):
         if self._pending_jobs:
             records = list(self._pending_jobs.values())
             self._pending_jobs.clear()
-            self._jobs.apply_changes(records)
-            self._jobs.flush()  # this batch is the coalescing: show it now, not a model tick later
+            self._jobs.apply_changes(records, now=True)  # this batch is the coalescing: no model timer
         if self._pending_raw:
             entries, self._pending_raw = self._pending_raw, []
             self._raw_log.append(entries)

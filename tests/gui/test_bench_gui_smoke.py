@@ -17,6 +17,14 @@ def test_gui_model_bench_quick_mode_writes_json(tmp_path: Path) -> None:
         assert all(f["events"] == 1000 and f["not_shown"] == 0 for f in row["feeds"])
 
 
+def test_latency_bench_quick_mode_writes_json(tmp_path: Path) -> None:
+    data = run_quick("bench_latency.py", tmp_path, "--no-before", env={"QT_QPA_PLATFORM": "offscreen"})
+    ((run,),) = data["runs"].values()
+    assert run["events"] == 2000
+    assert run["not_shown"] == 0
+    assert run["from_due"]["painted_samples"] > 0
+
+
 def test_cold_start_bench_quick_mode_writes_json(tmp_path: Path) -> None:
     data = run_quick("bench_cold_start.py", tmp_path, env={"QT_QPA_PLATFORM": "offscreen"})
     (row,) = data["rows"]

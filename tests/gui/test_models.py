@@ -112,6 +112,22 @@ def test_updates_are_coalesced_until_flush(qtbot, model, jobs):
     assert model.index(row, Column.IMAGES).data() == 14
 
 
+def test_updates_applied_now_show_at_once_without_the_model_timer(qtbot, model, jobs):
+    """The bridge's batch is the one coalescing step (issue 14, item 5): its updates are shown in
+    the same call, in one signal per run, and no model timer is left to fire a second batch."""
+    changed = []
+    model.dataChanged.connect(lambda tl, br, roles=(): changed.append((tl.row(), br.row())))
+    counts = []
+    model.counts_changed.connect(lambda *c: counts.append(c))
+    model.apply_changes([_bump(j, images_received=j.status.images_received + 7) for j in jobs[:3]], now=True)
+    assert changed == [(0, 2)]
+    assert len(counts) == 1
+    assert not model._timer.isActive()
+    assert [model.index(r, Column.IMAGES).data() for r in range(3)] == [
+        j.status.images_received + 7 for j in jobs[:3]
+    ]
+
+
 def test_flush_emits_one_signal_per_run(qtbot, model, jobs):
     changed = []
     model.dataChanged.connect(lambda tl, br, roles=(): changed.append((tl.row(), br.row())))

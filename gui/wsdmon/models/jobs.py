@@ -117,9 +117,11 @@ class JobTableModel(QAbstractTableModel):
 
     # --- the bridge's API ------------------------------------------------------------------------
 
-    def apply_changes(self, records: Sequence[JobRecord]) -> None:
-        """New jobs are inserted now (one beginInsertRows per contiguous run); updates are coalesced
-        and shown by the next `flush` (the update timer calls it within `update_interval_ms`)."""
+    def apply_changes(self, records: Sequence[JobRecord], *, now: bool = False) -> None:
+        """New jobs are inserted now (one beginInsertRows per contiguous run). Updates are shown now
+        when `now` (the bridge's batch is the one coalescing step between the feed and the table),
+        else coalesced and shown by the next `flush` (the update timer calls it within
+        `update_interval_ms`, for callers that do not batch)."""
         new: dict[JobKey, JobRecord] = {}
         for rec in records:
             if rec.key in self._seq:
@@ -128,8 +130,11 @@ class JobTableModel(QAbstractTableModel):
                 new[rec.key] = rec
         if new:
             self._insert(list(new.values()))
-            self._emit_counts()
-        if self._pending and not self._timer.isActive():
+            if not now or not self._pending:
+                self._emit_counts()
+        if now:
+            self.flush()
+        elif self._pending and not self._timer.isActive():
             self._timer.start()
 
     def flush(self) -> None:

@@ -15,8 +15,9 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from wsdmon.core.devices import SubscriptionStatus
+from wsdmon.core.devices import Role, SubscriptionStatus
 from wsdmon.protocol import EndpointReference, Headers, RemoteProtocolError
+from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol.eventing import (
     Filter,
     GetStatus,
@@ -33,13 +34,28 @@ from wsdmon.protocol.subscription import Action, SubscriptionMachine, Subscripti
 from .http import SoapClient, SoapFaultError, TransportError, UntrustedCertificateError
 from .sink import NotificationSink, Registration
 
-__all__ = ["REQUESTED_EXPIRES", "UNSUBSCRIBE_TIMEOUT_S", "SubscriptionDriver"]
+__all__ = ["ACTIONS_OF_ROLE", "REQUESTED_EXPIRES", "UNSUBSCRIBE_TIMEOUT_S", "SubscriptionDriver"]
 
 log = logging.getLogger(__name__)
 
 # Ask for one hour (WS-Eventing lets the source grant less; DPWS sources must accept durations).
 REQUESTED_EXPIRES = timedelta(hours=1)
 UNSUBSCRIBE_TIMEOUT_S = 3.0  # on exit, do not hang on a device that went away
+
+# The events a subscription asks for (its Filter), by the role of the service.
+DSM_ACTIONS = (
+    ns.DSC_POST_SCAN_JOB_STATUS_EVENT,
+    ns.DSC_POST_SCAN_JOB_END_STATE_EVENT,
+    ns.DSC_REPOSITORY_STATUS_SUMMARY_EVENT,
+)
+SCAN_ACTIONS = (
+    ns.WSCN_JOB_STATUS_EVENT,
+    ns.WSCN_JOB_END_STATE_EVENT,
+    ns.WSCN_SCANNER_STATUS_SUMMARY_EVENT,
+    ns.WSCN_SCANNER_STATUS_CONDITION_EVENT,
+    ns.WSCN_SCANNER_STATUS_CONDITION_CLEARED_EVENT,
+)
+ACTIONS_OF_ROLE = {Role.SCAN_SERVER: DSM_ACTIONS, Role.SCAN_DEVICE: SCAN_ACTIONS}
 
 _STATUS_OF_STATE = {
     SubscriptionState.IDLE: SubscriptionStatus.NONE,

@@ -1,0 +1,130 @@
+"""The engine's jobs and the journal behind them (issue 14, item 5): the job table restored and
+replayed from the journal at start, the folded state written back every JOB_FLUSH_INTERVAL_S, and
+retention (messages and ended jobs older than the setting go).
+
+The journal, not the job cache, is the truth: messages are written at once (the sink waits for
+that before the device gets its 202), folded job state only now and then, so after a kill -9 the
+messages newer than the last flush are folded again here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from wsdmon.core import JobChange, JobKey, JobTable, Observation
+from wsdmon.protocol import RemoteProtocolError, decode
+
+from .journal_port import JournalPort
+from .router import observation
+
+__all__ = ["JOB_FLUSH_INTERVAL_S", "RETENTION_INTERVAL_S", "JobLedger"]
+
+log = logging.getLogger(__name__)
+
+JOB_FLUSH_INTERVAL_S = 2.0  # folded job state is written this often (messages are written at once)
+RETENTION_INTERVAL_S = 3600.0
+
+
+class JobLedger:
+    """The job table, what changed in it since the last write, and the journal it is written to."""
+
+    def __init__(self, journal: JournalPort) -> None:
+        self.journal = journal
+        self.jobs = JobTable()
+        self._dirty: set[JobKey] = set()
+        self._last_folded_id = 0
+
+    def fold(self, obs: Observation) -> JobChange:
+        """Fold one observation into the table; the job is written at the next flush."""
+        change = self.jobs.apply(obs)
+        self._dirty.add(change.record.key)
+        return change
+
+    def changed(self, change: JobChange) -> None:
+        """A job changed by other means (unknown, lost, a cancel noted): write it at the next flush."""
+        self._dirty.add(change.record.key)
+
+    def folded(self, journal_id: int | None) -> None:
+        """Messages up to this journal row are folded into the table."""
+        if journal_id is not None:
+            self._last_folded_id = max(self._last_folded_id, journal_id)
+
+    def restore(self) -> list[JobChange]:
+        """Load the saved job state and fold the messages newer than it again; returns every job,
+        as added (for the listener)."""
+        journal = self.journal
+        self.jobs.restore(journal.load_jobs())
+        self._last_folded_id = journal.last_folded_message_id()
+        replayed = 0
+        for row, arrival, device, _action, raw in journal.messages_after(self._last_folded_id):
+            try:
+                message = decode(raw)
+            except RemoteProtocolError as exc:
+                log.warning("journal row %d no longer parses (%s); skipped", row, exc)
+                continue
+            obs = observation(message, device, arrival, row)
+            if obs is not None:
+                self.fold(obs)
+                replayed += 1
+            self._last_folded_id = max(self._last_folded_id, row)
+        if replayed:
+            log.info("replayed %d journal messages newer than the saved job state", replayed)
+        # What became of the jobs that were active when the monitor stopped is unknown until their
+        # devices answer (the snapshot after subscribing settles them: core.jobs rule 7).
+        for change in self.jobs.mark_unknown(None):
+            self._dirty.add(change.record.key)
+        return [JobChange(job, added=True, accepted=True) for job in self.jobs.jobs.values()]
+
+    def flush(self) -> None:
+        """Write the folded state of the jobs changed since the last flush."""
+        if not self._dirty:
+            return
+        records = [self.jobs.jobs[k] for k in self._dirty if k in self.jobs.jobs]
+        self._dirty.clear()
+        try:
+            self.journal.upsert_jobs(records, self._last_folded_id)
+        except Exception:
+            log.exception("could not write folded job state (messages are safe in the journal)")
+
+    async def run(self, retention: Callable[[], object]) -> None:
+        """Flush every JOB_FLUSH_INTERVAL_S and call `retention` every RETENTION_INTERVAL_S (until
+        cancelled)."""
+        loop = asyncio.get_running_loop()
+        next_retention = loop.time() + JOB_FLUSH_INTERVAL_S
+        while True:
+            await asyncio.sleep(JOB_FLUSH_INTERVAL_S)
+            self.flush()
+            if loop.time() >= next_retention:
+                next_retention = loop.time() + RETENTION_INTERVAL_S
+                retention()
+
+    def apply_retention(
+        self, now: datetime, retention: timedelta | None, max_messages: int | None
+    ) -> tuple[int, list[JobKey]]:
+        """Bounded growth: drop journal rows and jobs older than `retention` (never an active job).
+        Returns the journal rows deleted and the jobs that went."""
+        from wsdmon.store.journal import RETENTION_BATCH_ROWS
+
+        if retention is None and max_messages is None:
+            return 0, []
+        deleted = 0
+        try:
+            while True:  # the journal deletes in short batches; a backlog takes a few rounds
+                n = self.journal.apply_retention(now, retention, max_messages)
+                deleted += n
+                if n < RETENTION_BATCH_ROWS:
+                    break
+        except Exception:
+            log.exception("journal retention failed")
+        gone: list[JobKey] = []
+        if retention is not None:
+            cutoff = now - retention
+            gone = [k for k, r in self.jobs.jobs.items() if not r.is_active and r.last_update < cutoff]
+            self.jobs.remove(gone)
+            self._dirty.difference_update(gone)
+        if deleted:
+            log.info("retention removed %d journal rows", deleted)
+        return deleted, gone
