@@ -13,10 +13,11 @@ jobs; ~60 ms for 200 jobs here); while the server is away it is queued in memory
 latest record per job and device wins) and written when it is back. The async API is used where
 waiting is the point: follow() (store.pg_follow) LISTENs on an AsyncConnection.
 
-Durability: append_messages() returns once PostgreSQL committed the batch (one statement in
-autocommit, synchronous_commit as the server is configured: on by default, i.e. flushed to its WAL),
-or, with the server unreachable, once the batch is committed to the local spool (a sqlite Journal).
-Either way the device gets its 202 only after that.
+Durability: append_messages() returns once PostgreSQL committed the batch (one binary COPY in
+autocommit, its NOTIFY sent by a trigger at the commit; synchronous_commit as the server is
+configured: on by default, i.e. flushed to its WAL), or, with the server unreachable, once the batch
+is committed to the local spool (a sqlite Journal). Either way the device gets its 202 only after
+that.
 
 The spool: when the server cannot be reached, batches go to the spool with the ids they would have
 had (a message's id is handed out here, unique within the site), and every later batch goes there
@@ -65,6 +66,7 @@ from .pg_rows import (
     LAST_FOLDED,
     SELECT_DEVICES,
     Conn,
+    copy_messages,
     delete_old,
     insert_messages,
     write_device,
@@ -260,7 +262,7 @@ class PostgresStore:
             ids = list(range(self._next_id, self._next_id + len(rows)))
             if self._conn is not None and not self._spool_has_rows():
                 try:
-                    self._insert(self._conn, ids, rows)
+                    self._write_new(self._conn, ids, rows)
                 except psycopg.OperationalError as exc:
                     self._offline(exc)
                 else:
@@ -284,6 +286,14 @@ class PostgresStore:
             if self._reconnect():
                 self._drain_spool()
             return self._conn is not None
+
+    def _write_new(self, conn: Conn, ids: list[int], rows: Sequence[MessageRow]) -> None:
+        """A batch under fresh ids: one COPY; should an id be there already (another collector
+        writing as this site after a reconnect), the batch goes through _insert()'s checks."""
+        try:
+            copy_messages(conn, self.site, ids, rows)
+        except psycopg.errors.UniqueViolation:
+            self._insert(conn, ids, rows)
 
     def _insert(self, conn: Conn, ids: list[int], rows: Sequence[MessageRow]) -> None:
         for i, same in insert_messages(conn, self.site, ids, rows):
