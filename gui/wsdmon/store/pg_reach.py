@@ -29,6 +29,8 @@ __all__ = ["SpoolReplayer", "connect", "now_s", "offline_start_id", "refused_for
 
 _log = logging.getLogger(__name__)
 
+MIN_REPLAY_WAIT_S = 0.05  # the replay thread's shortest wait, whatever interval it is given
+
 # libpq's and the server's words for a location that will not work however long one waits.
 _REFUSED = (
     "authentication failed",  # password, ident, peer, cert, ldap, radius, gss…
@@ -158,7 +160,7 @@ class SpoolReplayer:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval()):
+        while not self._stop.wait(max(self._interval(), MIN_REPLAY_WAIT_S)):
             if not self._needed():
                 continue
             try:

@@ -220,12 +220,23 @@ class PostgresStore:
             return True
         if self._clock() < self._next_try:
             return False
+        self._next_try = self._clock() + RECONNECT_INTERVAL_S
+        conn = self._try_connect()
+        return conn is not None and self._install(conn)
+
+    def _try_connect(self) -> Conn | None:
         try:
-            self._conn = self._connect()
+            return self._connect()
         except StoreError as exc:
-            self._next_try = self._clock() + RECONNECT_INTERVAL_S
             _log.debug("PostgreSQL still unreachable: %s", exc)
-            return False
+            return None
+
+    def _install(self, conn: Conn) -> bool:
+        """Use a new session (under the lock); True when online afterwards."""
+        if self._closed or self._conn is not None:
+            conn.close()
+            return self._conn is not None
+        self._conn = conn
         _log.info("PostgreSQL %s is back", self.location)
         if not self._reached:  # the first answer since an offline start
             try:
@@ -285,8 +296,16 @@ class PostgresStore:
     def retry(self) -> bool:
         """Reach the server again if it is away (at most every RECONNECT_INTERVAL_S), then replay the
         spool and the queued writes; True when online. Blocks: call it from an executor, e.g. on a
-        timer of a collector that may be idle when the server comes back."""
+        timer of a collector that may be idle when the server comes back (the store's own
+        SpoolReplayer does). The attempt to connect is made without the lock, so that appends go on
+        into the spool meanwhile instead of waiting up to connect_timeout for their 202."""
+        conn = None
+        if self._conn is None and self._clock() >= self._next_try:
+            self._next_try = self._clock() + RECONNECT_INTERVAL_S  # appends leave this try to us
+            conn = self._try_connect()
         with self._lock:
+            if conn is not None:
+                self._install(conn)
             if self._reconnect():
                 self._drain_spool()
             return self._conn is not None
@@ -351,7 +370,9 @@ class PostgresStore:
         """This site's messages with an id above message_id, oldest first, a page per query (before
         the server was ever reached, after an offline start: the spool's)."""
         if not self._reached:
-            yield from self._spool.messages_after(message_id)
+            with self._lock:  # the replay thread may be draining the spool
+                waiting = list(self._spool.messages_after(message_id))
+            yield from waiting
             return
         last = message_id
         while True:
