@@ -159,13 +159,14 @@ async def _run_on_database(  # noqa: PLR0917 - run_headless's arguments, passed 
     started: Callable[[Running], None],
 ) -> int:
     """The engine writing into a shared (PostgreSQL) store as `site`. The store keeps one collector
-    per site (its own lock) and a local spool while the server is away; it must be reachable at
-    start, to take that lock and migrate its schema."""
+    per site (its own lock) and a local spool while the server is away, also at start (a warning;
+    it migrates the schema and replays the spool once the server answers); a location that can
+    never work (bad syntax, authentication refused, no such database) stops here, exit 2."""
     from wsdmon.store import StoreError, open_store
 
     try:
         # Connecting may wait on the network: off the loop.
-        store = await asyncio.to_thread(open_store, location.text, site=site)
+        store = await asyncio.to_thread(open_store, location.text, site=site, offline_start=True)
     except StoreError as exc:
         say(f"cannot use the store {location}: {exc}", error=True)
         return EXIT_CANNOT_START

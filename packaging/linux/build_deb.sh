@@ -143,10 +143,11 @@ year=$(date -u +%Y)
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: wsdmon
 Comment: This package ships a PyInstaller bundle in /opt/wsdmon. The bundle carries Qt 6 (through
- PySide6 and shiboken6), wsdiscovery and other Python packages; each one's licence files and a
- summary are in /opt/wsdmon/LICENSES (THIRD-PARTY-NOTICES.txt). Qt and wsdiscovery are LGPL-3: they
- are separate, replaceable files (/opt/wsdmon/_internal/PySide6, /opt/wsdmon/_internal/shiboken6,
- /opt/wsdmon/_internal/wsdiscovery).
+ PySide6 and shiboken6), wsdiscovery, psycopg (with libpq) and other Python packages; each one's
+ licence files and a summary are in /opt/wsdmon/LICENSES (THIRD-PARTY-NOTICES.txt). Qt, wsdiscovery
+ and psycopg are LGPL-3: they are separate, replaceable files (/opt/wsdmon/_internal/PySide6,
+ /opt/wsdmon/_internal/shiboken6, /opt/wsdmon/_internal/wsdiscovery, /opt/wsdmon/_internal/psycopg,
+ /opt/wsdmon/_internal/psycopg_binary).
 
 Files: *
 Copyright: 2024-$year wsdmon developers
@@ -160,6 +161,22 @@ Comment: Qt 6 and Qt for Python, used under LGPL-3.0-only (they are also offered
 Files: opt/wsdmon/_internal/wsdiscovery/*
 Copyright: L.A. Fernando, Andrei Kopats, Pieter Rautenbach, Petri Savolainen and contributors
 License: LGPL-3+
+
+Files: opt/wsdmon/_internal/psycopg/* opt/wsdmon/_internal/psycopg_binary/*
+Copyright: The Psycopg Team (Daniele Varrazzo and contributors)
+License: LGPL-3
+Comment: psycopg 3, the PostgreSQL driver of the --store postgresql:// option, used under LGPL-3.0-only.
+
+Files: opt/wsdmon/_internal/psycopg_binary.libs/* opt/wsdmon/_internal/libpq-* opt/wsdmon/_internal/libssl-*
+ opt/wsdmon/_internal/libcrypto-* opt/wsdmon/_internal/lib*krb5* opt/wsdmon/_internal/libk5crypto-*
+ opt/wsdmon/_internal/libcom_err-* opt/wsdmon/_internal/libldap-* opt/wsdmon/_internal/liblber-*
+ opt/wsdmon/_internal/libsasl2-* opt/wsdmon/_internal/libcrypt-* opt/wsdmon/_internal/libkeyutils-*
+Copyright: PostgreSQL Global Development Group; the OpenSSL Project; MIT; the OpenLDAP Foundation;
+ Carnegie Mellon University; their respective authors
+License: other
+ libpq (PostgreSQL License) and the libraries it uses, as built into psycopg_binary: OpenSSL
+ (Apache-2.0), MIT Kerberos (MIT), OpenLDAP (OpenLDAP Public License 2.8), Cyrus SASL (BSD-style),
+ libxcrypt and keyutils (LGPL-2.1+); see /opt/wsdmon/LICENSES/THIRD-PARTY-NOTICES.txt.
 
 Files: opt/wsdmon/_internal/libpython3* opt/wsdmon/_internal/python3* opt/wsdmon/_internal/base_library.zip
 Copyright: Python Software Foundation

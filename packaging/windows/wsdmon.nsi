@@ -101,7 +101,7 @@ Var FirewallErrors
 
 !insertmacro MULTIUSER_PAGE_INSTALLMODE
 ; The licences grant rights; nothing has to be accepted, so the page has a plain Next button.
-!define MUI_LICENSEPAGE_TEXT_TOP "wsdmon, Qt (PySide6) and wsdiscovery are free software under the GNU LGPL version 3."
+!define MUI_LICENSEPAGE_TEXT_TOP "wsdmon, Qt (PySide6), wsdiscovery and psycopg are free software under the GNU LGPL version 3."
 !define MUI_LICENSEPAGE_TEXT_BOTTOM "The GNU GPL version 3, which the LGPL supplements, and the licences of all other bundled components are installed in the LICENSES folder. You need not accept these licences to use the program."
 !define MUI_LICENSEPAGE_BUTTON "$(^NextBtn)"
 !insertmacro MUI_PAGE_LICENSE "${LICENSE_FILE}"

@@ -136,8 +136,14 @@ def test_deb_metadata_and_contents(deb: Path) -> None:
         "/opt/wsdmon/LICENSES/THIRD-PARTY-NOTICES.txt",
         "/usr/share/doc/wsdmon/copyright",
         str(UNIT),
+        # psycopg (collect --store postgresql://) is LGPL-3: plain .py files a user can replace, its
+        # licence and psycopg-binary's (reached through the psycopg[binary] extra) in LICENSES.
+        "/opt/wsdmon/_internal/psycopg/__init__.py",
+        "/opt/wsdmon/LICENSES/psycopg/LICENSE.txt",
+        "/opt/wsdmon/LICENSES/psycopg-binary/LICENSE.txt",
     ):
         assert expected in paths, f"{expected} not in the package"
+    assert any(re.match(r"/opt/wsdmon/_internal/psycopg_binary\.libs/libpq-[^/]+\.so", p) for p in paths)
     assert any(p.startswith("/usr/share/applications/") and p.endswith(".desktop") for p in paths)
     assert any(p.startswith("/usr/share/metainfo/") and p.endswith(".metainfo.xml") for p in paths)
     assert any(re.match(r"/usr/share/icons/hicolor/scalable/apps/.+\.svg$", p) for p in paths)

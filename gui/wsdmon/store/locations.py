@@ -114,9 +114,13 @@ def spool_path_for(location: str, site: str) -> Path:
     return default_journal_path().with_name(f"spool-{digest}.sqlite3")
 
 
-def open_store(location: str, *, site: str | None = None, spool_path: Path | None = None) -> StorePort:
+def open_store(
+    location: str, *, site: str | None = None, spool_path: Path | None = None, offline_start: bool = False
+) -> StorePort:
     """The store at `location` (see the module docstring), writing as `site` (default: this host's
-    name). Raises StoreError (PostgreSQL) or JournalError (sqlite) with words for a person."""
+    name). Raises StoreError (PostgreSQL) or JournalError (sqlite) with words for a person.
+    `offline_start`: a PostgreSQL server that cannot be reached yet is waited for with the local
+    spool (store.postgres) instead of raising StoreUnavailableError."""
     name = default_site() if site is None else check_site(site)
     if not is_postgres(location):
         from .opening import open_journal
@@ -137,4 +141,5 @@ def open_store(location: str, *, site: str | None = None, spool_path: Path | Non
             "(it shows in process lists and shell histories)",
             redact_dsn(location),
         )
-    return PostgresStore(location, site=name, spool_path=spool_path or spool_path_for(location, name))
+    spool = spool_path or spool_path_for(location, name)
+    return PostgresStore(location, site=name, spool_path=spool, offline_start=offline_start)

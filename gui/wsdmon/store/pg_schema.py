@@ -99,7 +99,25 @@ _V1 = (
     "CREATE TABLE state (site text NOT NULL, key text NOT NULL, value bigint, PRIMARY KEY (site, key))",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# v2: the NOTIFY of committed messages comes from a statement trigger, so that a collector can write
+# a batch with one binary COPY in autocommit (one statement, no transaction to open and close
+# around a SELECT pg_notify): half the client's and the server's work of the INSERT … unnest it
+# replaces (bench/bench_store.py). The payload is store.pg_follow's {"site", "kind", "id"}: one per
+# site in the statement (a collector writes one), "id" the highest id written. A statement that
+# inserted nothing (a replay whose rows are all there) notifies nothing.
+_V2 = (
+    """CREATE OR REPLACE FUNCTION wsdmon_notify_messages() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('wsdmon_changes',
+                          json_build_object('site', site, 'kind', 'messages', 'id', max(id))::text)
+        FROM new_rows GROUP BY site;
+        RETURN NULL;
+    END $$""",
+    """CREATE TRIGGER messages_notify AFTER INSERT ON messages REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION wsdmon_notify_messages()""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = ("messages", "jobs", "timeline", "devices", "trust", "state")
 

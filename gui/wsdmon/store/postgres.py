@@ -13,19 +13,31 @@ jobs; ~60 ms for 200 jobs here); while the server is away it is queued in memory
 latest record per job and device wins) and written when it is back. The async API is used where
 waiting is the point: follow() (store.pg_follow) LISTENs on an AsyncConnection.
 
-Durability: append_messages() returns once PostgreSQL committed the batch (one statement in
-autocommit, synchronous_commit as the server is configured: on by default, i.e. flushed to its WAL),
-or, with the server unreachable, once the batch is committed to the local spool (a sqlite Journal).
-Either way the device gets its 202 only after that.
+Durability: append_messages() returns once PostgreSQL committed the batch (one binary COPY in
+autocommit, its NOTIFY sent by a trigger at the commit; synchronous_commit as the server is
+configured: on by default, i.e. flushed to its WAL), or, with the server unreachable, once the batch
+is committed to the local spool (a sqlite Journal). Either way the device gets its 202 only after
+that.
 
 The spool: when the server cannot be reached, batches go to the spool with the ids they would have
 had (a message's id is handed out here, unique within the site), and every later batch goes there
 too until the spool is replayed, in order, by the first append after the server is back (at most
-every RECONNECT_INTERVAL_S a reconnect is tried), or at open. Replay inserts with ON CONFLICT (site,
-id) DO NOTHING, so a batch whose commit reached the server just before the connection dropped is
-not stored twice; a conflicting row with other content means two collectors write as one site,
-which is refused (StoreError) rather than silently merged. An advisory lock per site stops a second
-collector from writing as the same site at all.
+every RECONNECT_INTERVAL_S a reconnect is tried), or at open, or by a background thread
+(store.pg_reach.SpoolReplayer) that tries every RECONNECT_INTERVAL_S while the server is away or the
+spool holds messages, so that an idle collector's spool is replayed too. Replay inserts with ON
+CONFLICT (site, id) DO NOTHING, so a batch whose commit reached the server just before the connection
+dropped is not stored twice; a conflicting row with other content means two collectors write as one
+site, which is refused (StoreError) rather than silently merged. An advisory lock per site stops a
+second collector from writing as the same site at all.
+
+Starting without the server (offline_start=True, what `wsdmon collect` asks for): when the server
+cannot be reached at open, the store opens anyway, says so in a warning, and accepts into the spool;
+it connects, migrates the schema and replays once the server answers. Its ids then start at
+pg_reach.offline_start_id() (it cannot ask for the site's last id), and until the server has been
+reached it restores nothing but the spool's messages (no devices, no jobs: the engine starts afresh
+and the devices' snapshots tell it what is going on). A location that can never work (bad syntax,
+authentication refused, no such database, tables of another program, a newer schema) is a
+StoreError at open either way.
 
 Notifications: every committed append and upsert sends NOTIFY wsdmon_changes with a JSON payload
 {"site", "kind", "id"} (store.pg_follow parses it), delivered by PostgreSQL at commit.
@@ -61,10 +73,12 @@ from .journal import (
 from .locations import redact_dsn
 from .opening import os_detail
 from .pg_follow import CHANNEL
+from .pg_reach import SpoolReplayer, connect, now_s, offline_start_id, words
 from .pg_rows import (
     LAST_FOLDED,
     SELECT_DEVICES,
     Conn,
+    copy_messages,
     delete_old,
     insert_messages,
     write_device,
@@ -72,7 +86,6 @@ from .pg_rows import (
     write_trust,
 )
 from .pg_rows import arrival as check_arrival
-from .pg_schema import SCHEMA_VERSION, migrate, schema_version
 from .port import StoreError, StoreUnavailableError, check_site
 from .schema import JournalError
 
@@ -108,13 +121,17 @@ class PostgresStore:
         spool_path: Path,
         connect_timeout_s: int = CONNECT_TIMEOUT_S,
         clock: Callable[[], float] = time.monotonic,
+        offline_start: bool = False,
     ) -> None:
         self.site = check_site(site)
         self.location = redact_dsn(conninfo)
         self.spool_path = spool_path
-        self._conninfo = make_conninfo(
-            conninfo, connect_timeout=connect_timeout_s, application_name=f"wsdmon {self.site}"[:63]
-        )
+        try:
+            self._conninfo = make_conninfo(
+                conninfo, connect_timeout=connect_timeout_s, application_name=f"wsdmon {self.site}"[:63]
+            )
+        except psycopg.ProgrammingError as exc:  # libpq cannot parse it: no use trying later
+            raise StoreError(f"{self.location} is not a location libpq understands: {exc}") from None
         self._clock = clock
         self._lock = threading.RLock()  # the connection, the spool, the id counter
         self._pending_lock = threading.Lock()  # the queues below; never held while waiting on I/O
@@ -128,77 +145,56 @@ class PostgresStore:
         self._conn: Conn | None = None
         self._closed = False
         self._spool_dirty: bool | None = None  # None: not known yet (ask the spool)
+        self._reached = False  # the server answered since open (its rows may be read)
+        self._replayer: SpoolReplayer | None = None
         # The spool first: a folder that cannot be written is said before the server is bothered.
         try:
             self._spool = Journal(spool_path, site=self.site, check_same_thread=False)
         except (JournalError, OSError) as exc:
             detail = os_detail(exc) if isinstance(exc, OSError) else str(exc)
             raise StoreError(f"cannot keep the local spool {spool_path}: {detail}") from None
+        self._trust: dict[str, str] = {}
         try:
-            self._conn = self._connect(first=True)
-            self._drain_spool()
-            self._next_id = 1 + max(self._max_id(), self._spool_max_id())
-            self._trust = dict(self._query("SELECT endpoint, sha256 FROM trust"))
+            try:
+                self._conn = self._connect(first=True)
+            except StoreUnavailableError as exc:
+                if not offline_start:
+                    raise
+                self._start_offline(exc)
+            else:
+                self._reached = True
+                self._drain_spool()
+                self._next_id = 1 + max(self._max_id(), self._spool_max_id())
+                self._trust = dict(self._query("SELECT endpoint, sha256 FROM trust"))
         except BaseException:
             self.close()
             raise
+        self._replayer = SpoolReplayer(
+            f"wsdmon spool {self.site}"[:40], self._replay_needed, self.retry, lambda: RECONNECT_INTERVAL_S
+        )
+
+    def _start_offline(self, exc: StoreUnavailableError) -> None:
+        self._next_id = offline_start_id(self._spool_max_id(), now_s())
+        self._next_try = self._clock() + RECONNECT_INTERVAL_S
+        _log.warning(
+            "%s; accepting into the local spool %s and trying again every %g s (the schema is migrated "
+            "and the spool replayed once the server answers)",
+            exc,
+            self.spool_path,
+            RECONNECT_INTERVAL_S,
+        )
+
+    def _replay_needed(self) -> bool:
+        """A hint for the replay thread (read without the lock): away, or the spool holds messages."""
+        return not self._closed and (self._conn is None or bool(self._spool_dirty))
 
     # --- connection --------------------------------------------------------------------------
 
     def _words(self, exc: BaseException) -> str:
-        """The server's or libpq's words, first line only (they never hold the password)."""
-        text = str(exc).strip().splitlines()
-        return text[0] if text else type(exc).__name__
+        return words(exc)
 
     def _connect(self, *, first: bool = False) -> Conn:
-        try:
-            conn = psycopg.connect(self._conninfo, autocommit=True)
-        except psycopg.OperationalError as exc:
-            raise StoreUnavailableError(
-                f"cannot reach the PostgreSQL server of {self.location}: {self._words(exc)}"
-            ) from None  # the chained error's repr would name the connection string
-        try:
-            version = schema_version(conn)
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.location} holds wsdmon tables of schema version {version}, newer than this "
-                    f"wsdmon understands ({SCHEMA_VERSION}): upgrade wsdmon"
-                )
-            if version < SCHEMA_VERSION:
-                migrate(conn)
-            # A device is answered once its message is committed: a commit must be on disk (or on
-            # a standby, as configured), so "off" (which acknowledges before the WAL is flushed)
-            # is raised to "on" for this session; the other settings are the DBA's choice.
-            setting = conn.execute("SHOW synchronous_commit").fetchone()
-            if setting is not None and setting[0] == "off":
-                conn.execute("SET synchronous_commit TO on")
-                _log.info("%s has synchronous_commit off: this collector commits with it on", self.location)
-            got = conn.execute(
-                "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (f"wsdmon site {self.site}",)
-            ).fetchone()
-            if (got is None or not got[0]) and not first:
-                # After a network outage the server may keep our old session (and its lock) until
-                # its TCP keepalive gives up: go on; a real second collector on this site is still
-                # caught by the content check of any id both of them wrote.
-                _log.warning("site %r is still locked by an older session of %s", self.site, self.location)
-            elif got is None or not got[0]:
-                raise StoreError(
-                    f"another collector is writing as site {self.site!r} into {self.location}: "
-                    "give each collector its own --site"
-                )
-        except psycopg.errors.InsufficientPrivilege as exc:
-            conn.close()
-            raise StoreError(
-                f"{self.location} has no wsdmon tables of schema version {SCHEMA_VERSION} and this role "
-                f"may not create them ({self._words(exc)}): run wsdmon once as the database's owner"
-            ) from None
-        except psycopg.Error as exc:
-            conn.close()
-            raise StoreUnavailableError(f"{self.location}: {self._words(exc)}") from None
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        return connect(self._conninfo, self.location, self.site, first=first)
 
     @property
     def online(self) -> bool:
@@ -224,13 +220,34 @@ class PostgresStore:
             return True
         if self._clock() < self._next_try:
             return False
+        self._next_try = self._clock() + RECONNECT_INTERVAL_S
+        conn = self._try_connect()
+        return conn is not None and self._install(conn)
+
+    def _try_connect(self) -> Conn | None:
         try:
-            self._conn = self._connect()
+            return self._connect()
         except StoreError as exc:
-            self._next_try = self._clock() + RECONNECT_INTERVAL_S
             _log.debug("PostgreSQL still unreachable: %s", exc)
-            return False
+            return None
+
+    def _install(self, conn: Conn) -> bool:
+        """Use a new session (under the lock); True when online afterwards."""
+        if self._closed or self._conn is not None:
+            conn.close()
+            return self._conn is not None
+        self._conn = conn
         _log.info("PostgreSQL %s is back", self.location)
+        if not self._reached:  # the first answer since an offline start
+            try:
+                self._next_id = max(self._next_id, 1 + self._max_id())
+                stored = dict(self._query("SELECT endpoint, sha256 FROM trust"))
+            except StoreUnavailableError:
+                return False
+            with self._pending_lock:  # what was accepted or forgotten meanwhile wins
+                forgotten = {d for d, sha in self._pending_trust.items() if sha is None}
+            self._trust = {d: sha for d, sha in {**stored, **self._trust}.items() if d not in forgotten}
+            self._reached = True
         return True
 
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
@@ -260,7 +277,7 @@ class PostgresStore:
             ids = list(range(self._next_id, self._next_id + len(rows)))
             if self._conn is not None and not self._spool_has_rows():
                 try:
-                    self._insert(self._conn, ids, rows)
+                    self._write_new(self._conn, ids, rows)
                 except psycopg.OperationalError as exc:
                     self._offline(exc)
                 else:
@@ -279,11 +296,27 @@ class PostgresStore:
     def retry(self) -> bool:
         """Reach the server again if it is away (at most every RECONNECT_INTERVAL_S), then replay the
         spool and the queued writes; True when online. Blocks: call it from an executor, e.g. on a
-        timer of a collector that may be idle when the server comes back."""
+        timer of a collector that may be idle when the server comes back (the store's own
+        SpoolReplayer does). The attempt to connect is made without the lock, so that appends go on
+        into the spool meanwhile instead of waiting up to connect_timeout for their 202."""
+        conn = None
+        if self._conn is None and self._clock() >= self._next_try:
+            self._next_try = self._clock() + RECONNECT_INTERVAL_S  # appends leave this try to us
+            conn = self._try_connect()
         with self._lock:
+            if conn is not None:
+                self._install(conn)
             if self._reconnect():
                 self._drain_spool()
             return self._conn is not None
+
+    def _write_new(self, conn: Conn, ids: list[int], rows: Sequence[MessageRow]) -> None:
+        """A batch under fresh ids: one COPY; should an id be there already (another collector
+        writing as this site after a reconnect), the batch goes through _insert()'s checks."""
+        try:
+            copy_messages(conn, self.site, ids, rows)
+        except psycopg.errors.UniqueViolation:
+            self._insert(conn, ids, rows)
 
     def _insert(self, conn: Conn, ids: list[int], rows: Sequence[MessageRow]) -> None:
         for i, same in insert_messages(conn, self.site, ids, rows):
@@ -334,7 +367,13 @@ class PostgresStore:
             self._flush_pending()
 
     def messages_after(self, message_id: int) -> Iterator[StoredMessage]:
-        """This site's messages with an id above message_id, oldest first, a page per query."""
+        """This site's messages with an id above message_id, oldest first, a page per query (before
+        the server was ever reached, after an offline start: the spool's)."""
+        if not self._reached:
+            with self._lock:  # the replay thread may be draining the spool
+                waiting = list(self._spool.messages_after(message_id))
+            yield from waiting
+            return
         last = message_id
         while True:
             rows = self._query(
@@ -426,7 +465,10 @@ class PostgresStore:
                 self._pending_folded = max(self._pending_folded or 0, last_folded_message_id)
 
     def load_jobs(self) -> list[JobRecord]:
-        """Every job of this site with its timeline, from one snapshot; damaged rows skipped."""
+        """Every job of this site with its timeline, from one snapshot; damaged rows skipped (none
+        before the server was ever reached)."""
+        if not self._reached:
+            return []
         with self._lock:
             if self._conn is None:
                 raise StoreUnavailableError(f"PostgreSQL {self.location} is unreachable at the moment")
@@ -452,6 +494,8 @@ class PostgresStore:
         """The last_folded_message_id of the latest upsert_jobs(), 0 before the first."""
         with self._pending_lock:
             pending = self._pending_folded
+        if not self._reached:
+            return pending or 0
         rows = self._query("SELECT value FROM state WHERE site = %s AND key = %s", (self.site, LAST_FOLDED))
         stored = int(rows[0][0]) if rows else 0
         return max(stored, pending or 0)
@@ -465,8 +509,11 @@ class PostgresStore:
                 self._pending_devices[record.endpoint] = record
 
     def load_devices(self) -> list[DeviceRecord]:
-        """Every device this site has seen, as last upserted; damaged rows are skipped."""
+        """Every device this site has seen, as last upserted; damaged rows are skipped (none before
+        the server was ever reached)."""
         out: list[DeviceRecord] = []
+        if not self._reached:
+            return out
         for row in self._query(SELECT_DEVICES, (self.site,)):
             try:
                 out.append(_devices.device_from_row(row))
@@ -515,6 +562,8 @@ class PostgresStore:
 
     def close(self) -> None:
         """Replay what the spool holds if the server is there, then close connection and spool."""
+        if self._replayer is not None:  # before the lock: a replay in progress finishes first
+            self._replayer.stop(CONNECT_TIMEOUT_S + 1.0)
         with self._lock:
             if self._closed:
                 return

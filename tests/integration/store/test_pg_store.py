@@ -19,7 +19,7 @@ from wsdmon.core import JobTable
 from wsdmon.net.recorder import PendingMessage, Recorder
 from wsdmon.store import Journal, StoreError, StoreUnavailableError, open_store, redact_dsn
 from wsdmon.store import postgres as pg_module
-from wsdmon.store.pg_follow import ChangeKind, StoreChange, follow
+from wsdmon.store.pg_follow import ChangeKind, StoreChange, follow, parse_change
 from wsdmon.store.pg_schema import roles_sql
 from wsdmon.store.postgres import PostgresStore
 
@@ -347,3 +347,52 @@ def test_fixture_fails_naming_the_package_when_postgresql_is_missing(
     monkeypatch.setattr(pg, "find_pg_bin", lambda: None)
     with pytest.raises(pytest.fail.Exception, match="install Debian's `postgresql` package"):
         pg.PgCluster()
+
+
+# --- the batch write (binary COPY) ---------------------------------------------------------------
+
+
+def test_an_id_taken_behind_the_stores_back_is_neither_overwritten_nor_merged(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    """A batch goes in with one COPY under fresh ids; when an id is there already (another collector
+    writing as this site), the COPY fails whole and the batch is sorted out row by row: the same
+    message is kept once, another one is refused."""
+    store = _open(pg_dsn, tmp_path)
+    try:
+        (first,) = store.append_messages([message(1)])
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            for i, m in ((first + 1, message(2)), (first + 3, message(7))):
+                conn.execute(
+                    "INSERT INTO messages (site, id, arrival, device, subscription, action, message_id,"
+                    " summary, raw) VALUES ('floor-3', %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (i, *m),
+                )
+        assert store.append_messages([message(2), message(3)]) == [first + 1, first + 2]
+        with pytest.raises(StoreError, match="two collectors write as the same site"):
+            store.append_messages([message(4)])
+    finally:
+        store.close()
+    assert _stored(pg_dsn) == [(first, raw(1)), (first + 1, raw(2)), (first + 2, raw(3)), (first + 3, raw(7))]
+
+
+def test_a_schema_1_database_is_migrated_and_its_batches_notify(pg_dsn: str, tmp_path: Path) -> None:
+    """Schema 2 moved the NOTIFY of a batch into a trigger (the batch is one COPY): a database a
+    collector of schema 1 made gets it at the next open, and a batch is announced exactly once."""
+    from wsdmon.store.pg_schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
+
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        migrate(conn, MIGRATIONS[:1])
+        assert schema_version(conn) == 1
+    store = _open(pg_dsn, tmp_path)
+    try:
+        with psycopg.connect(pg_dsn, autocommit=True) as listener:
+            listener.execute("LISTEN wsdmon_changes")
+            ids = store.append_messages([message(1), message(2)])
+            store.append_messages([])  # nothing written, nothing said
+            notes = [n.payload for n in listener.notifies(timeout=2.0)]
+            assert schema_version(listener) == SCHEMA_VERSION == 2
+    finally:
+        store.close()
+    assert len(notes) == 1
+    assert parse_change(notes[0]) == StoreChange("floor-3", ChangeKind.MESSAGES, ids[-1])
