@@ -43,6 +43,21 @@ class SharedFeed:
     def __init__(self, bridge: Any, decor: Any) -> None:
         self.bridge = bridge
         self.decor = decor
+        # The raw log knows a message by one number: this view's, for (site, the site's message id).
+        self.messages: list[tuple[str, int]] = []
+
+    def message(self, number: int) -> tuple[str, int] | None:
+        """(site, message id) of a raw log line's number."""
+        return self.messages[number] if 0 <= number < len(self.messages) else None
+
+    def messages_changed(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
+        from wsdmon.net.engine import RawEntry
+
+        for site, (message_id, arrival, device, action, size) in rows:
+            number = len(self.messages)
+            self.messages.append((site, message_id))
+            peer = f"{site}: {device}"
+            self.bridge.message_logged(RawEntry(arrival, device, action, "", number, size, peer))
 
     def devices_changed(self, rows: Sequence[tuple[str, DeviceRecord]]) -> None:
         for site, device in rows:
@@ -101,6 +116,7 @@ class SharedWindow:
         self.bridge = QtBridge(self.jobs, self.devices, self.raw_log, self.status)
         hooks = WindowHooks(
             export=self._export,
+            raw_xml_for=self._raw_log_xml,  # the raw log's lines: numbered by the feed
             site_raw_xml_for=self._raw_xml,
             open_shared=opener,
         )
@@ -145,6 +161,13 @@ class SharedWindow:
         """A timeline entry's message, read from the store (SELECT on messages)."""
         result: str | None = await asyncio.to_thread(self.view.raw_message, site, message_id)
         return result
+
+    def _raw_log_xml(self, number: int) -> Any:
+        """A raw log line's message (an awaitable: read from the store off the loop)."""
+        found = self.feed.message(number)
+        if found is None:
+            return None
+        return self._raw_xml(*found)
 
     async def _export(self, path: str, kind: str, records: Sequence[Any]) -> int:
         """File ▸ Export table…: the jobs shown, named as the table names them."""

@@ -36,6 +36,9 @@ class FollowSink(Protocol):
 
     def sites_changed(self, sites: Sequence[str]) -> None: ...
 
+    # (site, (id, arrival, device, action, size)) of messages stored since the view opened.
+    def messages_changed(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> None: ...
+
     # None: reading live (again); else the StoreError that interrupted it.
     def connection_changed(self, error: Exception | None) -> None: ...
 
@@ -50,6 +53,7 @@ class SharedFollower:
         self.shown: dict[tuple[str, JobKey], JobRecord] = {}
         self.newest: dict[str, float] = {}  # site → the newest last_update shown (epoch seconds)
         self.sites: set[str] = set()
+        self.last_message: dict[str, int] = {}  # site → the newest message id handed on (raw log)
         self.error: Exception | None = None  # the interruption last said, None while following
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -87,9 +91,18 @@ class SharedFollower:
     # --- reading --------------------------------------------------------------------------------
 
     async def load(self) -> None:
-        """Everything the store holds now (raises StoreError)."""
+        """Everything the store holds now (raises StoreError); messages from now on."""
+        self.last_message = await asyncio.to_thread(self.view.message_heads)
         self.show_devices(await asyncio.to_thread(self.view.devices))
         self.show_jobs(await asyncio.to_thread(self.view.jobs_since))
+
+    async def read_messages(self, site: str) -> None:
+        """The messages a site stored since the last handed on (a batch at a time)."""
+        after = self.last_message.get(site, 0)
+        rows = await asyncio.to_thread(self.view.messages_since, site, after)
+        if rows:
+            self.last_message[site] = max(self.last_message.get(site, 0), rows[-1][0])
+            self.sink.messages_changed([(site, row) for row in rows])
 
     async def catch_up(self, site: str | None = None) -> None:
         """Read again the jobs of `site` (default: every site the store has) updated since the newest
@@ -134,6 +147,8 @@ class SharedFollower:
                         self.show_devices(await asyncio.to_thread(self.view.devices, change.site, change.id))
                     elif change.kind is ChangeKind.JOBS:
                         await self.catch_up(change.site)
+                    elif change.kind is ChangeKind.MESSAGES:
+                        await self.read_messages(change.site)
             except Exception as exc:  # the server went away: say so once, then try again
                 if self.error is None:
                     log.warning("following %s: %s; trying again", self.view.location, exc)

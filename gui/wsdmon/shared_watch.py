@@ -50,6 +50,9 @@ class _PrinterSink:
     def sites_changed(self, sites: Sequence[str]) -> None:
         pass  # every line names its site
 
+    def messages_changed(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
+        pass  # watch prints devices and jobs
+
     def connection_changed(self, error: Exception | None) -> None:
         pass  # the follower logs the interruption; the lines resume when it is over
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from wsdmon.core import DeviceRecord, JobRecord
@@ -27,6 +28,7 @@ __all__ = ["CONNECT_TIMEOUT_S", "JOBS_SLACK_S", "SharedView", "SharedViewError",
 _log = logging.getLogger(__name__)
 
 JOBS_SLACK_S = 5.0  # re-read jobs this much older than the newest seen; repeats are dropped by caller
+MESSAGES_PER_READ = 500  # raw log lines read per site and notification (the rest: the next read)
 CONNECT_TIMEOUT_S = 10  # libpq's connect_timeout (whole seconds): an unreachable server says so by then
 
 # What a viewer must be able to read: every table the window shows from (SELECT only).
@@ -143,6 +145,24 @@ class SharedView:
             return list(self._conn.execute(sql, params).fetchall())
         except psycopg.Error as exc:
             raise _view_error(exc, self.location) from None
+
+    def message_heads(self) -> dict[str, int]:
+        """The newest message id of each site (a raw log follows from there)."""
+        return dict(self._rows("SELECT site, max(id) FROM messages GROUP BY site"))
+
+    def messages_since(
+        self, site: str, after: int, limit: int = MESSAGES_PER_READ
+    ) -> list[tuple[int, datetime, str, str, int]]:
+        """(id, arrival, device, action, size in bytes) of a site's messages after id `after`, oldest
+        first, at most `limit`."""
+        rows = self._rows(
+            "SELECT id, arrival, device, action, octet_length(raw) FROM messages"
+            " WHERE site = %s AND id > %s ORDER BY id LIMIT %s",
+            (site, after, limit),
+        )
+        return [
+            (i, arrival.astimezone(UTC), device, action, size) for i, arrival, device, action, size in rows
+        ]
 
     def raw_message(self, site: str, message_id: int) -> str | None:
         """The raw XML of one stored message of a site (None: no longer kept)."""

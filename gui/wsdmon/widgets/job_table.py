@@ -94,6 +94,7 @@ class JobTableWidget(QWidget):
         self._proxy = proxy
         self._devices = devices
         self._device_names: list[tuple[str, str]] | None = None
+        self._shared = False  # a view of a shared store (set_sites): the Site column shows
 
         self.search = QLineEdit(self)
         self.search.setObjectName("job-search")
@@ -254,7 +255,10 @@ class JobTableWidget(QWidget):
         self._proxy.set_device_filter(endpoint)
 
     def set_sites(self, sites: Sequence[str]) -> None:
-        """The sites of a shared store: the site filter lists them (it shows from the first call on)."""
+        """The sites of a shared store: the site filter lists them, and it and the Site column show
+        from the first call on (the column beside Device, unless the user placed it already)."""
+        self._shared = True
+        self._show_site_column()
         combo = self.site_combo
         known = [combo.itemData(i) for i in range(1, combo.count())]
         if known != list(sites):
@@ -267,6 +271,12 @@ class JobTableWidget(QWidget):
             combo.setCurrentIndex(max(combo.findData(current), 0) if current is not None else 0)
             combo.blockSignals(False)
         combo.show()
+
+    def _show_site_column(self) -> None:
+        header = self.view.horizontalHeader()
+        if header.isSectionHidden(Column.SITE):
+            header.setSectionHidden(Column.SITE, False)
+            header.moveSection(header.visualIndex(Column.SITE), header.visualIndex(Column.DEVICE) + 1)
 
     def set_site_filter(self, site: str | None) -> None:
         """Only the jobs of one site (None: every site)."""
@@ -343,6 +353,8 @@ class JobTableWidget(QWidget):
         # Kind column was added last, so its place is set by moving it, not by renumbering.
         for visual, column in enumerate(_DEFAULT_ORDER):
             header.moveSection(header.visualIndex(column), visual)
+        if self._shared:  # a view of a shared store: its Site column stays
+            self._show_site_column()
         if self._device_names:
             self._fit_device_column()
 

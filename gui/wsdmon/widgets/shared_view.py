@@ -126,11 +126,7 @@ class SharedWindowDecor:
             if name in labels:
                 labels[name].hide()
         self._disable()
-        job_table = getattr(window, "job_table", None)
-        if job_table is not None:
-            job_table.view.horizontalHeader().setSectionHidden(_site_column(), False)
-            job_table.set_sites([])
-        self.set_sites([])
+        self.set_sites([])  # the Site column and filter show
 
     def _disable(self) -> None:
         texts, w = self.texts, self.window
@@ -170,12 +166,6 @@ class SharedWindowDecor:
             self.state.setText(text)
             self.state.setToolTip(text)
             bar.showMessage(text)
-
-
-def _site_column() -> int:
-    from wsdmon.models import Column
-
-    return int(Column.SITE)
 
 
 def _off(action: QAction | None, reason: str) -> None:

@@ -120,6 +120,7 @@ def test_two_sites_live_in_the_window(qapp: Any, tmp_path: Path, pg_cluster: PgC
                 # The Site column shows, and the site filter keeps one site's jobs.
                 header = window.job_table.view.horizontalHeader()
                 assert not header.isSectionHidden(Column.SITE)
+                assert header.visualIndex(Column.SITE) == header.visualIndex(Column.DEVICE) + 1
                 proxy = window.proxy
                 shown = {proxy.index(r, Column.SITE).data() for r in range(proxy.rowCount())}
                 assert shown == set(SITES)
@@ -145,11 +146,27 @@ def test_two_sites_live_in_the_window(qapp: Any, tmp_path: Path, pg_cluster: PgC
                 timeline.setCurrentIndex(timeline.model().index(0, 0))
                 await until(lambda: "Envelope" in window.detail.raw_xml.toPlainText(), "the raw XML, read")
 
+                # The raw log lists the messages the sites stored since the window opened, each
+                # with its site, and shows a message's XML read from the store.
+                log_model = shared.raw_log
+                await until(
+                    lambda: (
+                        {log_model.index(r, 2).data().split(":")[0] for r in range(log_model.rowCount())}
+                        >= set(SITES)
+                    ),
+                    "both sites' messages in the raw log",
+                )
+                window.raw_log.show()
+                window.raw_log.view.setCurrentIndex(log_model.index(log_model.rowCount() - 1, 0))
+                await until(lambda: "Envelope" in window.raw_log.xml.toPlainText(), "a logged message's XML")
+
                 # Export works from the models: the jobs shown, with their device names.
                 out = tmp_path / "jobs.json"
                 written = await shared._export(str(out), "json", _rows(shared))
                 assert written == 1
-                assert json.loads(out.read_text())[0]["job_token"] == jobs["floor-3"].token
+                [exported] = json.loads(out.read_text())
+                assert (exported["site"], exported["job_token"]) == ("floor-3", jobs["floor-3"].token)
+                assert exported["device"] == floor.display_name
             finally:
                 await windows.stop_all()
                 codes = {site: c.stop() for site, c in collectors.items()}
@@ -260,6 +277,23 @@ def test_open_shared_history_from_the_local_window(
             await app.stop()
 
     run(qapp, scenario)
+
+
+def test_the_real_process_shows_a_store_and_exits_0(tmp_path: Path, pg_dsn: str) -> None:
+    """`wsdmon --store …` on a store (no collector has written yet) opens the window, with no lock
+    beside a local window's journal, and closes cleanly."""
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        from wsdmon.store.pg_schema import migrate
+
+        migrate(conn)
+    shot = tmp_path / "shared.png"
+    result = run_wsdmon(
+        tmp_path, "--store", pg_dsn, "--quit-after", "2", "--screenshot", str(shot), timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert shot.stat().st_size > 0
+    assert not list((tmp_path / "data").rglob("*.lock"))  # no journal lock taken
 
 
 def test_unreachable_store_is_said_and_exits_2(tmp_path: Path) -> None:
