@@ -339,7 +339,11 @@ class JobTableWidget(QWidget):
     def restore_header_state(self, state: QByteArray | bytes | None) -> bool:
         if not state:
             return False
-        return self.view.horizontalHeader().restoreState(QByteArray(state))
+        header = self.view.horizontalHeader()
+        restored = header.restoreState(QByteArray(state))
+        if not self._shared:  # a state saved before the Site column existed shows it: hide it again
+            header.setSectionHidden(Column.SITE, True)
+        return restored
 
     def reset_columns(self) -> None:
         header = self.view.horizontalHeader()
@@ -391,6 +395,8 @@ class JobTableWidget(QWidget):
         header = self.view.horizontalHeader()
         visible = [c for c in Column if not header.isSectionHidden(c)]
         for column in Column:
+            if column is Column.SITE and not self._shared:
+                continue  # a single PC's window has one site: its own
             name = self._proxy.headerData(column, Qt.Orientation.Horizontal)
             action = QAction(str(name), menu)
             action.setCheckable(True)
