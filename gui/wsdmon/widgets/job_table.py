@@ -322,7 +322,12 @@ class JobTableWidget(QWidget):
         bundle = menu.addAction(self.tr("Save support bundle…"), lambda: self.bundle_requested.emit(keys))
         bundle.setObjectName("save-bundle")
         bundle.setToolTip(self.tr("A zip for a technician with these jobs, their device and its messages"))
-        bundle.setEnabled(bool(keys))
+        bundle.setEnabled(bool(keys) and not self._shared)
+        if self._shared:  # made from one PC's journal: the collector's, not this view's
+            bundle.setToolTip(
+                self.tr("A support bundle is made on the PC of the site's collector: wsdmon bundle")
+            )
+            menu.setToolTipsVisible(True)
         return menu
 
     def _on_context_menu_requested(self, pos: QPoint) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 import shiboken6
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialogButtonBox
 
 from tests.gui.test_app import make, run, settings_at, until
@@ -138,6 +139,9 @@ def test_two_sites_live_in_the_window(qapp: Any, tmp_path: Path, pg_cluster: PgC
 
                 # Cancel is the collector's: disabled, with the reason; the raw XML comes from the store.
                 window.job_table.select_key(_rows(shared)[0].key)
+                bundle = window.job_table.context_menu().findChild(QAction, "save-bundle")
+                assert not bundle.isEnabled()
+                assert "collector" in bundle.toolTip()
                 cancel = window.detail.cancel_button
                 assert not cancel.isEnabled()
                 assert "collector of site floor-3" in cancel.toolTip()
