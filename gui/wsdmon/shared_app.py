@@ -78,7 +78,9 @@ class SharedFeed:
 
 
 def _detail(error: BaseException) -> str:
-    return str(getattr(error, "detail", "") or error or type(error).__name__)
+    """One line for the status bar (libpq's messages run over several)."""
+    text = str(getattr(error, "detail", "") or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 class _CloseWatcher(QObject):
