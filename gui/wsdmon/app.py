@@ -210,15 +210,12 @@ class Application:
         self.bridge.jobs_failed.connect(self.notifier.jobs_failed)
 
     async def _open_shared(self, location: str) -> Any:
-        """File ▸ Open shared history…: the shared view opens in a window of its own; this window's
-        monitor goes on (its subscriptions are the devices' link to this PC)."""
+        """File ▸ Open shared history…: a window of its own (its layout in QSettings "wsdmon-shared"
+        unless settings were given); this window's monitor goes on."""
         from wsdmon.shared_app import SharedWindows
 
-        if self.shared_windows is None:
-            # Its own window layout (QSettings "wsdmon-shared"), unless settings were given (tests).
-            self.shared_windows = SharedWindows(
-                self.qt_app, None if self._default_settings else self.settings
-            )
+        given = None if self._default_settings else self.settings
+        self.shared_windows = self.shared_windows or SharedWindows(self.qt_app, given)
         return await self.shared_windows.open(location)
 
     def _cancel_job(self, key: Any) -> Any:

@@ -190,9 +190,7 @@ class MainWindow(QMainWindow):
         self.bundle_action.triggered.connect(lambda: self.save_bundle(None))
         file_menu.addAction(self.bundle_action)
         self.open_shared_action = QAction(self.tr("Open s&hared history…"), self)
-        self.open_shared_action.setToolTip(
-            self.tr("Show the devices and jobs every site's collector writes to a shared PostgreSQL database")
-        )
+        self.open_shared_action.setToolTip(self.tr("Every site's devices and jobs, from a shared database"))
         self.open_shared_action.setEnabled(self._hooks.open_shared is not None)
         self.open_shared_action.triggered.connect(self.open_shared_history)
         file_menu.addAction(self.open_shared_action)
@@ -453,8 +451,7 @@ class MainWindow(QMainWindow):
         return box
 
     def open_shared_history(self) -> OpenSharedDialog | None:
-        """File ▸ Open shared history…: asks for the location (window-modal); the shared view opens
-        in a window of its own, beside this one."""
+        """File ▸ Open shared history…: asks where (window-modal); it opens in a window of its own."""
         if self._hooks.open_shared is None:
             return None
         from .shared_view import OpenSharedDialog
