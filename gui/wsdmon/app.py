@@ -117,6 +117,8 @@ class Application:
         qt_app.setWindowIcon(app_icon())
         self.theme = ThemeFollower(qt_app)
         self.args = args
+        self.qt_app = qt_app
+        self._default_settings = settings is None
         self.settings = settings if settings is not None else QSettings()
         self.preferences = Preferences.load(self.settings)
         self.devices = DeviceTreeModel()
@@ -139,7 +141,9 @@ class Application:
             trust_certificate=self.trust_certificate,
             device_health=self._device_health,
             run_selfcheck=self._run_selfcheck,
+            open_shared=self._open_shared,
         )
+        self.shared_windows: Any = None  # File ▸ Open shared history…'s windows (shared_app.py)
         self.window = MainWindow(
             jobs=self.jobs,
             devices=self.devices,
@@ -204,6 +208,15 @@ class Application:
         )
         self.engine = Engine(config, self.journal, self.bridge)
         self.bridge.jobs_failed.connect(self.notifier.jobs_failed)
+
+    async def _open_shared(self, location: str) -> Any:
+        """File ▸ Open shared history…: a window of its own (its layout in QSettings "wsdmon-shared"
+        unless settings were given); this window's monitor goes on."""
+        from wsdmon.shared_app import SharedWindows
+
+        given = None if self._default_settings else self.settings
+        self.shared_windows = self.shared_windows or SharedWindows(self.qt_app, given)
+        return await self.shared_windows.open(location)
 
     def _cancel_job(self, key: Any) -> Any:
         return self.engine.cancel_job(key)
@@ -310,6 +323,8 @@ class Application:
 
     async def stop(self) -> None:
         try:
+            if self.shared_windows is not None:
+                await self.shared_windows.stop_all()
             await self.stop_discovery()
             await self.engine.stop()
             if self.simulator is not None:
@@ -465,6 +480,12 @@ async def run_window(qt_app: Any, args: Any) -> int:
     code (cli.EXIT_*): a problem at start-up is said in a dialog (and one log line), never as a
     traceback; a journal that cannot be opened is found after the first paint, so its dialog shows
     over the window, which then closes."""
+    from wsdmon.headless import DatabaseLocation
+
+    if isinstance(args.journal, DatabaseLocation):  # every site of a shared store: no engine, no lock
+        from wsdmon.shared_app import run_shared_window
+
+        return await run_shared_window(qt_app, args)
     path = journal_path(args)
     lock = None
     application: Application | None = None

@@ -37,6 +37,7 @@ from wsdmon.models import (
     RawLogEntry,
     RawLogModel,
     SubscriptionState,
+    device_key,
 )
 from wsdmon.net.engine import EngineListener, RawEntry
 
@@ -50,8 +51,9 @@ RATE_WINDOW_S = 5.0  # events/s is averaged over this window
 RATE_TICK_MS = 1000  # the status bar's events/s is refreshed this often
 
 
-def device_row(record: DeviceRecord) -> DeviceRow:
-    """How the device tree shows a DeviceRecord. A device whose metadata was never read (no hosted
+def device_row(record: DeviceRecord, site: str = "") -> DeviceRow:
+    """How the device tree shows a DeviceRecord (seen by `site`'s collector; "" for this PC's engine).
+    A device whose metadata was never read (no hosted
     service known) and cannot be read has no known role: it is "not reached", not a scan device."""
     if Role.SCAN_SERVER in record.roles:
         kind = DeviceKind.SCAN_SERVER
@@ -91,6 +93,7 @@ def device_row(record: DeviceRecord) -> DeviceRow:
         conditions=tuple(c for s in record.services for c in s.conditions),
         error=error,
         offline=None if record.online else record.offline_reason or OfflineReason.NOT_SEEN,
+        site=site,
     )
 
 
@@ -117,7 +120,7 @@ class QtBridge(QObject, EngineListener):
         self._raw_log = raw_log
         self._status = status
         self._pending_jobs: dict[JobKey, JobRecord] = {}
-        self._pending_devices: dict[str, DeviceRecord] = {}
+        self._pending_devices: dict[str, tuple[str, DeviceRecord]] = {}  # device key → (site, record)
         self._pending_raw: list[RawLogEntry] = []
         self._pending_health: dict[str, DeviceHealth] = {}
         self._arrivals: deque[float] = deque()
@@ -145,7 +148,12 @@ class QtBridge(QObject, EngineListener):
     # --- EngineListener ---------------------------------------------------------------------
 
     def device_changed(self, device: DeviceRecord) -> None:
-        self._pending_devices[device.endpoint] = device
+        self._pending_devices[device.endpoint] = ("", device)
+        self._soon()
+
+    def site_device_changed(self, site: str, device: DeviceRecord) -> None:
+        """A device as `site`'s collector last stored it (a view of a shared store)."""
+        self._pending_devices[device_key(device.endpoint, site)] = (site, device)
         self._soon()
 
     def health_changed(self, health: DeviceHealth) -> None:
@@ -204,7 +212,7 @@ class QtBridge(QObject, EngineListener):
         """Hand everything pending to the models now (the timer calls it; so may tests)."""
         self._timer.stop()
         if self._pending_devices:
-            rows = [device_row(r) for r in self._pending_devices.values()]
+            rows = [device_row(r, site) for site, r in self._pending_devices.values()]
             self._pending_devices.clear()
             # Devices change with every event (last event time); the job table only cares for names
             # (upsert says when a shown name changed, also another device's, for a new twin).

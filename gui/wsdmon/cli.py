@@ -206,7 +206,8 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
         type=_store_location,
         default=None,
         metavar="LOCATION",
-        help="where the history is kept: a journal database file (the same as --journal)",
+        help="where the history is kept: a journal database file (the same as --journal), or a shared "
+        "PostgreSQL store (postgresql://… or service=NAME): the window shows every site of it",
     )
     p.add_argument(
         "--trust-fingerprint",
@@ -371,22 +372,8 @@ def _add_bundle_parser(sub: Any) -> None:
     )
 
 
-# What the window says to --store postgresql://… until it can show every site.
-SHARED_VIEW_MISSING = (
-    "the window on a shared PostgreSQL store is not in this build yet: "
-    "follow every site with `wsdmon watch --json --store LOCATION`"
-)
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if isinstance(getattr(args, "journal", None), DatabaseLocation) and args.command not in (
-        "collect",
-        "watch",
-    ):
-        parser.error(SHARED_VIEW_MISSING)  # exit 2; the location (and its password) not repeated
-    return args
+    return build_parser().parse_args(argv)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QMenu, QMessageBox
 
 from wsdmon import __version__
 from wsdmon.core.devices import DeviceRecord
@@ -30,6 +30,7 @@ from .test_window_actions import _filled as _app
 COVERED = {
     "File/Export table…": "test_window_actions.py::test_export_writes_the_jobs_shown_with_device_names",
     "File/Save support bundle…": "test_save_support_bundle_from_the_file_menu_and_the_device_menu",
+    "File/Open shared history…": "test_open_shared_history_says_why_a_location_cannot_be_shown",
     "File/Quit": "test_quit_closes_the_window",
     "Edit/Preferences…": "test_preferences_from_the_menu_and_cancel_changes_nothing",
     "View/Search jobs": "test_window_actions.py::"
@@ -337,6 +338,43 @@ async def _answer_bundle(app: Any, path: Path) -> None:
 def _zip(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as zf:
         return {name: zf.read(name) for name in zf.namelist()}
+
+
+def test_open_shared_history_says_why_a_location_cannot_be_shown(qapp, tmp_path):
+    """File ▸ Open shared history…: a text that is no PostgreSQL location, then a server that is not
+    there are said in the dialog (the password typed never shown back); Cancel closes it. The
+    opened view: tests/integration/store/test_shared_window.py (a real PostgreSQL)."""
+
+    async def scenario() -> None:
+        app = _app(qapp, tmp_path)
+        try:
+            assert app.window.open_shared_action.isEnabled()
+            app.window.open_shared_action.trigger()
+            dialog = app.window.shared_dialog
+            assert dialog is not None
+            assert dialog.isVisible()
+            assert dialog.isModal()  # window-modal: the local window's jobs keep arriving behind it
+            assert "~/.pgpass" in dialog.findChildren(type(dialog.answer))[0].text()
+            dialog.location.setText("my history")
+            dialog.buttons.button(QDialogButtonBox.StandardButton.Open).click()
+            assert "Give a PostgreSQL location" in dialog.answer.text()
+            dialog.location.setText("postgresql://desk:s3cret@127.0.0.1:1/wsdmon?connect_timeout=2")
+            dialog.buttons.button(QDialogButtonBox.StandardButton.Open).click()
+            assert "Opening postgresql://desk:***@127.0.0.1:1/wsdmon" in dialog.answer.text()
+            await until(dialog.buttons.isEnabled, "the answer")
+            said = dialog.answer.text()
+            assert "cannot be reached" in said
+            assert "postgresql://desk:***@127.0.0.1:1/wsdmon" in said
+            assert "s3cret" not in said
+            assert app.shared_windows.windows == []
+            dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel).click()
+            assert not dialog.isVisible()
+            saved = " ".join(str(app.settings.value(k)) for k in app.settings.allKeys())
+            assert "s3cret" not in saved
+        finally:
+            _close(app)
+
+    run(qapp, scenario)
 
 
 def test_save_support_bundle_from_the_file_menu_and_the_device_menu(qapp, tmp_path):

@@ -172,6 +172,38 @@ def test_column_chooser_and_header_state(qtbot):
     assert not header.isSectionHidden(Column.COMPLETED)
 
 
+def test_site_column_only_in_a_shared_view_also_after_an_older_header_state(qtbot):
+    """A header state saved before the Site column existed (ten columns) would show it in a single
+    PC's window: it stays hidden there, and the column chooser does not offer it; a shared view
+    (set_sites) shows it beside Device, with the site filter."""
+    from PySide6.QtGui import QStandardItemModel
+    from PySide6.QtWidgets import QMenu, QTableView
+
+    older = QTableView()
+    qtbot.addWidget(older)
+    older.setModel(QStandardItemModel(0, 10, older))
+    old_state = older.horizontalHeader().saveState()
+    widget, _, _ = _table(qtbot, sample_jobs())
+    header = widget.view.horizontalHeader()
+    assert widget.restore_header_state(old_state)
+    assert header.isSectionHidden(Column.SITE)
+    menu = QMenu()
+    widget.add_column_actions(menu)
+    assert "Site" not in [a.text() for a in menu.actions()]
+    assert not widget.site_combo.isVisibleTo(widget)
+    widget.set_sites(["branch", "floor-3"])
+    assert not header.isSectionHidden(Column.SITE)
+    assert header.visualIndex(Column.SITE) == header.visualIndex(Column.DEVICE) + 1
+    assert widget.site_combo.isVisibleTo(widget)
+    assert [widget.site_combo.itemText(i) for i in range(widget.site_combo.count())][1:] == [
+        "branch",
+        "floor-3",
+    ]
+    widget.restore_header_state(old_state)
+    widget.reset_columns()
+    assert not header.isSectionHidden(Column.SITE)  # a shared view keeps it
+
+
 def test_cancel_asks_calls_and_shows_the_answer(qtbot):
     record = next(j for j in sample_jobs() if j.status.job_state == "Processing")
     asked, calls = [], []

@@ -1,4 +1,5 @@
-"""`watch --store postgresql://…`'s safety-net re-read (shared_watch._Follower.catch_up): every site the
+"""The safety-net re-read of `watch --store postgresql://…` and of the window on a shared store
+(shared_follow.SharedFollower.catch_up): every site the
 store has is read since the newest job shown there (less the slack), a site not shown yet from its
 first job, and a job is printed again only when it changed."""
 
@@ -7,7 +8,8 @@ from typing import Any
 
 from tests.unit.store.helpers import lifecycle
 from wsdmon.core import JobTable
-from wsdmon.shared_watch import _Follower
+from wsdmon.shared_follow import SharedFollower
+from wsdmon.shared_watch import _PrinterSink
 from wsdmon.store.pg_view import JOBS_SLACK_S
 
 
@@ -38,7 +40,7 @@ def test_catch_up_reads_each_site_since_its_newest_job_and_prints_changes_only()
     known = lifecycle(JobTable(), "a-1")
     view = View({"a": [known], "b": []})
     printer = Printer()
-    follower = _Follower(view, printer)
+    follower = SharedFollower(view, "", _PrinterSink(printer))
     follower.show_jobs([("a", known)])
     assert known.last_update is not None
     view.rows["b"] = [lifecycle(JobTable(), "b-1")]

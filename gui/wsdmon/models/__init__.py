@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .detail import FilterDetail, FilterStatusModel, JobDetail, TimelineModel, TimeText, job_detail
+from .device_key import device_key, endpoint_of, job_device_key, site_of
 from .device_text import device_error_text, offline_text, resubscribe_text
 from .devices import DeviceColumn, DeviceKind, DeviceRow, DeviceTreeModel, SubscriptionState
 from .health_text import (
@@ -60,6 +61,8 @@ __all__ = [
     "cancel_answer_text",
     "check_name",
     "device_error_text",
+    "device_key",
+    "endpoint_of",
     "explain",
     "health_advice",
     "health_evidence",
@@ -67,6 +70,7 @@ __all__ = [
     "health_sentence",
     "health_tooltip",
     "job_detail",
+    "job_device_key",
     "offline_text",
     "outcome",
     "pretty_xml",
@@ -77,5 +81,6 @@ __all__ = [
     "selfcheck_name",
     "selfcheck_report_text",
     "selfcheck_sentence",
+    "site_of",
     "verdict_text",
 ]

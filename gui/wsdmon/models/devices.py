@@ -32,6 +32,7 @@ from wsdmon.core.health import DeviceHealth
 
 from . import format as fmt
 from ._i18n import QT_TRANSLATE_NOOP
+from .device_key import device_key
 from .device_state import DeviceGlance, condition_text, device_glance, reason_text, state_text
 from .device_text import device_error_text, offline_text
 from .health_text import health_tooltip
@@ -59,7 +60,8 @@ class SubscriptionState(Enum):
 
 @dataclass(frozen=True, slots=True)
 class DeviceRow:
-    """One device as the tree shows it. `endpoint` is the key, and equals JobKey.device of its jobs."""
+    """One device as the tree shows it. `endpoint` equals JobKey.device of its jobs; `site` their
+    JobKey.site (the collector that watches it, "" for this PC's engine); `key` tells rows apart."""
 
     endpoint: str
     kind: DeviceKind
@@ -84,6 +86,12 @@ class DeviceRow:
     # identity, two MFPs left at their factory name): a short form of the endpoint that tells
     # them apart wherever a name is shown.
     twin_hint: str = ""
+    site: str = ""
+
+    @property
+    def key(self) -> str:
+        """What the tree, the job table's filters and lookups know it by (device_key.py)."""
+        return device_key(self.endpoint, self.site)
 
     @property
     def display_name(self) -> str:
@@ -97,16 +105,19 @@ class DeviceRow:
 
 
 def _shared_names(rows: Iterable[DeviceRow]) -> set[str]:
-    """The names more than one endpoint goes by."""
-    endpoints: dict[str, set[str]] = {}
+    """The names more than one device (endpoint, or site and endpoint) goes by."""
+    keys: dict[str, set[str]] = {}
     for r in rows:
-        endpoints.setdefault(r.name or r.endpoint, set()).add(r.endpoint)
-    return {name for name, eps in endpoints.items() if len(eps) > 1}
+        keys.setdefault(r.name or r.endpoint, set()).add(r.key)
+    return {name for name, found in keys.items() if len(found) > 1}
 
 
 def _hinted(row: DeviceRow, shared: set[str]) -> DeviceRow:
-    """`row` with the twin hint its name needs among `shared` (the same row when it has it)."""
-    hint = _short_id(row.endpoint) if (row.name or row.endpoint) in shared else ""
+    """`row` with the twin hint its name needs among `shared` (the same row when it has it): a short
+    form of the endpoint, after the site's name when a site's collector watches it."""
+    hint = ""
+    if (row.name or row.endpoint) in shared:
+        hint = f"{row.site} · {_short_id(row.endpoint)}" if row.site else _short_id(row.endpoint)
     return row if row.twin_hint == hint else dataclasses.replace(row, twin_hint=hint)
 
 
@@ -158,7 +169,7 @@ def _tr(text: str) -> str:
 
 
 class DeviceTreeModel(QAbstractItemModel):
-    """Devices grouped by kind; `device(endpoint)` doubles as the job model's name lookup."""
+    """Devices grouped by kind; `device(key)` doubles as the job model's name lookup."""
 
     device_count_changed = Signal(int)
     health_changed = Signal(str)  # the endpoint whose health report changed
@@ -176,19 +187,20 @@ class DeviceTreeModel(QAbstractItemModel):
     def upsert(self, rows: Sequence[DeviceRow]) -> bool:
         """Add new devices (one beginInsertRows per group) and update known ones (dataChanged).
         Returns True when a name people see changed (a new device, a rename, a new twin)."""
-        shown = {r.endpoint: r.display_name for r in self.devices()}
+        shown = {r.key: r.display_name for r in self.devices()}
         rows = self._with_twin_hints(rows)
         new: dict[DeviceKind, dict[str, DeviceRow]] = {kind: {} for kind in _GROUPS}
         for row in rows:
-            kind = self._where.get(row.endpoint)
+            key = row.key
+            kind = self._where.get(key)
             if kind is not None and kind is not row.kind:
-                self.remove([row.endpoint])  # a device that turned out to be the other kind
+                self.remove([key])  # a device that turned out to be the other kind
                 kind = None
             if kind is None:
-                new[row.kind][row.endpoint] = row
+                new[row.kind][key] = row
                 continue
             group = self._rows[kind]
-            i = next(i for i, r in enumerate(group) if r.endpoint == row.endpoint)
+            i = next(i for i, r in enumerate(group) if r.key == key)
             old, group[i] = group[i], row
             if old == row:
                 continue
@@ -212,7 +224,7 @@ class DeviceTreeModel(QAbstractItemModel):
         if any(new.values()):
             self.device_count_changed.emit(len(self._where))
         self._relabel()
-        return {r.endpoint: r.display_name for r in self.devices()} != shown
+        return {r.key: r.display_name for r in self.devices()} != shown
 
     def _with_twin_hints(self, rows: Sequence[DeviceRow]) -> list[DeviceRow]:
         """`rows` with the hints they will need among the devices known and these."""
@@ -254,15 +266,15 @@ class DeviceTreeModel(QAbstractItemModel):
         """The latest health report of a device (None: none came yet)."""
         return self._health.get(endpoint)
 
-    def remove(self, endpoints: Iterable[str]) -> None:
-        """Forget devices (Bye, or removed by the user)."""
+    def remove(self, keys: Iterable[str]) -> None:
+        """Forget devices (Bye, or removed by the user), by their keys (a single PC's: endpoints)."""
         removed = False
-        for endpoint in set(endpoints):
-            kind = self._where.pop(endpoint, None)
+        for key in set(keys):
+            kind = self._where.pop(key, None)
             if kind is None:
                 continue
             group = self._rows[kind]
-            i = next(i for i, r in enumerate(group) if r.endpoint == endpoint)
+            i = next(i for i, r in enumerate(group) if r.key == key)
             parent = self.index(_GROUPS.index(kind), 0)
             self.beginRemoveRows(parent, i, i)
             del group[i]
@@ -275,11 +287,12 @@ class DeviceTreeModel(QAbstractItemModel):
 
     # --- lookups ---------------------------------------------------------------------------------
 
-    def device(self, endpoint: str) -> DeviceRow | None:
-        kind = self._where.get(endpoint)
+    def device(self, key: str) -> DeviceRow | None:
+        """The device of a key (device_key.py; a single PC's: its endpoint)."""
+        kind = self._where.get(key)
         if kind is None:
             return None
-        return next(r for r in self._rows[kind] if r.endpoint == endpoint)
+        return next(r for r in self._rows[kind] if r.key == key)
 
     def devices(self) -> list[DeviceRow]:
         return [r for kind in _GROUPS for r in self._rows[kind]]
@@ -291,11 +304,11 @@ class DeviceTreeModel(QAbstractItemModel):
         """The group node of a kind of device."""
         return self.index(_GROUPS.index(kind), 0)
 
-    def index_of(self, endpoint: str) -> QModelIndex:
-        kind = self._where.get(endpoint)
+    def index_of(self, key: str) -> QModelIndex:
+        kind = self._where.get(key)
         if kind is None:
             return QModelIndex()
-        i = next(i for i, r in enumerate(self._rows[kind]) if r.endpoint == endpoint)
+        i = next(i for i, r in enumerate(self._rows[kind]) if r.key == key)
         return self.index(i, 0, self.index(_GROUPS.index(kind), 0))
 
     # --- Qt overrides ----------------------------------------------------------------------------
@@ -360,20 +373,20 @@ class DeviceTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row)
         if role == Role.HEALTH:
-            health = self._health.get(row.endpoint)
+            health = self._health.get(row.key)
             return health.verdict if health is not None else None
         if role == Role.HEALTH_TEXT:
-            health = self._health.get(row.endpoint)
+            health = self._health.get(row.key)
             return health_tooltip(health) if health is not None else ""
         if role == Qt.ItemDataRole.AccessibleTextRole and col == DeviceColumn.NAME:
             # The shield is drawn, not said: a screen reader reads the health line after the name.
-            health = self._health.get(row.endpoint)
+            health = self._health.get(row.key)
             name = self._display(row, col)
             return _tr("{0}; {1}").format(name, health_tooltip(health)) if health is not None else name
         if role in (Role.DEVICE_ROW,):
             return row
         if role == Role.DEVICE:
-            return row.endpoint
+            return row.key
         if role == Role.STATE:
             return row.subscription.value
         if role == Role.IS_GROUP:
@@ -407,6 +420,8 @@ class DeviceTreeModel(QAbstractItemModel):
     def _tooltip(self, row: DeviceRow) -> str:
         """Name, model, where it is (each address once), then one line on its state or trouble."""
         lines = [row.display_name]
+        if row.site:
+            lines.append(_tr("Site: {0}").format(row.site))
         model = " ".join(x for x in (row.manufacturer, row.model) if x)
         if model:
             lines.append(model)
@@ -424,7 +439,7 @@ class DeviceTreeModel(QAbstractItemModel):
         if row.state:
             lines.append(_tr("State: {0}").format(_state_line(row)))
         lines += [_tr("Condition: {0}").format(condition_text(c)) for c in row.conditions]
-        if (health := self._health.get(row.endpoint)) is not None:
+        if (health := self._health.get(row.key)) is not None:
             lines.append(health_tooltip(health))
         return "\n".join(lines)
 

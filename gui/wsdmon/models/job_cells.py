@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QFont
 from wsdmon.core import JobKind, JobRecord
 
 from . import format as fmt
+from .device_key import job_device_key
 from .icons import icon
 from .job_columns import FAILED_OUTCOMES, OUTCOME_ICONS, Column, Outcome, outcome
 from .job_text import (
@@ -60,7 +61,7 @@ def build_cells(
     s = rec.status
     created, completed = s.job_created_time, s.job_completed_time
     display = (
-        device_name(rec.key.device),
+        device_name(job_device_key(rec.key)),
         s.job_token,
         str(s.job_state) if rec.unknown_since is None else unknown_text(rec.unknown_since),
         ", ".join(map(reason_label, s.job_state_reasons)),
@@ -70,6 +71,7 @@ def build_cells(
         fmt.format_duration(rec.duration_s),
         summary_text(s.filter_statuses, short=True) if rec.kind is JobKind.POST_SCAN else "",
         kind_text(rec.kind, short=True),
+        rec.key.site,
     )
     kind = outcome(rec)
     failed = kind in FAILED_OUTCOMES
@@ -98,7 +100,7 @@ def cell_tooltip(rec: JobRecord, col: int, device_name: Callable[[str], str]) ->
     """A cell's tooltip: meanings of states and reasons, times in local time, UTC and as sent."""
     s = rec.status
     if col == Column.DEVICE:
-        return f"{device_name(rec.key.device)}\n{rec.key.device}"
+        return f"{device_name(job_device_key(rec.key))}\n{rec.key.device}"
     if col == Column.TOKEN:
         return s.job_token
     if col == Column.STATE:

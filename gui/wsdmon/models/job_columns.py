@@ -12,6 +12,7 @@ from wsdmon.protocol.dsm import JobState
 
 from . import format as fmt
 from ._i18n import QT_TRANSLATE_NOOP
+from .device_key import job_device_key
 from .meanings import is_vendor, lifecycle_rank, state_kind
 
 __all__ = [
@@ -40,7 +41,8 @@ class Column(IntEnum):
     COMPLETED = 6
     DURATION = 7
     FILTERS = 8
-    KIND = 9  # scan job or post-scan job (last: the other columns keep their numbers)
+    KIND = 9  # scan job or post-scan job (after the first nine: they keep their numbers)
+    SITE = 10  # the site whose collector saw the job (a view of a shared store; hidden otherwise)
 
 
 HEADERS = {
@@ -54,6 +56,7 @@ HEADERS = {
     Column.DURATION: QT_TRANSLATE_NOOP(_CTX, "Duration"),
     Column.FILTERS: QT_TRANSLATE_NOOP(_CTX, "Filters"),
     Column.KIND: QT_TRANSLATE_NOOP(_CTX, "Kind"),
+    Column.SITE: QT_TRANSLATE_NOOP(_CTX, "Site"),
 }
 HEADER_TIPS = {
     Column.IMAGES: QT_TRANSLATE_NOOP(_CTX, "ImagesReceived: scan documents received so far"),
@@ -64,6 +67,7 @@ HEADER_TIPS = {
     Column.KIND: QT_TRANSLATE_NOOP(
         _CTX, "Scan job (a WSD scanner's, WS-Scan) or post-scan job (a scan server's, DSM)"
     ),
+    Column.SITE: QT_TRANSLATE_NOOP(_CTX, "The site whose collector saw the job (wsdmon collect --site)"),
 }
 
 
@@ -155,11 +159,11 @@ def sort_values(recs: Sequence[JobRecord], column: int, name: Callable[[str], st
     dispatch). Values of one column compare with each other and never are None."""
     if column == Column.DEVICE:
         devices: dict[str, tuple[str, str]] = {}
-        for rec in recs:
-            endpoint = rec.key.device
-            if endpoint not in devices:
-                devices[endpoint] = (name(endpoint).casefold(), endpoint)
-        return [devices[rec.key.device] for rec in recs]
+        keys = [job_device_key(rec.key) for rec in recs]
+        for key in keys:
+            if key not in devices:
+                devices[key] = (name(key).casefold(), key)
+        return [devices[key] for key in keys]
     if column == Column.TOKEN:
         return [rec.status.job_token for rec in recs]
     if column == Column.STATE:
@@ -182,6 +186,8 @@ def sort_values(recs: Sequence[JobRecord], column: int, name: Callable[[str], st
         return [_filters_key(rec) for rec in recs]
     if column == Column.KIND:
         return [rec.kind.value for rec in recs]
+    if column == Column.SITE:
+        return [rec.key.site for rec in recs]
     return [0] * len(recs)
 
 

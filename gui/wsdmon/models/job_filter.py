@@ -1,6 +1,7 @@
-"""JobFilterProxyModel: search text, quick filter (all / active / completed / failed) and device filter.
+"""JobFilterProxyModel: search text, quick filter (all / active / completed / failed), device, kind and
+(in a view of a shared store) site filters.
 
-All three filters compile into one QRegularExpression over the source's FILTER_TEXT role (see
+All the filters compile into one QRegularExpression over the source's FILTER_TEXT role (see
 job_text.filter_text), so the filtering runs in C++ and, with no filter set, never calls into Python.
 Sorting is forwarded to JobTableModel.sort, which keeps its rows sorted by the same keys that its
 SORT role exposes; the proxy itself stays unsorted and keeps the source's order.
@@ -25,6 +26,7 @@ from PySide6.QtCore import (
 
 from wsdmon.core import JobKind, JobRecord
 
+from .device_key import KEY_SEP
 from .job_text import FLAG_ACTIVE, FLAG_COMPLETED, FLAG_FAILED, FLAG_PINNED, KIND_FLAGS, SEP
 from .jobs import ITEM_FLAGS, JobTableModel
 from .roles import Role, role_data
@@ -57,6 +59,7 @@ class JobFilterProxyModel(QSortFilterProxyModel):
         self._quick = QuickFilter.ALL
         self._device: str | None = None
         self._kind: JobKind | None = None
+        self._site: str | None = None
         self.setFilterRole(Role.FILTER_TEXT)
         self.setSortRole(Role.SORT)
         self.setFilterKeyColumn(0)
@@ -87,6 +90,15 @@ class JobFilterProxyModel(QSortFilterProxyModel):
             self._device = endpoint
             self._update()
 
+    def set_site_filter(self, site: str | None) -> None:
+        """Only jobs seen by one site's collector (JobKey.site); None for every site."""
+        if site != self._site:
+            self._site = site
+            self._update()
+
+    def site_filter(self) -> str | None:
+        return self._site
+
     def set_kind_filter(self, kind: JobKind | None) -> None:
         """Only scan jobs, or only post-scan jobs; None for both."""
         if kind is not self._kind:
@@ -111,6 +123,7 @@ class JobFilterProxyModel(QSortFilterProxyModel):
             and self._quick is QuickFilter.ALL
             and self._device is None
             and self._kind is None
+            and self._site is None
         ):
             pattern = ""
         else:
@@ -121,7 +134,14 @@ class JobFilterProxyModel(QSortFilterProxyModel):
             flags = f"{any_part}{quick}{any_part}" if quick else any_part
             if self._kind is not None:  # the kind flag is the last of the flags
                 flags = f"{flags}{KIND_FLAGS[self._kind]}"
-            device = QRegularExpression.escape(self._device) if self._device is not None else any_part
+            if self._device is not None:  # a device key (device_key.py): names its site too
+                device = QRegularExpression.escape(self._device)
+            elif self._site:  # a site's device keys start with its name
+                device = QRegularExpression.escape(self._site + KEY_SEP) + any_part
+            elif self._site == "":  # this PC's own jobs: keys without a site
+                device = f"[^{SEP}{KEY_SEP}]*"
+            else:
+                device = any_part
             search = ".*" + QRegularExpression.escape(self._search) if self._search else ""
             pattern = f"^{SEP}{flags}{SEP}{device}{SEP}{search}"
         self._unfiltered = not pattern

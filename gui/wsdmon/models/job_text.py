@@ -11,6 +11,7 @@ from wsdmon.core import CancelOutcome, CancelResult, Change, ChangeField, JobKin
 from wsdmon.protocol.dsm import FilterState, FilterStatus
 
 from ._i18n import QT_TRANSLATE_NOOP
+from .device_key import job_device_key
 from .format import dialect_name, format_local
 from .meanings import Kind, explain, reason_kind, reason_label, state_kind
 
@@ -208,9 +209,9 @@ def filters_tooltip(filters: Iterable[FilterStatus]) -> str:
 
 
 def filter_text(rec: JobRecord, device_name: str, failed: bool, *, pinned: bool = False) -> str:
-    """What search and quick filters match: SEP flags SEP endpoint SEP searchable words. A job that
-    is still running is active, never failed yet (a failed filter of a running job shows in its
-    row): the Failed filter lists finished jobs only."""
+    """What search and quick filters match: SEP flags SEP device key (device_key.py) SEP searchable
+    words. A job that is still running is active, never failed yet (a failed filter of a running
+    job shows in its row): the Failed filter lists finished jobs only."""
     s = rec.status
     if rec.is_active:
         flags = FLAG_ACTIVE
@@ -219,10 +220,17 @@ def filter_text(rec: JobRecord, device_name: str, failed: bool, *, pinned: bool 
     if pinned:
         flags += FLAG_PINNED
     flags += KIND_FLAGS[rec.kind]  # last of the flags (job_filter relies on it)
-    words = [device_name, rec.key.device, s.job_token, str(s.job_state), *map(str, s.job_state_reasons)]
+    words = [
+        device_name,
+        rec.key.device,
+        rec.key.site,
+        s.job_token,
+        str(s.job_state),
+        *map(str, s.job_state_reasons),
+    ]
     words += map(reason_label, s.job_state_reasons)  # what the Reasons column shows
     for f in s.filter_statuses:
         words += [f.dialect, str(f.state), *map(str, f.reasons)]
     words += [summary_text(s.filter_statuses)]
     words += [x for x in (rec.job_name, rec.psp_display_name, rec.job_originating_user_name) if x]
-    return SEP + flags + SEP + rec.key.device + SEP + " ".join(words)
+    return SEP + flags + SEP + job_device_key(rec.key) + SEP + " ".join(words)

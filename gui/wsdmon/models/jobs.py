@@ -38,6 +38,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication
 from wsdmon.core import JobKey, JobRecord
 
 from . import format as fmt
+from .device_key import endpoint_of, job_device_key
 from .devices import DeviceKind, DeviceRow
 from .job_cells import ITEM_FLAGS, NCOLS, PAINT_ROLES, TOOLTIP, build_cells, cell_tooltip
 from .job_columns import (
@@ -289,14 +290,15 @@ class JobTableModel(QAbstractTableModel):
     def sort_order(self) -> Qt.SortOrder:
         return Qt.SortOrder.DescendingOrder if self._descending else Qt.SortOrder.AscendingOrder
 
-    def device_name(self, endpoint: str) -> str:
-        row = self._lookup(endpoint) if self._lookup is not None else None
-        return row.display_name if row is not None and row.name else endpoint
+    def device_name(self, key: str) -> str:
+        """The name shown for a device key (device_key.py; a single PC's: the endpoint)."""
+        row = self._lookup(key) if self._lookup is not None else None
+        return row.display_name if row is not None and row.name else endpoint_of(key)
 
     def _can_cancel(self, rec: JobRecord) -> bool:
         if not rec.is_active:
             return False
-        row = self._lookup(rec.key.device) if self._lookup is not None else None
+        row = self._lookup(job_device_key(rec.key)) if self._lookup is not None else None
         return row is None or row.kind is DeviceKind.SCAN_SERVER
 
     # --- Qt overrides ----------------------------------------------------------------------------
@@ -407,7 +409,7 @@ class JobTableModel(QAbstractTableModel):
             return scalar_sort_value(sort_value(rec, col, self.device_name))
         if role == Role.FILTER_TEXT:
             failed, pinned = outcome(rec) in FAILED_OUTCOMES, rec.key == self._selected
-            return filter_text(rec, self.device_name(rec.key.device), failed, pinned=pinned)
+            return filter_text(rec, self.device_name(job_device_key(rec.key)), failed, pinned=pinned)
         if role == Role.IS_VENDOR:
             return col == Column.STATE and is_vendor(state_kind(rec.kind), rec.status.job_state)
         if role == Role.UTC_TEXT and col in (Column.CREATED, Column.COMPLETED):

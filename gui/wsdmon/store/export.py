@@ -59,7 +59,7 @@ DeviceNames = Callable[[str], str]
 JOB_CSV_COLUMNS = (
     "device", "device_id", "job_token", "job_state", "job_state_reasons", "images_received", "created",
     "completed", "duration_s", "filters", "psp_display_name", "user", "ended", "lost", "generation",
-    "unknown_since",
+    "unknown_since", "site",
 )  # fmt: skip
 EVENT_CSV_COLUMNS = ("id", "arrival", "device", "subscription", "action", "message_id", "summary")
 
@@ -181,6 +181,7 @@ def _job_csv_row(r: JobRecord, name: DeviceNames) -> list[object]:
         "true" if r.lost else "false",
         r.key.generation,
         _iso(r.unknown_since) or "",
+        r.key.site,
     ]
 
 
@@ -214,6 +215,7 @@ def _job_json(r: JobRecord, name: DeviceNames) -> dict[str, object]:
         # reuse tokens: core.jobs rule 6).
         "generation": r.key.generation,
         "unknown_since": _iso(r.unknown_since),  # the monitor lost sight of the job then (rule 7)
+        "site": r.key.site,  # the collector that saw it, in a view of a shared store ("" otherwise)
         "first_seen": _iso(r.first_seen),
         "last_update": _iso(r.last_update),
         "extensions": list(s.extensions),

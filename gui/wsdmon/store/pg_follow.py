@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 __all__ = ["CHANNEL", "ChangeKind", "StoreChange", "follow", "parse_change"]
@@ -47,14 +47,17 @@ def parse_change(payload: str) -> StoreChange | None:
     return StoreChange(site, kind, ident)
 
 
-async def follow(conninfo: str) -> AsyncIterator[StoreChange]:
+async def follow(conninfo: str, on_listening: Callable[[], None] | None = None) -> AsyncIterator[StoreChange]:
     """Every change committed to the store from now on, as it is committed; runs until the caller
-    stops iterating (or the connection fails: psycopg.OperationalError)."""
+    stops iterating (or the connection fails: psycopg.OperationalError). `on_listening` is called
+    once LISTEN is in place: what was committed before that is for the caller to read."""
     import psycopg  # here: `import wsdmon.store` must not load psycopg (nor asyncio)
 
     conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
     async with conn:
         await conn.execute(f"LISTEN {CHANNEL}")
+        if on_listening is not None:
+            on_listening()
         async for note in conn.notifies():
             change = parse_change(note.payload)
             if change is None:

@@ -11,7 +11,9 @@ read on either side of a commit.
 
 from __future__ import annotations
 
+import enum
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from wsdmon.core import DeviceRecord, JobRecord
@@ -21,11 +23,78 @@ from .codec import CodecError
 from .journal import decode_jobs
 from .port import StoreError, StoreUnavailableError
 
-__all__ = ["JOBS_SLACK_S", "SharedView"]
+__all__ = ["CONNECT_TIMEOUT_S", "JOBS_SLACK_S", "SharedView", "SharedViewError", "ViewProblem"]
 
 _log = logging.getLogger(__name__)
 
 JOBS_SLACK_S = 5.0  # re-read jobs this much older than the newest seen; repeats are dropped by caller
+MESSAGES_PER_READ = 500  # raw log lines read per site and notification (the rest: the next read)
+CONNECT_TIMEOUT_S = 10  # libpq's connect_timeout (whole seconds): an unreachable server says so by then
+
+# What a viewer must be able to read: every table the window shows from (SELECT only).
+_CHECK_READABLE = "SELECT 1 FROM schema_version, devices, jobs, timeline, messages LIMIT 0"
+
+
+class ViewProblem(enum.Enum):
+    """Why a shared store cannot be shown (the window words it, models/shared_text.py)."""
+
+    UNREACHABLE = "unreachable"  # no server there, a firewall, the server stopped
+    LOGIN_REFUSED = "login-refused"  # wrong password, no password (no ~/.pgpass entry), no such role
+    NO_DATABASE = "no-database"  # the server has no database of that name
+    NOT_A_STORE = "not-a-store"  # the database has no wsdmon tables (no collector wrote it yet)
+    NO_RIGHT = "no-right"  # the role may not SELECT the tables (pg_schema.roles_sql's viewer may)
+    BAD_LOCATION = "bad-location"  # not a connection string libpq understands
+    OTHER = "other"
+
+
+class SharedViewError(StoreError):
+    """A shared store that cannot be shown: `problem` says why, `detail` is the server's first line
+    (without a password)."""
+
+    def __init__(self, problem: ViewProblem, location: str, detail: str) -> None:
+        super().__init__(f"{location}: {detail}")
+        self.problem = problem
+        self.location = location
+        self.detail = detail
+
+
+class SharedViewUnavailableError(SharedViewError, StoreUnavailableError):
+    """The server cannot be reached now (a reader may try again later)."""
+
+
+def _problem(exc: BaseException) -> ViewProblem:
+    """Classify a psycopg error. libpq's connection failures carry no SQLSTATE, so those are told
+    by the words libpq uses (stable across its releases; anything else is UNREACHABLE or OTHER)."""
+    import psycopg
+    from psycopg import errors
+
+    if isinstance(exc, errors.InsufficientPrivilege):
+        return ViewProblem.NO_RIGHT
+    if isinstance(exc, errors.UndefinedTable):
+        return ViewProblem.NOT_A_STORE
+    if isinstance(exc, errors.InvalidCatalogName):
+        return ViewProblem.NO_DATABASE
+    if isinstance(exc, errors.InvalidAuthorizationSpecification | errors.InvalidPassword):
+        return ViewProblem.LOGIN_REFUSED
+    if isinstance(exc, psycopg.ProgrammingError) and not isinstance(exc, psycopg.DatabaseError):
+        return ViewProblem.BAD_LOCATION
+    text = str(exc).lower()
+    if "password" in text or "authentication failed" in text or ("role" in text and "does not exist" in text):
+        return ViewProblem.LOGIN_REFUSED
+    if "database" in text and "does not exist" in text:
+        return ViewProblem.NO_DATABASE
+    if "invalid connection option" in text or 'missing "="' in text or "invalid dsn" in text:
+        return ViewProblem.BAD_LOCATION
+    if isinstance(exc, psycopg.OperationalError):
+        return ViewProblem.UNREACHABLE
+    return ViewProblem.OTHER
+
+
+def _view_error(exc: BaseException, location: str) -> SharedViewError:
+    problem = _problem(exc)
+    kind = SharedViewUnavailableError if problem is ViewProblem.UNREACHABLE else SharedViewError
+    return kind(problem, location, _first_line(exc))
+
 
 _SELECT_DEVICES = """SELECT site, endpoint, friendly_name, manufacturer, model_name, model_number,
        serial_number, firmware_version, presentation_url, device_category, xaddrs, services,
@@ -36,25 +105,69 @@ class SharedView:
     """A read-only connection to a shared store: devices and jobs of every site."""
 
     def __init__(self, conninfo: str, location: str) -> None:
+        self.location = location  # for people and logs: without its password
+        self._conninfo = conninfo
+        self._conn: Any = None
+        self._connect()
+        try:
+            self._rows(_CHECK_READABLE)  # not a wsdmon store, or no SELECT right: said now, in words
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self) -> None:
         import psycopg  # here: `import wsdmon.store` must not load psycopg
 
-        self.location = location  # for people and logs: without its password
         try:
-            self._conn: Any = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
-        except psycopg.OperationalError as exc:
-            raise StoreUnavailableError(f"{location}: {_first_line(exc)}") from None
+            self._conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
         except psycopg.Error as exc:
-            raise StoreError(f"{location}: {_first_line(exc)}") from None
+            raise _view_error(exc, self.location) from None
 
     def _rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a query; a connection lost since the last one is opened again first (the server
+        restarted: the reader catches up from where it was)."""
         import psycopg
 
+        fresh = self._conn is None or self._conn.closed or self._conn.broken
+        if fresh:
+            self._connect()
         try:
             return list(self._conn.execute(sql, params).fetchall())
         except psycopg.OperationalError as exc:
-            raise StoreUnavailableError(f"{self.location}: {_first_line(exc)}") from None
-        except psycopg.Error as exc:  # no tables (not a wsdmon store), no SELECT right
-            raise StoreError(f"{self.location}: {_first_line(exc)}") from None
+            if fresh or not self._conn.broken:
+                raise _view_error(exc, self.location) from None
+            # A connection that was idle while the server restarted fails its first query: once
+            # more on a new one (a server still away fails that too).
+        except psycopg.Error as exc:  # no tables, no SELECT right
+            raise _view_error(exc, self.location) from None
+        self._connect()
+        try:
+            return list(self._conn.execute(sql, params).fetchall())
+        except psycopg.Error as exc:
+            raise _view_error(exc, self.location) from None
+
+    def message_heads(self) -> dict[str, int]:
+        """The newest message id of each site (a raw log follows from there)."""
+        return dict(self._rows("SELECT site, max(id) FROM messages GROUP BY site"))
+
+    def messages_since(
+        self, site: str, after: int, limit: int = MESSAGES_PER_READ
+    ) -> list[tuple[int, datetime, str, str, int]]:
+        """(id, arrival, device, action, size in bytes) of a site's messages after id `after`, oldest
+        first, at most `limit`."""
+        rows = self._rows(
+            "SELECT id, arrival, device, action, octet_length(raw) FROM messages"
+            " WHERE site = %s AND id > %s ORDER BY id LIMIT %s",
+            (site, after, limit),
+        )
+        return [
+            (i, arrival.astimezone(UTC), device, action, size) for i, arrival, device, action, size in rows
+        ]
+
+    def raw_message(self, site: str, message_id: int) -> str | None:
+        """The raw XML of one stored message of a site (None: no longer kept)."""
+        rows = self._rows("SELECT raw FROM messages WHERE site = %s AND id = %s", (site, message_id))
+        return bytes(rows[0][0]).decode("utf-8", "replace") if rows else None
 
     def devices(self, site: str | None = None, endpoint: str | None = None) -> list[tuple[str, DeviceRecord]]:
         """(site, device) of every site, or of one site / one endpoint; damaged rows skipped."""
@@ -103,7 +216,8 @@ class SharedView:
         return out
 
     def close(self) -> None:
-        self._conn.close()
+        if self._conn is not None:
+            self._conn.close()
 
 
 def _sql(select: str, where: str, order: str) -> str:

@@ -38,6 +38,7 @@ from wsdmon.models import (
     TimeText,
     cancel_answer_text,
     job_detail,
+    job_device_key,
     role_data,
 )
 from wsdmon.models import pretty_xml as _pretty_xml
@@ -119,10 +120,15 @@ class DetailPane(QWidget):
         cancel_job: Callable[[Any], object] | None = None,
         confirm: Callable[[str, str], bool] | None = None,
         parent: QWidget | None = None,
+        *,
+        site_raw_xml_for: Callable[[str, int], object] | None = None,
     ) -> None:
         super().__init__(parent)
         self._device_name = device_name or (lambda endpoint: endpoint)
         self._raw_xml_for = raw_xml_for
+        # A shared store's job: (site, message id) → its raw XML, read from the store (awaitable).
+        self._site_raw_xml_for = site_raw_xml_for
+        self._raw_wanted: tuple[str, int] | None = None
         self._cancel_job = cancel_job
         self._confirm = confirm or self._ask
         self._record: Any = None
@@ -299,7 +305,7 @@ class DetailPane(QWidget):
             self._can_cancel = False
             self._show_empty()
             return
-        detail = job_detail(record, self._device_name(record.key.device))
+        detail = job_detail(record, self._device_name(job_device_key(record.key)))
         self._detail = detail
         self._render(detail)
         self.timeline.set_timeline(record.timeline, record.timeline_dropped, record.kind)
@@ -456,11 +462,16 @@ class DetailPane(QWidget):
         )
         enabled = self._can_cancel and d.active and self._cancel_job is not None
         self.cancel_button.setEnabled(enabled)
-        self.cancel_button.setToolTip(
-            self.tr("Ask the scan server to cancel this job (CancelPostScanJob)")
-            if enabled
-            else self.tr("Only active jobs on scan servers can be canceled")
-        )
+        if enabled:
+            tip = self.tr("Ask the scan server to cancel this job (CancelPostScanJob)")
+        elif self._cancel_job is None and d.key.site:  # a shared store's view: no engine here
+            tip = self.tr(
+                "This job is watched by the collector of site {0}; cancel it there "
+                "(this window only reads the shared history)"
+            ).format(d.key.site)
+        else:
+            tip = self.tr("Only active jobs on scan servers can be canceled")
+        self.cancel_button.setToolTip(tip)
 
     def _fit_tables(self) -> None:
         """Rows follow their wrapped text; the filter table is as tall as its rows (no inner scroll)."""
@@ -485,10 +496,43 @@ class DetailPane(QWidget):
             self.raw_xml.clear()
             return
         journal_id = role_data(current, Role.JOURNAL_ID)
+        site = getattr(getattr(self._record, "key", None), "site", "")
+        if journal_id is not None and site and self._site_raw_xml_for is not None:
+            self._raw_wanted = wanted = (site, journal_id)
+            self.raw_xml.setPlainText("")
+            self.raw_xml.setPlaceholderText(self.tr("Reading the message from the shared store…"))
+            self._run_raw(wanted)
+            return
         text = None
         if journal_id is not None and self._raw_xml_for is not None:
             text = self._raw_xml_for(journal_id)
-        if text is None:
+        self._show_raw(text)
+
+    def _run_raw(self, wanted: tuple[str, int]) -> None:
+        assert self._site_raw_xml_for is not None
+        try:
+            result = self._site_raw_xml_for(*wanted)
+        except Exception as exc:  # what the user is told, in the XML box
+            self._raw_failed(wanted, exc)
+            return
+        run_hook_result(
+            result,
+            lambda text: self._show_raw(text) if self._raw_wanted == wanted else None,
+            lambda exc: self._raw_failed(wanted, exc),
+        )
+
+    def _raw_failed(self, wanted: tuple[str, int], exc: BaseException) -> None:
+        log.warning("reading message %s of site %s failed: %s", wanted[1], wanted[0], exc)
+        if self._raw_wanted == wanted:
+            self.raw_xml.setPlainText("")
+            self.raw_xml.setPlaceholderText(
+                self.tr("The raw message could not be read from the shared store: {0}").format(
+                    str(exc) or type(exc).__name__
+                )
+            )
+
+    def _show_raw(self, text: object) -> None:
+        if not isinstance(text, str):
             self.raw_xml.setPlainText("")
             self.raw_xml.setPlaceholderText(self.tr("The raw message is not available (not journaled)."))
             return

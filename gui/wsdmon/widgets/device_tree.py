@@ -111,10 +111,14 @@ class HealthDelegate(QStyledItemDelegate):
         return super().helpEvent(event, view, option, index)
 
 
+# What the collector that watches a shared store's device does (a view of the store cannot).
+_COLLECTOR_ACTIONS = frozenset({"diagnose", "refresh", "resubscribe", "trust-certificate", "save-bundle"})
+
+
 class DeviceTreeView(QTreeView):
     """Renders DeviceTreeModel; selecting a device emits its endpoint (None for a group / nothing)."""
 
-    device_selected = Signal(object)  # endpoint | None
+    device_selected = Signal(object)  # device key (models/device_key.py: the endpoint) | None
     status_message = Signal(str)  # a line for the window's status bar (what an action did)
     bundle_requested = Signal(str)  # endpoint: "Save support bundle…" of that device
     diagnose_requested = Signal(str)  # endpoint: "Diagnose…" of that device
@@ -179,7 +183,7 @@ class DeviceTreeView(QTreeView):
 
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         row = role_data(current, Role.DEVICE_ROW)
-        self.device_selected.emit(row.endpoint if isinstance(row, DeviceRow) else None)
+        self.device_selected.emit(row.key if isinstance(row, DeviceRow) else None)
 
     def _on_header_context_menu_requested(self, pos: QPoint) -> None:
         self.header_menu().popup(self.header().mapToGlobal(pos))
@@ -230,6 +234,21 @@ class DeviceTreeView(QTreeView):
             self.tr("Save support bundle…"), lambda: self.bundle_requested.emit(row.endpoint)
         )
         bundle.setObjectName("save-bundle")
+        if row.site:  # a shared store's device: its site's collector reads, subscribes and judges it
+            reason = self.tr(
+                "The collector of site {0} watches this device; do this on that collector's PC"
+            ).format(row.site)
+            for action in menu.actions():
+                if action.objectName() in (
+                    "diagnose",
+                    "refresh",
+                    "resubscribe",
+                    "trust-certificate",
+                    "save-bundle",
+                ):
+                    action.setEnabled(False)
+                    action.setToolTip(reason)
+            menu.setToolTipsVisible(True)
         return menu
 
     def refresh(self, row: DeviceRow) -> None:

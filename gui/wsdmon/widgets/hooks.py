@@ -40,5 +40,10 @@ class WindowHooks:
     trust_certificate: Callable[[str, str], object] | None = None
     # URL → open it (default: QDesktopServices.openUrl).
     open_url: Callable[[str], object] | None = None
+    # A shared store's job: (site, message id) → that message's raw XML (or an awaitable of it).
+    site_raw_xml_for: Callable[[str, int], object] | None = None
+    # File ▸ Open shared history…: location → an awaitable that opens the shared view (raising
+    # store.pg_view.SharedViewError with the reason when it cannot).
+    open_shared: Callable[[str], object] | None = None
     # (title, question) → True to go ahead (default: a QMessageBox); tests answer it directly.
     confirm: Callable[[str, str], bool] | None = None

@@ -1,7 +1,8 @@
-"""The jobs table with its search box, quick filters, device filter and column chooser."""
+"""The jobs table with its search box, quick filters, device, site and kind filters and column chooser."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -62,6 +63,7 @@ def _samples() -> dict[Column, str]:
         Column.DURATION: "10 min 00 s",
         Column.FILTERS: "3/3 done, 1 failed, 2 canceled",
         Column.KIND: "Post-scan",
+        Column.SITE: "floor-3-west",
     }
 
 
@@ -71,7 +73,8 @@ _DEVICE_COLUMN_MAX_EMS = 14  # the Device column grows to fit names up to about 
 SEARCH_MIN_CHARS = 20  # the search box never shrinks below this many average characters
 COMBO_MIN_CHARS = 6  # nor the device and kind filters below this many
 _DEFAULT_ORDER = (Column.DEVICE, Column.KIND, *(c for c in Column if c not in (Column.DEVICE, Column.KIND)))
-_HIDDEN_BY_DEFAULT = (Column.COMPLETED, Column.DURATION)
+# The Site column is a shared store's (JobKey.site): a single PC's window has one site, its own.
+_HIDDEN_BY_DEFAULT = (Column.COMPLETED, Column.DURATION, Column.SITE)
 
 
 class JobTableWidget(QWidget):
@@ -91,6 +94,7 @@ class JobTableWidget(QWidget):
         self._proxy = proxy
         self._devices = devices
         self._device_names: list[tuple[str, str]] | None = None
+        self._shared = False  # a view of a shared store (set_sites): the Site column shows
 
         self.search = QLineEdit(self)
         self.search.setObjectName("job-search")
@@ -144,6 +148,17 @@ class JobTableWidget(QWidget):
         self.device_combo.setMinimumContentsLength(COMBO_MIN_CHARS)
         self.device_combo.currentIndexChanged.connect(self._on_device_combo_changed)
         bar.addWidget(self.device_combo)
+
+        # A view of a shared store: the jobs of one site's collector (set_sites shows it).
+        self.site_combo = QComboBox(self)
+        self.site_combo.setObjectName("site-filter")
+        self.site_combo.setToolTip(self.tr("Only the jobs seen by one site's collector"))
+        self.site_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.site_combo.setMinimumContentsLength(COMBO_MIN_CHARS)
+        self.site_combo.addItem(self.tr("All sites"), None)
+        self.site_combo.currentIndexChanged.connect(self._on_site_combo_changed)
+        self.site_combo.hide()
+        bar.addWidget(self.site_combo)
 
         # Scan jobs (WSD scanners) and post-scan jobs (scan servers) share the table.
         self.kind_combo = QComboBox(self)
@@ -239,6 +254,36 @@ class JobTableWidget(QWidget):
         self.device_combo.setCurrentIndex(i)
         self._proxy.set_device_filter(endpoint)
 
+    def set_sites(self, sites: Sequence[str]) -> None:
+        """The sites of a shared store: the site filter lists them, and it and the Site column show
+        from the first call on (the column beside Device, unless the user placed it already)."""
+        self._shared = True
+        self._show_site_column()
+        combo = self.site_combo
+        known = [combo.itemData(i) for i in range(1, combo.count())]
+        if known != list(sites):
+            current = self._proxy.site_filter()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(self.tr("All sites"), None)
+            for site in sites:
+                combo.addItem(site, site)
+            combo.setCurrentIndex(max(combo.findData(current), 0) if current is not None else 0)
+            combo.blockSignals(False)
+        combo.show()
+
+    def _show_site_column(self) -> None:
+        header = self.view.horizontalHeader()
+        if header.isSectionHidden(Column.SITE):
+            header.setSectionHidden(Column.SITE, False)
+            header.moveSection(header.visualIndex(Column.SITE), header.visualIndex(Column.DEVICE) + 1)
+
+    def set_site_filter(self, site: str | None) -> None:
+        """Only the jobs of one site (None: every site)."""
+        i = self.site_combo.findData(site) if site is not None else 0
+        self.site_combo.setCurrentIndex(max(i, 0))
+        self._proxy.set_site_filter(site if i > 0 else None)
+
     def set_quick_filter(self, quick: QuickFilter) -> None:
         self.quick_buttons[quick].setChecked(True)
         self._proxy.set_quick_filter(quick)
@@ -277,7 +322,12 @@ class JobTableWidget(QWidget):
         bundle = menu.addAction(self.tr("Save support bundle…"), lambda: self.bundle_requested.emit(keys))
         bundle.setObjectName("save-bundle")
         bundle.setToolTip(self.tr("A zip for a technician with these jobs, their device and its messages"))
-        bundle.setEnabled(bool(keys))
+        bundle.setEnabled(bool(keys) and not self._shared)
+        if self._shared:  # made from one PC's journal: the collector's, not this view's
+            bundle.setToolTip(
+                self.tr("A support bundle is made on the PC of the site's collector: wsdmon bundle")
+            )
+            menu.setToolTipsVisible(True)
         return menu
 
     def _on_context_menu_requested(self, pos: QPoint) -> None:
@@ -294,7 +344,11 @@ class JobTableWidget(QWidget):
     def restore_header_state(self, state: QByteArray | bytes | None) -> bool:
         if not state:
             return False
-        return self.view.horizontalHeader().restoreState(QByteArray(state))
+        header = self.view.horizontalHeader()
+        restored = header.restoreState(QByteArray(state))
+        if not self._shared:  # a state saved before the Site column existed shows it: hide it again
+            header.setSectionHidden(Column.SITE, True)
+        return restored
 
     def reset_columns(self) -> None:
         header = self.view.horizontalHeader()
@@ -308,6 +362,8 @@ class JobTableWidget(QWidget):
         # Kind column was added last, so its place is set by moving it, not by renumbering.
         for visual, column in enumerate(_DEFAULT_ORDER):
             header.moveSection(header.visualIndex(column), visual)
+        if self._shared:  # a view of a shared store: its Site column stays
+            self._show_site_column()
         if self._device_names:
             self._fit_device_column()
 
@@ -322,6 +378,10 @@ class JobTableWidget(QWidget):
 
     def _on_quick_id_clicked(self, button_id: int) -> None:
         self._proxy.set_quick_filter(list(QuickFilter)[button_id])
+
+    def _on_site_combo_changed(self, index: int) -> None:
+        site = self.site_combo.itemData(index) if index > 0 else None
+        self._proxy.set_site_filter(site if isinstance(site, str) else None)
 
     def _on_device_combo_changed(self, index: int) -> None:
         endpoint = self.device_combo.itemData(index) if index > 0 else None
@@ -340,6 +400,8 @@ class JobTableWidget(QWidget):
         header = self.view.horizontalHeader()
         visible = [c for c in Column if not header.isSectionHidden(c)]
         for column in Column:
+            if column is Column.SITE and not self._shared:
+                continue  # a single PC's window has one site: its own
             name = self._proxy.headerData(column, Qt.Orientation.Horizontal)
             action = QAction(str(name), menu)
             action.setCheckable(True)
@@ -418,7 +480,7 @@ class JobTableWidget(QWidget):
 
     def _fill_devices(self, *args: object) -> None:
         rows = self._devices.devices() if self._devices is not None else []
-        names = [(row.display_name, row.endpoint) for row in rows]
+        names = [(row.display_name, row.key) for row in rows]
         if names == self._device_names:
             return  # a device's state or last event changed, not its name: nothing to redo
         self._device_names = names

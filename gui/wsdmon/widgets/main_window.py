@@ -10,6 +10,7 @@ import logging
 import platform
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, QSize, Qt, QTimer, Signal, qVersion
@@ -43,6 +44,9 @@ from .icons import app_icon, icon
 from .job_table import JobTableWidget
 from .preferences import Preferences, PreferencesDialog
 from .raw_log import RawLogDock
+
+if TYPE_CHECKING:  # imported when asked for: it loads the store package
+    from .shared_view import OpenSharedDialog
 
 __all__ = ["MainWindow"]
 
@@ -88,6 +92,7 @@ class MainWindow(QMainWindow):
         self.export_dialog: QFileDialog | None = None
         self.bundle_dialog: QFileDialog | None = None
         self.message_box: QMessageBox | None = None
+        self.shared_dialog: OpenSharedDialog | None = None
         self._export_filters = ("", "")
 
         self.proxy = JobFilterProxyModel(self)
@@ -111,6 +116,7 @@ class MainWindow(QMainWindow):
             cancel_job=self._hooks.cancel_job,
             confirm=self._hooks.confirm,
             parent=self,
+            site_raw_xml_for=self._hooks.site_raw_xml_for,
         )
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("main-splitter")
@@ -183,6 +189,11 @@ class MainWindow(QMainWindow):
         self.bundle_action.setEnabled(self._hooks.save_bundle is not None)
         self.bundle_action.triggered.connect(lambda: self.save_bundle(None))
         file_menu.addAction(self.bundle_action)
+        self.open_shared_action = QAction(self.tr("Open s&hared history…"), self)
+        self.open_shared_action.setToolTip(self.tr("Every site's devices and jobs, from a shared database"))
+        self.open_shared_action.setEnabled(self._hooks.open_shared is not None)
+        self.open_shared_action.triggered.connect(self.open_shared_history)
+        file_menu.addAction(self.open_shared_action)
         file_menu.addSeparator()
         quit_action = file_menu.addAction(self.tr("&Quit"), self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -438,6 +449,18 @@ class MainWindow(QMainWindow):
         self.message_box = box
         box.open()
         return box
+
+    def open_shared_history(self) -> OpenSharedDialog | None:
+        """File ▸ Open shared history…: asks where (window-modal); it opens in a window of its own."""
+        if self._hooks.open_shared is None:
+            return None
+        from .shared_view import OpenSharedDialog
+
+        dialog = OpenSharedDialog(self._hooks.open_shared, self._settings, self)
+        dialog.finished.connect(dialog.deleteLater)
+        self.shared_dialog = dialog
+        dialog.open()
+        return dialog
 
     def _on_reprobe_triggered(self) -> None:
         if self._hooks.reprobe is not None:

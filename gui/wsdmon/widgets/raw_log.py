@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, Qt
@@ -17,6 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from wsdmon.models import RawLogModel, Role, pretty_xml, role_data
+
+from ._async import run_hook_result
 
 __all__ = ["RawLogDock"]
 
@@ -34,6 +37,7 @@ class RawLogDock(QDockWidget):
         self.setObjectName("raw-log-dock")
         self._model = model
         self._raw_xml_for = raw_xml_for
+        self._wanted: int | None = None  # the message whose XML is being read (a shared store)
         self.view = QTableView(self)
         self.view.setObjectName("raw-log")
         self.view.setModel(model)
@@ -81,12 +85,23 @@ class RawLogDock(QDockWidget):
         self.view.selectionModel().clearCurrentIndex()
         self.view.clearSelection()
         text = self._raw_xml_for(journal_id) if self._raw_xml_for else None
-        self.xml.setPlainText(
-            pretty_xml(text)
-            if text
-            else self.tr("Message #{0} is no longer kept in the journal.").format(journal_id)
-        )
+        if inspect.isawaitable(text):  # read from a shared store
+            run_hook_result(
+                text, lambda got: self._show_xml(got, journal_id), lambda exc: self._show_xml(None)
+            )
+            return False
+        self._show_xml(text, journal_id)
         return False
+
+    def _show_xml(self, text: object, journal_id: int | None = None) -> None:
+        if isinstance(text, str) and text:
+            self.xml.setPlainText(pretty_xml(text))
+        elif journal_id is not None:
+            self.xml.setPlainText(
+                self.tr("Message #{0} is no longer kept in the journal.").format(journal_id)
+            )
+        else:
+            self.xml.setPlainText("")
 
     def _on_rows_about_to_be_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
         bar = self.view.verticalScrollBar()
@@ -99,4 +114,14 @@ class RawLogDock(QDockWidget):
     def _on_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         journal_id = role_data(current, Role.JOURNAL_ID)
         text = self._raw_xml_for(journal_id) if journal_id is not None and self._raw_xml_for else None
-        self.xml.setPlainText(pretty_xml(text) if text else "")
+        if inspect.isawaitable(text):  # read from a shared store: shown when it comes, if still wanted
+            self.xml.setPlainText("")
+            self._wanted = journal_id
+            run_hook_result(
+                text,
+                lambda got: self._show_xml(got) if self._wanted == journal_id else None,
+                lambda exc: self._show_xml(None),
+            )
+            return
+        self._wanted = None
+        self._show_xml(text)

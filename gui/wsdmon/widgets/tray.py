@@ -15,6 +15,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
+from wsdmon.models import job_device_key
+
 from .icons import app_icon
 
 __all__ = ["GATHER_MS", "MIN_GAP_MS", "FailureNotifier"]
@@ -105,9 +107,9 @@ class FailureNotifier(QObject):
         """(title, text) of the notice for these failed jobs."""
         last = records[-1]
         if len(records) == 1:
-            title = self.tr("Job failed on {0}").format(self._device_name(last.key.device))
+            title = self.tr("Job failed on {0}").format(self._device_name(job_device_key(last.key)))
             return title, self._describe(last)
-        per_device = Counter(self._device_name(r.key.device) for r in records)
+        per_device = Counter(self._device_name(job_device_key(r.key)) for r in records)
         named = [self.tr("{0} ({1})").format(name, n) for name, n in per_device.most_common(_LIST_MAX)]
         if len(per_device) > _LIST_MAX:
             named.append(self.tr("%n more device(s)", "", len(per_device) - _LIST_MAX))

@@ -72,6 +72,7 @@ def test_jobs_csv_content(filled: Path, tmp_path: Path) -> None:
         "lost": "false",
         "generation": "0",
         "unknown_since": "",
+        "site": "",
     }
     assert (second["device"], second["job_state"], second["created"], second["duration_s"]) == (
         DEV2,

@@ -1,0 +1,290 @@
+"""Composition of the window on a shared PostgreSQL store (issue 14, item 3): `wsdmon --store
+postgresql://…` and File ▸ Open shared history…. Wiring only, as app.py is for a single PC.
+
+No engine, no discovery, no notify port and no journal lock: the collectors of the sites write the
+store; this reads it (SELECT only, store.pg_view.SharedView) and shows it in the same MainWindow,
+models and bridge as a single PC's window. Taking no lock is deliberate: a viewer writes nothing
+on this PC, so it opens beside a local window (one process: File ▸ Open shared history… opens a
+second window and the local monitor goes on) or beside another viewer.
+
+The feed (SharedFeed) is the one seam between the store and the window: a SharedFollower (Qt-free:
+reads off the loop, NOTIFY, safety re-read, reconnect) hands rows to it, and it hands them to the
+QtBridge through the bridge's own methods, each job keyed by its site (JobKey.site).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QSettings
+
+from wsdmon.core import DeviceRecord, JobChange, JobRecord
+from wsdmon.shared_follow import SharedFollower
+
+__all__ = ["SharedFeed", "SharedWindow", "SharedWindows", "run_shared_window"]
+
+log = logging.getLogger(__name__)
+
+# The shared window keeps its own window layout (its Site column, its sizes) apart from the
+# single-PC window's: a second QSettings application name under the same organisation.
+SHARED_SETTINGS_APP = "wsdmon-shared"
+
+
+class SharedFeed:
+    """The follower's sink for the window: devices and jobs to the bridge (keyed by site), sites and
+    the connection's state to the window's decor."""
+
+    def __init__(self, bridge: Any, decor: Any) -> None:
+        self.bridge = bridge
+        self.decor = decor
+        # The raw log knows a message by one number: this view's, for (site, the site's message id).
+        self.messages: list[tuple[str, int]] = []
+
+    def message(self, number: int) -> tuple[str, int] | None:
+        """(site, message id) of a raw log line's number."""
+        return self.messages[number] if 0 <= number < len(self.messages) else None
+
+    def messages_changed(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
+        from wsdmon.net.engine import RawEntry
+
+        for site, (message_id, arrival, device, action, size) in rows:
+            number = len(self.messages)
+            self.messages.append((site, message_id))
+            peer = f"{site}: {device}"
+            self.bridge.message_logged(RawEntry(arrival, device, action, "", number, size, peer))
+
+    def devices_changed(self, rows: Sequence[tuple[str, DeviceRecord]]) -> None:
+        for site, device in rows:
+            self.bridge.site_device_changed(site, device)
+
+    def jobs_changed(self, rows: Sequence[tuple[str, JobRecord]]) -> None:
+        for site, record in rows:
+            keyed = dataclasses.replace(record, key=dataclasses.replace(record.key, site=site))
+            self.bridge.job_changed(JobChange(keyed, added=False, accepted=True))
+
+    def sites_changed(self, sites: Sequence[str]) -> None:
+        self.decor.set_sites(sites)
+
+    def connection_changed(self, error: Exception | None) -> None:
+        if error is None:
+            log.warning("following %s again", self.decor.location)
+        self.decor.connection_changed(None if error is None else _detail(error))
+
+
+def _detail(error: BaseException) -> str:
+    """One line for the status bar (libpq's messages run over several)."""
+    text = str(getattr(error, "detail", "") or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+class _CloseWatcher(QObject):
+    """Calls `closed` when the window is closed (MainWindow has no signal for it)."""
+
+    def __init__(self, window: Any, closed: Any) -> None:
+        super().__init__(window)
+        self._closed = closed
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Close:
+            self._closed()
+        return False
+
+
+class SharedWindow:
+    """One shared view: models, bridge, window and the follower of an opened SharedView."""
+
+    def __init__(self, qt_app: Any, view: Any, conninfo: str, settings: Any, opener: Any) -> None:
+        """`conninfo`: the location as given (the LISTEN connection needs it; never shown)."""
+        from wsdmon.bridge import QtBridge
+        from wsdmon.models import DeviceTreeModel, EngineStatus, JobTableModel, RawLogModel
+        from wsdmon.widgets import MainWindow, WindowHooks, app_icon
+        from wsdmon.widgets.shared_view import SharedWindowDecor
+
+        from . import __version__
+
+        qt_app.setWindowIcon(app_icon())
+        self.view = view
+        self.devices = DeviceTreeModel()
+        self.jobs = JobTableModel(self.devices.device)
+        self.raw_log = RawLogModel()
+        self.status = EngineStatus()
+        self.bridge = QtBridge(self.jobs, self.devices, self.raw_log, self.status)
+        hooks = WindowHooks(
+            export=self._export,
+            raw_xml_for=self._raw_log_xml,  # the raw log's lines: numbered by the feed
+            site_raw_xml_for=self._raw_xml,
+            open_shared=opener,
+        )
+        self.window = MainWindow(
+            jobs=self.jobs,
+            devices=self.devices,
+            raw_log=self.raw_log,
+            status=self.status,
+            settings=settings,
+            hooks=hooks,
+            version=__version__,
+        )
+        self.decor = SharedWindowDecor(self.window, conninfo)  # shows it masked (redact_dsn)
+        self.feed = SharedFeed(self.bridge, self.decor)
+        self.follower = SharedFollower(view, conninfo, self.feed)
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._watcher = _CloseWatcher(self.window, self._on_closed)
+        self._following: asyncio.Future[None] | None = None
+
+    def _on_closed(self) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    async def start(self) -> None:
+        """Everything the store holds now into the window, show it, then follow live."""
+        await self.follower.load()
+        self.bridge.flush()
+        self.window.show()
+        self._following = asyncio.ensure_future(self.follower.run())
+
+    async def stop(self) -> None:
+        following, self._following = self._following, None
+        if following is not None:
+            following.cancel()
+            await asyncio.gather(following, return_exceptions=True)
+        await asyncio.to_thread(self.view.close)
+        self.bridge.stop()
+        self.window.hide()
+        self.window.deleteLater()
+
+    async def _raw_xml(self, site: str, message_id: int) -> str | None:
+        """A timeline entry's message, read from the store (SELECT on messages)."""
+        result: str | None = await asyncio.to_thread(self.view.raw_message, site, message_id)
+        return result
+
+    def _raw_log_xml(self, number: int) -> Any:
+        """A raw log line's message (an awaitable: read from the store off the loop)."""
+        found = self.feed.message(number)
+        if found is None:
+            return None
+        return self._raw_xml(*found)
+
+    async def _export(self, path: str, kind: str, records: Sequence[Any]) -> int:
+        """File ▸ Export table…: the jobs shown, named as the table names them."""
+        from wsdmon.models import job_device_key
+        from wsdmon.store.export import write_records
+
+        names: dict[str, str] = {}
+        for r in records:  # one endpoint under two sites has one name: the device names itself
+            names.setdefault(r.key.device, self.jobs.device_name(job_device_key(r.key)))
+
+        def write() -> int:
+            return write_records(Path(path), kind, list(records), lambda ep: names.get(ep, ep)).written
+
+        return await asyncio.get_running_loop().run_in_executor(None, write)
+
+
+class SharedWindows:
+    """The shared views open in this process; `open(location)` is File ▸ Open shared history…'s hook."""
+
+    def __init__(self, qt_app: Any, settings: Any = None) -> None:
+        self.qt_app = qt_app
+        self.settings = settings
+        self.windows: list[SharedWindow] = []
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    async def open(self, location: str) -> SharedWindow:
+        """Connect (raising store.pg_view.SharedViewError with the reason), then show the window."""
+        from wsdmon.store.locations import has_password, redact_dsn
+        from wsdmon.store.pg_view import SharedView
+
+        shown = redact_dsn(location)
+        if has_password(location):
+            log.warning(
+                "the location %s carries a password: keep it in ~/.pgpass or a service file instead", shown
+            )
+        view = await asyncio.to_thread(SharedView, location, shown)
+        settings = self.settings if self.settings is not None else QSettings("wsdmon", SHARED_SETTINGS_APP)
+        try:
+            shared = SharedWindow(self.qt_app, view, location, settings, self.open)
+            await shared.start()
+        except BaseException:
+            await asyncio.to_thread(view.close)
+            raise
+        self.windows.append(shared)
+        task = asyncio.ensure_future(self._close_when_closed(shared))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return shared
+
+    async def _close_when_closed(self, shared: SharedWindow) -> None:
+        await shared.closed
+        if shared in self.windows:
+            self.windows.remove(shared)
+            await shared.stop()
+
+    async def stop_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        windows, self.windows = self.windows, []
+        for shared in windows:
+            await shared.stop()
+
+
+async def run_shared_window(qt_app: Any, args: Any) -> int:
+    """`wsdmon --store postgresql://…`: open the shared view, run until its window closes (or
+    --quit-after). A location that cannot be shown is said in a dialog and one log line (the
+    location masked), exit code 2."""
+    from wsdmon.cli import EXIT_CANNOT_START, EXIT_OK
+    from wsdmon.store.pg_view import SharedViewError
+    from wsdmon.widgets.shared_view import SharedTexts
+    from wsdmon.widgets.startup import show_startup_problem
+
+    given = {"--probe": args.probe, "--device": args.device, "--interface": args.interface}
+    ignored = [option for option, value in given.items() if value]
+    if args.notify_port is not None:
+        ignored.append("--notify-port")
+    if ignored:
+        log.warning(
+            "%s: ignored in a view of a shared store (the sites' collectors watch the devices)",
+            ", ".join(ignored),
+        )
+    closed = _last_window_closed(qt_app)
+    windows = SharedWindows(qt_app)
+    location = args.journal
+    try:
+        try:
+            shared = await windows.open(location.text)
+        except SharedViewError as exc:
+            log.error("cannot open the shared history %s: %s", location, exc.detail)
+            texts = SharedTexts()
+            await show_startup_problem(
+                texts.problem_title(),
+                texts.problem(exc.problem, str(location), exc.detail),
+                close_after_s=args.quit_after,
+            )
+            return EXIT_CANNOT_START
+        if args.quit_after is None:
+            await closed
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(closed), args.quit_after)
+            if args.screenshot is not None and not closed.done():
+                shared.window.grab().save(str(args.screenshot))
+            shared.window.close()
+    finally:
+        await windows.stop_all()
+    return EXIT_OK
+
+
+def _last_window_closed(qt_app: Any) -> asyncio.Future[None]:
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_last_window_closed() -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    qt_app.lastWindowClosed.connect(on_last_window_closed)
+    return closed

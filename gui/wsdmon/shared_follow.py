@@ -1,0 +1,176 @@
+"""Following every site of a shared PostgreSQL store (issue 14, item 3): what `watch --json --store`
+prints and what the window on a shared store shows come from here. Qt-free; the reads are the
+SharedView's synchronous SELECTs, run off the loop (asyncio.to_thread).
+
+First everything the store holds (`load`), then live (`run`): NOTIFY says which site's jobs or which
+device changed, and that site's jobs updated since the newest one shown (less JOBS_SLACK_S) are read
+again; a job is handed on when it differs from what was handed on for it. A re-read of every site
+every CATCH_UP_INTERVAL_S covers a notification missed; when the server goes away the follower says
+so once (`connection_changed(error)`), tries again every RECONNECT_DELAY_S, and once it listens
+again reads what it missed and says so (`connection_changed(None)`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from wsdmon.core import DeviceRecord, JobKey, JobRecord
+
+__all__ = ["CATCH_UP_INTERVAL_S", "RECONNECT_DELAY_S", "FollowSink", "SharedFollower"]
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_INTERVAL_S = 10.0
+RECONNECT_DELAY_S = 2.0
+
+
+class FollowSink(Protocol):
+    """Where a SharedFollower hands what it reads (on the loop's thread)."""
+
+    def devices_changed(self, rows: Sequence[tuple[str, DeviceRecord]]) -> None: ...
+
+    def jobs_changed(self, rows: Sequence[tuple[str, JobRecord]]) -> None: ...
+
+    def sites_changed(self, sites: Sequence[str]) -> None: ...
+
+    # (site, (id, arrival, device, action, size)) of messages stored since the view opened.
+    def messages_changed(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> None: ...
+
+    # None: reading live (again); else the StoreError that interrupted it.
+    def connection_changed(self, error: Exception | None) -> None: ...
+
+
+class SharedFollower:
+    """Reads `view` (store.pg_view.SharedView) and follows the NOTIFYs of `conninfo` into `sink`."""
+
+    def __init__(self, view: Any, conninfo: str, sink: FollowSink) -> None:
+        self.view = view
+        self.conninfo = conninfo
+        self.sink = sink
+        self.shown: dict[tuple[str, JobKey], JobRecord] = {}
+        self.newest: dict[str, float] = {}  # site → the newest last_update shown (epoch seconds)
+        self.sites: set[str] = set()
+        self.last_message: dict[str, int] = {}  # site → the newest message id handed on (raw log)
+        self.error: Exception | None = None  # the interruption last said, None while following
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # --- handing on -----------------------------------------------------------------------------
+
+    def _saw_sites(self, names: set[str]) -> None:
+        if not names <= self.sites:
+            self.sites |= names
+            self.sink.sites_changed(sorted(self.sites))
+
+    def show_devices(self, rows: Sequence[tuple[str, DeviceRecord]]) -> None:
+        if rows:
+            self._saw_sites({site for site, _ in rows})
+            self.sink.devices_changed(rows)
+
+    def show_jobs(self, rows: Sequence[tuple[str, JobRecord]]) -> None:
+        changed = []
+        for site, record in rows:
+            key = (site, record.key)
+            if self.shown.get(key) == record:
+                continue
+            self.shown[key] = record
+            if record.last_update is not None:
+                self.newest[site] = max(self.newest.get(site, 0.0), record.last_update.timestamp())
+            changed.append((site, record))
+        if changed:
+            self._saw_sites({site for site, _ in changed})
+            self.sink.jobs_changed(changed)
+
+    def _said(self, error: Exception | None) -> None:
+        if (error is None) != (self.error is None):
+            self.error = error
+            self.sink.connection_changed(error)
+
+    # --- reading --------------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Everything the store holds now (raises StoreError); messages from now on."""
+        self.last_message = await asyncio.to_thread(self.view.message_heads)
+        self.show_devices(await asyncio.to_thread(self.view.devices))
+        self.show_jobs(await asyncio.to_thread(self.view.jobs_since))
+
+    async def read_messages(self, site: str) -> None:
+        """The messages a site stored since the last handed on (a batch at a time)."""
+        after = self.last_message.get(site, 0)
+        rows = await asyncio.to_thread(self.view.messages_since, site, after)
+        if rows:
+            self.last_message[site] = max(self.last_message.get(site, 0), rows[-1][0])
+            self.sink.messages_changed([(site, row) for row in rows])
+
+    async def catch_up(self, site: str | None = None) -> None:
+        """Read again the jobs of `site` (default: every site the store has) updated since the newest
+        shown there, less JOBS_SLACK_S; a site not shown yet from its first job."""
+        from wsdmon.store.pg_view import JOBS_SLACK_S
+
+        sites = [site] if site is not None else await asyncio.to_thread(self.view.sites)
+        for name in sites:
+            since = self.newest.get(name)
+            epoch = since - JOBS_SLACK_S if since is not None else None
+            self.show_jobs(await asyncio.to_thread(self.view.jobs_since, name, epoch))
+
+    async def _caught_up(self) -> None:
+        """Listening (again): read what came meanwhile, then say the view is live."""
+        from wsdmon.store import StoreError
+
+        while True:
+            try:
+                self.show_devices(await asyncio.to_thread(self.view.devices))
+                await self.catch_up()
+            except StoreError as exc:  # listening, but not reading yet: once more in a moment
+                self._said(exc)
+                await asyncio.sleep(RECONNECT_DELAY_S)
+                continue
+            self._said(None)
+            return
+
+    def _listening(self) -> None:
+        # What was committed between the last read and LISTEN (the load, or before an interruption)
+        # came with no notification for us: read it, then say the view is live.
+        task = asyncio.ensure_future(self._caught_up())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _live(self) -> None:
+        from wsdmon.store.pg_follow import ChangeKind, follow
+
+        while True:
+            try:
+                async for change in follow(self.conninfo, on_listening=self._listening):
+                    if change.kind is ChangeKind.DEVICE and isinstance(change.id, str):
+                        self.show_devices(await asyncio.to_thread(self.view.devices, change.site, change.id))
+                    elif change.kind is ChangeKind.JOBS:
+                        await self.catch_up(change.site)
+                    elif change.kind is ChangeKind.MESSAGES:
+                        await self.read_messages(change.site)
+            except Exception as exc:  # the server went away: say so once, then try again
+                if self.error is None:
+                    log.warning("following %s: %s; trying again", self.view.location, exc)
+                self._said(exc)
+            await asyncio.sleep(RECONNECT_DELAY_S)
+
+    async def _safety_net(self) -> None:
+        from wsdmon.store import StoreError
+
+        while True:
+            await asyncio.sleep(CATCH_UP_INTERVAL_S)
+            try:
+                await self.catch_up()
+            except StoreError as exc:
+                self._said(exc)
+
+    async def run(self) -> None:
+        """Follow until cancelled."""
+        tasks = [asyncio.ensure_future(self._live()), asyncio.ensure_future(self._safety_net())]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in (*tasks, *self._tasks):
+                task.cancel()
+            await asyncio.gather(*tasks, *self._tasks, return_exceptions=True)
