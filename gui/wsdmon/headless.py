@@ -170,7 +170,7 @@ async def _run_on_database(  # noqa: PLR0917 - run_headless's arguments, passed 
     except StoreError as exc:
         say(f"cannot use the store {location}: {exc}", error=True)
         return EXIT_CANNOT_START
-    engine = await _start_engine(args, store, listener, say, site)
+    engine = await _start_engine(args, store, listener, say, site, shared=True)
     if engine is None:
         return EXIT_CANNOT_START
     return await _run(Running(engine, store.location, None), args, stop, say, duration, started)
@@ -247,11 +247,19 @@ def _say_moved(opened: Any, say: Say) -> None:
 
 
 async def _start_engine(
-    args: argparse.Namespace, journal: Any, listener: Listener, say: Say, site: str | None
+    args: argparse.Namespace,
+    journal: Any,
+    listener: Listener,
+    say: Say,
+    site: str | None,
+    *,
+    shared: bool = False,
 ) -> Any:
     """Engine started on the journal (a journal found damaged while loading is moved aside and a
-    fresh one used), or None after saying why not."""
+    fresh one used), or None after saying why not. `shared`: the store is read by other sites'
+    viewers, so the folded jobs are written soon after they change."""
     from wsdmon.net.engine import DEFAULT_NOTIFY_PORT, Engine, EngineConfig
+    from wsdmon.net.job_ledger import JOB_FLUSH_INTERVAL_S, SHARED_JOB_FLUSH_INTERVAL_S
     from wsdmon.store import is_damage, restart_damaged
 
     config = EngineConfig(
@@ -261,6 +269,7 @@ async def _start_engine(
         device_urls=tuple(args.device),
         trusted_fingerprints=tuple(args.trust_fingerprint),
         site=site,
+        job_flush_interval_s=SHARED_JOB_FLUSH_INTERVAL_S if shared else JOB_FLUSH_INTERVAL_S,
     )
     engine = Engine(config, journal, listener)  # type: ignore[arg-type]
     listener.replaying = True

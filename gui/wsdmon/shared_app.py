@@ -25,6 +25,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, QSettings
 
 from wsdmon.core import DeviceRecord, JobChange, JobRecord
+from wsdmon.core.feed import RawEntry
 from wsdmon.shared_follow import SharedFollower
 
 __all__ = ["SharedFeed", "SharedWindow", "SharedWindows", "run_shared_window"]
@@ -51,8 +52,6 @@ class SharedFeed:
         return self.messages[number] if 0 <= number < len(self.messages) else None
 
     def messages_changed(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
-        from wsdmon.net.engine import RawEntry
-
         for site, (message_id, arrival, device, action, size) in rows:
             number = len(self.messages)
             self.messages.append((site, message_id))

@@ -51,6 +51,9 @@ class SharedFollower:
         self.conninfo = conninfo
         self.sink = sink
         self.shown: dict[tuple[str, JobKey], JobRecord] = {}
+        # What each job's stored row was when last read (hash of its record text, timeline length):
+        # a re-read decodes only the rows that changed since.
+        self._read: dict[tuple[str, tuple[Any, ...]], tuple[int, int]] = {}
         self.newest: dict[str, float] = {}  # site → the newest last_update shown (epoch seconds)
         self.sites: set[str] = set()
         self.last_message: dict[str, int] = {}  # site → the newest message id handed on (raw log)
@@ -113,7 +116,16 @@ class SharedFollower:
         for name in sites:
             since = self.newest.get(name)
             epoch = since - JOBS_SLACK_S if since is not None else None
-            self.show_jobs(await asyncio.to_thread(self.view.jobs_since, name, epoch))
+            self.show_jobs(await asyncio.to_thread(self.view.jobs_since, name, epoch, self._fresh))
+
+    def _fresh(self, site: str, key: tuple[Any, ...], record: str, entries: int) -> bool:
+        """Whether a stored job row differs from when it was last read (called on the reading
+        thread; two reads at once may both find a row fresh: it is then decoded twice, no harm)."""
+        seen = (hash(record), entries)
+        if self._read.get((site, key)) == seen:
+            return False
+        self._read[(site, key)] = seen
+        return True
 
     async def _caught_up(self) -> None:
         """Listening (again): read what came meanwhile, then say the view is live."""
@@ -138,22 +150,49 @@ class SharedFollower:
         task.add_done_callback(self._tasks.discard)
 
     async def _live(self) -> None:
-        from wsdmon.store.pg_follow import ChangeKind, follow
+        from wsdmon.store.pg_follow import follow
 
         while True:
+            pending: dict[tuple[str, Any, Any], Any] = {}
+            wake = asyncio.Event()
+            worker = asyncio.ensure_future(self._apply(pending, wake))
             try:
                 async for change in follow(self.conninfo, on_listening=self._listening):
+                    # Coalesced: a burst of notifications (a collector commits many batches a
+                    # second) is one read per site and kind, not a backlog of reads behind it.
+                    pending.setdefault(_coalesce_key(change), change)
+                    wake.set()
+            except Exception as exc:  # the server went away: say so once, then try again
+                if self.error is None:
+                    log.warning("following %s: %s; trying again", self.view.location, exc)
+                self._said(exc)
+            finally:
+                worker.cancel()
+                await asyncio.gather(worker, return_exceptions=True)
+            await asyncio.sleep(RECONNECT_DELAY_S)
+
+    async def _apply(self, pending: dict[tuple[str, Any, Any], Any], wake: asyncio.Event) -> None:
+        """Read what the pending notifications name, oldest first, until cancelled."""
+        from wsdmon.store import StoreError
+        from wsdmon.store.pg_follow import ChangeKind
+
+        while True:
+            await wake.wait()
+            wake.clear()
+            while pending:
+                change = pending.pop(next(iter(pending)))
+                try:
                     if change.kind is ChangeKind.DEVICE and isinstance(change.id, str):
                         self.show_devices(await asyncio.to_thread(self.view.devices, change.site, change.id))
                     elif change.kind is ChangeKind.JOBS:
                         await self.catch_up(change.site)
                     elif change.kind is ChangeKind.MESSAGES:
                         await self.read_messages(change.site)
-            except Exception as exc:  # the server went away: say so once, then try again
-                if self.error is None:
-                    log.warning("following %s: %s; trying again", self.view.location, exc)
-                self._said(exc)
-            await asyncio.sleep(RECONNECT_DELAY_S)
+                except StoreError as exc:  # a read failed while the notifications still come
+                    self._said(exc)
+                    continue
+                if self.error is not None:
+                    self._said(None)
 
     async def _safety_net(self) -> None:
         from wsdmon.store import StoreError
@@ -174,3 +213,10 @@ class SharedFollower:
             for task in (*tasks, *self._tasks):
                 task.cancel()
             await asyncio.gather(*tasks, *self._tasks, return_exceptions=True)
+
+
+def _coalesce_key(change: Any) -> tuple[str, Any, Any]:
+    """Notifications that one read answers: a site's jobs, a site's messages, one device."""
+    from wsdmon.store.pg_follow import ChangeKind
+
+    return (change.site, change.kind, change.id if change.kind is ChangeKind.DEVICE else None)

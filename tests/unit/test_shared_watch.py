@@ -4,6 +4,7 @@ store has is read since the newest job shown there (less the slack), a site not 
 first job, and a job is printed again only when it changed."""
 
 import asyncio
+from dataclasses import astuple
 from typing import Any
 
 from tests.unit.store.helpers import lifecycle
@@ -21,9 +22,13 @@ class View:
     def sites(self) -> list[str]:
         return sorted(self.rows)
 
-    def jobs_since(self, site: str, epoch: float | None) -> list[tuple[str, Any]]:
+    def jobs_since(self, site: str, epoch: float | None, fresh: Any = None) -> list[tuple[str, Any]]:
+        """As SharedView: rows the caller says it has read unchanged are not decoded (returned)."""
         self.asked.append((site, epoch))
-        return [(site, r) for r in self.rows[site]]
+        rows = self.rows[site]
+        if fresh is not None:
+            rows = [r for r in rows if fresh(site, astuple(r.key)[:3], repr(r), len(r.timeline))]
+        return [(site, r) for r in rows]
 
 
 class Printer:
@@ -47,3 +52,49 @@ def test_catch_up_reads_each_site_since_its_newest_job_and_prints_changes_only()
     asyncio.run(follower.catch_up())
     assert view.asked == [("a", known.last_update.timestamp() - JOBS_SLACK_S), ("b", None)]
     assert printer.jobs == [("a", "a-1"), ("b", "b-1")]  # a-1 unchanged: not printed twice
+
+
+def test_a_job_row_read_unchanged_is_not_decoded_again() -> None:
+    job = lifecycle(JobTable(), "a-1")
+    view = View({"a": [job]})
+    printer = Printer()
+    follower = SharedFollower(view, "", _PrinterSink(printer))
+    asyncio.run(follower.catch_up())
+    asyncio.run(follower.catch_up())
+    assert printer.jobs == [("a", "a-1")]
+    assert follower._fresh("a", ("dev", "a-1", 0), "same", 1)
+    assert not follower._fresh("a", ("dev", "a-1", 0), "same", 1)
+    assert follower._fresh("a", ("dev", "a-1", 0), "same", 2)  # a timeline entry more: changed
+
+
+def test_a_burst_of_notifications_is_one_read_per_site_not_a_backlog(monkeypatch: Any) -> None:
+    """A collector commits many batches a second; the follower reads a site once for all the
+    notifications that came while it was reading, instead of once per notification."""
+    from wsdmon.store import pg_follow
+    from wsdmon.store.pg_follow import ChangeKind, StoreChange
+
+    view = View({"a": [], "b": []})
+    done = asyncio.Event()
+
+    async def follow(conninfo: str, on_listening: Any = None) -> Any:
+        for _ in range(50):
+            yield StoreChange("a", ChangeKind.JOBS, 1)
+        yield StoreChange("b", ChangeKind.JOBS, 1)
+        done.set()
+        await asyncio.Event().wait()  # the connection stays open
+
+    monkeypatch.setattr(pg_follow, "follow", follow)
+    follower = SharedFollower(view, "", _PrinterSink(Printer()))
+
+    async def run() -> None:
+        task = asyncio.ensure_future(follower._live())
+        await done.wait()
+        for _ in range(5):
+            await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(run())
+    sites = [site for site, _ in view.asked]
+    assert sites.count("b") == 1
+    assert 1 <= sites.count("a") <= 2  # 50 notifications: one read (or two, if one was under way)

@@ -39,7 +39,7 @@ from wsdmon.protocol.eventing import SubscriptionEnd, SubscriptionEndStatus
 
 from .health import HealthMonitor, ObservedSoapClient
 from .http import SoapClient, SoapFaultError, TransportError, UntrustedCertificateError
-from .job_ledger import JobLedger
+from .job_ledger import JOB_FLUSH_INTERVAL_S, JobLedger
 from .journal_port import JournalPort
 from .recorder import PendingMessage, Recorder
 from .registry import DeviceRegistry
@@ -76,6 +76,7 @@ class EngineConfig:
     retention: timedelta | None = timedelta(days=30)  # journal: messages and ended jobs older go
     max_messages: int | None = 1_000_000  # journal: at most this many messages are kept
     site: str | None = None  # `wsdmon collect --site`: the site whose collector this is (rows carry it)
+    job_flush_interval_s: float = JOB_FLUSH_INTERVAL_S  # the folded jobs are written this often
 
 
 class Engine:
@@ -151,7 +152,9 @@ class Engine:
         await self.sink.start(any_port_if_busy=self.config.notify_port_fallback)
         self.health_monitor.start()
         loop = asyncio.get_running_loop()
-        self._flush_task = loop.create_task(self.ledger.run(self.apply_retention), name="job flush")
+        self._flush_task = loop.create_task(
+            self.ledger.run(self.apply_retention, self.config.job_flush_interval_s), name="job flush"
+        )
         for url in self.config.device_urls:
             self.spawn(self.add_device_url(url))
 

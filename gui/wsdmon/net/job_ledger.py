@@ -20,11 +20,15 @@ from wsdmon.protocol import RemoteProtocolError, decode
 from .journal_port import JournalPort
 from .router import observation
 
-__all__ = ["JOB_FLUSH_INTERVAL_S", "RETENTION_INTERVAL_S", "JobLedger"]
+__all__ = ["JOB_FLUSH_INTERVAL_S", "RETENTION_INTERVAL_S", "SHARED_JOB_FLUSH_INTERVAL_S", "JobLedger"]
 
 log = logging.getLogger(__name__)
 
 JOB_FLUSH_INTERVAL_S = 2.0  # folded job state is written this often (messages are written at once)
+# Into a shared store the folded state is what the sites' viewers see (the window and `watch` on
+# PostgreSQL read the jobs table when NOTIFY says it changed): written about every few frames, so a
+# change reaches a viewer well within issue 14's 250 ms (bench/bench_latency_pg.py).
+SHARED_JOB_FLUSH_INTERVAL_S = 0.05
 RETENTION_INTERVAL_S = 3600.0
 
 
@@ -89,13 +93,13 @@ class JobLedger:
         except Exception:
             log.exception("could not write folded job state (messages are safe in the journal)")
 
-    async def run(self, retention: Callable[[], object]) -> None:
-        """Flush every JOB_FLUSH_INTERVAL_S and call `retention` every RETENTION_INTERVAL_S (until
+    async def run(self, retention: Callable[[], object], interval_s: float = JOB_FLUSH_INTERVAL_S) -> None:
+        """Flush every `interval_s` and call `retention` every RETENTION_INTERVAL_S (until
         cancelled)."""
         loop = asyncio.get_running_loop()
         next_retention = loop.time() + JOB_FLUSH_INTERVAL_S
         while True:
-            await asyncio.sleep(JOB_FLUSH_INTERVAL_S)
+            await asyncio.sleep(interval_s)
             self.flush()
             if loop.time() >= next_retention:
                 next_retention = loop.time() + RETENTION_INTERVAL_S

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,9 @@ from .port import StoreError, StoreUnavailableError
 __all__ = ["CONNECT_TIMEOUT_S", "JOBS_SLACK_S", "SharedView", "SharedViewError", "ViewProblem"]
 
 _log = logging.getLogger(__name__)
+
+# (site, (device, token, generation), record text, timeline length) → the caller has not seen it
+Fresh = Callable[[str, tuple[Any, ...], str, int], bool]
 
 JOBS_SLACK_S = 5.0  # re-read jobs this much older than the newest seen; repeats are dropped by caller
 MESSAGES_PER_READ = 500  # raw log lines read per site and notification (the rest: the next read)
@@ -185,8 +189,12 @@ class SharedView:
         """The sites that have stored jobs."""
         return [row[0] for row in self._rows("SELECT DISTINCT site FROM jobs ORDER BY site")]
 
-    def jobs_since(self, site: str | None = None, epoch: float | None = None) -> list[tuple[str, JobRecord]]:
-        """(site, job with its timeline) of every site, or of one site updated at or after `epoch`."""
+    def jobs_since(
+        self, site: str | None = None, epoch: float | None = None, fresh: Fresh | None = None
+    ) -> list[tuple[str, JobRecord]]:
+        """(site, job with its timeline) of every site, or of one site updated at or after `epoch`.
+        `fresh(site, (device, token, generation), record text, timeline length)` says whether a job
+        is new to the caller: the others are not decoded (decoding is most of a re-read's cost)."""
         where, params = _where(("j.site", site))
         if epoch is not None:
             where += (" AND" if where else " WHERE") + " j.last_update_epoch >= %s"
@@ -203,6 +211,13 @@ class SharedView:
             _sql(select, where, "t.site, t.device, t.job_token, t.generation, t.seq"), params
         )
         # Per site (a job key is unique within its site): its timeline rows and its job rows, in order.
+        if fresh is not None:
+            lengths: dict[tuple[Any, ...], int] = {}
+            for row in timeline:
+                lengths[row[:4]] = lengths.get(row[:4], 0) + 1
+            jobs = [row for row in jobs if fresh(row[0], row[1:4], row[4], lengths.get(row[:4], 0))]
+            wanted = {row[:4] for row in jobs}
+            timeline = [row for row in timeline if row[:4] in wanted]
         by_site: dict[str, tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]] = {}
         for row in jobs:
             by_site.setdefault(row[0], ([], []))[1].append(row[1:])
