@@ -1,13 +1,14 @@
 """Issue 14's Done-when with real namespaces: two sites, each its own subnet in network namespaces
 made by the test, each with its own `wsdmon-sim` and its own `wsdmon collect` discovering it by
 multicast, one PostgreSQL for both (sites_netns.py says how it is built). `wsdmon watch --json
---store` as a SELECT-only role shows both sites live and every job exactly as the simulators ended
-it; then site A's PC link goes down and comes back during its flow of jobs: every notification
+--store` and the window on the store (offscreen), each as a SELECT-only role, show both sites live
+and every job exactly as the simulators ended it; then site A's PC link goes down and comes back during its flow of jobs: every notification
 collector A acknowledged is stored once, the jobs end, and the subscription is back within one
 renew period."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import time
@@ -22,6 +23,7 @@ from wsdmon.cli import EXIT_OK
 from .sites_netns import (
     Process,
     SimRecord,
+    StoredJob,
     TwoSites,
     mismatches,
     stored_jobs,
@@ -99,6 +101,78 @@ def test_watch_follows_both_sites_live_and_every_job_is_exact(two_sites: TwoSite
     finally:
         watch.kill()
     assert not [t for t in watch.texts() if "Traceback" in t]
+
+
+def _window_jobs(shared: Any, site: str) -> dict[str, StoredJob]:
+    """The jobs of `site` in the shared window's job table, as the store's rows are compared."""
+    proxy = shared.window.proxy
+    jobs = {}
+    for row in range(proxy.rowCount()):
+        rec = proxy.record(row)
+        if rec.key.site == site:
+            s = rec.status
+            reasons = tuple(str(r) for r in s.job_state_reasons)
+            over = rec.ended or rec.is_terminal
+            jobs[rec.key.job_token] = StoredJob(
+                rec.key.job_token, rec.key.generation, str(s.job_state), reasons, s.images_received, over
+            )
+    return jobs
+
+
+def test_the_window_shows_both_sites_live_and_every_job_exact(
+    qapp: Any, two_sites: TwoSites, tmp_path: Path
+) -> None:
+    """The window on the shared store (offscreen, this process, a SELECT-only role) shows each site's
+    device under its site, new jobs of both sites as they end, and every job each simulator ended,
+    exactly so (state, reason, images), and no job a simulator never made."""
+    from PySide6.QtCore import QSettings
+
+    from tests.gui.test_app import run
+    from wsdmon.shared_app import SharedWindows
+
+    sites = two_sites.sites
+
+    async def wait(condition: Any, what: str, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > end:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.1)
+
+    async def scenario() -> None:
+        settings = QSettings(str(tmp_path / "wsdmon.ini"), QSettings.Format.IniFormat)
+        windows = SharedWindows(qapp, settings)
+        try:
+            shared = await windows.open(two_sites.viewer_dsn)
+            expected = {(name, site.record().endpoint) for name, site in sites.items()}
+            await wait(
+                lambda: {(r.site, r.endpoint) for r in shared.devices.devices()} == expected,
+                "both sites' devices in the window",
+                timeout=20,
+            )
+            assert "2 site" in shared.window.windowTitle()
+            already = {name: set(site.record().ended) for name, site in sites.items()}
+
+            def live_jobs_shown() -> bool:
+                for name, site in sites.items():
+                    new = set(site.record().ended) - already[name]
+                    shown = _window_jobs(shared, name)
+                    if len(new) < LIVE_JOBS or not all(shown.get(t) and shown[t].over for t in new):
+                        return False
+                return True
+
+            await wait(live_jobs_shown, f"{LIVE_JOBS} new jobs per site ended in the window", timeout=45)
+            for name, site in sites.items():
+                record = site.record()
+                await wait(
+                    lambda record=record, name=name: not mismatches(record, _window_jobs(shared, name)),
+                    f"{name}'s jobs in the window as the simulator ended them",
+                    timeout=15,
+                )
+        finally:
+            await windows.stop_all()
+
+    run(qapp, scenario)
 
 
 def _renew_period(record: SimRecord) -> float:
