@@ -3,7 +3,7 @@ prints and what the window on a shared store shows come from here. Qt-free; the 
 SharedView's synchronous SELECTs, run off the loop (asyncio.to_thread).
 
 First everything the store holds (`load`), then live (`run`): NOTIFY says which site's jobs or which
-device changed, and that site's jobs updated since the newest one shown (less JOBS_SLACK_S) are read
+device changed, and that site's jobs updated since the newest one shown (less LIVE_SLACK_S) are read
 again; a job is handed on when it differs from what was handed on for it. A re-read of every site
 every CATCH_UP_INTERVAL_S covers a notification missed; when the server goes away the follower says
 so once (`connection_changed(error)`), tries again every RECONNECT_DELAY_S, and once it listens
@@ -19,11 +19,16 @@ from typing import Any, Protocol
 
 from wsdmon.core import DeviceRecord, JobKey, JobRecord
 
-__all__ = ["CATCH_UP_INTERVAL_S", "RECONNECT_DELAY_S", "FollowSink", "SharedFollower"]
+__all__ = ["CATCH_UP_INTERVAL_S", "LIVE_SLACK_S", "RECONNECT_DELAY_S", "FollowSink", "SharedFollower"]
 
 log = logging.getLogger(__name__)
 
 CATCH_UP_INTERVAL_S = 10.0
+# A notification's re-read goes back this far behind the newest job shown: a collector writes a
+# site's jobs in the order it folded them, each within one commit of its arrival (milliseconds; the
+# spool while the server is away is local). Reading 5 s back on each of ten notifications a second
+# made every live read carry hundreds of unchanged jobs (bench/bench_latency_pg.py).
+LIVE_SLACK_S = 1.0
 RECONNECT_DELAY_S = 2.0
 
 
@@ -107,15 +112,16 @@ class SharedFollower:
             self.last_message[site] = max(self.last_message.get(site, 0), rows[-1][0])
             self.sink.messages_changed([(site, row) for row in rows])
 
-    async def catch_up(self, site: str | None = None) -> None:
+    async def catch_up(self, site: str | None = None, slack: float | None = None) -> None:
         """Read again the jobs of `site` (default: every site the store has) updated since the newest
-        shown there, less JOBS_SLACK_S; a site not shown yet from its first job."""
+        shown there, less `slack` (default JOBS_SLACK_S); a site not shown yet from its first job."""
         from wsdmon.store.pg_view import JOBS_SLACK_S
 
+        slack = JOBS_SLACK_S if slack is None else slack
         sites = [site] if site is not None else await asyncio.to_thread(self.view.sites)
         for name in sites:
             since = self.newest.get(name)
-            epoch = since - JOBS_SLACK_S if since is not None else None
+            epoch = since - slack if since is not None else None
             self.show_jobs(await asyncio.to_thread(self.view.jobs_since, name, epoch, self._fresh))
 
     def _fresh(self, site: str, key: tuple[Any, ...], record: str, entries: int) -> bool:
@@ -185,7 +191,7 @@ class SharedFollower:
                     if change.kind is ChangeKind.DEVICE and isinstance(change.id, str):
                         self.show_devices(await asyncio.to_thread(self.view.devices, change.site, change.id))
                     elif change.kind is ChangeKind.JOBS:
-                        await self.catch_up(change.site)
+                        await self.catch_up(change.site, LIVE_SLACK_S)
                     elif change.kind is ChangeKind.MESSAGES:
                         await self.read_messages(change.site)
                 except StoreError as exc:  # a read failed while the notifications still come
@@ -196,11 +202,14 @@ class SharedFollower:
 
     async def _safety_net(self) -> None:
         from wsdmon.store import StoreError
+        from wsdmon.store.pg_view import JOBS_SLACK_S
 
         while True:
             await asyncio.sleep(CATCH_UP_INTERVAL_S)
             try:
-                await self.catch_up()
+                # Back over the whole interval since the last safety read, and the usual slack more:
+                # whatever a live read missed in between is read here.
+                await self.catch_up(slack=CATCH_UP_INTERVAL_S + JOBS_SLACK_S)
             except StoreError as exc:
                 self._said(exc)
 
