@@ -306,8 +306,12 @@ chmod 0644 "$stage/DEBIAN/control" "$stage/DEBIAN/md5sums"
 
 mkdir -p dist
 rm -f "$deb"
-say "dpkg-deb --build (xz)"
-dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null
+# zstd, level 9: 165 MiB of bundle packs in about 9 s into 61 MB, where xz -6 took 2-3.5 minutes
+# on a 2-core machine (48 MB) and xz -1 50 s (55 MB); zstd also unpacks several times faster on
+# install. Every dpkg that can run this package reads it: the glibc floor (>= 2.34, PySide6's
+# manylinux_2_34 wheels) means Debian 12 (dpkg 1.21.22) or Ubuntu 22.04 (zstd since 21.10) or newer.
+say "dpkg-deb --build (zstd -9)"
+dpkg-deb --root-owner-group -Zzstd -z9 --build "$stage" "$deb" >/dev/null
 rm -rf "$stage"
 
 size=$(du -h "$deb" | cut -f1)

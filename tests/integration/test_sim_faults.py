@@ -96,22 +96,43 @@ async def udp_client() -> AsyncIterator[tuple[asyncio.DatagramTransport, _Collec
         transport.close()
 
 
-async def ask(sim: Simulator, request: Probe | Resolve, *, quiet: float = 0.6) -> list[tuple[float, Message]]:
-    """Send `request` to the simulator's UDP port; each distinct answer with its delay in seconds,
-    collected until nothing more arrives for `quiet` seconds."""
+# How long `ask` waits. The simulator runs in this process, on the test's own loop, with no
+# application delay (app_max_delay_s=0): it sends every answer it is going to send while it handles
+# the request, a few loop turns (milliseconds) after the request arrives. So:
+ANSWER_WAIT_S = 5.0  # an answer the test expects is waited for this long, and returned once it is in
+# after the expected answers, an extra one (a device that should not match, a second answer) would
+# come from the same handling, within milliseconds: watched for this long after the last new answer
+EXTRA_WAIT_S = 0.2
+# when no answer is expected, an unwanted one would arrive within milliseconds too: watched this long
+NOTHING_WAIT_S = 0.5
+
+
+async def ask(sim: Simulator, request: Probe | Resolve, *, expect: int) -> list[tuple[float, Message]]:
+    """Send `request` to the simulator's UDP port; each distinct answer with its delay in seconds.
+    Waits for `expect` answers (up to ANSWER_WAIT_S), then returns once no new answer has come for
+    EXTRA_WAIT_S (NOTHING_WAIT_S when none is expected). SOAP-over-UDP repeats of an answer (the
+    same MessageID) are dropped and do not extend the wait."""
     async with udp_client() as (transport, protocol):
         sent = time.monotonic()
         transport.sendto(encode(request), ("127.0.0.1", sim.discovery_port))
         out: dict[str | None, tuple[float, Message]] = {}
+        last_new = sent
         while True:
+            now = time.monotonic()
+            if len(out) < expect:
+                remaining = sent + ANSWER_WAIT_S - now
+            else:
+                remaining = last_new + (EXTRA_WAIT_S if expect else NOTHING_WAIT_S) - now
             try:
-                at, data = await asyncio.wait_for(protocol.queue.get(), quiet)
+                at, data = await asyncio.wait_for(protocol.queue.get(), max(remaining, 0.0))
             except TimeoutError:
                 return list(out.values())
             message = decode(data)
             assert isinstance(message, Message)
-            if message.header.relates_to == request.header.message_id:
-                out.setdefault(message.header.message_id, (at - sent, message))
+            answer_id = message.header.message_id
+            if message.header.relates_to == request.header.message_id and answer_id not in out:
+                out[answer_id] = (at - sent, message)
+                last_new = at
 
 
 def subscribe(dev: SimDevice, sink: Sink, path: str, expires: timedelta = timedelta(hours=1)) -> Subscribe:
@@ -146,12 +167,12 @@ def assert_wse_fault(answer: object, local: str, code: str) -> Fault:
 def test_late_probe_answers_probes_only_after_the_delay_and_resolves_at_once(role: Role) -> None:
     async def body() -> None:
         async with Simulator(sim_config(role, "late-probe=1")) as sim:
-            (only,) = await ask(sim, Probe(multicast_headers()), quiet=1.6)
+            (only,) = await ask(sim, Probe(multicast_headers()), expect=1)
             delay, match = only
             assert isinstance(match, ProbeMatches)
             assert match.matches[0].address == sim.devices[0].endpoint
             assert delay >= 1.0
-            (resolved,) = await ask(sim, Resolve(multicast_headers(), sim.devices[0].endpoint))
+            (resolved,) = await ask(sim, Resolve(multicast_headers(), sim.devices[0].endpoint), expect=1)
             assert resolved[0] < 0.5
             assert isinstance(resolved[1], ResolveMatches)
 
@@ -161,7 +182,7 @@ def test_late_probe_answers_probes_only_after_the_delay_and_resolves_at_once(rol
 def test_healthy_directed_probe_is_answered_at_once() -> None:
     async def body() -> None:
         async with Simulator(sim_config(Role.SCAN_SERVER)) as sim:
-            ((delay, match),) = await ask(sim, Probe(multicast_headers()))
+            ((delay, match),) = await ask(sim, Probe(multicast_headers()), expect=1)
             assert isinstance(match, ProbeMatches)
             assert delay < 0.5
 
@@ -173,8 +194,8 @@ def test_no_probe_match_leaves_directed_probes_unanswered_while_resolve_and_http
     async def body() -> None:
         async with Simulator(sim_config(role, "no-probe-match")) as sim, aiohttp.ClientSession() as http:
             dev = sim.devices[0]
-            assert await ask(sim, Probe(multicast_headers()), quiet=1.0) == []
-            (resolved,) = await ask(sim, Resolve(multicast_headers(), dev.endpoint))
+            assert await ask(sim, Probe(multicast_headers()), expect=0) == []
+            (resolved,) = await ask(sim, Resolve(multicast_headers(), dev.endpoint), expect=1)
             assert isinstance(resolved[1], ResolveMatches)
             _, meta = await call(http, dev.metadata_url, TransferGet.to_device(dev.endpoint))
             assert isinstance(meta, GetMetadataResponse)
@@ -185,11 +206,11 @@ def test_no_probe_match_leaves_directed_probes_unanswered_while_resolve_and_http
 def test_directed_only_answers_directed_probes_and_nothing_else() -> None:
     async def body() -> None:
         async with Simulator(sim_config(Role.BOTH, "directed-only")) as sim:
-            matches = await ask(sim, Probe(multicast_headers()))
+            matches = await ask(sim, Probe(multicast_headers()), expect=2)
             assert {m.matches[0].address for _, m in matches if isinstance(m, ProbeMatches)} == {
                 d.endpoint for d in sim.devices
             }
-            assert await ask(sim, Resolve(multicast_headers(), sim.devices[0].endpoint)) == []
+            assert await ask(sim, Resolve(multicast_headers(), sim.devices[0].endpoint), expect=0) == []
 
     run(body)
 
@@ -206,10 +227,10 @@ def test_xaddr_host_advertises_another_host_while_http_stays_where_it_is_bound(h
                 expected = dev.metadata_url.replace("127.0.0.1", url_host, 1)
                 assert expected != dev.metadata_url
                 probe = Probe(multicast_headers(), (dev.types[1],))
-                ((_, match),) = await ask(sim, probe)
+                ((_, match),) = await ask(sim, probe, expect=1)
                 assert isinstance(match, ProbeMatches)
                 assert match.matches[0].xaddrs == (expected,)
-                ((_, resolved),) = await ask(sim, Resolve(multicast_headers(), dev.endpoint))
+                ((_, resolved),) = await ask(sim, Resolve(multicast_headers(), dev.endpoint), expect=1)
                 assert isinstance(resolved, ResolveMatches)
                 assert resolved.match is not None
                 assert resolved.match.xaddrs == (expected,)
@@ -235,14 +256,14 @@ def test_print_only_device_has_only_a_print_service_in_types_and_metadata(role: 
     async def body() -> None:
         async with Simulator(sim_config(role, "print-only")) as sim, aiohttp.ClientSession() as http:
             dev = sim.devices[0]
-            ((_, match),) = await ask(sim, Probe(multicast_headers()))
+            ((_, match),) = await ask(sim, Probe(multicast_headers()), expect=1)
             assert isinstance(match, ProbeMatches)
             assert set(match.matches[0].types) == {QName(ns.WSDP, "Device"), QName(ns.PRI, "PrintDeviceType")}
             for scan_type in (
                 QName(ns.WSCN, "ScanDeviceType"),
                 QName(ns.DSC, "RepositoryConfigurationServiceType"),
             ):
-                assert await ask(sim, Probe(multicast_headers(), (scan_type,))) == []
+                assert await ask(sim, Probe(multicast_headers(), (scan_type,)), expect=0) == []
             _, meta = await call(http, dev.metadata_url, TransferGet.to_device(dev.endpoint))
             assert isinstance(meta, GetMetadataResponse)
             types = {t for h in meta.hosted for t in h.types}
@@ -442,7 +463,7 @@ def test_reboot_after_gives_a_new_instance_id_the_same_endpoint_and_drops_subscr
                 aiohttp.ClientSession() as http,
             ):
                 before = {}
-                for _, m in await ask(sim, Probe(multicast_headers())):
+                for _, m in await ask(sim, Probe(multicast_headers()), expect=2):
                     assert isinstance(m, ProbeMatches)
                     assert m.header.app_sequence is not None
                     before[m.matches[0].address] = m.header.app_sequence.instance_id
@@ -453,7 +474,7 @@ def test_reboot_after_gives_a_new_instance_id_the_same_endpoint_and_drops_subscr
                     grants.append((dev, granted))
                 await asyncio.sleep(1.5)
                 after = {}
-                for _, m in await ask(sim, Probe(multicast_headers())):
+                for _, m in await ask(sim, Probe(multicast_headers()), expect=2):
                     assert isinstance(m, ProbeMatches)
                     assert m.header.app_sequence is not None
                     after[m.matches[0].address] = m.header.app_sequence.instance_id
@@ -505,6 +526,9 @@ def test_clock_offset_shifts_the_times_the_device_sends(role: Role) -> None:
     run(body)
 
 
+# How long each fault runs beside the steady scenario after the subscriptions: every fault's own
+# time (0.2 s, 0.5 s, 1 s below) falls well inside it.
+BESIDE_STEADY_S = 1.5
 EVERY_FAULT = [
     "directed-only",
     "no-probe-match",
@@ -533,8 +557,9 @@ def test_every_fault_runs_beside_the_steady_scenario_on_both_roles_without_an_er
             async with Simulator(config) as sim, aiohttp.ClientSession() as http:
                 for dev in sim.devices:
                     await call(http, dev.service_url, subscribe(dev, sink, f"/{dev.role}"))
-                await ask(sim, Probe(multicast_headers()), quiet=0.3)
-                await asyncio.sleep(1.5)
+                # A directed Probe beside the steady jobs, within the run (its answers vary by fault).
+                probe = ask(sim, Probe(multicast_headers()), expect=0)
+                await asyncio.gather(probe, asyncio.sleep(BESIDE_STEADY_S))
         finally:
             await sink.close()
 

@@ -20,6 +20,7 @@ from wsdmon.protocol import Message, ProtocolError, decode, encode
 from wsdmon.protocol import namespaces as ns
 from wsdmon.protocol.discovery import Bye, Hello, Probe, ProbeMatches, multicast_headers
 from wsdmon.protocol.metadata import GetMetadataResponse, TransferGet
+from wsdmon.simulator.config import APP_MAX_DELAY_S
 
 from .discovery_netns import inside
 from .sim_netns import Child, NetnsPair, netns_pair, sim_command
@@ -27,7 +28,15 @@ from .sim_support import call, run
 
 pytestmark = pytest.mark.netns
 
-QUIET_S = 1.5  # how long "nothing arrives" is watched for
+# How long "no answer to this multicast Probe" is watched for: a device answers a multicast Probe
+# after a random delay of at most APP_MAX_DELAY_S (WS-Discovery's APP_MAX_DELAY, which the simulator
+# keeps), and the veth hop takes microseconds; the other half second is slack for a busy machine.
+QUIET_S = APP_MAX_DELAY_S + 0.5
+# How long the peer listens on once the simulator has exited (for its Byes, or for none): the
+# simulator sends each Bye and waits for its SOAP-over-UDP repeats before it exits, so whatever it
+# multicast is already on the veth, where it takes microseconds.
+AFTER_EXIT_S = 0.2
+ANSWER_S = 5.0  # how long a Hello or an answer that must come may take (returns as soon as it is in)
 SECOND_HELLO_S = 8.0  # how long a reboot's Bye and Hello may take to arrive
 
 
@@ -139,16 +148,17 @@ def test_directed_only_sends_no_hello_or_bye_and_answers_only_directed_probes() 
     with netns_pair() as pair:
 
         async def scene(sim: Child, peer: _Peer, transport: asyncio.DatagramTransport) -> None:
-            await asyncio.sleep(QUIET_S)
-            assert peer.of(Hello) == []
+            # A Hello goes out while the simulator starts, before it says "ready": one watch covers
+            # both the Hello that must not come and the answer to the multicast Probe.
             multicast = multicast_probe(transport)
             await asyncio.sleep(QUIET_S)
+            assert peer.of(Hello) == []
             assert peer.answers(multicast) == []
             directed = directed_probe(transport, pair)
-            await peer.until(lambda: len(peer.answers(directed)) == 2, QUIET_S)
+            await peer.until(lambda: len(peer.answers(directed)) == 2, ANSWER_S)
 
         async def body() -> None:
-            peer = await with_peer(pair, "both", ("directed-only",), scene, listen_after_s=QUIET_S)
+            peer = await with_peer(pair, "both", ("directed-only",), scene, listen_after_s=AFTER_EXIT_S)
             assert peer.of(Bye) == []  # nothing multicast at all, not even on Ctrl-C
             assert peer.of(Hello) == []
 
@@ -159,7 +169,7 @@ def test_no_probe_match_says_hello_and_bye_but_answers_no_probe() -> None:
     with netns_pair() as pair:
 
         async def scene(sim: Child, peer: _Peer, transport: asyncio.DatagramTransport) -> None:
-            await peer.until(lambda: len(peer.of(Hello)) == 2, QUIET_S * 2)
+            await peer.until(lambda: len(peer.of(Hello)) == 2, ANSWER_S)
             multicast = multicast_probe(transport)
             directed = directed_probe(transport, pair)
             await asyncio.sleep(QUIET_S)
@@ -167,7 +177,7 @@ def test_no_probe_match_says_hello_and_bye_but_answers_no_probe() -> None:
             assert peer.answers(directed) == []
 
         async def body() -> None:
-            peer = await with_peer(pair, "both", ("no-probe-match",), scene, listen_after_s=QUIET_S)
+            peer = await with_peer(pair, "both", ("no-probe-match",), scene, listen_after_s=AFTER_EXIT_S)
             assert len(peer.of(Bye)) == 2
 
         run(body, timeout=60)
@@ -178,13 +188,13 @@ def test_multicast_stop_goes_silent_on_multicast_while_directed_probes_and_http_
 
         async def scene(sim: Child, peer: _Peer, transport: asyncio.DatagramTransport) -> None:
             started = time.monotonic()
-            await peer.until(lambda: len(peer.of(Hello)) == 1, QUIET_S * 2)
+            await peer.until(lambda: len(peer.of(Hello)) == 1, ANSWER_S)
             early = multicast_probe(transport)
-            await peer.until(lambda: len(peer.answers(early)) == 1, QUIET_S)
+            await peer.until(lambda: len(peer.answers(early)) == 1, ANSWER_S)
             await asyncio.sleep(max(0.0, 2.5 - (time.monotonic() - started)))
             late = multicast_probe(transport)
             directed = directed_probe(transport, pair)
-            await peer.until(lambda: len(peer.answers(directed)) == 1, QUIET_S)
+            await peer.until(lambda: len(peer.answers(directed)) == 1, ANSWER_S)
             await asyncio.sleep(QUIET_S)
             assert peer.answers(late) == []
             ((_, match),) = peer.answers(directed)
@@ -196,7 +206,9 @@ def test_multicast_stop_goes_silent_on_multicast_while_directed_probes_and_http_
             assert isinstance(meta, GetMetadataResponse)
 
         async def body() -> None:
-            peer = await with_peer(pair, "scan-device", ("multicast-stop=2",), scene, listen_after_s=QUIET_S)
+            peer = await with_peer(
+                pair, "scan-device", ("multicast-stop=2",), scene, listen_after_s=AFTER_EXIT_S
+            )
             assert peer.of(Bye) == []  # no Bye on Ctrl-C either: multicast had stopped
 
         run(body, timeout=60)
@@ -206,7 +218,7 @@ def test_late_probe_answers_a_multicast_probe_only_after_the_delay() -> None:
     with netns_pair() as pair:
 
         async def scene(sim: Child, peer: _Peer, transport: asyncio.DatagramTransport) -> None:
-            await peer.until(lambda: len(peer.of(Hello)) == 1, QUIET_S * 2)
+            await peer.until(lambda: len(peer.of(Hello)) == 1, ANSWER_S)
             sent = time.monotonic()
             probe = multicast_probe(transport)
             await peer.until(lambda: len(peer.answers(probe)) == 1, 5.0)
@@ -223,7 +235,7 @@ def test_reboot_after_says_bye_then_hello_with_a_new_instance_id_for_the_same_en
     with netns_pair() as pair:
 
         async def scene(sim: Child, peer: _Peer, transport: asyncio.DatagramTransport) -> None:
-            await peer.until(lambda: len(peer.of(Hello)) == 1, QUIET_S * 2)
+            await peer.until(lambda: len(peer.of(Hello)) == 1, ANSWER_S)
             await peer.until(lambda: len(peer.of(Hello)) == 2, SECOND_HELLO_S)
             (first_at, first), (second_at, second) = peer.of(Hello)
             ((bye_at, bye),) = peer.of(Bye)

@@ -7,12 +7,43 @@ wsdmon.simulator`. See sim.py for the in-process API and scenarios.py for what t
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .config import Fault, Faults, FaultSetting, Role, Scenario, SimulatorConfig, Timers
-from .device import SimDevice
-from .plans import FilterOutcome, FilterPlan, JobEnd, JobPlan, ScanEnd, ScanJobPlan
-from .postscan import PostScanJob
-from .scanner import ScanJob
-from .sim import Simulator
+
+if TYPE_CHECKING:
+    from .device import SimDevice
+    from .plans import FilterOutcome, FilterPlan, JobEnd, JobPlan, ScanEnd, ScanJobPlan
+    from .postscan import PostScanJob
+    from .scanner import ScanJob
+    from .sim import Simulator
+
+# The devices and the run are imported when first asked for (PEP 562): they bring aiohttp and every
+# protocol module, most of a second that `wsdmon-sim --help` or a usage error (cli.py needs only
+# .config to parse its arguments) should not wait for.
+_LAZY = {
+    "SimDevice": ".device",
+    "FilterOutcome": ".plans",
+    "FilterPlan": ".plans",
+    "JobEnd": ".plans",
+    "JobPlan": ".plans",
+    "ScanEnd": ".plans",
+    "ScanJobPlan": ".plans",
+    "PostScanJob": ".postscan",
+    "ScanJob": ".scanner",
+    "Simulator": ".sim",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Fault",

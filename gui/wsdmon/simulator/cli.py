@@ -12,7 +12,6 @@ import sys
 from collections.abc import Sequence
 
 from .config import FaultSetting, Role, Scenario, SimulatorConfig, fault_usage
-from .sim import Simulator
 
 __all__ = ["build_parser", "config_from_args", "main"]
 
@@ -127,6 +126,10 @@ async def _run(config: SimulatorConfig) -> int:
         # Windows has no add_signal_handler: there Ctrl-C arrives as KeyboardInterrupt (main()).
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    # Imported here, not at the top: the devices bring aiohttp and every protocol module (most of a
+    # second to import), which --help and a usage error do not need.
+    from .sim import Simulator
+
     sim = Simulator(config)
     try:
         await sim.start()
