@@ -61,6 +61,13 @@ class Listener(Protocol):
     def health_changed(self, health: Any) -> None: ...
 
 
+# Directed probes (--probe) are repeated while the monitor runs: every REPROBE_INTERVAL_S (300 s, as
+# multicast discovery re-probes, which the health checks expect) once the target answered, and every
+# DIRECTED_RETRY_S until it does (a device that was off or rebooting when a collector started).
+DIRECTED_REPROBE_S = 300.0  # = net.discovery.REPROBE_INTERVAL_S (a test keeps them equal)
+DIRECTED_RETRY_S = 30.0
+
+
 @dataclass(frozen=True, slots=True)
 class Running:
     """What is running, for the caller's start line."""
@@ -189,6 +196,7 @@ async def _run(  # noqa: PLR0917 - run_headless's arguments, passed on
 
     engine = running.engine
     discovery = None
+    probes: list[asyncio.Task[None]] = []
     try:
         if (args.probe or not args.no_discovery) and not stop.is_set():
             discovery = Discovery(engine, interfaces=args.interface, multicast=not args.no_discovery)
@@ -198,12 +206,14 @@ async def _run(  # noqa: PLR0917 - run_headless's arguments, passed on
                 discovery = None
                 say(f"cannot start discovery: {exc}", error=True)
                 return EXIT_CANNOT_START
-            for target in args.probe:
-                engine.spawn(_probe(discovery, target, say))
+            probes = [engine.spawn(_probe(discovery, target, say)) for target in args.probe]
         started(replace(running, discovery=discovery))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), duration)
     finally:
+        for task in probes:  # before discovery stops under them
+            task.cancel()
+        await asyncio.gather(*probes, return_exceptions=True)
         if discovery is not None:
             await discovery.stop()
         await engine.stop()
@@ -298,8 +308,33 @@ async def _start_engine(
     return engine
 
 
-async def _probe(discovery: Any, target: str, say: Say) -> None:
-    try:
-        await discovery.probe_host(target)
-    except (OSError, ValueError) as exc:
-        say(f"directed probe of {target} failed: {exc}")
+async def _probe(
+    discovery: Any,
+    target: str,
+    say: Say,
+    *,
+    every_s: float = DIRECTED_REPROBE_S,
+    retry_s: float = DIRECTED_RETRY_S,
+) -> None:
+    """Probe `target` now and again for as long as the monitor runs (a collector runs for months: a
+    device that was off or rebooting when it started is found within `retry_s`; one that answered
+    is probed every `every_s`, as multicast discovery re-probes). Said once each time it stops or
+    starts answering; a target that can never be probed (bad syntax) is said once and left."""
+    answering: bool | None = None
+    while True:
+        try:
+            found = await discovery.probe_host(target) > 0
+        except ValueError as exc:
+            say(f"directed probe of {target} failed: {exc}")
+            return
+        except OSError as exc:
+            if answering is not False:
+                say(f"directed probe of {target} failed: {exc}; trying again every {retry_s:.0f} s")
+            found = False
+        else:
+            if not found and answering is not False:
+                say(f"no device answered the directed probe of {target}; trying again every {retry_s:.0f} s")
+            elif found and answering is False:
+                say(f"{target} answers the directed probe again")
+        answering = found
+        await asyncio.sleep(every_s if found else retry_s)
