@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     with running_cluster(fsync=True) as cluster:
         for _ in range(args.rounds):
-            runs.append(window(cluster.dsn(cluster.new_database()), args.seconds))
+            runs.append(window(cluster.new_database(), args.seconds))
     result = {
         "bench": "latency_pg",
         "what": "collector accepts a notification -> PostgreSQL -> NOTIFY -> shared window row repainted",
