@@ -151,7 +151,70 @@ _V3: tuple[Step, ...] = (
     SiteDefault("ALTER TABLE devices ADD COLUMN site TEXT NOT NULL DEFAULT {site}"),
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3)
+
+def _fill_index_columns(conn: sqlite3.Connection) -> None:
+    """Give the jobs already stored their sort and filter columns (store.job_index), from their
+    records; a damaged record keeps the defaults (it is skipped when read anyway)."""
+    from .job_index import decode_record_row, index_values
+
+    rows = conn.execute("SELECT rowid, device, job_token, generation, record FROM jobs").fetchall()
+    updates = []
+    for rowid, *row in rows:
+        rec = decode_record_row(tuple(row))
+        if rec is not None:
+            updates.append((*index_values(rec), rowid))
+    conn.executemany(_UPDATE_INDEX_COLUMNS, updates)
+
+
+_UPDATE_INDEX_COLUMNS = (
+    "UPDATE jobs SET quick = ?, kind = ?, state_rank = ?, state = ?, reasons = ?, images = ?, created = ?,"
+    " completed = ?, duration = ?, filters_key = ?, search = ? WHERE rowid = ?"
+)
+
+_V4: tuple[Step, ...] = (
+    # Paging a large history from the store (issue 14, item 4): the job table's sort and filter
+    # values as columns (store.job_index), an index per sort column (its ties in rowid order, which is
+    # the order jobs were first stored in), and a trigram full-text index over the searched words
+    # (an external-content FTS5 table kept by triggers), so that sorting, filtering and searching a
+    # million jobs never reads every record.
+    "ALTER TABLE jobs ADD COLUMN quick TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'post-scan'",
+    "ALTER TABLE jobs ADD COLUMN state_rank INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE jobs ADD COLUMN state TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE jobs ADD COLUMN reasons TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE jobs ADD COLUMN images INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE jobs ADD COLUMN created REAL",
+    "ALTER TABLE jobs ADD COLUMN completed REAL",
+    "ALTER TABLE jobs ADD COLUMN duration REAL",
+    "ALTER TABLE jobs ADD COLUMN filters_key INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE jobs ADD COLUMN search TEXT NOT NULL DEFAULT ''",
+    _fill_index_columns,
+    "CREATE INDEX jobs_by_quick ON jobs (quick, last_update_epoch)",
+    "CREATE INDEX jobs_by_kind ON jobs (kind)",
+    "CREATE INDEX jobs_by_token ON jobs (job_token)",
+    "CREATE INDEX jobs_by_state ON jobs (state_rank, state)",
+    "CREATE INDEX jobs_by_reasons ON jobs (reasons)",
+    "CREATE INDEX jobs_by_images ON jobs (images)",
+    "CREATE INDEX jobs_by_created ON jobs (created)",
+    "CREATE INDEX jobs_by_completed ON jobs (completed)",
+    "CREATE INDEX jobs_by_duration ON jobs (duration)",
+    "CREATE INDEX jobs_by_filters ON jobs (filters_key)",
+    "CREATE INDEX jobs_by_site ON jobs (site)",
+    # detail=none: substring search needs no positions (sqlite checks each candidate against the
+    # pattern itself), and the index is a fraction of the size.
+    "CREATE VIRTUAL TABLE jobs_search USING fts5(search, content='jobs', content_rowid='rowid',"
+    " tokenize='trigram', detail='none')",
+    "CREATE TRIGGER jobs_search_insert AFTER INSERT ON jobs BEGIN"
+    " INSERT INTO jobs_search (rowid, search) VALUES (new.rowid, new.search); END",
+    "CREATE TRIGGER jobs_search_delete AFTER DELETE ON jobs BEGIN"
+    " INSERT INTO jobs_search (jobs_search, rowid, search) VALUES ('delete', old.rowid, old.search); END",
+    "CREATE TRIGGER jobs_search_update AFTER UPDATE OF search ON jobs WHEN old.search IS NOT new.search BEGIN"
+    " INSERT INTO jobs_search (jobs_search, rowid, search) VALUES ('delete', old.rowid, old.search);"
+    " INSERT INTO jobs_search (rowid, search) VALUES (new.rowid, new.search); END",
+    "INSERT INTO jobs_search (jobs_search) VALUES ('rebuild')",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
