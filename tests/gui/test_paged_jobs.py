@@ -1,0 +1,178 @@
+"""PagedJobModel (models/paged_jobs.py) through a real QTableView on a journal of a few thousand jobs:
+what the view shows is read page by page, scrolling fetches the rows it reaches, sort / filter /
+search change the rows, a live change appears and the selection stays on its job."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
+from PySide6.QtWidgets import QTableView
+from pytestqt.qtbot import QtBot
+
+from tests.job_samples import USERS, device_endpoint, sample_jobs
+from wsdmon.core import JobKey, JobRecord
+from wsdmon.models import Column, QuickFilter, Role, role_data
+from wsdmon.models.paged_jobs import BLOCK_ROWS, PagedJobModel
+from wsdmon.store import Journal
+from wsdmon.store.job_pages import SqliteJobPages
+
+N = 3000
+RECS = list(sample_jobs(N, devices=12))
+
+
+@pytest.fixture(scope="module")
+def journal_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("paged") / "journal.sqlite3"
+    with Journal(path, site="pc") as journal:
+        journal.upsert_jobs(RECS, 0)
+    return path
+
+
+@pytest.fixture
+def table(
+    qtbot: QtBot, journal_path: Path, tmp_path: Path
+) -> Iterator[tuple[QTableView, PagedJobModel, Path]]:
+    path = tmp_path / "journal.sqlite3"
+    path.write_bytes(journal_path.read_bytes())  # a journal of its own: live tests write to it
+    pages = SqliteJobPages(path)
+    model = PagedJobModel(pages, refresh_ms=10)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.resize(1000, 600)
+    view.setModel(model)
+    view.show()
+    qtbot.waitExposed(view)
+    yield view, model, path
+    pages.close()
+
+
+def _shown(view: QTableView) -> list[str]:
+    """The tokens of the rows the view paints now."""
+    first = view.rowAt(0)
+    last = view.rowAt(view.viewport().height() - 1)
+    last = view.model().rowCount() - 1 if last < 0 else last
+    model = view.model()
+    return [str(model.index(r, Column.TOKEN).data()) for r in range(first, last + 1)]
+
+
+def test_opening_reads_only_the_first_block(table: tuple[QTableView, PagedJobModel, Path]) -> None:
+    view, model, _ = table
+    assert model.rowCount() == N
+    assert model.fetches == 1
+    assert _shown(view)[:3] == [r.status.job_token for r in RECS[:3]]
+    assert model.counts() == (
+        N,
+        sum(r.is_active for r in RECS),
+        sum(1 for r in RECS if not r.is_active and r.is_failed),
+    )
+
+
+def test_scrolling_fetches_the_rows_it_reaches(
+    qtbot: QtBot, table: tuple[QTableView, PagedJobModel, Path]
+) -> None:
+    view, model, _ = table
+    before = model.fetches
+    view.scrollToBottom()
+    qtbot.waitUntil(lambda: _shown(view)[-1] == RECS[-1].status.job_token)
+    assert model.fetches == before + 1  # the last block only, not the ones between
+    view.scrollTo(model.index(N // 2, 0), QTableView.ScrollHint.PositionAtTop)
+    qtbot.waitUntil(lambda: _shown(view)[0] == RECS[N // 2].status.job_token)
+    assert model.fetches <= before + 3
+    assert role_data(model.index(N // 2, 0), Role.JOB_KEY) == RECS[N // 2].key
+
+
+def test_sorting_by_a_header_click_reorders_the_rows(
+    qtbot: QtBot, table: tuple[QTableView, PagedJobModel, Path]
+) -> None:
+    view, model, _ = table
+    view.setSortingEnabled(True)
+    header = view.horizontalHeader()
+    x = header.sectionViewportPosition(Column.IMAGES) + 5
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+    assert header.sortIndicatorSection() == Column.IMAGES
+    ref = sorted(RECS, key=lambda r: r.status.images_received)  # stable: ties in stored order
+    if header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder:
+        ref = ref[::-1]
+    qtbot.waitUntil(lambda: _shown(view)[:5] == [r.status.job_token for r in ref[:5]])
+    view.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: _shown(view)[0] == RECS[-1].status.job_token)
+
+
+def test_filters_and_search_change_the_rows(
+    qtbot: QtBot, table: tuple[QTableView, PagedJobModel, Path]
+) -> None:
+    view, model, _ = table
+    failed = [r for r in RECS if not r.is_active and r.is_failed]
+    model.set_quick_filter(QuickFilter.FAILED)
+    assert model.rowCount() == len(failed)
+    qtbot.waitUntil(lambda: _shown(view)[:3] == [r.status.job_token for r in failed[:3]])
+    assert all(role_data(model.index(r, 0), Role.IS_FAILED) for r in range(min(50, model.rowCount())))
+    model.set_quick_filter(QuickFilter.ALL)
+    dev = device_endpoint(4)
+    model.set_device_filter(dev)
+    assert model.rowCount() == sum(1 for r in RECS if r.key.device == dev)
+    model.set_device_filter(None)
+    model.set_search_text("Carol")
+    carol = [r for r in RECS if r.job_originating_user_name == USERS[2]]
+    assert model.rowCount() == len(carol)
+    qtbot.waitUntil(lambda: _shown(view)[:3] == [r.status.job_token for r in carol[:3]])
+    model.set_search_text("")
+    assert model.rowCount() == N
+
+
+def test_a_device_name_matches_a_search(qtbot: QtBot, journal_path: Path) -> None:
+    class Row:
+        def __init__(self, name: str) -> None:
+            self.name = self.display_name = name
+
+    names = {device_endpoint(i): f"Floor {i} MFP" for i in range(12)}
+    pages = SqliteJobPages(journal_path)
+    model = PagedJobModel(
+        pages,
+        lambda e: Row(names[e]) if e in names else None,  # type: ignore[arg-type,return-value]
+        known_devices=lambda: names,
+    )
+    model.set_search_text("floor 7 m")
+    assert model.rowCount() == sum(1 for r in RECS if r.key.device == device_endpoint(7)) > 0
+    pages.close()
+
+
+def test_a_live_change_appears_and_the_selection_stays_on_its_job(
+    qtbot: QtBot, table: tuple[QTableView, PagedJobModel, Path]
+) -> None:
+    view, model, path = table
+    view.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
+    selected = model.record(5)
+    assert selected is not None
+    view.selectionModel().setCurrentIndex(
+        model.index(5, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    new = next(sample_jobs(1, start=N, devices=12))
+    new = dataclasses.replace(
+        new,
+        status=dataclasses.replace(
+            new.status, job_created_time=RECS[-1].status.job_created_time + timedelta(hours=1)
+        ),
+    )
+    changed = dataclasses.replace(RECS[-2], job_originating_user_name="CONTOSO\\zed")
+    with Journal(path, site="pc") as journal:  # the engine writes; the model is told
+        journal.upsert_jobs([new, changed], 0)
+    model.apply_changes([new, changed])
+    qtbot.waitUntil(lambda: model.rowCount() == N + 1)
+    qtbot.waitUntil(lambda: _shown(view)[0] == new.status.job_token)
+    assert view.selectionModel().currentIndex().row() == 6
+    assert role_data(view.selectionModel().currentIndex(), Role.JOB_KEY) == selected.key
+    row = model.row_of(changed.key)
+    assert row is not None
+    rec = model.record(row)
+    assert isinstance(rec, JobRecord) and rec.job_originating_user_name == "CONTOSO\\zed"
+    assert model.row_of(JobKey("urn:uuid:nobody", "x")) is None
+    full = model.full_record(new.key)
+    assert full is not None and full.timeline == new.timeline
+    assert model.rowCount() // BLOCK_ROWS >= 1
