@@ -89,7 +89,7 @@ def test_scrolling_fetches_the_rows_it_reaches(
 def test_sorting_by_a_header_click_reorders_the_rows(
     qtbot: QtBot, table: tuple[QTableView, PagedJobModel, Path]
 ) -> None:
-    view, model, _ = table
+    view, _model, _ = table
     view.setSortingEnabled(True)
     header = view.horizontalHeader()
     x = header.sectionViewportPosition(Column.IMAGES) + 5
@@ -171,8 +171,10 @@ def test_a_live_change_appears_and_the_selection_stays_on_its_job(
     row = model.row_of(changed.key)
     assert row is not None
     rec = model.record(row)
-    assert isinstance(rec, JobRecord) and rec.job_originating_user_name == "CONTOSO\\zed"
+    assert isinstance(rec, JobRecord)
+    assert rec.job_originating_user_name == "CONTOSO\\zed"
     assert model.row_of(JobKey("urn:uuid:nobody", "x")) is None
     full = model.full_record(new.key)
-    assert full is not None and full.timeline == new.timeline
+    assert full is not None
+    assert full.timeline == new.timeline
     assert model.rowCount() // BLOCK_ROWS >= 1

@@ -208,6 +208,10 @@ class PagedJobModel(QAbstractTableModel):
         self._timer.stop()
         self._pages.changed()
         self._relayout()
+        counts = self._pages.counts(self._site)  # the whole store's: a sort or filter leaves them
+        if counts != self._counts:
+            self._counts = counts
+            self.counts_changed.emit(*counts)
 
     def remove_jobs(self, keys: Iterable[JobKey]) -> None:
         """Retention deleted jobs in the store: re-read."""
@@ -249,10 +253,6 @@ class PagedJobModel(QAbstractTableModel):
             new.append(self.index(row, col) if row is not None and row < self._count else QModelIndex())
         self.changePersistentIndexList(persistent, new)
         self.layoutChanged.emit()
-        counts = self._pages.counts(self._site)
-        if counts != self._counts:
-            self._counts = counts
-            self.counts_changed.emit(*counts)
 
     def _cached_key(self, row: int) -> JobKey | None:
         block = self._blocks.get(row // BLOCK_ROWS)
