@@ -178,3 +178,54 @@ def test_a_live_change_appears_and_the_selection_stays_on_its_job(
     assert full is not None
     assert full.timeline == new.timeline
     assert model.rowCount() // BLOCK_ROWS >= 1
+
+
+def test_the_window_on_a_paged_table_filters_searches_and_shows_a_jobs_timeline(
+    qtbot: QtBot, journal_path: Path, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QSettings
+
+    from wsdmon.models import DeviceTreeModel, EngineStatus, RawLogModel
+    from wsdmon.widgets import MainWindow
+
+    devices = DeviceTreeModel()
+    pages = SqliteJobPages(journal_path)
+    model = PagedJobModel(
+        pages, devices.device, known_devices=lambda: [r.endpoint for r in devices.devices()]
+    )
+    window = MainWindow(
+        jobs=model,
+        devices=devices,
+        raw_log=RawLogModel(),
+        status=EngineStatus(),
+        settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
+    )
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.job_table.view
+    assert view.model() is model
+    assert _shown(view)[0] == RECS[-1].status.job_token  # the window sorts by Created, newest first
+    active = sum(r.is_active for r in RECS)
+    qtbot.waitUntil(lambda: window.status_labels["active"].text().endswith(str(active)))
+
+    qtbot.mouseClick(window.job_table.quick_buttons[QuickFilter.FAILED], Qt.MouseButton.LeftButton)
+    failed = [r for r in RECS if not r.is_active and r.is_failed]
+    assert model.rowCount() == len(failed)
+    qtbot.waitUntil(lambda: _shown(view)[0] == failed[-1].status.job_token)
+
+    qtbot.keyClicks(window.job_table.search, "carol")
+    both = [r for r in failed if r.job_originating_user_name == USERS[2]]
+    qtbot.waitUntil(lambda: model.rowCount() == len(both))
+
+    view.setFocus()
+    view.selectionModel().setCurrentIndex(
+        model.index(0, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    qtbot.waitUntil(lambda: window.detail.section_text("JobToken") == both[-1].status.job_token)
+    shown = window.job_table.current_record()
+    assert isinstance(shown, JobRecord)
+    assert shown.timeline == both[-1].timeline  # read from the store for the detail pane
+    pages.close()

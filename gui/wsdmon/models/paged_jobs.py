@@ -111,6 +111,7 @@ class PagedJobModel(QAbstractTableModel):
         self._looks: dict[JobKey, tuple[JobRecord, tuple[dict[int, Any], ...]]] = {}
         self._colors: tuple[QColor, QColor] | None = None
         self._italic: QFont | None = None
+        self._full: tuple[JobRecord, JobRecord] | None = None  # a page's record, and it with its timeline
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(refresh_ms)
@@ -265,7 +266,7 @@ class PagedJobModel(QAbstractTableModel):
     # --- lookups (the proxy's and the model's API) -----------------------------------------------
 
     def record(self, row: int) -> JobRecord | None:
-        """The job at a row, without its timeline (see `full_record`)."""
+        """The job at a row, without its timeline (see `full_record`; Role.JOB_RECORD has it)."""
         return self._fetch(row) if 0 <= row < self._count else None
 
     def full_record(self, key: JobKey) -> JobRecord | None:
@@ -373,8 +374,8 @@ class PagedJobModel(QAbstractTableModel):
         return self._cells(rec)[col].get(role)
 
     def _custom(self, rec: JobRecord, col: int, role: int) -> Any:
-        if role == Role.JOB_RECORD:
-            return rec
+        if role == Role.JOB_RECORD:  # the detail pane's: with its timeline, read for this one job
+            return self._with_timeline(rec)
         if role == Role.JOB_KEY:
             return rec.key
         if role == Role.STATE:
@@ -396,6 +397,11 @@ class PagedJobModel(QAbstractTableModel):
             s = rec.status
             return fmt.format_utc(s.job_created_time if col == Column.CREATED else s.job_completed_time)
         return None
+
+    def _with_timeline(self, rec: JobRecord) -> JobRecord:
+        if self._full is None or self._full[0] is not rec:
+            self._full = (rec, self._pages.record(rec.key) or rec)
+        return self._full[1]
 
     def _italic_font(self) -> QFont:
         if self._italic is None:

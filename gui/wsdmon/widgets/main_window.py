@@ -10,6 +10,7 @@ import logging
 import platform
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, QSize, Qt, QTimer, Signal, qVersion
@@ -44,6 +45,9 @@ from .job_table import JobTableWidget
 from .preferences import Preferences, PreferencesDialog
 from .raw_log import RawLogDock
 
+if TYPE_CHECKING:  # imported by whoever builds one: it brings the store package in (cold start)
+    from wsdmon.models.paged_jobs import PagedJobModel
+
 __all__ = ["MainWindow"]
 
 log = logging.getLogger(__name__)
@@ -63,7 +67,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         *,
-        jobs: JobTableModel,
+        jobs: JobTableModel | PagedJobModel,
         devices: DeviceTreeModel,
         raw_log: RawLogModel,
         status: EngineStatus,
@@ -90,8 +94,13 @@ class MainWindow(QMainWindow):
         self.message_box: QMessageBox | None = None
         self._export_filters = ("", "")
 
-        self.proxy = JobFilterProxyModel(self)
-        self.proxy.setSourceModel(jobs)
+        # A paged model (a large or shared history, issue 14) filters and sorts in the store itself.
+        self.proxy: JobFilterProxyModel | PagedJobModel
+        if isinstance(jobs, JobTableModel):
+            self.proxy = JobFilterProxyModel(self)
+            self.proxy.setSourceModel(jobs)
+        else:
+            self.proxy = jobs
 
         self.device_tree = DeviceTreeView(
             devices,
