@@ -17,10 +17,13 @@ REFRESH_MS.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -38,6 +41,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication
 
 from wsdmon.core import JobKey, JobKind, JobRecord
 from wsdmon.store.job_pages import JobFilter, JobPages, JobSort, Quick, SortKey
+from wsdmon.store.port import StoreError
 
 from . import format as fmt
 from .devices import DeviceKind, DeviceRow
@@ -48,11 +52,17 @@ from .meanings import is_vendor, state_kind
 from .palette import failure_colors
 from .roles import Role
 
-__all__ = ["BLOCK_ROWS", "CACHED_BLOCKS", "REFRESH_MS", "PagedJobModel"]
+__all__ = ["BLOCK_ROWS", "CACHED_BLOCKS", "JOB_WRITE_LAG_MS", "REFRESH_MS", "PagedJobModel"]
 
 BLOCK_ROWS = 200  # rows per query: a few screens
 CACHED_BLOCKS = 8  # blocks kept (least recently used dropped first)
 REFRESH_MS = 100  # live changes coalesced this long before the model re-counts and re-reads
+# The engine writes folded jobs every JOB_FLUSH_INTERVAL_S (2 s, net/engine.py): re-read once more
+# after that, so that a job the bridge announced before the store had it appears.
+JOB_WRITE_LAG_MS = 2500
+# A snapshot of the store is renewed at least this often, though nobody said that jobs changed: an
+# open read transaction holds back sqlite's WAL checkpoints and PostgreSQL's vacuum meanwhile.
+SNAPSHOT_MAX_MS = 60_000
 
 _CTX = "JobTableModel"
 _Index = QModelIndex | QPersistentModelIndex
@@ -77,12 +87,17 @@ _SORT = {
     Column.KIND: SortKey.KIND,
 }
 _MISSING = object()
+_FAILED = object()  # what _store gives the snapshot call when it failed
+_T = TypeVar("_T")
+_D = TypeVar("_D")
+_log = logging.getLogger(__name__)
 
 
 class PagedJobModel(QAbstractTableModel):
     """Jobs of a store as a table, a few blocks at a time (see the module docstring)."""
 
     counts_changed = Signal(int, int, int)  # total, active, failed (of the whole store or site)
+    store_error = Signal(str)  # why the store cannot be read (for the status bar), once per reason
     filter_changed = Signal()
 
     def __init__(
@@ -94,6 +109,7 @@ class PagedJobModel(QAbstractTableModel):
         known_devices: Callable[[], Iterable[str]] | None = None,
         site: str | None = None,
         refresh_ms: int = REFRESH_MS,
+        write_lag_ms: int = JOB_WRITE_LAG_MS,
     ) -> None:
         super().__init__(parent)
         self._pages = pages
@@ -116,9 +132,26 @@ class PagedJobModel(QAbstractTableModel):
         self._timer.setSingleShot(True)
         self._timer.setInterval(refresh_ms)
         self._timer.timeout.connect(self.flush)
+        self._lag_timer = QTimer(self)
+        self._lag_timer.setSingleShot(True)
+        self._lag_timer.setInterval(write_lag_ms)
+        self._lag_timer.timeout.connect(self._after_lag)
+        # Records the bridge gave that the store may not hold yet, newest per job (see apply_changes).
+        self._overlay: dict[JobKey, JobRecord] = {}
+        self._overlay_at: dict[JobKey, float] = {}  # when the bridge gave it (time.monotonic)
+        self._kept: dict[int, JobKey] = {}  # persistent indexes' jobs whose blocks were dropped
         self.fetches = 0  # blocks read from the store (for tests and the bench)
-        self._count = self._pages.count(self._filter)
-        self._counts = self._pages.counts(site)
+        self._snapshot_timer = QTimer(self)
+        self._snapshot_timer.setSingleShot(True)
+        self._snapshot_timer.setInterval(SNAPSHOT_MAX_MS)
+        self._snapshot_timer.timeout.connect(self.flush)
+        self._error = ""
+        self._count = 0
+        self._counts = (0, 0, 0)
+        if self._store(self._pages.snapshot, _FAILED) is not _FAILED:
+            self._snapshot_timer.start()
+            self._count = self._store(lambda: self._pages.count(self._filter), 0)
+            self._counts = self._store(lambda: self._pages.counts(site), (0, 0, 0))
 
     # --- the proxy's API: filters ----------------------------------------------------------------
 
@@ -180,7 +213,7 @@ class PagedJobModel(QAbstractTableModel):
         if (column, descending) == (self._sort_column, self._descending):
             return
         self._sort_column, self._descending = column, descending
-        self._relayout()
+        self._relayout(recount=False)  # the same jobs in another order
 
     def sort_column(self) -> int:
         return self._sort_column
@@ -195,9 +228,39 @@ class PagedJobModel(QAbstractTableModel):
     # --- live changes ----------------------------------------------------------------------------
 
     def apply_changes(self, records: Sequence[JobRecord]) -> None:
-        """Jobs changed in the store (the bridge's batches): shown within the refresh interval."""
-        if records and not self._timer.isActive():
+        """Jobs changed (the bridge's batches, as JobTableModel gets them). A job on a cached row is
+        shown at once, and stays so until the store holds that update (the engine writes folded jobs
+        every JOB_WRITE_LAG_MS); the store is re-read within the refresh interval and once more after
+        that lag, so that new jobs and moved rows appear."""
+        if not records:
+            return
+        now = time.monotonic()
+        for rec in records:
+            self._overlay[rec.key] = rec
+            self._overlay_at[rec.key] = now
+        changed: list[int] = []
+        for n, block in self._blocks.items():
+            for i, old in enumerate(block):
+                new = self._overlay.get(old.key)
+                if new is not None and new is not old:
+                    block[i] = new
+                    changed.append(n * BLOCK_ROWS + i)
+        for row in changed:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, NCOLS - 1))
+        if not self._timer.isActive():
             self._timer.start()
+        if not self._lag_timer.isActive():
+            self._lag_timer.start()
+
+    def _after_lag(self) -> None:
+        """The store holds what the bridge gave before the lag: forget it (bounds the overlay), re-read."""
+        stale = time.monotonic() - self._lag_timer.interval() / 1000
+        for key in [k for k, at in self._overlay_at.items() if at <= stale]:
+            del self._overlay_at[key]
+            self._overlay.pop(key, None)
+        self.flush()
+        if self._overlay:
+            self._lag_timer.start()
 
     def store_changed(self) -> None:
         """The store says a site's jobs changed (NOTIFY): re-read within the refresh interval."""
@@ -207,9 +270,8 @@ class PagedJobModel(QAbstractTableModel):
     def flush(self) -> None:
         """Re-count and re-read now (what the refresh timer does)."""
         self._timer.stop()
-        self._pages.changed()
-        self._relayout()
-        counts = self._pages.counts(self._site)  # the whole store's: a sort or filter leaves them
+        self._relayout(renew=True)
+        counts = self._store(lambda: self._pages.counts(self._site), self._counts)  # a filter leaves them
         if counts != self._counts:
             self._counts = counts
             self.counts_changed.emit(*counts)
@@ -229,7 +291,7 @@ class PagedJobModel(QAbstractTableModel):
     def refresh_device_names(self) -> None:
         self._looks.clear()
         if self._sort_column == Column.DEVICE:
-            self._relayout()
+            self._relayout(recount=False)
         elif self._count:
             self.dataChanged.emit(self.index(0, 0), self.index(self._count - 1, NCOLS - 1))
 
@@ -239,29 +301,53 @@ class PagedJobModel(QAbstractTableModel):
         if self._count:
             self.dataChanged.emit(self.index(0, 0), self.index(self._count - 1, NCOLS - 1))
 
-    def _relayout(self) -> None:
-        """New filter, order or contents: re-count, drop the cached blocks, keep persistent indexes
-        (selection, current row) on their jobs."""
+    def _relayout(self, *, recount: bool = True, renew: bool = False) -> None:
+        """New filter, order or contents: re-count (unless only the order changed), drop the cached
+        blocks, keep persistent indexes (selection, current row) on their jobs. `renew`: read the
+        store as it is now (a new snapshot: live changes); else the rows are of the same snapshot,
+        so the jobs behind the persistent indexes are found in the state the view showed."""
+        # The jobs the view shows at the persistent rows, read before a new snapshot could move them.
+        shown = {i.row(): self._kept_key(i.row()) for i in self.persistentIndexList()}
+        if renew:
+            if self._store(self._pages.snapshot, _FAILED) is _FAILED:
+                return  # the store cannot be read: keep showing what was read (store_error said why)
+            self._snapshot_timer.start()
         self.layoutAboutToBeChanged.emit()
-        persistent = self.persistentIndexList()
-        keys = [(self._cached_key(i.row()), i.column()) for i in persistent]
+        persistent = self.persistentIndexList()  # now with the selection model's saved indexes
+        keys = [
+            (shown[i.row()] if i.row() in shown else self._kept_key(i.row()), i.column()) for i in persistent
+        ]
         self._blocks.clear()
-        self._count = self._pages.count(self._filter)
+        self._kept.clear()
+        if recount:
+            self._count = self._store(lambda: self._pages.count(self._filter), self._count)
         flt, sort = self._filter, self._job_sort()
         new: list[QModelIndex] = []
+
+        def position(key: JobKey) -> int | None:
+            return self._pages.position(key, flt, sort)
+
         for key, col in keys:
-            row = self._pages.position(key, flt, sort) if key is not None else None
-            new.append(self.index(row, col) if row is not None and row < self._count else QModelIndex())
+            row = self._store(partial(position, key), None) if key is not None else None
+            if row is not None and row < self._count and key is not None:
+                self._kept[row] = key
+                new.append(self.index(row, col))
+            else:
+                new.append(QModelIndex())
         self.changePersistentIndexList(persistent, new)
         self.layoutChanged.emit()
 
-    def _cached_key(self, row: int) -> JobKey | None:
+    def _kept_key(self, row: int) -> JobKey | None:
+        """The job at a persistent index's row as the view knows it: from the cached blocks, or kept
+        when its block was dropped (re-reading the store might give the job that is there now)."""
         block = self._blocks.get(row // BLOCK_ROWS)
-        if block is None:
-            rec = self._fetch(row)
-            return None if rec is None else rec.key
-        at = row % BLOCK_ROWS
-        return block[at].key if at < len(block) else None
+        if block is not None:
+            at = row % BLOCK_ROWS
+            return block[at].key if at < len(block) else None
+        if row in self._kept:
+            return self._kept[row]
+        rec = self._fetch(row)
+        return None if rec is None else rec.key
 
     # --- lookups (the proxy's and the model's API) -----------------------------------------------
 
@@ -271,12 +357,12 @@ class PagedJobModel(QAbstractTableModel):
 
     def full_record(self, key: JobKey) -> JobRecord | None:
         """One job with its timeline, read from the store (the detail pane)."""
-        return self._pages.record(key)
+        return self._store(lambda: self._pages.record(key), None)
 
     def row_of(self, key: object) -> int | None:
         if not isinstance(key, JobKey):
             return None
-        row = self._pages.position(key, self._filter, self._job_sort())
+        row = self._store(lambda: self._pages.position(key, self._filter, self._job_sort()), None)
         return row if row is not None and row < self._count else None
 
     def source_index(self, index: QModelIndex) -> QModelIndex:
@@ -286,7 +372,7 @@ class PagedJobModel(QAbstractTableModel):
         return self._counts
 
     def failed_since(self, cutoff: datetime) -> int:
-        return self._pages.failed_since(cutoff.timestamp(), self._site)
+        return int(self._store(lambda: self._pages.failed_since(cutoff.timestamp(), self._site), 0))
 
     def finished_before(self, cutoff: datetime) -> list[JobKey]:
         """Nothing: the store applies retention to its own rows (the window then calls flush)."""
@@ -346,15 +432,52 @@ class PagedJobModel(QAbstractTableModel):
         n = row // BLOCK_ROWS
         block = self._blocks.get(n)
         if block is None:
-            block = self._pages.page(self._filter, self._job_sort(), n * BLOCK_ROWS, BLOCK_ROWS)
+            page = self._store(
+                lambda: self._pages.page(self._filter, self._job_sort(), n * BLOCK_ROWS, BLOCK_ROWS), None
+            )
+            if page is None:
+                return None  # said once (store_error); asked again at the next paint
+            block = page
             self.fetches += 1
+            if self._overlay:
+                block = [self._newest(rec) for rec in block]
             self._blocks[n] = block
             if len(self._blocks) > CACHED_BLOCKS:
-                self._blocks.popitem(last=False)
+                dropped, recs = self._blocks.popitem(last=False)
+                for index in self.persistentIndexList():  # the selection's jobs: kept (_kept_key)
+                    at = index.row() - dropped * BLOCK_ROWS
+                    if 0 <= at < len(recs):
+                        self._kept[index.row()] = recs[at].key
         else:
             self._blocks.move_to_end(n)
         at = row % BLOCK_ROWS
         return block[at] if at < len(block) else None
+
+    def _store(self, call: Callable[[], _T], default: _D) -> _T | _D:
+        """A read of the store; when it fails (a shared store's server away, a damaged journal) the
+        table keeps what it shows, the reason is logged and told (store_error) once, and `default`
+        stands in."""
+        try:
+            result = call()
+        except StoreError as exc:
+            if str(exc) != self._error:
+                self._error = str(exc)
+                _log.warning("job table: cannot read the store: %s", exc)
+                self.store_error.emit(self._error)
+            return default
+        self._error = ""
+        return result
+
+    def _newest(self, stored: JobRecord) -> JobRecord:
+        """The bridge's record of a job while the store has not caught up with it, else the store's."""
+        given = self._overlay.get(stored.key)
+        if given is None:
+            return stored
+        if stored.last_update >= given.last_update and stored.observations >= given.observations:
+            del self._overlay[stored.key]  # the store holds it now
+            self._overlay_at.pop(stored.key, None)
+            return stored
+        return given
 
     def _cells(self, rec: JobRecord) -> tuple[dict[int, Any], ...]:
         look = self._looks.get(rec.key)
@@ -399,8 +522,10 @@ class PagedJobModel(QAbstractTableModel):
         return None
 
     def _with_timeline(self, rec: JobRecord) -> JobRecord:
+        if self._overlay.get(rec.key) is rec:
+            return rec  # the bridge's: it has its timeline
         if self._full is None or self._full[0] is not rec:
-            self._full = (rec, self._pages.record(rec.key) or rec)
+            self._full = (rec, self._store(lambda: self._pages.record(rec.key), None) or rec)
         return self._full[1]
 
     def _italic_font(self) -> QFont:

@@ -25,6 +25,7 @@ Threading: synchronous calls on one connection; one thread at a time (the GUI th
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -106,6 +107,7 @@ class JobPages(Protocol):
     def counts(self, site: str | None = None) -> tuple[int, int, int]: ...
     def failed_since(self, epoch: float, site: str | None = None) -> int: ...
     def changed(self) -> None: ...
+    def snapshot(self) -> None: ...
     def close(self) -> None: ...
 
 
@@ -155,6 +157,16 @@ class _Pages:
     def changed(self) -> None:
         """Jobs were written: forget the per-device counts kept for the Device sort."""
         self._groups.clear()
+
+    def snapshot(self) -> None:
+        """Read from now on what the store holds now, until the next snapshot(): every count, page and
+        position in between is of one state of the store, however the writers go on (a paged view
+        must not see rows shift under the rows it shows). Ends the previous snapshot."""
+        self._groups.clear()
+        self._begin_snapshot()
+
+    def _begin_snapshot(self) -> None:
+        raise NotImplementedError
 
     def count(self, flt: JobFilter) -> int:
         where, params = self._where(flt)
@@ -345,6 +357,14 @@ class SqliteJobPages(_Pages):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read the journal {self.location}: {exc}") from None
 
+    def _begin_snapshot(self) -> None:
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute("COMMIT")
+            self._conn.execute("BEGIN")  # deferred: the snapshot is taken by the next read
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the journal {self.location}: {exc}") from None
+
     def _search(self, text: str) -> tuple[str, list[object]]:
         # GLOB, not LIKE: the words are stored case-folded, and GLOB has no ESCAPE problem with % and _.
         return "rowid IN (SELECT rowid FROM jobs_search WHERE search GLOB ?)", [f"*{_glob_escape(text)}*"]
@@ -380,6 +400,27 @@ class PgJobPages(_Pages):
 
         try:
             return list(self._conn.execute(sql.replace("?", "%s").encode(), tuple(params)).fetchall())
+        except psycopg.OperationalError as exc:
+            self._rollback()
+            raise StoreUnavailableError(f"{self.location}: {_first_line(exc)}") from None
+        except psycopg.Error as exc:
+            self._rollback()
+            raise StoreError(f"{self.location}: {_first_line(exc)}") from None
+
+    def _rollback(self) -> None:
+        """A failed statement aborts the snapshot's transaction: end it, so the next read can work."""
+        import psycopg
+
+        with contextlib.suppress(psycopg.Error):
+            self._conn.execute(b"ROLLBACK")
+
+    def _begin_snapshot(self) -> None:
+        import psycopg
+
+        try:
+            if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                self._conn.execute(b"ROLLBACK")  # read-only: nothing to commit
+            self._conn.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         except psycopg.OperationalError as exc:
             raise StoreUnavailableError(f"{self.location}: {_first_line(exc)}") from None
         except psycopg.Error as exc:
