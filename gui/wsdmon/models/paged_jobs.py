@@ -151,7 +151,7 @@ class PagedJobModel(QAbstractTableModel):
         if self._store(self._pages.snapshot, _FAILED) is not _FAILED:
             self._snapshot_timer.start()
             self._count = self._store(lambda: self._pages.count(self._filter), 0)
-            self._counts = self._store(lambda: self._pages.counts(site), (0, 0, 0))
+            self._counts = self._store(self._read_counts, (0, 0, 0))
 
     # --- the proxy's API: filters ----------------------------------------------------------------
 
@@ -271,7 +271,7 @@ class PagedJobModel(QAbstractTableModel):
         """Re-count and re-read now (what the refresh timer does)."""
         self._timer.stop()
         self._relayout(renew=True)
-        counts = self._store(lambda: self._pages.counts(self._site), self._counts)  # a filter leaves them
+        counts = self._store(self._read_counts, self._counts)  # a sort or filter leaves them
         if counts != self._counts:
             self._counts = counts
             self.counts_changed.emit(*counts)
@@ -467,6 +467,10 @@ class PagedJobModel(QAbstractTableModel):
             return default
         self._error = ""
         return result
+
+    def _read_counts(self) -> tuple[int, int, int]:
+        unfiltered = self._filter == JobFilter(site=self._site)
+        return self._pages.counts(self._site, self._count if unfiltered else None)
 
     def _newest(self, stored: JobRecord) -> JobRecord:
         """The bridge's record of a job while the store has not caught up with it, else the store's."""
