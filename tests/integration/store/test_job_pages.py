@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -258,3 +259,30 @@ def test_a_postgresql_store_of_schema_1_migrates_its_jobs_into_pages(pg_dsn: str
         1 for r in RECS[:30] if r.job_originating_user_name == USERS[0]
     )
     p.close()
+
+
+def test_retention_takes_deleted_jobs_out_of_pages_and_search(
+    backend_kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    backend = Backend(backend_kind, tmp_path, lambda: request.getfixturevalue("pg_dsn"))
+    store = backend.open(site="floor-3")
+    store.upsert_jobs(RECS[:100], 0)
+    cutoff = RECS[60].last_update
+    now = cutoff + timedelta(days=1)
+    while store.apply_retention(now, timedelta(days=1), None):
+        pass
+    kept = [r for r in RECS[:100] if r.is_active or r.last_update >= cutoff]
+    p: JobPages = (
+        SqliteJobPages(backend.location) if backend.kind == "sqlite" else PgJobPages(backend.location, "test")
+    )
+    assert _keys(_all(p, JobFilter(), JobSort())) == _keys(kept)
+    assert p.count(JobFilter(search="carol")) == sum(
+        1 for r in kept if r.job_originating_user_name == USERS[2]
+    )
+    p.close()
+    store.close()
+
+
+@pytest.fixture(params=KINDS)
+def backend_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
