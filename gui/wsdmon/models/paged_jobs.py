@@ -360,8 +360,14 @@ class PagedJobModel(QAbstractTableModel):
         return self._store(lambda: self._pages.record(key), None)
 
     def row_of(self, key: object) -> int | None:
+        """The row of a job: from the cached blocks when it is there (the rows in view, no query),
+        else asked of the store (a count up to its row: costs more the further down it is)."""
         if not isinstance(key, JobKey):
             return None
+        for n, block in self._blocks.items():
+            for i, rec in enumerate(block):
+                if rec.key == key:
+                    return n * BLOCK_ROWS + i
         row = self._store(lambda: self._pages.position(key, self._filter, self._job_sort()), None)
         return row if row is not None and row < self._count else None
 
