@@ -91,7 +91,8 @@ def fill_sqlite(path: Path, n: int) -> None:
     conn.executemany(sql, batch)
     for _, _, create in aside:
         conn.execute(create)
-    conn.execute("INSERT INTO jobs_search (jobs_search) VALUES ('rebuild')")
+    conn.execute("DELETE FROM jobs_search")
+    conn.execute("INSERT INTO jobs_search (rowid, search) SELECT rowid, search FROM jobs")
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.execute("PRAGMA journal_mode = WAL")

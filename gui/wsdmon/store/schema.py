@@ -152,43 +152,77 @@ _V3: tuple[Step, ...] = (
 )
 
 
-def _fill_index_columns(conn: sqlite3.Connection) -> None:
-    """Give the jobs already stored their sort and filter columns (store.job_index), from their
-    records; a damaged record keeps the defaults (it is skipped when read anyway)."""
-    from .job_index import decode_record_row, index_values
+def _copy_jobs_v4(conn: sqlite3.Connection) -> None:
+    """Copy every job into jobs_v4 under its rowid (the order jobs were first stored in), with its
+    sort and filter columns (store.job_index) made from its record; a damaged record keeps the
+    defaults (it is skipped when read anyway)."""
+    from .job_index import INDEX_COLUMNS, decode_record_row, index_values
 
-    rows = conn.execute("SELECT rowid, device, job_token, generation, record FROM jobs").fetchall()
-    updates = []
-    for rowid, *row in rows:
-        rec = decode_record_row(tuple(row))
-        if rec is not None:
-            updates.append((*index_values(rec), rowid))
-    conn.executemany(_UPDATE_INDEX_COLUMNS, updates)
+    rows = conn.execute(
+        "SELECT rowid, device, job_token, generation, site, active, last_update_epoch, record FROM jobs"
+        " ORDER BY rowid"
+    ).fetchall()
+    plain = "rowid, device, job_token, generation, site, active, last_update_epoch, record"
+    full = f"{plain}, {', '.join(INDEX_COLUMNS)}"
+    with_index, without = [], []
+    for row in rows:
+        rec = decode_record_row((row[1], row[2], row[3], row[7]))
+        if rec is None:
+            without.append(row)
+        else:
+            with_index.append((*row, *index_values(rec)))
+    marks = ", ".join("?" * (8 + len(INDEX_COLUMNS)))
+    conn.executemany(f"INSERT INTO jobs_v4 ({full}) VALUES ({marks})", with_index)  # noqa: S608
+    conn.executemany(f"INSERT INTO jobs_v4 ({plain}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", without)  # noqa: S608
 
-
-_UPDATE_INDEX_COLUMNS = (
-    "UPDATE jobs SET quick = ?, kind = ?, state_rank = ?, state = ?, reasons = ?, images = ?, created = ?,"
-    " completed = ?, duration = ?, filters_key = ?, search = ? WHERE rowid = ?"
-)
 
 _V4: tuple[Step, ...] = (
     # Paging a large history from the store (issue 14, item 4): the job table's sort and filter
     # values as columns (store.job_index), an index per sort column (its ties in rowid order, which is
     # the order jobs were first stored in), and a trigram full-text index over the searched words
-    # (an external-content FTS5 table kept by triggers), so that sorting, filtering and searching a
-    # million jobs never reads every record.
-    "ALTER TABLE jobs ADD COLUMN quick TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'post-scan'",
-    "ALTER TABLE jobs ADD COLUMN state_rank INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE jobs ADD COLUMN state TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE jobs ADD COLUMN reasons TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE jobs ADD COLUMN images INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE jobs ADD COLUMN created REAL",
-    "ALTER TABLE jobs ADD COLUMN completed REAL",
-    "ALTER TABLE jobs ADD COLUMN duration REAL",
-    "ALTER TABLE jobs ADD COLUMN filters_key INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE jobs ADD COLUMN search TEXT NOT NULL DEFAULT ''",
-    _fill_index_columns,
+    # (an FTS5 table kept by triggers), so that sorting, filtering and searching a million jobs never
+    # reads every record. The table is built anew (as in v2) so that the record comes last in each
+    # row: sqlite keeps the part of a row that does not fit its page in overflow pages, and a column
+    # after the record (~1 KiB of JSON) would cost reading them for every row a filter looks at.
+    """CREATE TABLE jobs_v4 (
+        device TEXT NOT NULL,
+        job_token TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        site TEXT NOT NULL,
+        active INTEGER NOT NULL,
+        last_update_epoch REAL NOT NULL,
+        quick TEXT NOT NULL DEFAULT '',         -- store.job_index: "A", "F", "C" or ""
+        kind TEXT NOT NULL DEFAULT 'post-scan',
+        state_rank INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT '',
+        reasons TEXT NOT NULL DEFAULT '',
+        images INTEGER NOT NULL DEFAULT 0,
+        created REAL,                           -- epoch seconds; NULL when absent
+        completed REAL,
+        duration REAL,
+        filters_key INTEGER NOT NULL DEFAULT 0,
+        search TEXT NOT NULL DEFAULT '',        -- the searched words, case-folded
+        record TEXT NOT NULL,                   -- codec.encode_job_record(timeline=False): last
+        PRIMARY KEY (device, job_token, generation)
+    )""",
+    _copy_jobs_v4,
+    """CREATE TABLE timeline_v4 (
+        device TEXT NOT NULL,
+        job_token TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        seq INTEGER NOT NULL,           -- 0-based position in JobRecord.timeline
+        journal_id INTEGER,             -- messages.id; may outlive the message (retention)
+        entry TEXT NOT NULL,            -- codec.encode_timeline_entry
+        PRIMARY KEY (device, job_token, generation, seq),
+        FOREIGN KEY (device, job_token, generation)
+            REFERENCES jobs_v4 (device, job_token, generation) ON DELETE CASCADE
+    ) WITHOUT ROWID""",
+    "INSERT INTO timeline_v4 SELECT device, job_token, generation, seq, journal_id, entry FROM timeline",
+    "DROP TABLE timeline",  # first: dropping the jobs then cascades to nothing
+    "DROP TABLE jobs",
+    "ALTER TABLE jobs_v4 RENAME TO jobs",
+    "ALTER TABLE timeline_v4 RENAME TO timeline",
+    "CREATE INDEX jobs_by_age ON jobs (active, last_update_epoch)",
     "CREATE INDEX jobs_by_quick ON jobs (quick, last_update_epoch)",
     "CREATE INDEX jobs_by_kind ON jobs (kind)",
     "CREATE INDEX jobs_by_token ON jobs (job_token)",
@@ -200,18 +234,17 @@ _V4: tuple[Step, ...] = (
     "CREATE INDEX jobs_by_duration ON jobs (duration)",
     "CREATE INDEX jobs_by_filters ON jobs (filters_key)",
     "CREATE INDEX jobs_by_site ON jobs (site)",
-    # detail=none: substring search needs no positions (sqlite checks each candidate against the
-    # pattern itself), and the index is a fraction of the size.
-    "CREATE VIRTUAL TABLE jobs_search USING fts5(search, content='jobs', content_rowid='rowid',"
-    " tokenize='trigram', detail='none')",
+    # The search words are copied into the FTS table (not read back from jobs): checking a candidate
+    # against the pattern then reads a short row, not a job's record. detail=none: substring search
+    # needs no positions (sqlite checks each candidate itself), and the index is a fraction the size.
+    "CREATE VIRTUAL TABLE jobs_search USING fts5(search, tokenize='trigram', detail='none')",
     "CREATE TRIGGER jobs_search_insert AFTER INSERT ON jobs BEGIN"
     " INSERT INTO jobs_search (rowid, search) VALUES (new.rowid, new.search); END",
     "CREATE TRIGGER jobs_search_delete AFTER DELETE ON jobs BEGIN"
-    " INSERT INTO jobs_search (jobs_search, rowid, search) VALUES ('delete', old.rowid, old.search); END",
+    " DELETE FROM jobs_search WHERE rowid = old.rowid; END",
     "CREATE TRIGGER jobs_search_update AFTER UPDATE OF search ON jobs WHEN old.search IS NOT new.search BEGIN"
-    " INSERT INTO jobs_search (jobs_search, rowid, search) VALUES ('delete', old.rowid, old.search);"
-    " INSERT INTO jobs_search (rowid, search) VALUES (new.rowid, new.search); END",
-    "INSERT INTO jobs_search (jobs_search) VALUES ('rebuild')",
+    " UPDATE jobs_search SET search = new.search WHERE rowid = new.rowid; END",
+    "INSERT INTO jobs_search (rowid, search) SELECT rowid, search FROM jobs",
 )
 
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4)
