@@ -154,26 +154,34 @@ _V3: tuple[Step, ...] = (
 
 def _copy_jobs_v4(conn: sqlite3.Connection) -> None:
     """Copy every job into jobs_v4 under its rowid (the order jobs were first stored in), with its
-    sort and filter columns (store.job_index) made from its record; a damaged record keeps the
-    defaults (it is skipped when read anyway)."""
+    sort and filter columns (store.job_index) made from its record, a few thousand rows at a time;
+    a damaged record keeps the defaults (it is skipped when read anyway)."""
     from .job_index import INDEX_COLUMNS, decode_record_row, index_values
 
-    rows = conn.execute(
-        "SELECT rowid, device, job_token, generation, site, active, last_update_epoch, record FROM jobs"
-        " ORDER BY rowid"
-    ).fetchall()
     plain = "rowid, device, job_token, generation, site, active, last_update_epoch, record"
     full = f"{plain}, {', '.join(INDEX_COLUMNS)}"
-    with_index, without = [], []
-    for row in rows:
-        rec = decode_record_row((row[1], row[2], row[3], row[7]))
-        if rec is None:
-            without.append(row)
-        else:
-            with_index.append((*row, *index_values(rec)))
     marks = ", ".join("?" * (8 + len(INDEX_COLUMNS)))
-    conn.executemany(f"INSERT INTO jobs_v4 ({full}) VALUES ({marks})", with_index)  # noqa: S608
-    conn.executemany(f"INSERT INTO jobs_v4 ({plain}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", without)  # noqa: S608
+    last = -(2**63)
+    while True:
+        rows = conn.execute(
+            f"SELECT {plain} FROM jobs WHERE rowid > ? ORDER BY rowid LIMIT ?",  # noqa: S608
+            (last, _COPY_ROWS),
+        ).fetchall()
+        if not rows:
+            return
+        with_index, without = [], []
+        for row in rows:
+            rec = decode_record_row((row[1], row[2], row[3], row[7]))
+            if rec is None:
+                without.append(row)
+            else:
+                with_index.append((*row, *index_values(rec)))
+        conn.executemany(f"INSERT INTO jobs_v4 ({full}) VALUES ({marks})", with_index)  # noqa: S608
+        conn.executemany(f"INSERT INTO jobs_v4 ({plain}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", without)  # noqa: S608
+        last = rows[-1][0]
+
+
+_COPY_ROWS = 5000  # jobs copied per step of the v4 migration (bounds its memory)
 
 
 _V4: tuple[Step, ...] = (

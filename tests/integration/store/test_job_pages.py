@@ -202,7 +202,12 @@ def test_an_updated_job_moves_and_is_found_by_its_new_words(tmp_path: Path) -> N
         p.close()
 
 
-def test_a_journal_of_schema_3_migrates_its_jobs_into_pages(tmp_path: Path) -> None:
+def test_a_journal_of_schema_3_migrates_its_jobs_into_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wsdmon.store import schema
+
+    monkeypatch.setattr(schema, "_COPY_ROWS", 7)  # the copy goes in steps: several here
     path = tmp_path / "journal.sqlite3"
     conn = sqlite3.connect(path, isolation_level=None)
     migrate(conn, MIGRATIONS[:3], site="old-pc")
