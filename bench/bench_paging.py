@@ -247,7 +247,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="20,000 jobs: checks the bench runs")
+    parser.add_argument("--quick", action="store_true", help="2,000 jobs: checks the bench runs")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "paging.json")
@@ -256,7 +256,7 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(*args.measure)))
         return
-    rows = 20_000 if args.quick else args.rows
+    rows = 2_000 if args.quick else args.rows
     stores = args.stores.split(",")
     report: dict[str, Any] = {
         "bench": "paging",
