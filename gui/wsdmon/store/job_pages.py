@@ -124,7 +124,7 @@ _COLUMNS: dict[SortKey, tuple[tuple[str, bool], ...]] = {
     SortKey.FILTERS: (("filters_key", False),),
     SortKey.KIND: (("kind", False),),
 }
-_TEXT = frozenset({"job_token", "state", "reasons", "kind"})
+_TEXT = frozenset({"job_token", "state", "reasons"})  # compared by code point; kind's values are ASCII
 _SELECT = "SELECT device, job_token, generation, site, record FROM jobs"
 # A search matching at least 1 in this many jobs is found along the sort order, not by the index.
 COMMON_SEARCH_SHARE = 50
@@ -141,6 +141,7 @@ class _Pages:
         self._groups: dict[tuple[JobFilter, SortKey], list[tuple[str, int]]] = {}
         self._total: int | None = None  # jobs in the snapshot, once counted
         self._hits: dict[str, int] = {}  # jobs a search matched, in the snapshot
+        self._counted: dict[JobFilter, int] = {}  # jobs a filter matched, in the snapshot
 
     # --- what the subclasses provide -------------------------------------------------------------
 
@@ -175,6 +176,7 @@ class _Pages:
         self._groups.clear()
         self._total = None
         self._hits.clear()
+        self._counted.clear()
         self._begin_snapshot()
 
     def _begin_snapshot(self) -> None:
@@ -183,6 +185,7 @@ class _Pages:
     def count(self, flt: JobFilter) -> int:
         where, params = self._where(flt)
         n = int(self._rows(f"SELECT count(*) FROM jobs{where}", params)[0][0])  # noqa: S608
+        self._counted[flt] = n
         if flt == JobFilter(site=flt.site):
             self._total = n
         if flt.search:  # how common the words are: how a page finds them (_search)
@@ -210,6 +213,16 @@ class _Pages:
         if sort.key is SortKey.DEVICE:
             return self._device_page(flt, sort, offset, limit)
         where, params = self._where(flt, page=True)
+        n = self._counted.get(flt)
+        if n is not None and offset > n // 2:
+            # The far half is read from the other end: an index walk of n - offset entries instead
+            # of offset (the other order is this one reversed, ties and absent values included).
+            if offset >= n:
+                return []
+            last = min(n, offset + limit)
+            order = self._order_by(sort.key, not sort.descending)
+            sql = f"{_SELECT}{where} ORDER BY {order} LIMIT ? OFFSET ?"
+            return self._decode(self._rows(sql, [*params, last - offset, n - last]))[::-1]
         order = self._order_by(sort.key, sort.descending)
         sql = f"{_SELECT}{where} ORDER BY {order} LIMIT ? OFFSET ?"
         return self._decode(self._rows(sql, [*params, limit, offset]))
@@ -392,6 +405,7 @@ class SqliteJobPages(_Pages):
             pattern = f"*{_glob_escape(flt.search.casefold())}*"
             n = int(self._rows("SELECT count(*) FROM jobs_search WHERE search GLOB ?", [pattern])[0][0])
             self._hits[flt.search.casefold()] = n
+            self._counted[flt] = n
             return n
         return super().count(flt)
 

@@ -90,6 +90,11 @@ def test_every_sort_order_both_ways_is_the_in_memory_tables_with_stable_ties(
         sort = JobSort(key, descending, _name)
         got = _all(pages, JobFilter(), sort)
         assert _keys(got) == _keys(_reference(RECS, key, descending)), (key, descending)
+    assert pages.count(JobFilter()) == N  # now known: the far half is read from the other end
+    for descending in (False, True):
+        sort = JobSort(key, descending, _name)
+        got = _all(pages, JobFilter(), sort)
+        assert _keys(got) == _keys(_reference(RECS, key, descending)), (key, descending, "counted")
 
 
 def test_counts_and_quick_filters(pages: JobPages) -> None:
