@@ -193,6 +193,7 @@ def measure(kind: str, location: str) -> dict[str, Any]:
     act("scroll to the middle", lambda: view.scrollTo(model.index(model.rowCount() // 2, 0)))
     act("scroll to the end", view.scrollToBottom)
     out["blocks_fetched"] = model.fetches
+    out["code"] = _code_version()  # the commit installed when this process started
     out["rss_growth_mb"] = _rss_mb() - rss0
     pages.close()
     return out
