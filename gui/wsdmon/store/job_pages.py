@@ -128,6 +128,8 @@ _TEXT = frozenset({"job_token", "state", "reasons"})  # compared by code point; 
 _SELECT = "SELECT device, job_token, generation, site, record FROM jobs"
 # A search matching at least 1 in this many jobs is found along the sort order, not by the index.
 COMMON_SEARCH_SHARE = 50
+# From this many rows into an order, a page skips them on the index alone (see _Pages.page).
+DEEP_OFFSET = 2000
 
 
 class _Pages:
@@ -214,18 +216,36 @@ class _Pages:
             return self._device_page(flt, sort, offset, limit)
         where, params = self._where(flt, page=True)
         n = self._counted.get(flt)
+        descending, reverse = sort.descending, False
         if n is not None and offset > n // 2:
             # The far half is read from the other end: an index walk of n - offset entries instead
             # of offset (the other order is this one reversed, ties and absent values included).
             if offset >= n:
                 return []
             last = min(n, offset + limit)
-            order = self._order_by(sort.key, not sort.descending)
+            descending, reverse = not descending, True
+            offset, limit = n - last, last - offset
+        order = self._order_by(sort.key, descending)
+        if offset < DEEP_OFFSET:
             sql = f"{_SELECT}{where} ORDER BY {order} LIMIT ? OFFSET ?"
-            return self._decode(self._rows(sql, [*params, last - offset, n - last]))[::-1]
-        order = self._order_by(sort.key, sort.descending)
-        sql = f"{_SELECT}{where} ORDER BY {order} LIMIT ? OFFSET ?"
-        return self._decode(self._rows(sql, [*params, limit, offset]))
+            rows = self._rows(sql, [*params, limit, offset])
+        else:
+            # Deep in the order: skip the rows by their index entries alone, then read the page's
+            # rows by their stored number (a row read per skipped entry costs ~3 µs each).
+            sql = f"SELECT {self._tie} FROM jobs{where} ORDER BY {order} LIMIT ? OFFSET ?"  # noqa: S608
+            ids = [r[0] for r in self._rows(sql, [*params, limit, offset])]
+            if not ids:
+                return []
+            marks = ", ".join("?" * len(ids))
+            found = self._rows(
+                f"SELECT {self._tie}, device, job_token, generation, site, record FROM jobs"  # noqa: S608
+                f" WHERE {self._tie} IN ({marks})",
+                ids,
+            )
+            by_id = {r[0]: r[1:] for r in found}
+            rows = [by_id[i] for i in ids if i in by_id]
+        recs = self._decode(rows)
+        return recs[::-1] if reverse else recs
 
     def position(self, key: JobKey, flt: JobFilter, sort: JobSort) -> int | None:
         """The row of a job in this filter and order, or None when it does not match."""

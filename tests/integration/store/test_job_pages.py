@@ -296,3 +296,22 @@ def test_retention_takes_deleted_jobs_out_of_pages_and_search(
 @pytest.fixture(params=KINDS)
 def backend_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.mark.parametrize("key", [SortKey.NONE, SortKey.STATE, SortKey.CREATED, SortKey.DURATION])
+def test_deep_pages_skip_rows_on_the_index_and_keep_the_order(
+    pages: JobPages, key: SortKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wsdmon.store import job_pages
+
+    monkeypatch.setattr(job_pages, "DEEP_OFFSET", 30)
+    failed = JobFilter(quick=Quick.FAILED)
+    want = [r for r in RECS if not r.is_active and r.is_failed]
+    for counted in (False, True):
+        if counted:
+            assert pages.count(JobFilter()) == N
+            assert pages.count(failed) == len(want)
+        for descending in (False, True):
+            sort = JobSort(key, descending, _name)
+            assert _keys(_all(pages, JobFilter(), sort, block=41)) == _keys(_reference(RECS, key, descending))
+            assert _keys(_all(pages, failed, sort, block=13)) == _keys(_reference(want, key, descending))
