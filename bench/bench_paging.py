@@ -110,8 +110,8 @@ def fill_pg(dsn: str, n: int, spool: Path) -> None:
     cols = ("device", "job_token", "generation", "active", "last_update_epoch", "record", *INDEX_COLUMNS)
     with psycopg.connect(dsn, autocommit=True) as conn:
         aside = conn.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'jobs'"
-            " AND (indexname LIKE 'jobs\\_by\\_%' OR indexname = 'jobs_search')"
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('jobs', 'job_words')"
+            " AND (indexname LIKE 'jobs\\_by\\_%' OR indexname IN ('jobs_search', 'job_words_search'))"
             " AND indexname != 'jobs_by_age'"
         ).fetchall()
         for name, _ in aside:
@@ -119,10 +119,13 @@ def fill_pg(dsn: str, n: int, spool: Path) -> None:
         with conn.cursor() as cur, cur.copy(f"COPY jobs (site, {', '.join(cols)}) FROM STDIN") as copy:
             for row in _fill_rows(n):
                 copy.write_row(("bench", *row))
+        # the searched words' narrow copy, as the store's writer keeps it (pg_rows.write_jobs)
+        conn.execute(b"INSERT INTO job_words SELECT site, device, job_token, generation, search FROM jobs")
         conn.execute("SET maintenance_work_mem = '256MB'")
         for _, create in aside:
             conn.execute(create.encode())
         conn.execute("VACUUM ANALYZE jobs")
+        conn.execute("VACUUM ANALYZE job_words")
 
 
 def _rss_mb() -> float:

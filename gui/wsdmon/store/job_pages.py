@@ -504,8 +504,27 @@ class PgJobPages(_Pages):
             return f"{col} DESC NULLS LAST" if nullable else f"{col} DESC"
         return f"{col} NULLS FIRST" if nullable else col
 
+    def count(self, flt: JobFilter) -> int:
+        if flt.search and flt == JobFilter(search=flt.search, site=flt.site):  # the words alone
+            site = " AND site = ?" if flt.site is not None else ""
+            n = int(
+                self._rows(
+                    f"SELECT count(*) FROM job_words WHERE search LIKE ?{site}",  # noqa: S608
+                    [
+                        f"%{_like_escape(flt.search.casefold())}%",
+                        *([flt.site] if flt.site is not None else []),
+                    ],
+                )[0][0]
+            )
+            self._hits[flt.search.casefold()] = n
+            self._counted[flt] = n
+            return n
+        return super().count(flt)
+
     def _search(self, text: str, common: bool) -> tuple[str, list[object]]:
-        return "search LIKE ?", [f"%{_like_escape(text)}%"]  # the planner weighs the trigram index
+        if common:  # as in sqlite: along the sort order (strpos, which the trigram index cannot serve)
+            return "strpos(search, ?) > 0", [text]
+        return "search LIKE ?", [f"%{_like_escape(text)}%"]
 
     def close(self) -> None:
         self._conn.close()

@@ -55,6 +55,10 @@ ON CONFLICT (site, device, job_token, generation) DO UPDATE SET
     active = excluded.active, last_update_epoch = excluded.last_update_epoch, record = excluded.record,
     {", ".join(f"{c} = excluded.{c}" for c in INDEX_COLUMNS)}
 """  # noqa: S608 - column names only
+_UPSERT_WORDS = """
+INSERT INTO job_words (site, device, job_token, generation, search) VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (site, device, job_token, generation) DO UPDATE SET search = excluded.search
+"""  # the searched words again, narrow (pg_schema v2): counting a search's matches reads only these
 _JOB_KEY = "site = %s AND device = %s AND job_token = %s AND generation = %s"
 # The stored last timeline entry of each job asked for: one backward step of the primary key each.
 _LAST_ENTRIES = """
@@ -185,6 +189,7 @@ def write_jobs(conn: Conn, site: str, records: Iterable[JobRecord], folded: int 
     with conn.pipeline(), conn.cursor() as cur:
         if upserts:
             cur.executemany(_UPSERT_JOB, upserts)
+            cur.executemany(_UPSERT_WORDS, [(*u[:4], u[-1]) for u in upserts])
         if rewrites:
             cur.executemany(f"DELETE FROM timeline WHERE {_JOB_KEY}", rewrites)  # noqa: S608
         if trims:
