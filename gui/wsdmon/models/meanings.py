@@ -13,6 +13,7 @@ from enum import Enum
 from PySide6.QtCore import QCoreApplication
 
 from wsdmon.core import JobKind
+from wsdmon.core.job_rank import lifecycle_rank
 from wsdmon.protocol.dsm import FilterState, FilterStateReason, JobState, JobStateReason
 
 from ._i18n import QT_TRANSLATE_NOOP
@@ -216,23 +217,3 @@ def explain(kind: Kind, value: str) -> Meaning:
     if source is None:
         return Meaning(value, QCoreApplication.translate(_CTX, _VENDOR), True)
     return Meaning(value, QCoreApplication.translate(_CTX, source), False)
-
-
-_RANK: dict[str, int] = {
-    JobState.CREATING: 0,
-    JobState.PENDING: 1,
-    JobState.PENDING_HELD: 2,
-    JobState.STARTED: 3,
-    JobState.PROCESSING: 4,
-    JobState.TERMINATING: 5,
-    JobState.COMPLETED: 6,
-    JobState.CANCELED: 7,
-    JobState.ABORTED: 8,
-    "Held": 2,  # WS-Scan's Pending-Held
-}
-VENDOR_RANK = 9
-
-
-def lifecycle_rank(state: str) -> int:
-    """Sort rank of a JobState along the job lifecycle (§8); vendor states sort last."""
-    return _RANK.get(str(state), VENDOR_RANK)

@@ -34,6 +34,7 @@ from .codec import (
     loads,
 )
 from .devices import normalize_fingerprint
+from .job_index import INDEX_COLUMNS, index_values
 from .schema import Synchronous, check_site, connect_read_only, connect_writer, default_site
 
 __all__ = [
@@ -57,13 +58,14 @@ _INSERT_MESSAGE = (
     "INSERT INTO messages (arrival, arrival_epoch, device, subscription, action, message_id, summary, raw,"
     " site) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_UPSERT_JOB = """
-INSERT INTO jobs (device, job_token, generation, active, last_update_epoch, record, site)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+_UPSERT_JOB = f"""
+INSERT INTO jobs (device, job_token, generation, active, last_update_epoch, record, site,
+    {", ".join(INDEX_COLUMNS)})
+VALUES (?, ?, ?, ?, ?, ?, ?{", ?" * len(INDEX_COLUMNS)})
 ON CONFLICT (device, job_token, generation) DO UPDATE SET
     active = excluded.active, last_update_epoch = excluded.last_update_epoch, record = excluded.record,
-    site = excluded.site
-"""
+    site = excluded.site, {", ".join(f"{c} = excluded.{c}" for c in INDEX_COLUMNS)}
+"""  # noqa: S608 - column names only
 _LAST_FOLDED = "last_folded_message_id"
 
 
@@ -323,7 +325,15 @@ class Journal:
         execute = self._conn.execute
         encoded = dumps(encode_job_record(record, timeline=False))
         execute(
-            _UPSERT_JOB, (*key, int(record.is_active), record.last_update.timestamp(), encoded, self.site)
+            _UPSERT_JOB,
+            (
+                *key,
+                int(record.is_active),
+                record.last_update.timestamp(),
+                encoded,
+                self.site,
+                *index_values(record),
+            ),
         )
         last = execute(
             "SELECT seq, entry FROM timeline WHERE device = ? AND job_token = ? AND generation = ?"

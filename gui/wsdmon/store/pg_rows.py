@@ -15,6 +15,7 @@ from wsdmon.core.jobs import JobRecord
 
 from . import devices as _devices
 from .codec import dumps, encode_job_record
+from .job_index import INDEX_COLUMNS, index_values
 from .journal import MessageRow, timeline_write
 from .pg_follow import CHANNEL
 
@@ -47,12 +48,18 @@ SELECT %(site)s, * FROM unnest(%(id)b::bigint[], %(arrival)b::timestamptz[], %(d
 ON CONFLICT (site, id) DO NOTHING
 RETURNING id
 """  # %b: arrays go in binary, which spares psycopg escaping every element of the text form
-_UPSERT_JOB = """
-INSERT INTO jobs (site, device, job_token, generation, active, last_update_epoch, record)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
+_UPSERT_JOB = f"""
+INSERT INTO jobs (site, device, job_token, generation, active, last_update_epoch, record,
+    {", ".join(INDEX_COLUMNS)})
+VALUES (%s, %s, %s, %s, %s, %s, %s{", %s" * len(INDEX_COLUMNS)})
 ON CONFLICT (site, device, job_token, generation) DO UPDATE SET
-    active = excluded.active, last_update_epoch = excluded.last_update_epoch, record = excluded.record
-"""
+    active = excluded.active, last_update_epoch = excluded.last_update_epoch, record = excluded.record,
+    {", ".join(f"{c} = excluded.{c}" for c in INDEX_COLUMNS)}
+"""  # noqa: S608 - column names only
+_UPSERT_WORDS = """
+INSERT INTO job_words (site, device, job_token, generation, search) VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (site, device, job_token, generation) DO UPDATE SET search = excluded.search
+"""  # the searched words again, narrow (pg_schema v2): counting a search's matches reads only these
 _JOB_KEY = "site = %s AND device = %s AND job_token = %s AND generation = %s"
 # The stored last timeline entry of each job asked for: one backward step of the primary key each.
 _LAST_ENTRIES = """
@@ -185,7 +192,8 @@ def write_jobs(conn: Conn, site: str, records: Iterable[JobRecord], folded: int 
     inserts: list[tuple[object, ...]] = []
     for key, record in zip(keys, jobs.values(), strict=True):
         encoded = dumps(encode_job_record(record, timeline=False))
-        upserts.append((site, *key, record.is_active, record.last_update.timestamp(), encoded))
+        index = [text(v) if isinstance(v, str) else v for v in index_values(record)]
+        upserts.append((site, *key, record.is_active, record.last_update.timestamp(), encoded, *index))
         plan = timeline_write(record, last.get(key))
         if plan.rewrite:
             rewrites.append((site, *key))
@@ -195,6 +203,7 @@ def write_jobs(conn: Conn, site: str, records: Iterable[JobRecord], folded: int 
     with conn.pipeline(), conn.cursor() as cur:
         if upserts:
             cur.executemany(_UPSERT_JOB, upserts)
+            cur.executemany(_UPSERT_WORDS, [(*u[:4], u[-1]) for u in upserts])
         if rewrites:
             cur.executemany(f"DELETE FROM timeline WHERE {_JOB_KEY}", rewrites)  # noqa: S608
         if trims:

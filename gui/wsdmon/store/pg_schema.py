@@ -14,16 +14,19 @@ makes a replay idempotent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import psycopg
 
+Step = str | Callable[["psycopg.Connection[tuple[object, ...]]"], None]
+
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES", "migrate", "roles_sql", "schema_version"]
 
 _MIGRATION_LOCK = 0x7773646D6F6E  # "wsdmon": the advisory lock held while migrating
 
-_V1 = (
+_V1: tuple[Step, ...] = (
     "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)",
     """CREATE TABLE messages (
         site text NOT NULL,
@@ -105,7 +108,7 @@ _V1 = (
 # replaces (bench/bench_store.py). The payload is store.pg_follow's {"site", "kind", "id"}: one per
 # site in the statement (a collector writes one), "id" the highest id written. A statement that
 # inserted nothing (a replay whose rows are all there) notifies nothing.
-_V2 = (
+_V2: tuple[Step, ...] = (
     """CREATE OR REPLACE FUNCTION wsdmon_notify_messages() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         PERFORM pg_notify('wsdmon_changes',
@@ -117,9 +120,91 @@ _V2 = (
     FOR EACH STATEMENT EXECUTE FUNCTION wsdmon_notify_messages()""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+
+def _fill_index_columns(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Give the jobs already stored their sort and filter columns (store.job_index) from their
+    records; a damaged record keeps the defaults (it is skipped when read anyway)."""
+    from .job_index import decode_record_row, index_values
+
+    rows = conn.execute("SELECT site, device, job_token, generation, record FROM jobs").fetchall()
+    updates = []
+    for site, *row in rows:
+        rec = decode_record_row(tuple(row))
+        if rec is not None:
+            updates.append((*index_values(rec), site, *row[:3]))
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE jobs SET quick = %s, kind = %s, state_rank = %s, state = %s, reasons = %s, images = %s,"
+            " created = %s, completed = %s, duration = %s, filters_key = %s, search = %s"
+            " WHERE site = %s AND device = %s AND job_token = %s AND generation = %s",
+            [tuple(_nul_free(v) for v in u) for u in updates],
+        )
+
+
+def _nul_free(value: object) -> object:
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+
+
+# v3:
+_V3: tuple[Step, ...] = (
+    # Paging a large history from the store (issue 14, item 4): the job table's sort and filter values
+    # as columns (store.job_index), an index per sort column with the order jobs were first stored in
+    # (`stored`) breaking ties, and a trigram index (pg_trgm, in Debian's postgresql package) over the
+    # searched words. Text sorts by code point (COLLATE "C"), as Python and sqlite compare it.
+    "ALTER TABLE jobs ADD COLUMN quick text NOT NULL DEFAULT ''",
+    "ALTER TABLE jobs ADD COLUMN kind text NOT NULL DEFAULT 'post-scan'",
+    "ALTER TABLE jobs ADD COLUMN state_rank integer NOT NULL DEFAULT 0",
+    "ALTER TABLE jobs ADD COLUMN state text NOT NULL DEFAULT ''",
+    "ALTER TABLE jobs ADD COLUMN reasons text NOT NULL DEFAULT ''",
+    "ALTER TABLE jobs ADD COLUMN images bigint NOT NULL DEFAULT 0",
+    "ALTER TABLE jobs ADD COLUMN created double precision",
+    "ALTER TABLE jobs ADD COLUMN completed double precision",
+    "ALTER TABLE jobs ADD COLUMN duration double precision",
+    "ALTER TABLE jobs ADD COLUMN filters_key bigint NOT NULL DEFAULT 0",
+    "ALTER TABLE jobs ADD COLUMN search text NOT NULL DEFAULT ''",
+    _fill_index_columns,
+    "CREATE INDEX jobs_by_stored ON jobs (stored)",
+    "CREATE INDEX jobs_by_quick ON jobs (quick, last_update_epoch)",
+    "CREATE INDEX jobs_by_kind ON jobs (kind, stored)",
+    "CREATE INDEX jobs_by_device ON jobs (device, stored)",
+    'CREATE INDEX jobs_by_token ON jobs (job_token COLLATE "C", stored)',
+    'CREATE INDEX jobs_by_state ON jobs (state_rank, state COLLATE "C", stored)',
+    'CREATE INDEX jobs_by_reasons ON jobs (reasons COLLATE "C", stored)',
+    "CREATE INDEX jobs_by_images ON jobs (images, stored)",
+    "CREATE INDEX jobs_by_created ON jobs (created NULLS FIRST, stored)",
+    "CREATE INDEX jobs_by_completed ON jobs (completed NULLS FIRST, stored)",
+    "CREATE INDEX jobs_by_duration ON jobs (duration NULLS FIRST, stored)",
+    "CREATE INDEX jobs_by_filters ON jobs (filters_key, stored)",
+    # pg_trgm is a trusted extension: the database owner may create it. Without it (a server built
+    # without contrib) a search reads every row instead: slower, same answers.
+    """DO $$ BEGIN
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    EXCEPTION WHEN insufficient_privilege OR undefined_file OR feature_not_supported THEN NULL;
+    END $$""",
+    # The searched words again in a narrow table of their own: counting the jobs a search matches
+    # rechecks every candidate row, and a row here is a tenth of a job's (its record stays out).
+    """CREATE TABLE job_words (
+        site text NOT NULL,
+        device text NOT NULL,
+        job_token text NOT NULL,
+        generation integer NOT NULL,
+        search text NOT NULL,
+        PRIMARY KEY (site, device, job_token, generation),
+        FOREIGN KEY (site, device, job_token, generation)
+            REFERENCES jobs (site, device, job_token, generation) ON DELETE CASCADE
+    )""",
+    "INSERT INTO job_words SELECT site, device, job_token, generation, search FROM jobs",
+    """DO $$ BEGIN
+        IF EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_trgm') THEN
+            CREATE INDEX jobs_search ON jobs USING gin (search gin_trgm_ops);
+            CREATE INDEX job_words_search ON job_words USING gin (search gin_trgm_ops);
+        END IF;
+    END $$""",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
-TABLES = ("messages", "jobs", "timeline", "devices", "trust", "state")
+TABLES = ("messages", "jobs", "timeline", "devices", "trust", "state", "job_words")
 
 
 def schema_version(conn: psycopg.Connection[tuple[object, ...]]) -> int:
@@ -133,7 +218,7 @@ def schema_version(conn: psycopg.Connection[tuple[object, ...]]) -> int:
 
 def migrate(
     conn: psycopg.Connection[tuple[object, ...]],
-    migrations: tuple[tuple[str, ...], ...] = MIGRATIONS,
+    migrations: tuple[tuple[Step, ...], ...] = MIGRATIONS,
 ) -> int:
     """Bring the database up to len(migrations) (conn in autocommit mode); returns the version it was
     at. Raises psycopg errors (InsufficientPrivilege for a role that may not create tables)."""
@@ -150,7 +235,10 @@ def migrate(
         with conn.transaction():
             for version in range(start, len(migrations)):
                 for step in migrations[version]:
-                    conn.execute(step.encode())
+                    if isinstance(step, str):
+                        conn.execute(step.encode())
+                    else:
+                        step(conn)
                 conn.execute("DELETE FROM schema_version")
                 conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version + 1,))
     finally:
@@ -184,7 +272,7 @@ def roles_sql(collector: str = "wsdmon_collector", viewer: str = "wsdmon_viewer"
         f"GRANT USAGE ON SCHEMA public TO {c}, {v};",
         f"REVOKE ALL ON {tables}, schema_version FROM {c}, {v};",
         f"GRANT SELECT, INSERT, UPDATE ON {tables} TO {c};",
-        f"GRANT DELETE ON messages, jobs, timeline, trust TO {c};",
+        f"GRANT DELETE ON messages, jobs, timeline, trust, job_words TO {c};",
         f"GRANT SELECT ON schema_version TO {c};",
         f"GRANT SELECT ON {tables}, schema_version TO {v};",
     ]

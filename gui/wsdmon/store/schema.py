@@ -151,7 +151,111 @@ _V3: tuple[Step, ...] = (
     SiteDefault("ALTER TABLE devices ADD COLUMN site TEXT NOT NULL DEFAULT {site}"),
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3)
+
+def _copy_jobs_v4(conn: sqlite3.Connection) -> None:
+    """Copy every job into jobs_v4 under its rowid (the order jobs were first stored in), with its
+    sort and filter columns (store.job_index) made from its record, a few thousand rows at a time;
+    a damaged record keeps the defaults (it is skipped when read anyway)."""
+    from .job_index import INDEX_COLUMNS, decode_record_row, index_values
+
+    plain = "rowid, device, job_token, generation, site, active, last_update_epoch, record"
+    full = f"{plain}, {', '.join(INDEX_COLUMNS)}"
+    marks = ", ".join("?" * (8 + len(INDEX_COLUMNS)))
+    last = -(2**63)
+    while True:
+        rows = conn.execute(
+            f"SELECT {plain} FROM jobs WHERE rowid > ? ORDER BY rowid LIMIT ?",  # noqa: S608
+            (last, _COPY_ROWS),
+        ).fetchall()
+        if not rows:
+            return
+        with_index, without = [], []
+        for row in rows:
+            rec = decode_record_row((row[1], row[2], row[3], row[7]))
+            if rec is None:
+                without.append(row)
+            else:
+                with_index.append((*row, *index_values(rec)))
+        conn.executemany(f"INSERT INTO jobs_v4 ({full}) VALUES ({marks})", with_index)  # noqa: S608
+        conn.executemany(f"INSERT INTO jobs_v4 ({plain}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", without)  # noqa: S608
+        last = rows[-1][0]
+
+
+_COPY_ROWS = 5000  # jobs copied per step of the v4 migration (bounds its memory)
+
+
+_V4: tuple[Step, ...] = (
+    # Paging a large history from the store (issue 14, item 4): the job table's sort and filter
+    # values as columns (store.job_index), an index per sort column (its ties in rowid order, which is
+    # the order jobs were first stored in), and a trigram full-text index over the searched words
+    # (an FTS5 table kept by triggers), so that sorting, filtering and searching a million jobs never
+    # reads every record. The table is built anew (as in v2) so that the record comes last in each
+    # row: sqlite keeps the part of a row that does not fit its page in overflow pages, and a column
+    # after the record (~1 KiB of JSON) would cost reading them for every row a filter looks at.
+    """CREATE TABLE jobs_v4 (
+        device TEXT NOT NULL,
+        job_token TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        site TEXT NOT NULL,
+        active INTEGER NOT NULL,
+        last_update_epoch REAL NOT NULL,
+        quick TEXT NOT NULL DEFAULT '',         -- store.job_index: "A", "F", "C" or ""
+        kind TEXT NOT NULL DEFAULT 'post-scan',
+        state_rank INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT '',
+        reasons TEXT NOT NULL DEFAULT '',
+        images INTEGER NOT NULL DEFAULT 0,
+        created REAL,                           -- epoch seconds; NULL when absent
+        completed REAL,
+        duration REAL,
+        filters_key INTEGER NOT NULL DEFAULT 0,
+        search TEXT NOT NULL DEFAULT '',        -- the searched words, case-folded
+        record TEXT NOT NULL,                   -- codec.encode_job_record(timeline=False): last
+        PRIMARY KEY (device, job_token, generation)
+    )""",
+    _copy_jobs_v4,
+    """CREATE TABLE timeline_v4 (
+        device TEXT NOT NULL,
+        job_token TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        seq INTEGER NOT NULL,           -- 0-based position in JobRecord.timeline
+        journal_id INTEGER,             -- messages.id; may outlive the message (retention)
+        entry TEXT NOT NULL,            -- codec.encode_timeline_entry
+        PRIMARY KEY (device, job_token, generation, seq),
+        FOREIGN KEY (device, job_token, generation)
+            REFERENCES jobs_v4 (device, job_token, generation) ON DELETE CASCADE
+    ) WITHOUT ROWID""",
+    "INSERT INTO timeline_v4 SELECT device, job_token, generation, seq, journal_id, entry FROM timeline",
+    "DROP TABLE timeline",  # first: dropping the jobs then cascades to nothing
+    "DROP TABLE jobs",
+    "ALTER TABLE jobs_v4 RENAME TO jobs",
+    "ALTER TABLE timeline_v4 RENAME TO timeline",
+    "CREATE INDEX jobs_by_age ON jobs (active, last_update_epoch)",
+    "CREATE INDEX jobs_by_quick ON jobs (quick, last_update_epoch)",
+    "CREATE INDEX jobs_by_kind ON jobs (kind)",
+    "CREATE INDEX jobs_by_token ON jobs (job_token)",
+    "CREATE INDEX jobs_by_state ON jobs (state_rank, state)",
+    "CREATE INDEX jobs_by_reasons ON jobs (reasons)",
+    "CREATE INDEX jobs_by_images ON jobs (images)",
+    "CREATE INDEX jobs_by_created ON jobs (created)",
+    "CREATE INDEX jobs_by_completed ON jobs (completed)",
+    "CREATE INDEX jobs_by_duration ON jobs (duration)",
+    "CREATE INDEX jobs_by_filters ON jobs (filters_key)",
+    "CREATE INDEX jobs_by_site ON jobs (site)",
+    # The search words are copied into the FTS table (not read back from jobs): checking a candidate
+    # against the pattern then reads a short row, not a job's record. detail=none: substring search
+    # needs no positions (sqlite checks each candidate itself), and the index is a fraction the size.
+    "CREATE VIRTUAL TABLE jobs_search USING fts5(search, tokenize='trigram', detail='none')",
+    "CREATE TRIGGER jobs_search_insert AFTER INSERT ON jobs BEGIN"
+    " INSERT INTO jobs_search (rowid, search) VALUES (new.rowid, new.search); END",
+    "CREATE TRIGGER jobs_search_delete AFTER DELETE ON jobs BEGIN"
+    " DELETE FROM jobs_search WHERE rowid = old.rowid; END",
+    "CREATE TRIGGER jobs_search_update AFTER UPDATE OF search ON jobs WHEN old.search IS NOT new.search BEGIN"
+    " UPDATE jobs_search SET search = new.search WHERE rowid = new.rowid; END",
+    "INSERT INTO jobs_search (rowid, search) SELECT rowid, search FROM jobs",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

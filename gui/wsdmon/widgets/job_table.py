@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QByteArray,
@@ -40,6 +40,9 @@ from wsdmon.models import (
     role_data,
 )
 from wsdmon.models.format import format_local
+
+if TYPE_CHECKING:  # the store's paged table: imported by whoever builds one (cold start)
+    from wsdmon.models.paged_jobs import PagedJobModel
 
 __all__ = ["JobTableWidget"]
 
@@ -86,7 +89,7 @@ class JobTableWidget(QWidget):
 
     def __init__(
         self,
-        proxy: JobFilterProxyModel,
+        proxy: JobFilterProxyModel | PagedJobModel,
         devices: DeviceTreeModel | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -465,7 +468,7 @@ class JobTableWidget(QWidget):
         self._on_scrolled(0)
 
     def _on_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        source = self._proxy.sourceModel()
+        source = self._proxy.sourceModel() if isinstance(self._proxy, JobFilterProxyModel) else None
         if isinstance(source, JobTableModel):
             source.set_selected_key(role_data(current, Role.JOB_KEY))  # its moves keep the selection
         self._emit_current()

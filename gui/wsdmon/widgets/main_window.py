@@ -45,7 +45,9 @@ from .job_table import JobTableWidget
 from .preferences import Preferences, PreferencesDialog
 from .raw_log import RawLogDock
 
-if TYPE_CHECKING:  # imported when asked for: it loads the store package
+if TYPE_CHECKING:  # imported when asked for / by whoever builds one: they load the store package
+    from wsdmon.models.paged_jobs import PagedJobModel
+
     from .shared_view import OpenSharedDialog
 
 __all__ = ["MainWindow"]
@@ -67,7 +69,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         *,
-        jobs: JobTableModel,
+        jobs: JobTableModel | PagedJobModel,
         devices: DeviceTreeModel,
         raw_log: RawLogModel,
         status: EngineStatus,
@@ -95,8 +97,13 @@ class MainWindow(QMainWindow):
         self.shared_dialog: OpenSharedDialog | None = None
         self._export_filters = ("", "")
 
-        self.proxy = JobFilterProxyModel(self)
-        self.proxy.setSourceModel(jobs)
+        # A paged model (a large or shared history, issue 14) filters and sorts in the store itself.
+        self.proxy: JobFilterProxyModel | PagedJobModel
+        if isinstance(jobs, JobTableModel):
+            self.proxy = JobFilterProxyModel(self)
+            self.proxy.setSourceModel(jobs)
+        else:
+            self.proxy = jobs
 
         self.device_tree = DeviceTreeView(
             devices,

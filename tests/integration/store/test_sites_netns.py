@@ -2,9 +2,9 @@
 made by the test, each with its own `wsdmon-sim` and its own `wsdmon collect` discovering it by
 multicast, one PostgreSQL for both (sites_netns.py says how it is built). `wsdmon watch --json
 --store` and the window on the store (offscreen), each as a SELECT-only role, show both sites live
-and every job exactly as the simulators ended it; then site A's PC link goes down and comes back during its flow of jobs: every notification
-collector A acknowledged is stored once, the jobs end, and the subscription is back within one
-renew period."""
+and every job exactly as the simulators ended it; then site A's PC link goes down and comes back
+during its flow of jobs: every notification collector A acknowledged is stored once, the jobs end,
+and the subscription is back within one renew period."""
 
 from __future__ import annotations
 

@@ -261,7 +261,7 @@ def test_a_journal_from_before_sites_keeps_its_rows_as_this_hosts(tmp_path: Path
         journal.upsert_jobs([lifecycle(JobTable())], 2)
         assert len(journal.load_jobs()) == 1
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert conn.execute("SELECT id, site FROM messages ORDER BY id").fetchall() == [
             (1, "old-pc"),
             (2, "old-pc"),

@@ -1,0 +1,323 @@
+"""PagedJobModel (models/paged_jobs.py) through a real QTableView on a journal of a few thousand jobs:
+what the view shows is read page by page, scrolling fetches the rows it reaches, sort / filter /
+search change the rows, a live change appears and the selection stays on its job."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
+from PySide6.QtWidgets import QTableView
+from pytestqt.qtbot import QtBot
+
+from tests.job_samples import USERS, device_endpoint, sample_jobs
+from tests.pg import pg_cluster, pg_dsn
+from wsdmon.core import JobKey, JobRecord
+from wsdmon.models import Column, QuickFilter, Role, role_data
+from wsdmon.models.paged_jobs import PagedJobModel
+from wsdmon.store import Journal
+from wsdmon.store.job_pages import SqliteJobPages
+
+__all__ = ["pg_cluster", "pg_dsn"]  # fixtures: a throwaway PostgreSQL cluster
+
+N = 3000
+RECS = list(sample_jobs(N, devices=12))
+
+
+@pytest.fixture(scope="module")
+def journal_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("paged") / "journal.sqlite3"
+    with Journal(path, site="pc") as journal:
+        journal.upsert_jobs(RECS, 0)
+    return path
+
+
+@pytest.fixture
+def table(
+    qtbot: QtBot, journal_path: Path, tmp_path: Path
+) -> Iterator[tuple[QTableView, PagedJobModel, Path]]:
+    path = tmp_path / "journal.sqlite3"
+    path.write_bytes(journal_path.read_bytes())  # a journal of its own: live tests write to it
+    pages = SqliteJobPages(path)
+    model = PagedJobModel(pages, refresh_ms=10, write_lag_ms=300)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.resize(1000, 600)
+    view.setModel(model)
+    view.show()
+    qtbot.waitExposed(view)
+    yield view, model, path
+    pages.close()
+
+
+def _shown(view: QTableView) -> list[str]:
+    """The tokens of the rows the view paints now."""
+    first = view.rowAt(0)
+    last = view.rowAt(view.viewport().height() - 1)
+    last = view.model().rowCount() - 1 if last < 0 else last
+    model = view.model()
+    return [str(model.index(r, Column.TOKEN).data()) for r in range(first, last + 1)]
+
+
+def test_opening_reads_only_the_first_block(table: tuple[QTableView, PagedJobModel, Path]) -> None:
+    view, model, _ = table
+    assert model.rowCount() == N
+    assert model.fetches == 1
+    assert _shown(view)[:3] == [r.status.job_token for r in RECS[:3]]
+    assert model.counts() == (
+        N,
+        sum(r.is_active for r in RECS),
+        sum(1 for r in RECS if not r.is_active and r.is_failed),
+    )
+
+
+def test_scrolling_fetches_the_rows_it_reaches(
+    qtbot: QtBot, table: tuple[QTableView, PagedJobModel, Path]
+) -> None:
+    view, model, _ = table
+    before = model.fetches
+    view.scrollToBottom()
+    qtbot.waitUntil(lambda: _shown(view)[-1] == RECS[-1].status.job_token)
+    assert model.fetches == before + 1  # the last block only, not the ones between
+    view.scrollTo(model.index(N // 2, 0), QTableView.ScrollHint.PositionAtTop)
+    qtbot.waitUntil(lambda: _shown(view)[0] == RECS[N // 2].status.job_token)
+    assert model.fetches <= before + 3
+    assert role_data(model.index(N // 2, 0), Role.JOB_KEY) == RECS[N // 2].key
+
+
+def test_sorting_by_a_header_click_reorders_the_rows(
+    qtbot: QtBot, table: tuple[QTableView, PagedJobModel, Path]
+) -> None:
+    view, _model, _ = table
+    view.setSortingEnabled(True)
+    header = view.horizontalHeader()
+    x = header.sectionViewportPosition(Column.IMAGES) + 5
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+    assert header.sortIndicatorSection() == Column.IMAGES
+    ref = sorted(RECS, key=lambda r: r.status.images_received)  # stable: ties in stored order
+    if header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder:
+        ref = ref[::-1]
+    qtbot.waitUntil(lambda: _shown(view)[:5] == [r.status.job_token for r in ref[:5]])
+    view.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: _shown(view)[0] == RECS[-1].status.job_token)
+
+
+def test_filters_and_search_change_the_rows(
+    qtbot: QtBot, table: tuple[QTableView, PagedJobModel, Path]
+) -> None:
+    view, model, _ = table
+    failed = [r for r in RECS if not r.is_active and r.is_failed]
+    model.set_quick_filter(QuickFilter.FAILED)
+    assert model.rowCount() == len(failed)
+    qtbot.waitUntil(lambda: _shown(view)[:3] == [r.status.job_token for r in failed[:3]])
+    assert all(role_data(model.index(r, 0), Role.IS_FAILED) for r in range(min(50, model.rowCount())))
+    model.set_quick_filter(QuickFilter.ALL)
+    dev = device_endpoint(4)
+    model.set_device_filter(dev)
+    assert model.rowCount() == sum(1 for r in RECS if r.key.device == dev)
+    model.set_device_filter(None)
+    model.set_search_text("Carol")
+    carol = [r for r in RECS if r.job_originating_user_name == USERS[2]]
+    assert model.rowCount() == len(carol)
+    qtbot.waitUntil(lambda: _shown(view)[:3] == [r.status.job_token for r in carol[:3]])
+    model.set_search_text("")
+    assert model.rowCount() == N
+
+
+def test_a_device_name_matches_a_search(qtbot: QtBot, journal_path: Path) -> None:
+    class Row:
+        def __init__(self, name: str) -> None:
+            self.name = self.display_name = name
+
+    names = {device_endpoint(i): f"Floor {i} MFP" for i in range(12)}
+    pages = SqliteJobPages(journal_path)
+    model = PagedJobModel(
+        pages,
+        lambda e: Row(names[e]) if e in names else None,  # type: ignore[arg-type,return-value]
+        known_devices=lambda: names,
+    )
+    model.set_search_text("floor 7 m")
+    assert model.rowCount() == sum(1 for r in RECS if r.key.device == device_endpoint(7)) > 0
+    pages.close()
+
+
+def test_a_live_change_appears_and_the_selection_stays_on_its_job(
+    qtbot: QtBot, table: tuple[QTableView, PagedJobModel, Path]
+) -> None:
+    view, model, path = table
+    view.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
+    selected = model.record(5)
+    assert selected is not None
+    view.selectionModel().setCurrentIndex(
+        model.index(5, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    new = next(sample_jobs(1, start=N, devices=12))
+    created = RECS[-1].status.job_created_time
+    assert created is not None
+    new = dataclasses.replace(
+        new, status=dataclasses.replace(new.status, job_created_time=created + timedelta(hours=1))
+    )
+    shown = RECS[-2]  # on screen: row 1
+    changed = dataclasses.replace(
+        shown, job_originating_user_name="CONTOSO\\zed", last_update=shown.last_update + timedelta(seconds=1)
+    )
+    # As in the window: the bridge announces the jobs first, the engine writes them a moment later.
+    model.apply_changes([new, changed])
+    assert role_data(model.index(1, 0), Role.JOB_RECORD).job_originating_user_name == "CONTOSO\\zed"
+    qtbot.wait(50)
+    with Journal(path, site="pc") as journal:
+        journal.upsert_jobs([new, changed], 0)
+    with qtbot.waitSignal(model.counts_changed, timeout=5000):
+        pass
+    qtbot.waitUntil(lambda: model.rowCount() == N + 1)
+    qtbot.waitUntil(lambda: _shown(view)[0] == new.status.job_token)
+    assert model.counts()[0] == N + 1
+    assert view.selectionModel().currentIndex().row() == 6
+    assert role_data(view.selectionModel().currentIndex(), Role.JOB_KEY) == selected.key
+    row = model.row_of(changed.key)
+    assert row == 2
+    rec = model.record(row)
+    assert isinstance(rec, JobRecord)
+    assert rec.job_originating_user_name == "CONTOSO\\zed"
+    assert model.row_of(JobKey("urn:uuid:nobody", "x")) is None
+    full = model.full_record(new.key)
+    assert full is not None
+    assert full.timeline == new.timeline
+
+
+def test_the_window_on_a_paged_table_filters_searches_and_shows_a_jobs_timeline(
+    qtbot: QtBot, journal_path: Path, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QSettings
+
+    from wsdmon.models import DeviceTreeModel, EngineStatus, RawLogModel
+    from wsdmon.widgets import MainWindow
+
+    devices = DeviceTreeModel()
+    pages = SqliteJobPages(journal_path)
+    model = PagedJobModel(
+        pages, devices.device, known_devices=lambda: [r.endpoint for r in devices.devices()]
+    )
+    window = MainWindow(
+        jobs=model,
+        devices=devices,
+        raw_log=RawLogModel(),
+        status=EngineStatus(),
+        settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
+    )
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.job_table.view
+    assert view.model() is model
+    assert _shown(view)[0] == RECS[-1].status.job_token  # the window sorts by Created, newest first
+    active = sum(r.is_active for r in RECS)
+    qtbot.waitUntil(lambda: window.status_labels["active"].text().endswith(str(active)))
+
+    qtbot.mouseClick(window.job_table.quick_buttons[QuickFilter.FAILED], Qt.MouseButton.LeftButton)
+    failed = [r for r in RECS if not r.is_active and r.is_failed]
+    assert model.rowCount() == len(failed)
+    qtbot.waitUntil(lambda: _shown(view)[0] == failed[-1].status.job_token)
+
+    qtbot.keyClicks(window.job_table.search, "carol")
+    both = [r for r in failed if r.job_originating_user_name == USERS[2]]
+    qtbot.waitUntil(lambda: model.rowCount() == len(both))
+
+    view.setFocus()
+    view.selectionModel().setCurrentIndex(
+        model.index(0, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    qtbot.waitUntil(lambda: window.detail.section_text("JobToken") == both[-1].status.job_token)
+    shown = window.job_table.current_record()
+    assert isinstance(shown, JobRecord)
+    assert shown.timeline == both[-1].timeline  # read from the store for the detail pane
+    pages.close()
+
+
+def test_a_shared_store_pages_live_from_its_snapshot(qtbot: QtBot, pg_dsn: str, tmp_path: Path) -> None:
+    """PostgreSQL: the table reads one snapshot until it is told the store changed (NOTIFY's
+    store_changed), then shows the new job with its site."""
+    from wsdmon.store import open_store
+    from wsdmon.store.job_pages import PgJobPages
+
+    recs = RECS[:500]
+    writer = open_store(pg_dsn, site="floor-2", spool_path=tmp_path / "spool.sqlite3")
+    writer.upsert_jobs(recs, 0)
+    pages = PgJobPages(pg_dsn, "shared")
+    model = PagedJobModel(pages, refresh_ms=10)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.resize(1000, 600)
+    view.setModel(model)
+    view.show()
+    qtbot.waitExposed(view)
+    view.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: _shown(view)[0] == recs[-1].status.job_token)
+    new = RECS[600]
+    writer.upsert_jobs([new], 0)
+    model.set_quick_filter(QuickFilter.COMPLETED)  # re-counted, in the same snapshot
+    model.set_quick_filter(QuickFilter.ALL)
+    assert model.rowCount() == 500  # the snapshot: unchanged until told
+    model.store_changed()
+    qtbot.waitUntil(lambda: model.rowCount() == 501)
+    qtbot.waitUntil(lambda: _shown(view)[0] == new.status.job_token)
+    key = role_data(model.index(0, 0), Role.JOB_KEY)
+    assert key == JobKey(new.key.device, new.key.job_token, 0, "floor-2")
+    model.set_quick_filter(QuickFilter.FAILED)
+    assert model.rowCount() == sum(1 for r in [*recs, new] if not r.is_active and r.is_failed)
+    writer.close()
+    pages.close()
+
+
+class _Flaky:
+    """The journal's pages, until `broken`: then every read fails as a lost server does."""
+
+    def __init__(self, inner: SqliteJobPages) -> None:
+        self.inner = inner
+        self.broken = False
+
+    def __getattr__(self, name: str) -> object:
+        from wsdmon.store import StoreUnavailableError
+
+        attr = getattr(self.inner, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: object) -> object:
+            if self.broken:
+                raise StoreUnavailableError("postgresql://desk@db/wsdmon: connection refused")
+            return attr(*args)
+
+        return call
+
+
+def test_a_store_that_cannot_be_read_keeps_the_rows_shown_and_says_why_once(
+    qtbot: QtBot, journal_path: Path
+) -> None:
+    pages = _Flaky(SqliteJobPages(journal_path))
+    model = PagedJobModel(pages, refresh_ms=10)  # type: ignore[arg-type]
+    errors: list[str] = []
+    model.store_error.connect(errors.append)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.show()
+    qtbot.waitUntil(lambda: _shown(view)[0] == RECS[0].status.job_token)
+    pages.broken = True
+    model.store_changed()
+    qtbot.wait(50)
+    model.flush()
+    assert errors == ["postgresql://desk@db/wsdmon: connection refused"]  # once, not per attempt
+    assert model.rowCount() == N
+    assert _shown(view)[0] == RECS[0].status.job_token
+    pages.broken = False
+    model.set_quick_filter(QuickFilter.FAILED)
+    assert model.rowCount() == sum(1 for r in RECS if not r.is_active and r.is_failed)
+    pages.inner.close()
