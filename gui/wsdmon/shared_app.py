@@ -156,7 +156,11 @@ class SharedWindow:
         await asyncio.to_thread(self.view.close)
         self.bridge.stop()
         self.window.hide()
-        self.window.deleteLater()
+        # Deleted by Qt on this (the GUI) thread: left to Python, their timers could be freed by a
+        # garbage collection that happens to run on a reader thread ("Timers cannot be stopped from
+        # another thread").
+        for qobject in (self.window, self.bridge, self.jobs, self.devices, self.raw_log, self.status):
+            qobject.deleteLater()
 
     async def _raw_xml(self, site: str, message_id: int) -> str | None:
         """A timeline entry's message, read from the store (SELECT on messages)."""
