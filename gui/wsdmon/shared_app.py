@@ -254,6 +254,8 @@ async def run_shared_window(qt_app: Any, args: Any) -> int:
             "%s: ignored in a view of a shared store (the sites' collectors watch the devices)",
             ", ".join(ignored),
         )
+    from wsdmon.app import _last_window_closed  # one definition, app.py's
+
     closed = _last_window_closed(qt_app)
     windows = SharedWindows(qt_app)
     location = args.journal
@@ -280,14 +282,3 @@ async def run_shared_window(qt_app: Any, args: Any) -> int:
     finally:
         await windows.stop_all()
     return EXIT_OK
-
-
-def _last_window_closed(qt_app: Any) -> asyncio.Future[None]:
-    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    def on_last_window_closed() -> None:
-        if not closed.done():
-            closed.set_result(None)
-
-    qt_app.lastWindowClosed.connect(on_last_window_closed)
-    return closed

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QFont
 
 from wsdmon.core import JobKind, JobRecord
@@ -18,7 +18,7 @@ from wsdmon.core import JobKind, JobRecord
 from . import format as fmt
 from .device_key import job_device_key
 from .icons import icon
-from .job_columns import FAILED_OUTCOMES, OUTCOME_ICONS, Column, Outcome, outcome
+from .job_columns import FAILED_OUTCOMES, HEADER_TIPS, HEADERS, OUTCOME_ICONS, Column, Outcome, outcome
 from .job_text import (
     filters_tooltip,
     kind_text,
@@ -118,4 +118,15 @@ def cell_tooltip(rec: JobRecord, col: int, device_name: Callable[[str], str]) ->
         return "\n".join((fmt.format_local(dt), fmt.format_utc(dt), fmt.format_sent(dt)))
     if col == Column.FILTERS:
         return filters_tooltip(s.filter_statuses) if rec.kind is JobKind.POST_SCAN else None
+    return None
+
+
+def header_data(section: int, orientation: Qt.Orientation, role: int) -> Any:
+    """The job table's column headers and their tooltips (both job models' headerData)."""
+    if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
+        return None
+    if role == Qt.ItemDataRole.DisplayRole:
+        return QCoreApplication.translate("JobTableModel", HEADERS[Column(section)])
+    if role == Qt.ItemDataRole.ToolTipRole and section in HEADER_TIPS:
+        return QCoreApplication.translate("JobTableModel", HEADER_TIPS[Column(section)])
     return None

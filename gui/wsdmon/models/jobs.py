@@ -23,7 +23,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QCoreApplication,
     QModelIndex,
     QModelRoleData,
     QModelRoleDataSpan,
@@ -40,11 +39,9 @@ from wsdmon.core import JobKey, JobRecord
 from . import format as fmt
 from .device_key import endpoint_of, job_device_key
 from .devices import DeviceKind, DeviceRow
-from .job_cells import ITEM_FLAGS, NCOLS, PAINT_ROLES, TOOLTIP, build_cells, cell_tooltip
+from .job_cells import ITEM_FLAGS, NCOLS, PAINT_ROLES, TOOLTIP, build_cells, cell_tooltip, header_data
 from .job_columns import (
     FAILED_OUTCOMES,
-    HEADER_TIPS,
-    HEADERS,
     Column,
     Outcome,
     outcome,
@@ -312,13 +309,7 @@ class JobTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return QCoreApplication.translate(_CTX, HEADERS[Column(section)])
-        if role == Qt.ItemDataRole.ToolTipRole and section in HEADER_TIPS:
-            return QCoreApplication.translate(_CTX, HEADER_TIPS[Column(section)])
-        return None
+        return header_data(section, orientation, role)
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():

@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QCoreApplication,
     QModelIndex,
     QModelRoleData,
     QModelRoleDataSpan,
@@ -45,8 +44,8 @@ from wsdmon.store.port import StoreError
 
 from . import format as fmt
 from .devices import DeviceKind, DeviceRow
-from .job_cells import ITEM_FLAGS, NCOLS, PAINT_ROLES, TOOLTIP, build_cells, cell_tooltip
-from .job_columns import FAILED_OUTCOMES, HEADER_TIPS, HEADERS, Column, outcome, scalar_sort_value, sort_value
+from .job_cells import ITEM_FLAGS, NCOLS, PAINT_ROLES, TOOLTIP, build_cells, cell_tooltip, header_data
+from .job_columns import FAILED_OUTCOMES, Column, outcome, scalar_sort_value, sort_value
 from .job_filter import QuickFilter
 from .meanings import is_vendor, state_kind
 from .palette import failure_colors
@@ -408,13 +407,7 @@ class PagedJobModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return QCoreApplication.translate(_CTX, HEADERS[Column(section)])
-        if role == Qt.ItemDataRole.ToolTipRole and section in HEADER_TIPS:
-            return QCoreApplication.translate(_CTX, HEADER_TIPS[Column(section)])
-        return None
+        return header_data(section, orientation, role)
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
         return ITEM_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
