@@ -18,7 +18,17 @@ from wsdmon.core import JobKind, JobRecord
 from . import format as fmt
 from .device_key import job_device_key
 from .icons import icon
-from .job_columns import FAILED_OUTCOMES, HEADER_TIPS, HEADERS, OUTCOME_ICONS, Column, Outcome, outcome
+from .job_columns import (
+    FAILED_OUTCOMES,
+    HEADER_TIPS,
+    HEADERS,
+    OUTCOME_ICONS,
+    Column,
+    Outcome,
+    outcome,
+    scalar_sort_value,
+    sort_value,
+)
 from .job_text import (
     filters_tooltip,
     kind_text,
@@ -29,7 +39,8 @@ from .job_text import (
     unknown_text,
     unknown_tooltip,
 )
-from .meanings import reason_label
+from .meanings import is_vendor, reason_label, state_kind
+from .roles import Role
 
 __all__ = ["ITEM_FLAGS", "NCOLS", "PAINT_ROLES", "TOOLTIP", "build_cells", "cell_tooltip"]
 
@@ -129,4 +140,27 @@ def header_data(section: int, orientation: Qt.Orientation, role: int) -> Any:
         return QCoreApplication.translate("JobTableModel", HEADERS[Column(section)])
     if role == Qt.ItemDataRole.ToolTipRole and section in HEADER_TIPS:
         return QCoreApplication.translate("JobTableModel", HEADER_TIPS[Column(section)])
+    return None
+
+
+def record_role(rec: JobRecord, col: int, role: int, device_name: Callable[[str], str]) -> Any:
+    """The custom roles (models.roles.Role) that depend on the record alone, for both job models;
+    None for a role the model answers itself (the record with its timeline, cancel, filter text)."""
+    if role == Role.JOB_KEY:
+        return rec.key
+    if role == Role.STATE:
+        return str(rec.status.job_state)
+    if role == Role.IS_FAILED:
+        return outcome(rec) in FAILED_OUTCOMES
+    if role == Role.IS_ACTIVE:
+        return rec.is_active
+    if role == Role.DEVICE:
+        return rec.key.device
+    if role == Role.SORT:
+        return scalar_sort_value(sort_value(rec, col, device_name))
+    if role == Role.IS_VENDOR:
+        return col == Column.STATE and is_vendor(state_kind(rec.kind), rec.status.job_state)
+    if role == Role.UTC_TEXT and col in (Column.CREATED, Column.COMPLETED):
+        s = rec.status
+        return fmt.format_utc(s.job_created_time if col == Column.CREATED else s.job_completed_time)
     return None

@@ -36,21 +36,27 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication
 
 from wsdmon.core import JobKey, JobRecord
 
-from . import format as fmt
 from .device_key import endpoint_of, job_device_key
 from .devices import DeviceKind, DeviceRow
-from .job_cells import ITEM_FLAGS, NCOLS, PAINT_ROLES, TOOLTIP, build_cells, cell_tooltip, header_data
+from .job_cells import (
+    ITEM_FLAGS,
+    NCOLS,
+    PAINT_ROLES,
+    TOOLTIP,
+    build_cells,
+    cell_tooltip,
+    header_data,
+    record_role,
+)
 from .job_columns import (
     FAILED_OUTCOMES,
     Column,
     Outcome,
     outcome,
-    scalar_sort_value,
     sort_value,
     sort_values,
 )
 from .job_text import filter_text
-from .meanings import is_vendor, state_kind
 from .palette import failure_colors
 from .roles import Role
 
@@ -384,29 +390,12 @@ class JobTableModel(QAbstractTableModel):
     def _custom(self, rec: JobRecord, col: int, role: int) -> Any:
         if role == Role.JOB_RECORD:
             return rec
-        if role == Role.JOB_KEY:
-            return rec.key
-        if role == Role.STATE:
-            return str(rec.status.job_state)
-        if role == Role.IS_FAILED:
-            return outcome(rec) in FAILED_OUTCOMES
-        if role == Role.IS_ACTIVE:
-            return rec.is_active
-        if role == Role.DEVICE:
-            return rec.key.device
         if role == Role.CAN_CANCEL:
             return self._can_cancel(rec)
-        if role == Role.SORT:
-            return scalar_sort_value(sort_value(rec, col, self.device_name))
         if role == Role.FILTER_TEXT:
             failed, pinned = outcome(rec) in FAILED_OUTCOMES, rec.key == self._selected
             return filter_text(rec, self.device_name(job_device_key(rec.key)), failed, pinned=pinned)
-        if role == Role.IS_VENDOR:
-            return col == Column.STATE and is_vendor(state_kind(rec.kind), rec.status.job_state)
-        if role == Role.UTC_TEXT and col in (Column.CREATED, Column.COMPLETED):
-            s = rec.status
-            return fmt.format_utc(s.job_created_time if col == Column.CREATED else s.job_completed_time)
-        return None
+        return record_role(rec, col, role, self.device_name)
 
     def _look(self, seq: int, rec: JobRecord) -> _Look:
         if len(self._looks) >= _LOOKS_MAX:

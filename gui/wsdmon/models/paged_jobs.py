@@ -42,12 +42,19 @@ from wsdmon.core import JobKey, JobKind, JobRecord
 from wsdmon.store.job_pages import JobFilter, JobPages, JobSort, Quick, SortKey
 from wsdmon.store.port import StoreError
 
-from . import format as fmt
 from .devices import DeviceKind, DeviceRow
-from .job_cells import ITEM_FLAGS, NCOLS, PAINT_ROLES, TOOLTIP, build_cells, cell_tooltip, header_data
-from .job_columns import FAILED_OUTCOMES, Column, outcome, scalar_sort_value, sort_value
+from .job_cells import (
+    ITEM_FLAGS,
+    NCOLS,
+    PAINT_ROLES,
+    TOOLTIP,
+    build_cells,
+    cell_tooltip,
+    header_data,
+    record_role,
+)
+from .job_columns import Column
 from .job_filter import QuickFilter
-from .meanings import is_vendor, state_kind
 from .palette import failure_colors
 from .roles import Role
 
@@ -511,27 +518,10 @@ class PagedJobModel(QAbstractTableModel):
     def _custom(self, rec: JobRecord, col: int, role: int) -> Any:
         if role == Role.JOB_RECORD:  # the detail pane's: with its timeline, read for this one job
             return self._with_timeline(rec)
-        if role == Role.JOB_KEY:
-            return rec.key
-        if role == Role.STATE:
-            return str(rec.status.job_state)
-        if role == Role.IS_FAILED:
-            return outcome(rec) in FAILED_OUTCOMES
-        if role == Role.IS_ACTIVE:
-            return rec.is_active
-        if role == Role.DEVICE:
-            return rec.key.device
         if role == Role.CAN_CANCEL:
             row = self._lookup(rec.key.device) if self._lookup is not None else None
             return rec.is_active and (row is None or row.kind is DeviceKind.SCAN_SERVER)
-        if role == Role.SORT:
-            return scalar_sort_value(sort_value(rec, col, self.device_name))
-        if role == Role.IS_VENDOR:
-            return col == Column.STATE and is_vendor(state_kind(rec.kind), rec.status.job_state)
-        if role == Role.UTC_TEXT and col in (Column.CREATED, Column.COMPLETED):
-            s = rec.status
-            return fmt.format_utc(s.job_created_time if col == Column.CREATED else s.job_completed_time)
-        return None
+        return record_role(rec, col, role, self.device_name)
 
     def _with_timeline(self, rec: JobRecord) -> JobRecord:
         if self._overlay.get(rec.key) is rec:
