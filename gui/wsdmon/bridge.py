@@ -72,6 +72,8 @@ def device_row(record: DeviceRecord, site: str = "") -> DeviceRow:
         state, detail = SubscriptionState.ERROR, "; ".join(errors) or "retrying"
     elif SubscriptionStatus.SUBSCRIBING in states:
         state = SubscriptionState.SUBSCRIBING
+    elif site:
+        state = SubscriptionState.AT_SITE
     else:
         state = SubscriptionState.UNSUBSCRIBED
     error = record.error

@@ -25,3 +25,32 @@ def test_title_and_status_name_the_location_and_the_sites(qapp) -> None:
     assert "service=wsdmon" in texts.title("service=wsdmon", 3)
     assert "3" in texts.status("service=wsdmon", 3)
     assert "reconnecting" in texts.lost("server closed the connection")
+
+
+def test_a_shared_views_device_is_watched_by_its_sites_collector_not_unsubscribed(qapp) -> None:
+    """The store keeps no subscription state (the collector of the device's site holds it): the tree
+    says so instead of a grey "Not subscribed", which a technician would take for a fault."""
+    from PySide6.QtCore import Qt
+
+    from wsdmon.bridge import device_row
+    from wsdmon.core import DeviceRecord, Role, ServiceInfo
+    from wsdmon.models import DeviceTreeModel, SubscriptionState
+
+    record = DeviceRecord(
+        "urn:uuid:mfp",
+        ("http://10.0.0.5/wsd",),
+        friendly_name="MFP",
+        services=(ServiceInfo("http://10.0.0.5/s", Role.SCAN_DEVICE),),
+    )
+    assert (
+        device_row(record).subscription is SubscriptionState.UNSUBSCRIBED
+    )  # a single PC's, before subscribing
+    shared = device_row(record, "floor-3")
+    assert shared.subscription is SubscriptionState.AT_SITE
+    tree = DeviceTreeModel()
+    tree.upsert([shared])
+    index = tree.index_of(shared.key)
+    tip = tree.data(index, Qt.ItemDataRole.ToolTipRole)
+    assert "Watched by its site's collector" in tip
+    assert "Not subscribed" not in tip
+    assert tree.data(index, Qt.ItemDataRole.DecorationRole) is not None

@@ -56,6 +56,9 @@ class SubscriptionState(Enum):
     SUBSCRIBING = "subscribing"
     SUBSCRIBED = "subscribed"
     ERROR = "error"
+    # A view of a shared store: the subscription is the collector's of the device's site, and the
+    # store does not record its state (never shown as "Not subscribed", which would be untrue).
+    AT_SITE = "at-site"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,12 +158,14 @@ _STATE_NAMES = {
     SubscriptionState.SUBSCRIBING: QT_TRANSLATE_NOOP(_CTX, "Subscribing…"),
     SubscriptionState.SUBSCRIBED: QT_TRANSLATE_NOOP(_CTX, "Subscribed"),
     SubscriptionState.ERROR: QT_TRANSLATE_NOOP(_CTX, "Error"),
+    SubscriptionState.AT_SITE: QT_TRANSLATE_NOOP(_CTX, "Watched by its site's collector"),
 }
 _STATE_ICONS = {
     SubscriptionState.UNSUBSCRIBED: "unsubscribed",
     SubscriptionState.SUBSCRIBING: "subscribing",
     SubscriptionState.SUBSCRIBED: "subscribed",
     SubscriptionState.ERROR: "error",
+    SubscriptionState.AT_SITE: "health-unknown",
 }
 
 
