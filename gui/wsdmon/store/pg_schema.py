@@ -194,6 +194,17 @@ _V3: tuple[Step, ...] = (
             REFERENCES jobs (site, device, job_token, generation) ON DELETE CASCADE
     )""",
     "INSERT INTO job_words SELECT site, device, job_token, generation, search FROM jobs",
+    # The roles the owner made (roles_sql) were granted the tables one by one: give every role the
+    # same rights on the new table as on jobs, so that collectors and viewers go on working after the
+    # owner's upgrade without running roles_sql again.
+    """DO $$ DECLARE g record; BEGIN
+        FOR g IN SELECT DISTINCT grantee, privilege_type FROM information_schema.role_table_grants
+                 WHERE table_name = 'jobs' AND table_schema = current_schema()
+                   AND privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+                   AND grantee <> current_user LOOP
+            EXECUTE format('GRANT %s ON job_words TO %I', g.privilege_type, g.grantee);
+        END LOOP;
+    END $$""",
     """DO $$ BEGIN
         IF EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_trgm') THEN
             CREATE INDEX jobs_search ON jobs USING gin (search gin_trgm_ops);

@@ -315,3 +315,28 @@ def test_deep_pages_skip_rows_on_the_index_and_keep_the_order(
             sort = JobSort(key, descending, _name)
             assert _keys(_all(pages, JobFilter(), sort, block=41)) == _keys(_reference(RECS, key, descending))
             assert _keys(_all(pages, failed, sort, block=13)) == _keys(_reference(want, key, descending))
+
+
+def test_roles_granted_before_the_upgrade_keep_their_rights_on_its_new_table(pg_dsn: str) -> None:
+    """The owner upgrades the schema; the collector and viewer roles it granted table by table before
+    (pg_schema.roles_sql of that version) get the same rights on the new search table as on jobs:
+    a collector could otherwise no longer write a job, a viewer no longer search."""
+    import uuid
+
+    collector, viewer = f"coll_{uuid.uuid4().hex[:8]}", f"view_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        pg_migrate(conn, PG_MIGRATIONS[:2])
+        conn.execute(f"CREATE ROLE {collector} NOLOGIN".encode())
+        conn.execute(f"CREATE ROLE {viewer} NOLOGIN".encode())
+        conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON jobs TO {collector}".encode())
+        conn.execute(f"GRANT SELECT ON jobs TO {viewer}".encode())
+        pg_migrate(conn, PG_MIGRATIONS)
+
+        def may(role: str, right: str) -> bool:
+            row = conn.execute("SELECT has_table_privilege(%s, 'job_words', %s)", (role, right)).fetchone()
+            assert row is not None
+            return bool(row[0])
+
+        assert all(may(collector, r) for r in ("SELECT", "INSERT", "UPDATE", "DELETE"))
+        assert may(viewer, "SELECT")
+        assert not any(may(viewer, r) for r in ("INSERT", "UPDATE", "DELETE"))
