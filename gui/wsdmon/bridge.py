@@ -12,6 +12,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -40,6 +41,9 @@ from wsdmon.models import (
     device_key,
 )
 from wsdmon.net.engine import EngineListener, RawEntry
+
+if TYPE_CHECKING:  # it loads the store package: only a view of a shared store needs it
+    from wsdmon.models.paged_jobs import PagedJobModel
 
 __all__ = ["FLUSH_DELAY_MS", "QtBridge", "device_row"]
 
@@ -110,7 +114,7 @@ class QtBridge(QObject, EngineListener):
 
     def __init__(
         self,
-        jobs: JobTableModel,
+        jobs: JobTableModel | PagedJobModel,
         devices: DeviceTreeModel,
         raw_log: RawLogModel,
         status: EngineStatus,
@@ -172,6 +176,14 @@ class QtBridge(QObject, EngineListener):
         # A stale or duplicate observation still lands in the timeline: show that too.
         self._pending_jobs[rec.key] = rec
         self._soon()
+
+    def jobs_stored(self) -> None:
+        """A view of a shared store: the store holds new job rows. The paged job table re-reads what
+        it shows (it coalesces these itself: PagedJobModel.REFRESH_MS)."""
+        from wsdmon.models.paged_jobs import PagedJobModel
+
+        if isinstance(self._jobs, PagedJobModel):
+            self._jobs.store_changed()
 
     def jobs_removed(self, keys: Iterable[JobKey]) -> None:
         """Jobs dropped by journal retention (for an engine that reports them)."""

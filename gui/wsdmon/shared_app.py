@@ -67,6 +67,10 @@ class SharedFeed:
             keyed = dataclasses.replace(record, key=dataclasses.replace(record.key, site=site))
             self.bridge.job_changed(JobChange(keyed, added=False, accepted=True))
 
+    def jobs_site_changed(self, site: str | None) -> None:
+        """A site's jobs changed in the store: the paged job table re-reads what it shows."""
+        self.bridge.jobs_stored()
+
     def sites_changed(self, sites: Sequence[str]) -> None:
         self.decor.set_sites(sites)
 
@@ -99,10 +103,15 @@ class _CloseWatcher(QObject):
 class SharedWindow:
     """One shared view: models, bridge, window and the follower of an opened SharedView."""
 
-    def __init__(self, qt_app: Any, view: Any, conninfo: str, settings: Any, opener: Any) -> None:
-        """`conninfo`: the location as given (the LISTEN connection needs it; never shown)."""
+    def __init__(  # noqa: PLR0917 - what a shared view is made of
+        self, qt_app: Any, view: Any, pages: Any, conninfo: str, settings: Any, opener: Any
+    ) -> None:
+        """`conninfo`: the location as given (the LISTEN connection needs it; never shown). `pages`:
+        the store's job pages (store.job_pages.PgJobPages): the job table reads the rows it shows
+        from the store, so a history of a million jobs is never held in memory."""
         from wsdmon.bridge import QtBridge
-        from wsdmon.models import DeviceTreeModel, EngineStatus, JobTableModel, RawLogModel
+        from wsdmon.models import DeviceTreeModel, EngineStatus, RawLogModel
+        from wsdmon.models.paged_jobs import PagedJobModel
         from wsdmon.widgets import MainWindow, WindowHooks, app_icon
         from wsdmon.widgets.shared_view import SharedWindowDecor
 
@@ -111,7 +120,10 @@ class SharedWindow:
         qt_app.setWindowIcon(app_icon())
         self.view = view
         self.devices = DeviceTreeModel()
-        self.jobs = JobTableModel(self.devices.device)
+        self.pages = pages
+        self.jobs = PagedJobModel(
+            pages, self.devices.device, known_devices=lambda: [r.key for r in self.devices.devices()]
+        )
         self.raw_log = RawLogModel()
         self.status = EngineStatus()
         self.bridge = QtBridge(self.jobs, self.devices, self.raw_log, self.status)
@@ -132,7 +144,7 @@ class SharedWindow:
         )
         self.decor = SharedWindowDecor(self.window, conninfo)  # shows it masked (redact_dsn)
         self.feed = SharedFeed(self.bridge, self.decor)
-        self.follower = SharedFollower(view, conninfo, self.feed)
+        self.follower = SharedFollower(view, conninfo, self.feed, paged=True)
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._watcher = _CloseWatcher(self.window, self._on_closed)
         self._following: asyncio.Future[None] | None = None
@@ -154,6 +166,7 @@ class SharedWindow:
             following.cancel()
             await asyncio.gather(following, return_exceptions=True)
         await asyncio.to_thread(self.view.close)
+        self.pages.close()  # on the GUI thread, as every read of it
         self.bridge.stop()
         self.window.hide()
         # Deleted by Qt on this (the GUI) thread: left to Python, their timers could be freed by a
@@ -189,6 +202,18 @@ class SharedWindow:
         return await asyncio.get_running_loop().run_in_executor(None, write)
 
 
+def _open_pages(location: str, shown: str) -> Any:
+    """The store's job pages (a connection of their own), or SharedViewError with the reason."""
+    from wsdmon.store import StoreError
+    from wsdmon.store.job_pages import PgJobPages
+    from wsdmon.store.pg_view import SharedViewError, ViewProblem
+
+    try:
+        return PgJobPages(location, shown)
+    except StoreError as exc:  # the view's connection just worked: the server went away meanwhile
+        raise SharedViewError(ViewProblem.UNREACHABLE, shown, str(exc)) from None
+
+
 class SharedWindows:
     """The shared views open in this process; `open(location)` is File ▸ Open shared history…'s hook."""
 
@@ -210,11 +235,15 @@ class SharedWindows:
             )
         view = await asyncio.to_thread(SharedView, location, shown)
         settings = self.settings if self.settings is not None else QSettings("wsdmon", SHARED_SETTINGS_APP)
+        pages = None
         try:
-            shared = SharedWindow(self.qt_app, view, location, settings, self.open)
+            pages = await asyncio.to_thread(_open_pages, location, shown)
+            shared = SharedWindow(self.qt_app, view, pages, location, settings, self.open)
             await shared.start()
         except BaseException:
             await asyncio.to_thread(view.close)
+            if pages is not None:
+                pages.close()
             raise
         self.windows.append(shared)
         task = asyncio.ensure_future(self._close_when_closed(shared))

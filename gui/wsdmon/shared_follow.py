@@ -47,14 +47,21 @@ class FollowSink(Protocol):
     # None: reading live (again); else the StoreError that interrupted it.
     def connection_changed(self, error: Exception | None) -> None: ...
 
+    # A follower of `paged` jobs reads none: it says whose jobs changed (None: any site's), and the
+    # job table (models.PagedJobModel) reads the rows it shows from the store itself.
+    def jobs_site_changed(self, site: str | None) -> None: ...
+
 
 class SharedFollower:
     """Reads `view` (store.pg_view.SharedView) and follows the NOTIFYs of `conninfo` into `sink`."""
 
-    def __init__(self, view: Any, conninfo: str, sink: FollowSink) -> None:
+    def __init__(self, view: Any, conninfo: str, sink: FollowSink, *, paged: bool = False) -> None:
+        """`paged`: the jobs are not read here (a window paging them from the store: a million
+        jobs never held in memory), only said to have changed."""
         self.view = view
         self.conninfo = conninfo
         self.sink = sink
+        self.paged = paged
         self.shown: dict[tuple[str, JobKey], JobRecord] = {}
         # What each job's stored row was when last read (hash of its record text, timeline length):
         # a re-read decodes only the rows that changed since.
@@ -102,7 +109,10 @@ class SharedFollower:
         """Everything the store holds now (raises StoreError); messages from now on."""
         self.last_message = await asyncio.to_thread(self.view.message_heads)
         self.show_devices(await asyncio.to_thread(self.view.devices))
-        self.show_jobs(await asyncio.to_thread(self.view.jobs_since))
+        if self.paged:
+            self.sink.jobs_site_changed(None)
+        else:
+            self.show_jobs(await asyncio.to_thread(self.view.jobs_since))
 
     async def read_messages(self, site: str) -> None:
         """The messages a site stored since the last handed on (a batch at a time)."""
@@ -117,6 +127,9 @@ class SharedFollower:
         shown there, less `slack` (default JOBS_SLACK_S); a site not shown yet from its first job."""
         from wsdmon.store.pg_view import JOBS_SLACK_S
 
+        if self.paged:
+            self.sink.jobs_site_changed(site)
+            return
         slack = JOBS_SLACK_S if slack is None else slack
         sites = [site] if site is not None else await asyncio.to_thread(self.view.sites)
         for name in sites:

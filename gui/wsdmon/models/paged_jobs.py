@@ -42,6 +42,7 @@ from wsdmon.core import JobKey, JobKind, JobRecord
 from wsdmon.store.job_pages import JobFilter, JobPages, JobSort, Quick, SortKey
 from wsdmon.store.port import StoreError
 
+from .device_key import endpoint_of, job_device_key, site_of
 from .devices import DeviceKind, DeviceRow
 from .job_cells import (
     ITEM_FLAGS,
@@ -167,6 +168,8 @@ class PagedJobModel(QAbstractTableModel):
             self._refilter()
 
     def set_device_filter(self, endpoint: str | None) -> None:
+        """A device's key (models/device_key.py: its endpoint, or site and endpoint in a view of a
+        shared store, where the device filter also keeps to the device's site); None for all."""
         if endpoint != self._device:
             self._device = endpoint
             self._refilter()
@@ -208,13 +211,14 @@ class PagedJobModel(QAbstractTableModel):
         needle = self._search.casefold()
         named: tuple[str, ...] = ()
         if needle and self._known is not None:
-            named = tuple(e for e in self._known() if needle in self.device_name(e).casefold())
+            named = tuple(endpoint_of(k) for k in self._known() if needle in self.device_name(k).casefold())
+        device_site = site_of(self._device) if self._device is not None else ""
         self._filter = JobFilter(
             quick=_QUICK[self._quick],
-            device=self._device,
+            device=None if self._device is None else endpoint_of(self._device),
             kind=None if self._kind is None else self._kind.value,
             search=self._search,
-            site=self._site,
+            site=device_site or self._site,
             devices_named=named,
         )
         self._relayout()
@@ -242,17 +246,18 @@ class PagedJobModel(QAbstractTableModel):
 
     # --- live changes ----------------------------------------------------------------------------
 
-    def apply_changes(self, records: Sequence[JobRecord]) -> None:
+    def apply_changes(self, records: Sequence[JobRecord], *, now: bool = False) -> None:
         """Jobs changed (the bridge's batches, as JobTableModel gets them). A job on a cached row is
         shown at once, and stays so until the store holds that update (the engine writes folded jobs
         every JOB_WRITE_LAG_MS); the store is re-read within the refresh interval and once more after
-        that lag, so that new jobs and moved rows appear."""
+        that lag, so that new jobs and moved rows appear. (`now`: JobTableModel's; here cached
+        rows are always shown at once.)"""
         if not records:
             return
-        now = time.monotonic()
+        at = time.monotonic()
         for rec in records:
             self._overlay[rec.key] = rec
-            self._overlay_at[rec.key] = now
+            self._overlay_at[rec.key] = at
         changed: list[int] = []
         for n, block in self._blocks.items():
             for i, old in enumerate(block):
@@ -519,7 +524,7 @@ class PagedJobModel(QAbstractTableModel):
         if role == Role.JOB_RECORD:  # the detail pane's: with its timeline, read for this one job
             return self._with_timeline(rec)
         if role == Role.CAN_CANCEL:
-            row = self._lookup(rec.key.device) if self._lookup is not None else None
+            row = self._lookup(job_device_key(rec.key)) if self._lookup is not None else None
             return rec.is_active and (row is None or row.kind is DeviceKind.SCAN_SERVER)
         return record_role(rec, col, role, self.device_name)
 

@@ -453,20 +453,33 @@ class PgJobPages(_Pages):
     _shared = True
 
     def __init__(self, conninfo: str, location: str) -> None:
-        import psycopg  # here: `import wsdmon.store` must not load psycopg
-
         super().__init__()
         self.location = location
+        self._conninfo = conninfo
+        self._conn: Any = None
+        self._connect()
+
+    def _connect(self) -> None:
+        import psycopg  # here: `import wsdmon.store` must not load psycopg
+
         try:
-            self._conn: Any = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+            self._conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10)
         except psycopg.OperationalError as exc:
-            raise StoreUnavailableError(f"{location}: {_first_line(exc)}") from None
+            raise StoreUnavailableError(f"{self.location}: {_first_line(exc)}") from None
         except psycopg.Error as exc:
-            raise StoreError(f"{location}: {_first_line(exc)}") from None
+            raise StoreError(f"{self.location}: {_first_line(exc)}") from None
+
+    def _ready(self) -> None:
+        """A connection the server dropped (restarted, idle timeout) is opened again for the next
+        read, as the shared view's own (store.pg_view) is: the table shows the store again once the
+        server is back."""
+        if self._conn.closed or self._conn.broken:
+            self._connect()
 
     def _rows(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         import psycopg
 
+        self._ready()
         try:
             return list(self._conn.execute(sql.replace("?", "%s").encode(), tuple(params)).fetchall())
         except psycopg.OperationalError as exc:
@@ -486,6 +499,7 @@ class PgJobPages(_Pages):
     def _begin_snapshot(self) -> None:
         import psycopg
 
+        self._ready()
         try:
             if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 self._conn.execute(b"ROLLBACK")  # read-only: nothing to commit

@@ -28,6 +28,7 @@ from tests.integration.wsdmon_process import environment, run_wsdmon
 from tests.pg import PgCluster
 from wsdmon.cli import EXIT_CANNOT_START
 from wsdmon.models import Column
+from wsdmon.models.paged_jobs import PagedJobModel
 from wsdmon.shared_app import SharedWindows
 from wsdmon.shared_follow import CATCH_UP_INTERVAL_S
 from wsdmon.store.pg_view import SharedViewError, ViewProblem
@@ -117,6 +118,10 @@ def test_two_sites_live_in_the_window(qapp: Any, tmp_path: Path, pg_cluster: PgC
                 assert time.monotonic() - ended < CATCH_UP_INTERVAL_S
                 for record in _rows(shared):
                     assert (str(record.status.job_state), record.status.images_received) == ("Completed", 2)
+                # Paged from the store (issue 14, item 4): the window holds the rows it shows, and the
+                # follower none of the jobs.
+                assert isinstance(window.proxy, PagedJobModel)
+                assert not shared.follower.shown
 
                 # The Site column shows, and the site filter keeps one site's jobs.
                 header = window.job_table.view.horizontalHeader()
