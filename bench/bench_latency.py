@@ -149,7 +149,13 @@ class EngineProducer:
 
 
 def measure(
-    setup: Any, produce: Produce, *, seconds: float, rate: int = RATE, profile: bool = False
+    setup: Any,
+    produce: Produce,
+    *,
+    seconds: float,
+    rate: int = RATE,
+    profile: bool = False,
+    probe_class: Any = None,
 ) -> dict[str, Any]:
     """Feed `rate` notifications/s for `seconds` through `produce` on a precise schedule while the
     loop runs; latencies (ms) to the repaint that shows each row: from the due time and from the
@@ -173,8 +179,9 @@ def measure(
 
     bridge._timer.timeout.disconnect()
     bridge._timer.timeout.connect(timed_flush)
-    from_due = LatencyProbe(setup, set())
-    from_accept = LatencyProbe(setup, set())
+    probe_class = probe_class or LatencyProbe  # a LatencyProbe of another job model
+    from_due = probe_class(setup, set())
+    from_accept = probe_class(setup, set())
     sent = [0]
     produce_cpu_s = [0.0]  # the producer's CPU (with the bridge's listener calls it makes)
     late_ms: list[float] = []
@@ -305,8 +312,18 @@ def baseline_repaint_cpu(like: Any) -> list[float]:
 
 
 def run_loop(seconds: float) -> None:
-    """Run the qasync loop (Qt's) for `seconds`."""
-    asyncio.get_event_loop().run_until_complete(asyncio.sleep(seconds))
+    """Run the qasync loop (Qt's) for `seconds`. Called from a Qt callback while the loop already
+    runs (a measurement started from a coroutine, as the shared window's bench does), it processes
+    Qt's events, and with them the loop's, for that long instead."""
+    loop = asyncio.get_event_loop()
+    if not loop.is_running():
+        loop.run_until_complete(asyncio.sleep(seconds))
+        return
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
 
 
 def child(seconds: float, profile: bool) -> dict[str, Any]:

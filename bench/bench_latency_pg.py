@@ -1,5 +1,5 @@
-"""Notify-to-visible-row latency through PostgreSQL (issue 14, item 5: p99 ≤ 250 ms at 1,000
-events/s): a collector writes a shared store, the window on that store shows the rows.
+"""Notify-to-visible-row latency through PostgreSQL (issue 14, item 5: p99 ≤ 250 ms at 1,000 events/s):
+a collector writes a shared store, the window on that store shows the rows.
 
 Two processes, as on a support desk:
 
@@ -7,14 +7,15 @@ Two processes, as on a support desk:
   handed 1,000 notifications/s as its sink hands them (each first committed through the Recorder,
   as before a device's 202, then folded; the folded jobs are written every
   SHARED_JOB_FLUSH_INTERVAL_S, as `wsdmon collect --store postgresql://…` does);
-- the window (this process): bench_gui_model.Setup (the MainWindow as app.py wires it) fed by the
-  shared window's own SharedFeed and SharedFollower (NOTIFY, then reads), as a SELECT-only viewer
-  would be.
+- the window (this process): the real shared window (shared_app.SharedWindows.open, as `wsdmon
+  --store` opens it): its follower hears the NOTIFYs and its job table pages the rows it shows
+  from the store (models.PagedJobModel).
 
-Both plan the same notifications (same seed); bench_latency.measure runs the window's clock: when
-it asks for notification 0 the collector is told to start, on the same schedule. The latency of a
+Both plan the same notifications (same seed); bench_latency.measure runs the window's clock: when it
+asks for notification 0 the collector is told to start, on the same schedule. The latency of a
 notification runs from when it was due to the repaint of the job table that shows its row with the
-change (rows on screen). PostgreSQL is a throwaway cluster (tests/pg.py) with fsync on.
+change (rows on screen: the row's record at least as new as the notification). PostgreSQL is a
+throwaway cluster (tests/pg.py) with fsync on.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_latency_pg.py [--seconds 10]
 """
@@ -39,9 +40,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))  # tests.pg: the throwaway cluster
 
-from bench_latency import RATE, EngineProducer, measure, run_loop  # noqa: E402
+from bench_latency import RATE, EngineProducer, measure  # noqa: E402
 
 TARGET_P99_MS = 250.0
+ARRIVAL_SLACK_S = 0.002  # a record's last_update is the collector's arrival stamp, taken at the due time
 SITE = "bench"
 SEED = 14
 
@@ -145,22 +147,52 @@ class _Planner(EngineProducer):
         return None
 
 
-class _Decor:
-    """The shared window's title and status bar, not shown here."""
+class _Setup:
+    """What bench_latency.measure drives, from a real shared window."""
 
-    location = "bench"
+    def __init__(self, shared: Any) -> None:
+        self.window = shared.window
+        self.view = shared.window.job_table.view
+        self.proxy = shared.window.proxy
+        self.bridge = shared.bridge
 
-    def set_sites(self, sites: Any) -> None:
-        pass
 
-    def connection_changed(self, detail: Any) -> None:
-        if detail is not None:
-            print(f"connection: {detail}", file=sys.stderr)
+def _paged_probe() -> type:
+    """A LatencyProbe for the paged job table: a refresh is a layout change of the rows on screen,
+    and a row counts as showing a notification once its record is at least as new as it (a row
+    re-read before the collector wrote the change still shows the job, but not the change)."""
+    from bench_gui_model import LatencyProbe
+
+    offset = time.time() - time.perf_counter()  # perf_counter → wall clock (the records' times)
+
+    class PagedProbe(LatencyProbe):  # type: ignore[misc, valid-type]
+        def _on_layout_changed(self, *args: object) -> None:
+            super()._on_layout_changed(*args)
+            view = self.setup.view
+            top, bottom = view.rowAt(0), view.rowAt(view.viewport().height() - 1)
+            if top >= 0:
+                self._seen(top, self.setup.proxy.rowCount() - 1 if bottom < 0 else bottom)
+
+        def _seen(self, first: int, last: int) -> None:
+            if not self.due:
+                return
+            now = time.perf_counter()
+            proxy = self.setup.proxy
+            for row in range(first, last + 1):
+                rec = proxy.record(row)
+                t = self.due.get(rec.key)
+                if t is None or rec.last_update.timestamp() + ARRIVAL_SLACK_S < t + offset:
+                    continue
+                del self.due[rec.key]
+                self.model_ms.append((now - t) * 1e3)
+                self.shown.setdefault(rec.key, t)
+
+    return PagedProbe
 
 
 def window(dsn: str, seconds: float) -> dict[str, Any]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from bench_gui_model import Setup
+    from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -168,9 +200,8 @@ def window(dsn: str, seconds: float) -> dict[str, Any]:
     app.setStyle("Fusion")
     import qasync
 
-    from wsdmon.shared_app import SharedFeed
-    from wsdmon.shared_follow import SharedFollower
-    from wsdmon.store.pg_view import SharedView
+    from wsdmon.core import JobKey
+    from wsdmon.shared_app import SharedWindows
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -186,17 +217,10 @@ def window(dsn: str, seconds: float) -> dict[str, Any]:
         if child.stdout.readline().strip() != "READY":
             raise RuntimeError("the collector did not start")
         with tempfile.TemporaryDirectory() as tmp:
-            setup = Setup(app, Path(tmp))
             plan = _Planner(list(servers()))
             plan.plan(int(seconds * RATE))
-            from wsdmon.core import JobKey
-
             keys = [JobKey(d, t, site=SITE) for _, _, (d, t) in plan.planned]
-            view = SharedView(dsn, "bench")
-            follower = SharedFollower(view, dsn, SharedFeed(setup.bridge, _Decor()))
-            loop.run_until_complete(follower.load())
-            task = asyncio.ensure_future(follower.run())
-            run_loop(0.5)  # listening
+            windows = SharedWindows(app, QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
 
             def produce(n: int, arrival: datetime) -> Any:
                 if n == 0:
@@ -204,13 +228,29 @@ def window(dsn: str, seconds: float) -> dict[str, Any]:
                     child.stdin.flush()  # type: ignore[union-attr]
                 return keys[n]
 
-            try:
-                result = measure(setup, produce, seconds=seconds)
-            finally:
-                task.cancel()
-                run_loop(0.1)
-                view.close()
-                setup.close()
+            async def scenario() -> dict[str, Any]:
+                # One run of the loop throughout, as `wsdmon --store` has it: the measurement runs
+                # from a Qt callback and lets the loop work through bench_latency.run_loop.
+                shared = await windows.open(dsn)  # the window as `wsdmon --store` opens it
+                try:
+                    shared.window.resize(1366, 768)
+                    await asyncio.sleep(1.0)  # listening
+                    done: asyncio.Future[dict[str, Any]] = loop.create_future()
+
+                    def run() -> None:
+                        try:
+                            done.set_result(
+                                measure(_Setup(shared), produce, seconds=seconds, probe_class=_paged_probe())
+                            )
+                        except Exception as exc:  # the bench's failure, said by the caller
+                            done.set_exception(exc)
+
+                    QTimer.singleShot(0, run)
+                    return await done
+                finally:
+                    await windows.stop_all()
+
+            result = loop.run_until_complete(scenario())
     finally:
         child.wait(timeout=60)
     result["collector_exit"] = child.returncode
