@@ -5,6 +5,7 @@ search change the rows, a live change appears and the selection stays on its job
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -321,3 +322,31 @@ def test_a_store_that_cannot_be_read_keeps_the_rows_shown_and_says_why_once(
     model.set_quick_filter(QuickFilter.FAILED)
     assert model.rowCount() == sum(1 for r in RECS if not r.is_active and r.is_failed)
     pages.inner.close()
+
+
+def test_a_lone_store_change_is_read_at_once_and_a_burst_once_per_interval(
+    qtbot: QtBot, journal_path: Path, tmp_path: Path
+) -> None:
+    """NOTIFY after a quiet spell: re-read on the next turn of the loop, not an interval later (the
+    shared window's latency); a burst of them: one re-read per interval, not one each."""
+    path = tmp_path / "journal.sqlite3"
+    path.write_bytes(journal_path.read_bytes())
+    pages = SqliteJobPages(path)
+    model = PagedJobModel(pages, refresh_ms=400)
+    reads: list[float] = []
+    model.layoutChanged.connect(lambda *_: reads.append(time.monotonic()))
+    try:
+        qtbot.wait(450)  # quiet since it opened
+        changed = time.monotonic()
+        model.store_changed()
+        qtbot.waitUntil(lambda: len(reads) == 1, timeout=300)
+        assert reads[0] - changed < 0.2  # not the 400 ms interval
+        for _ in range(20):
+            model.store_changed()
+            qtbot.wait(10)
+        qtbot.waitUntil(lambda: len(reads) == 2, timeout=1000)
+        assert reads[1] - reads[0] >= 0.39  # the burst waited for the interval since the last read
+        qtbot.wait(450)
+        assert len(reads) == 2  # one re-read for the whole burst
+    finally:
+        pages.close()

@@ -139,6 +139,8 @@ class PagedJobModel(QAbstractTableModel):
         self._timer.setSingleShot(True)
         self._timer.setInterval(refresh_ms)
         self._timer.timeout.connect(self.flush)
+        self._refreshed = 0.0  # time.monotonic() of the last re-read
+        self._refresh_ms = refresh_ms
         self._lag_timer = QTimer(self)
         self._lag_timer.setSingleShot(True)
         self._lag_timer.setInterval(write_lag_ms)
@@ -268,7 +270,7 @@ class PagedJobModel(QAbstractTableModel):
         for row in changed:
             self.dataChanged.emit(self.index(row, 0), self.index(row, NCOLS - 1))
         if not self._timer.isActive():
-            self._timer.start()
+            self._timer.start(self._refresh_ms)
         if not self._lag_timer.isActive():
             self._lag_timer.start()
 
@@ -283,13 +285,17 @@ class PagedJobModel(QAbstractTableModel):
             self._lag_timer.start()
 
     def store_changed(self) -> None:
-        """The store says a site's jobs changed (NOTIFY): re-read within the refresh interval."""
+        """The store says a site's jobs changed (NOTIFY): re-read at once after a quiet spell, else
+        REFRESH_MS after the last re-read (a burst costs at most one re-read per interval, and a lone
+        change waits for none)."""
         if not self._timer.isActive():
-            self._timer.start()
+            since_ms = (time.monotonic() - self._refreshed) * 1e3
+            self._timer.start(max(0, int(self._refresh_ms - since_ms)))  # start(ms) sets the interval
 
     def flush(self) -> None:
         """Re-count and re-read now (what the refresh timer does)."""
         self._timer.stop()
+        self._refreshed = time.monotonic()
         self._relayout(renew=True)
         counts = self._store(self._read_counts, self._counts)  # a sort or filter leaves them
         if counts != self._counts:
