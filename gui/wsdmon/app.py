@@ -556,6 +556,19 @@ async def _say_startup_problem(exc: Exception, path: Path, args: Any, *, network
     return EXIT_CANNOT_START
 
 
+async def run_until_closed(window: Any, closed: asyncio.Future[None], args: Any) -> None:
+    """Until the user closes the window (`closed`), or for --quit-after seconds: then a --screenshot
+    of it if asked, and it is closed (the local window's and the shared window's start)."""
+    if args.quit_after is None:
+        await closed
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(closed), args.quit_after)
+    if args.screenshot is not None and not closed.done():
+        window.grab().save(str(args.screenshot))
+    window.close()
+
+
 def _last_window_closed(qt_app: Any) -> asyncio.Future[None]:
     """Done when the last window closes (the user closed the main window)."""
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -587,14 +600,7 @@ async def _run_application(
                 qt_app, args, opened=restart_damaged(path, datetime.now(UTC), str(exc))
             )
             await application.start()
-        if args.quit_after is None:
-            await closed
-        else:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(closed), args.quit_after)
-            if args.screenshot is not None and not closed.done():
-                application.window.grab().save(str(args.screenshot))
-            application.window.close()
+        await run_until_closed(application.window, closed, args)
     finally:
         if live is not None:
             await live.stop()

@@ -15,7 +15,6 @@ QtBridge through the bridge's own methods, each job keyed by its site (JobKey.si
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 from collections.abc import Sequence
@@ -283,7 +282,7 @@ async def run_shared_window(qt_app: Any, args: Any) -> int:
             "%s: ignored in a view of a shared store (the sites' collectors watch the devices)",
             ", ".join(ignored),
         )
-    from wsdmon.app import _last_window_closed  # one definition, app.py's
+    from wsdmon.app import _last_window_closed, run_until_closed  # one definition each, app.py's
 
     closed = _last_window_closed(qt_app)
     windows = SharedWindows(qt_app)
@@ -300,14 +299,7 @@ async def run_shared_window(qt_app: Any, args: Any) -> int:
                 close_after_s=args.quit_after,
             )
             return EXIT_CANNOT_START
-        if args.quit_after is None:
-            await closed
-        else:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(closed), args.quit_after)
-            if args.screenshot is not None and not closed.done():
-                shared.window.grab().save(str(args.screenshot))
-            shared.window.close()
+        await run_until_closed(shared.window, closed, args)
     finally:
         await windows.stop_all()
     return EXIT_OK
