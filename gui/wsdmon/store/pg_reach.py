@@ -89,11 +89,22 @@ def connect(conninfo: str, location: str, site: str, *, first: bool) -> Conn:
             migrate(conn)
         # A device is answered once its message is committed: a commit must be on disk (or on
         # a standby, as configured), so "off" (which acknowledges before the WAL is flushed)
-        # is raised to "on" for this session; the other settings are the DBA's choice.
-        setting = conn.execute("SHOW synchronous_commit").fetchone()
+        # from the server's or the database's settings is raised to "on" for this session. Only
+        # the collector's own location may ask for "off" (libpq's options=-c…, whose source
+        # PostgreSQL reports as "client"): docs/postgresql.md, a site's informed choice.
+        setting = conn.execute(
+            "SELECT setting, source FROM pg_settings WHERE name = 'synchronous_commit'"
+        ).fetchone()
         if setting is not None and setting[0] == "off":
-            conn.execute("SET synchronous_commit TO on")
-            _log.info("%s has synchronous_commit off: this collector commits with it on", location)
+            if setting[1] == "client":
+                _log.warning(
+                    "%s asks for synchronous_commit off: a notification already answered may be "
+                    "lost if the database server loses power",
+                    location,
+                )
+            else:
+                conn.execute("SET synchronous_commit TO on")
+                _log.info("%s has synchronous_commit off: this collector commits with it on", location)
         got = conn.execute(
             "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (f"wsdmon site {site}",)
         ).fetchone()

@@ -169,6 +169,22 @@ def test_commits_are_flushed_even_where_the_server_says_synchronous_commit_off(
         store.close()
 
 
+def test_synchronous_commit_off_is_kept_where_the_collectors_own_location_asks_for_it(
+    pg_dsn: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """docs/postgresql.md tells a site it may trade durability for speed in its location
+    (options=-c synchronous_commit=off): the store must keep that choice (it used to raise it to
+    on whatever its source, so the documented option did nothing) and say what it risks."""
+    store = _open(pg_dsn + " options='-c synchronous_commit=off'", tmp_path)
+    try:
+        conn = store._conn
+        assert conn is not None
+        assert conn.execute("SHOW synchronous_commit").fetchone() == ("off",)
+    finally:
+        store.close()
+    assert any("may be lost if the database server loses power" in r.getMessage() for r in caplog.records)
+
+
 def test_collectors_starting_together_on_an_empty_database_create_the_tables_once(
     pg_cluster: PgCluster, tmp_path: Path
 ) -> None:
