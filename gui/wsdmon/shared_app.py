@@ -114,7 +114,7 @@ class SharedWindow:
 
         qt_app.setWindowIcon(app_icon())
         self.view = view
-        self.devices = DeviceTreeModel()
+        self.devices = DeviceTreeModel(by_site=True)  # a node per site
         self.pages = pages
         self.jobs = PagedJobModel(
             pages, self.devices.device, known_devices=lambda: [r.key for r in self.devices.devices()]

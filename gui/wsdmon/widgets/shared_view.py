@@ -127,6 +127,24 @@ class SharedWindowDecor:
                 labels[name].hide()
         self._disable()
         self.set_sites([])  # the Site column and filter show
+        self._keep_site_in_step()
+
+    def _keep_site_in_step(self) -> None:
+        """The device tree's sites and the job table's Site filter show one choice: a site's node
+        (or one of its devices) picked in the tree filters the jobs to that site; a site picked in
+        the filter selects its node (All sites: none)."""
+        tree = getattr(self.window, "device_tree", None)
+        job_table = getattr(self.window, "job_table", None)
+        if tree is None or job_table is None:
+            return
+        tree.site_selected.connect(job_table.set_site_filter)
+        combo = job_table.site_combo
+
+        def picked(index: int) -> None:
+            site = combo.itemData(index) if index > 0 else None
+            tree.select_site(site if isinstance(site, str) else None)
+
+        combo.currentIndexChanged.connect(picked)
 
     def _disable(self) -> None:
         texts, w = self.texts, self.window
