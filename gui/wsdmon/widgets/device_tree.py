@@ -50,6 +50,9 @@ def format_fingerprint(sha256_hex: str) -> str:
 
 
 HEALTH_ICON_PX = 16  # the health shield at the end of a device's name
+# The list never gets narrower than this many average characters: a window made smaller (1366 →
+# 1024 px) took the room of the job table's filters from it, down to "anne…" (issue 14).
+MIN_CHARS = 22
 HEALTH_GAP_PX = 3  # on either side of it
 
 
@@ -149,6 +152,7 @@ class DeviceTreeView(QTreeView):
         self.setItemDelegateForColumn(DeviceColumn.NAME, self.health_delegate)
         self.setUniformRowHeights(True)
         self.setIndentation(14)  # two levels only: narrow, so names fit a narrow pane
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * MIN_CHARS)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_custom_context_menu_requested)
@@ -191,7 +195,10 @@ class DeviceTreeView(QTreeView):
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         row = role_data(current, Role.DEVICE_ROW)
         self.device_selected.emit(row.key if isinstance(row, DeviceRow) else None)
-        if self._devices.by_site:
+        # Not for the first node made current, unselected, when the list gets the focus: opening
+        # the shared window would filter its jobs to the first site.
+        chosen = not current.isValid() or self.selectionModel().isSelected(current)
+        if self._devices.by_site and chosen:
             site = role_data(current, Role.SITE)
             self.site_selected.emit(site if isinstance(site, str) and site else None)
 

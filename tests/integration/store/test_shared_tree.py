@@ -54,7 +54,25 @@ def test_the_shared_windows_devices_are_grouped_by_site_and_in_step_with_the_sit
             assert model.group_index(DeviceKind.NOT_REACHED) == QModelIndex()  # no kinds level
 
             # The keyboard: from the branch node down to its server, its MFP, then floor-3's node.
+            # The list getting the focus makes its first node current, unselected: that is no
+            # choice of a site (the jobs of every site stay), nor is the Site filter's own focus.
             window.show()
+            window.activateWindow()
+            tree.setFocus()
+            await until(tree.hasFocus, "the device list focused")
+            await until(lambda: tree.currentIndex().isValid(), "the first node current")
+            assert combo.currentIndex() == 0
+            assert len(_jobs(shared)) == 5
+            # Tab goes as they stand: the Site filter above the list, then the list, then the jobs'
+            # search (the first of the job table's filters).
+            assert combo.parentWidget() is tree.parentWidget()
+            QTest.keyClick(tree, Qt.Key.Key_Backtab)
+            await until(combo.hasFocus, "Shift+Tab from the list to the Site filter")
+            QTest.keyClick(combo, Qt.Key.Key_Tab)
+            await until(tree.hasFocus, "Tab from the Site filter to the list")
+            QTest.keyClick(tree, Qt.Key.Key_Tab)
+            await until(window.job_table.search.hasFocus, "Tab from the list to the job search")
+            assert combo.currentIndex() == 0
             tree.setFocus()
             tree.setCurrentIndex(branch)
             assert combo.currentData() == "branch"
