@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = ((1366, 768), (1024, 600))  # in this order: the second run opens with the first's settings
+RUN_TIMEOUT_S = 120  # one size's run: both windows measured and pictured
 LOCAL_SETTINGS = "layout-window.ini"
 SHARED_SETTINGS = "layout-shared-window.ini"
 
@@ -179,14 +181,23 @@ def make_layout_screenshots(out_dir: Path, dsn: str) -> list[dict[str, Any]]:
         (out_dir / stale).unlink(missing_ok=True)
     for width, height in SIZES:
         env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": os.pathsep.join(sys.path)}
-        proc = subprocess.run(
+        # A session of its own: a run that hangs is ended whole (xvfb-run, Xvfb and the Python under
+        # it), not xvfb-run alone with the others left running.
+        with subprocess.Popen(
             [xvfb, "-a", "-s", f"-screen 0 {width}x{height}x24", sys.executable, "-m",
              "tests.gui.make_layout_screenshots", "--inside", str(out_dir), f"{width}x{height}", dsn],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-        )  # fmt: skip
-        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True,
+        ) as proc:  # fmt: skip
+            try:
+                stdout, stderr = proc.communicate(timeout=RUN_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                stdout, stderr = proc.communicate()
+                stderr += f"\n(no answer in {RUN_TIMEOUT_S} s: stopped)"
+        lines = [line for line in stdout.splitlines() if line.startswith("{")]
         if proc.returncode != 0 or not lines:
-            raise RuntimeError(f"layout run at {width}x{height} failed:\n{proc.stdout}\n{proc.stderr}")
+            raise RuntimeError(f"layout run at {width}x{height} failed:\n{stdout}\n{stderr}")
         results.append(json.loads(lines[-1]))
     return results
 
