@@ -228,8 +228,9 @@ class DeviceTreeModel(QAbstractItemModel):
         for row in rows:
             key = row.key
             group = self._where.get(key)
-            moved = group is not self._group_for(row) or self._kind_of(key) is not row.kind
-            if group is not None and moved:
+            if group is not None and (
+                group is not self._group_for(row) or self._kind_of(key) is not row.kind
+            ):
                 self.remove([key])  # a device that turned out to be the other kind
                 group = None
             if group is None:
