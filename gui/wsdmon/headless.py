@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ __all__ = [
     "Say",
     "journal_location",
     "run_headless",
+    "say_on_stderr",
     "stop_on_signals",
 ]
 
@@ -42,6 +44,11 @@ class Say(Protocol):
     """One line for the person or the service log: `error` when wsdmon cannot go on."""
 
     def __call__(self, text: str, *, error: bool = False) -> None: ...
+
+
+def say_on_stderr(text: str, *, error: bool = False) -> None:
+    """A Say for a command run by a person or a script: one line on stderr."""
+    print(f"wsdmon: {text}", file=sys.stderr, flush=True)
 
 
 class Listener(Protocol):

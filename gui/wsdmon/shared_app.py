@@ -8,14 +8,14 @@ on this PC, so it opens beside a local window (one process: File ▸ Open shared
 second window and the local monitor goes on) or beside another viewer.
 
 The feed (SharedFeed) is the one seam between the store and the window: a SharedFollower (Qt-free:
-reads off the loop, NOTIFY, safety re-read, reconnect) hands rows to it, and it hands them to the
-QtBridge through the bridge's own methods, each job keyed by its site (JobKey.site).
+reads off the loop, NOTIFY, safety re-read, reconnect) hands devices, messages and which site's jobs
+changed to it, and it hands them to the QtBridge through the bridge's own methods, each device keyed
+by its site; the job table pages the jobs from the store itself (JobKey.site names a job's site).
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSettings
 
-from wsdmon.core import DeviceRecord, JobChange, JobRecord
+from wsdmon.core import DeviceRecord
 from wsdmon.core.feed import RawEntry
 from wsdmon.shared_follow import SharedFollower
 
@@ -37,8 +37,9 @@ SHARED_SETTINGS_APP = "wsdmon-shared"
 
 
 class SharedFeed:
-    """The follower's sink for the window: devices and jobs to the bridge (keyed by site), sites and
-    the connection's state to the window's decor."""
+    """The follower's sink for the window (a shared_follow.PagedJobsSink): devices to the bridge
+    (keyed by site), a site's changed jobs as a notice to the paged job table (it reads the rows it
+    shows from the store), sites and the connection's state to the window's decor."""
 
     def __init__(self, bridge: Any, decor: Any) -> None:
         self.bridge = bridge
@@ -60,11 +61,6 @@ class SharedFeed:
     def devices_changed(self, rows: Sequence[tuple[str, DeviceRecord]]) -> None:
         for site, device in rows:
             self.bridge.site_device_changed(site, device)
-
-    def jobs_changed(self, rows: Sequence[tuple[str, JobRecord]]) -> None:
-        for site, record in rows:
-            keyed = dataclasses.replace(record, key=dataclasses.replace(record.key, site=site))
-            self.bridge.job_changed(JobChange(keyed, added=False, accepted=True))
 
     def jobs_site_changed(self, site: str | None) -> None:
         """A site's jobs changed in the store: the paged job table re-reads what it shows."""
@@ -118,7 +114,7 @@ class SharedWindow:
 
         qt_app.setWindowIcon(app_icon())
         self.view = view
-        self.devices = DeviceTreeModel()
+        self.devices = DeviceTreeModel(by_site=True)  # a node per site
         self.pages = pages
         self.jobs = PagedJobModel(
             pages, self.devices.device, known_devices=lambda: [r.key for r in self.devices.devices()]

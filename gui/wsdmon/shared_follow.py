@@ -15,11 +15,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, cast, overload
 
 from wsdmon.core import DeviceRecord, JobKey, JobRecord
 
-__all__ = ["CATCH_UP_INTERVAL_S", "LIVE_SLACK_S", "RECONNECT_DELAY_S", "FollowSink", "SharedFollower"]
+__all__ = [
+    "CATCH_UP_INTERVAL_S",
+    "LIVE_SLACK_S",
+    "RECONNECT_DELAY_S",
+    "FollowSink",
+    "JobRowsSink",
+    "PagedJobsSink",
+    "SharedFollower",
+]
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +41,11 @@ RECONNECT_DELAY_S = 2.0
 
 
 class FollowSink(Protocol):
-    """Where a SharedFollower hands what it reads (on the loop's thread)."""
+    """Where a SharedFollower hands what it reads (on the loop's thread). The jobs go one of two
+    ways, each its own protocol below: as rows (JobRowsSink: `watch` prints each) or as a notice of
+    whose jobs changed (PagedJobsSink: the window's job table pages them from the store itself)."""
 
     def devices_changed(self, rows: Sequence[tuple[str, DeviceRecord]]) -> None: ...
-
-    def jobs_changed(self, rows: Sequence[tuple[str, JobRecord]]) -> None: ...
 
     def sites_changed(self, sites: Sequence[str]) -> None: ...
 
@@ -47,21 +55,44 @@ class FollowSink(Protocol):
     # None: reading live (again); else the StoreError that interrupted it.
     def connection_changed(self, error: Exception | None) -> None: ...
 
-    # A follower of `paged` jobs reads none: it says whose jobs changed (None: any site's), and the
-    # job table (models.PagedJobModel) reads the rows it shows from the store itself.
+
+class JobRowsSink(FollowSink, Protocol):
+    """A sink that takes the jobs themselves: each job read that differs from the last handed on."""
+
+    def jobs_changed(self, rows: Sequence[tuple[str, JobRecord]]) -> None: ...
+
+
+class PagedJobsSink(FollowSink, Protocol):
+    """A sink whose job table pages from the store (models.PagedJobModel): the follower reads no
+    job, it says whose jobs changed (None: any site's) and the table reads the rows it shows."""
+
     def jobs_site_changed(self, site: str | None) -> None: ...
 
 
 class SharedFollower:
     """Reads `view` (store.pg_view.SharedView) and follows the NOTIFYs of `conninfo` into `sink`."""
 
-    def __init__(self, view: Any, conninfo: str, sink: FollowSink, *, paged: bool = False) -> None:
+    @overload
+    def __init__(
+        self, view: Any, conninfo: str, sink: JobRowsSink, *, paged: Literal[False] = False
+    ) -> None: ...
+
+    @overload
+    def __init__(self, view: Any, conninfo: str, sink: PagedJobsSink, *, paged: Literal[True]) -> None: ...
+
+    def __init__(
+        self, view: Any, conninfo: str, sink: JobRowsSink | PagedJobsSink, *, paged: bool = False
+    ) -> None:
         """`paged`: the jobs are not read here (a window paging them from the store: a million
-        jobs never held in memory), only said to have changed."""
+        jobs never held in memory), only said to have changed (`sink` is a PagedJobsSink); else
+        they are read and handed on as rows (`sink` is a JobRowsSink)."""
         self.view = view
         self.conninfo = conninfo
-        self.sink = sink
+        self.sink: FollowSink = sink
         self.paged = paged
+        # The overloads pair the flag with the sink's kind: each job path has the sink it calls.
+        self._rows_sink = None if paged else cast(JobRowsSink, sink)
+        self._pages_sink = cast(PagedJobsSink, sink) if paged else None
         self.shown: dict[tuple[str, JobKey], JobRecord] = {}
         # What each job's stored row was when last read (hash of its record text, timeline length):
         # a re-read decodes only the rows that changed since.
@@ -94,9 +125,9 @@ class SharedFollower:
             if record.last_update is not None:
                 self.newest[site] = max(self.newest.get(site, 0.0), record.last_update.timestamp())
             changed.append((site, record))
-        if changed:
+        if changed and self._rows_sink is not None:
             self._saw_sites({site for site, _ in changed})
-            self.sink.jobs_changed(changed)
+            self._rows_sink.jobs_changed(changed)
 
     def _said(self, error: Exception | None) -> None:
         if (error is None) != (self.error is None):
@@ -109,8 +140,8 @@ class SharedFollower:
         """Everything the store holds now (raises StoreError); messages from now on."""
         self.last_message = await asyncio.to_thread(self.view.message_heads)
         self.show_devices(await asyncio.to_thread(self.view.devices))
-        if self.paged:
-            self.sink.jobs_site_changed(None)
+        if self._pages_sink is not None:
+            self._pages_sink.jobs_site_changed(None)
         else:
             self.show_jobs(await asyncio.to_thread(self.view.jobs_since))
 
@@ -127,8 +158,8 @@ class SharedFollower:
         shown there, less `slack` (default JOBS_SLACK_S); a site not shown yet from its first job."""
         from wsdmon.store.pg_view import JOBS_SLACK_S
 
-        if self.paged:
-            self.sink.jobs_site_changed(site)
+        if self._pages_sink is not None:
+            self._pages_sink.jobs_site_changed(site)
             return
         slack = JOBS_SLACK_S if slack is None else slack
         sites = [site] if site is not None else await asyncio.to_thread(self.view.sites)

@@ -32,7 +32,8 @@ class _Change:
 
 
 class _PrinterSink:
-    """The follower's sink for watch's printer: one line per device and job, naming its site."""
+    """The follower's sink for watch's printer (a shared_follow.JobRowsSink): one line per device
+    and job, naming its site."""
 
     def __init__(self, printer: Any) -> None:
         self.printer = printer
@@ -52,9 +53,6 @@ class _PrinterSink:
 
     def messages_changed(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
         pass  # watch prints devices and jobs
-
-    def jobs_site_changed(self, site: str | None) -> None:
-        """Not asked: watch's follower reads the jobs (it is not paged)."""
 
     def connection_changed(self, error: Exception | None) -> None:
         pass  # the follower logs the interruption; the lines resume when it is over

@@ -3,9 +3,11 @@ glance beside its name, what it says of itself (device_state.py: a scanner's jam
 an icon; a stopped or busy state).
 
 The bridge fills DeviceRow values (plain data, no net/ imports) and calls `upsert` / `remove`.
-Tree shape: three group nodes ("Scan servers", "Scan devices", and "Not reached" for entries whose
-metadata could never be read, so whose role is unknown), devices below them. A node's internalId is
-0 for a group and 1 + group row for a device, so parent() needs no lookup.
+Tree shape, a single PC's window: three group nodes ("Scan servers", "Scan devices", and "Not
+reached" for entries whose metadata could never be read, so whose role is unknown), devices below
+them. A view of a shared store (`by_site`): a node per site ("branch (3)", its worst device's icon,
+what that device has in its tooltip), its devices below it, scan servers first. A node's internalId
+is 0 for a group and its group's fixed id for a device.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from PySide6.QtCore import (
 
 from wsdmon.core import DeviceError, OfflineReason, ScannerCondition
 from wsdmon.core.health import DeviceHealth
+from wsdmon.core.selfcheck import Verdict
 
 from . import format as fmt
 from ._i18n import QT_TRANSLATE_NOOP
@@ -169,20 +172,47 @@ _STATE_ICONS = {
 }
 
 
+# A site node's shield: its devices' worst verdict.
+_VERDICT_RANK = {Verdict.OK: 0, Verdict.UNKNOWN: 1, Verdict.WARNING: 2, Verdict.PROBLEM: 3}
+
+
 def _tr(text: str) -> str:
     return QCoreApplication.translate(_CTX, text)
 
 
+@dataclass(slots=True)
+class _Group:
+    """A group node: a kind of device (a single PC's window) or a site (a view of a shared store).
+    `id` is its devices' internalId: fixed for the group's life, so a site added or removed above
+    it (the sites stay in name order) does not turn its devices' indexes into another group's."""
+
+    id: int
+    kind: DeviceKind | None = None
+    site: str = ""
+    rows: list[DeviceRow] = dataclasses.field(default_factory=list)
+
+
+# A site's trouble, worst last: what its node shows of its worst device (the device's own icon).
+_CALM, _WARNING, _CRITICAL, _UNREACHED = range(4)
+
+
 class DeviceTreeModel(QAbstractItemModel):
-    """Devices grouped by kind; `device(key)` doubles as the job model's name lookup."""
+    """Devices grouped by kind (a single PC's window) or, `by_site`, by the site whose collector
+    watches them (a view of a shared store: a node per site, in name order, with its device count
+    and its worst device's state; its devices scan servers first). `device(key)` doubles as the
+    job model's name lookup."""
 
     device_count_changed = Signal(int)
     health_changed = Signal(str)  # the endpoint whose health report changed
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, by_site: bool = False) -> None:
         super().__init__(parent)
-        self._rows: dict[DeviceKind, list[DeviceRow]] = {kind: [] for kind in _GROUPS}
-        self._where: dict[str, DeviceKind] = {}
+        self.by_site = by_site
+        kinds = () if by_site else _GROUPS
+        self._groups: list[_Group] = [_Group(i + 1, kind) for i, kind in enumerate(kinds)]
+        self._by_id: dict[int, _Group] = {g.id: g for g in self._groups}
+        self._next_id = len(self._groups) + 1
+        self._where: dict[str, _Group] = {}
         # Kept apart from the rows: reports come on their own (EngineListener.health_changed), also
         # before the device's first row, and a row's update (or a change of kind) must not drop it.
         self._health: dict[str, DeviceHealth] = {}
@@ -190,46 +220,73 @@ class DeviceTreeModel(QAbstractItemModel):
     # --- the bridge's API ------------------------------------------------------------------------
 
     def upsert(self, rows: Sequence[DeviceRow]) -> bool:
-        """Add new devices (one beginInsertRows per group) and update known ones (dataChanged).
+        """Add new devices (each at its place in its group) and update known ones (dataChanged).
         Returns True when a name people see changed (a new device, a rename, a new twin)."""
         shown = {r.key: r.display_name for r in self.devices()}
         rows = self._with_twin_hints(rows)
-        new: dict[DeviceKind, dict[str, DeviceRow]] = {kind: {} for kind in _GROUPS}
+        new: dict[str, DeviceRow] = {}
         for row in rows:
             key = row.key
-            kind = self._where.get(key)
-            if kind is not None and kind is not row.kind:
+            group = self._where.get(key)
+            if group is not None and (
+                group is not self._group_for(row) or self._kind_of(key) is not row.kind
+            ):
                 self.remove([key])  # a device that turned out to be the other kind
-                kind = None
-            if kind is None:
-                new[row.kind][key] = row
+                group = None
+            if group is None:
+                new[key] = row
                 continue
-            group = self._rows[kind]
-            i = next(i for i, r in enumerate(group) if r.key == key)
-            old, group[i] = group[i], row
+            i = next(i for i, r in enumerate(group.rows) if r.key == key)
+            old, group.rows[i] = group.rows[i], row
             if old == row:
                 continue
-            parent = self.index(_GROUPS.index(kind), 0)
+            parent = self._group_index(group)
             # Every event moves a device's last-event time: only that cell changed, and it is hidden
             # by default, so the tree need not repaint the row a thousand times a second.
             first, last = 0, len(DeviceColumn) - 1
             if dataclasses.replace(old, last_event=row.last_event) == row:
                 first = last = int(DeviceColumn.LAST_EVENT)
+            else:
+                self.dataChanged.emit(parent, parent)  # a site shows its worst device
             self.dataChanged.emit(self.index(i, first, parent), self.index(i, last, parent))
-        for g, kind in enumerate(_GROUPS):
-            if not new[kind]:
-                continue
-            group = self._rows[kind]
-            parent = self.index(g, 0)
-            self.beginInsertRows(parent, len(group), len(group) + len(new[kind]) - 1)
-            group.extend(new[kind].values())
-            self._where.update(dict.fromkeys(new[kind], kind))
+        for key, row in new.items():
+            group = self._group_for(row) or self._add_site(row.site)
+            rank = _GROUPS.index(row.kind)
+            i = sum(1 for r in group.rows if _GROUPS.index(r.kind) <= rank)  # after its own kind
+            parent = self._group_index(group)
+            self.beginInsertRows(parent, i, i)
+            group.rows.insert(i, row)
+            self._where[key] = group
             self.endInsertRows()
             self.dataChanged.emit(parent, parent)  # the group's count
-        if any(new.values()):
+        if new:
             self.device_count_changed.emit(len(self._where))
         self._relabel()
         return {r.key: r.display_name for r in self.devices()} != shown
+
+    def _group_for(self, row: DeviceRow) -> _Group | None:
+        """The group a device belongs in (None: its site has no node yet)."""
+        if not self.by_site:
+            return self._groups[_GROUPS.index(row.kind)]
+        return next((g for g in self._groups if g.site == row.site), None)
+
+    def _kind_of(self, key: str) -> DeviceKind | None:
+        found = self.device(key)
+        return found.kind if found is not None else None
+
+    def _add_site(self, site: str) -> _Group:
+        """A node for a site seen for the first time, at its place in name order."""
+        group = _Group(self._next_id, site=site)
+        self._next_id += 1
+        at = sum(1 for g in self._groups if (g.site.casefold(), g.site) < (site.casefold(), site))
+        self.beginInsertRows(QModelIndex(), at, at)
+        self._groups.insert(at, group)
+        self._by_id[group.id] = group
+        self.endInsertRows()
+        return group
+
+    def _group_index(self, group: _Group) -> QModelIndex:
+        return self.createIndex(self._groups.index(group), 0, 0)
 
     def _with_twin_hints(self, rows: Sequence[DeviceRow]) -> list[DeviceRow]:
         """`rows` with the hints they will need among the devices known and these."""
@@ -239,13 +296,12 @@ class DeviceTreeModel(QAbstractItemModel):
     def _relabel(self) -> None:
         """Give the known devices the hints the others now make necessary (or drop them)."""
         shared = _shared_names(self.devices())
-        for g, kind in enumerate(_GROUPS):
-            group = self._rows[kind]
-            for i, r in enumerate(group):
+        for group in self._groups:
+            for i, r in enumerate(group.rows):
                 hinted = _hinted(r, shared)
                 if hinted is not r:
-                    group[i] = hinted
-                    parent = self.index(g, 0)
+                    group.rows[i] = hinted
+                    parent = self._group_index(group)
                     self.dataChanged.emit(
                         self.index(i, 0, parent), self.index(i, len(DeviceColumn) - 1, parent)
                     )
@@ -265,6 +321,8 @@ class DeviceTreeModel(QAbstractItemModel):
                     Qt.ItemDataRole.AccessibleTextRole,
                 ]
                 self.dataChanged.emit(index, index, roles)
+                parent = index.parent()
+                self.dataChanged.emit(parent, parent, roles)  # a site shows its devices' worst
             self.health_changed.emit(health.endpoint)
 
     def health(self, endpoint: str) -> DeviceHealth | None:
@@ -272,19 +330,26 @@ class DeviceTreeModel(QAbstractItemModel):
         return self._health.get(endpoint)
 
     def remove(self, keys: Iterable[str]) -> None:
-        """Forget devices (Bye, or removed by the user), by their keys (a single PC's: endpoints)."""
+        """Forget devices (Bye, or removed by the user), by their keys (a single PC's: endpoints).
+        A site left with no device loses its node."""
         removed = False
         for key in set(keys):
-            kind = self._where.pop(key, None)
-            if kind is None:
+            group = self._where.pop(key, None)
+            if group is None:
                 continue
-            group = self._rows[kind]
-            i = next(i for i, r in enumerate(group) if r.key == key)
-            parent = self.index(_GROUPS.index(kind), 0)
+            i = next(i for i, r in enumerate(group.rows) if r.key == key)
+            parent = self._group_index(group)
             self.beginRemoveRows(parent, i, i)
-            del group[i]
+            del group.rows[i]
             self.endRemoveRows()
-            self.dataChanged.emit(parent, parent)
+            if self.by_site and not group.rows:
+                at = self._groups.index(group)
+                self.beginRemoveRows(QModelIndex(), at, at)
+                del self._groups[at]
+                del self._by_id[group.id]
+                self.endRemoveRows()
+            else:
+                self.dataChanged.emit(parent, parent)
             removed = True
         if removed:
             self.device_count_changed.emit(len(self._where))
@@ -294,27 +359,37 @@ class DeviceTreeModel(QAbstractItemModel):
 
     def device(self, key: str) -> DeviceRow | None:
         """The device of a key (device_key.py; a single PC's: its endpoint)."""
-        kind = self._where.get(key)
-        if kind is None:
+        group = self._where.get(key)
+        if group is None:
             return None
-        return next(r for r in self._rows[kind] if r.key == key)
+        return next(r for r in group.rows if r.key == key)
 
     def devices(self) -> list[DeviceRow]:
-        return [r for kind in _GROUPS for r in self._rows[kind]]
+        return [r for group in self._groups for r in group.rows]
 
     def device_count(self) -> int:
         return len(self._where)
 
     def group_index(self, kind: DeviceKind) -> QModelIndex:
-        """The group node of a kind of device."""
-        return self.index(_GROUPS.index(kind), 0)
+        """The group node of a kind of device (a single PC's window; invalid when `by_site`)."""
+        group = next((g for g in self._groups if g.kind is kind), None)
+        return self._group_index(group) if group is not None else QModelIndex()
+
+    def site_index(self, site: str) -> QModelIndex:
+        """The node of a site (`by_site`; invalid when the site has no device)."""
+        group = next((g for g in self._groups if self.by_site and g.site == site), None)
+        return self._group_index(group) if group is not None else QModelIndex()
+
+    def sites(self) -> list[str]:
+        """The sites with a node, in their order (`by_site`)."""
+        return [g.site for g in self._groups] if self.by_site else []
 
     def index_of(self, key: str) -> QModelIndex:
-        kind = self._where.get(key)
-        if kind is None:
+        group = self._where.get(key)
+        if group is None:
             return QModelIndex()
-        i = next(i for i, r in enumerate(self._rows[kind]) if r.key == key)
-        return self.index(i, 0, self.index(_GROUPS.index(kind), 0))
+        i = next(i for i, r in enumerate(group.rows) if r.key == key)
+        return self.index(i, 0, self._group_index(group))
 
     # --- Qt overrides ----------------------------------------------------------------------------
 
@@ -323,18 +398,19 @@ class DeviceTreeModel(QAbstractItemModel):
             return QModelIndex()
         if not parent.isValid():
             return self.createIndex(row, column, 0)
-        return self.createIndex(row, column, parent.row() + 1)
+        return self.createIndex(row, column, self._groups[parent.row()].id)
 
     def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
         if not index.isValid() or index.internalId() == 0:
             return QModelIndex()
-        return self.createIndex(index.internalId() - 1, 0, 0)
+        group = self._by_id.get(index.internalId())
+        return self._group_index(group) if group is not None else QModelIndex()
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         if not parent.isValid():
-            return len(_GROUPS)
+            return len(self._groups)
         if parent.internalId() == 0 and parent.column() == 0:
-            return len(self._rows[_GROUPS[parent.row()]])
+            return len(self._groups[parent.row()].rows)
         return 0
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
@@ -361,16 +437,16 @@ class DeviceTreeModel(QAbstractItemModel):
         if not index.isValid():
             return None
         if index.internalId() == 0:
-            return self._group_data(index, role)
-        row = self._rows[_GROUPS[index.internalId() - 1]][index.row()]
+            return self._group_data(self._groups[index.row()], index.column(), role)
+        group = self._by_id.get(index.internalId())
+        if group is None or not 0 <= index.row() < len(group.rows):
+            return None
+        row = group.rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, col)
         if role == Qt.ItemDataRole.DecorationRole and col == DeviceColumn.NAME:
-            glance = row.glance.icon
-            # Cannot reach it or its events: that comes first; else a jam or a stop shows.
-            trouble = row.subscription is SubscriptionState.ERROR or row.error is not None
-            return icon(glance if glance is not None and not trouble else _STATE_ICONS[row.subscription])
+            return icon(self._icon_name(row))
         if role == Qt.ItemDataRole.DecorationRole and col == DeviceColumn.SUBSCRIPTION:
             return icon(_STATE_ICONS[row.subscription])
         if role == Qt.ItemDataRole.DecorationRole and col == DeviceColumn.STATE and row.glance.icon:
@@ -396,17 +472,72 @@ class DeviceTreeModel(QAbstractItemModel):
             return row.subscription.value
         if role == Role.IS_GROUP:
             return False
+        if role == Role.SITE:
+            return row.site
         return None
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _group_data(self, index: _Index, role: int) -> Any:
-        kind = _GROUPS[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole and index.column() == 0:
-            return _tr(_GROUP_NAMES[kind]).format(len(self._rows[kind]))
+    def _group_data(self, group: _Group, column: int, role: int) -> Any:
         if role == Role.IS_GROUP:
             return True
+        if group.kind is not None:  # a kind of device
+            if role == Qt.ItemDataRole.DisplayRole and column == 0:
+                return _tr(_GROUP_NAMES[group.kind]).format(len(group.rows))
+            return None
+        if role == Role.SITE:
+            return group.site
+        if column != DeviceColumn.NAME:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _tr("{0} ({1})").format(group.site, len(group.rows))
+        worst = max(group.rows, key=self._trouble, default=None)
+        troubled = worst is not None and self._trouble(worst) > _CALM
+        if role == Qt.ItemDataRole.DecorationRole:
+            return icon(self._icon_name(worst)) if worst is not None and troubled else None
+        verdicts = [h.verdict for r in group.rows if (h := self._health.get(r.key)) is not None]
+        if role == Role.HEALTH:
+            return max(verdicts, key=_VERDICT_RANK.__getitem__) if verdicts else None
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self._site_summary(group, worst if troubled else None)
         return None
+
+    def _site_summary(self, group: _Group, worst: DeviceRow | None) -> str:
+        """ "Site branch: 3 devices" and its worst device's name and state (also what a screen
+        reader says for the node: its icon is drawn, not said)."""
+        n = len(group.rows)
+        # Both forms spelt out: no English plural translation is loaded ("%n device(s)" showed so).
+        count = _tr("Site {0}: 1 device") if n == 1 else _tr("Site {0}: {1} devices")
+        lines = [count.format(group.site, n)]
+        if worst is not None:
+            lines.append(_tr("Worst: {0}").format(self._display(worst, DeviceColumn.NAME)))
+            trouble = self._trouble_text(worst)
+            if trouble:
+                lines.append(trouble)
+        return "\n".join(lines)
+
+    @staticmethod
+    def _trouble(row: DeviceRow) -> int:
+        """How badly a device needs someone (a site node shows its worst device)."""
+        if row.subscription is SubscriptionState.ERROR or row.error is not None or row.offline is not None:
+            return _UNREACHED
+        glance = row.glance.icon
+        return {"condition-critical": _CRITICAL, "condition-warning": _WARNING}.get(glance or "", _CALM)
+
+    @staticmethod
+    def _icon_name(row: DeviceRow) -> str:
+        """The icon of a device's name cell: cannot reach it or its events first, else a jam or a stop."""
+        glance = row.glance.icon
+        trouble = row.subscription is SubscriptionState.ERROR or row.error is not None
+        return glance if glance is not None and not trouble else _STATE_ICONS[row.subscription]
+
+    @staticmethod
+    def _trouble_text(row: DeviceRow) -> str:
+        if row.error is not None:
+            return device_error_text(row.error)
+        if row.offline is not None:
+            return offline_text(row.offline)
+        return row.subscription_detail
 
     def _display(self, row: DeviceRow, col: int) -> str:
         if col == DeviceColumn.NAME:

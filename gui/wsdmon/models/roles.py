@@ -31,6 +31,7 @@ class Role(IntEnum):
     UTC_TEXT = _BASE + 14  # str: the UTC rendering of a time cell (also in the tooltip)
     HEALTH = _BASE + 15  # core Verdict | None: a device's worst health verdict (None: no report yet)
     HEALTH_TEXT = _BASE + 16  # str: that verdict and the worst finding's sentence (its icon's tooltip)
+    SITE = _BASE + 17  # str: the site of a device tree's site node or device ("" for a single PC's)
 
 
 def role_data(index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -50,6 +50,9 @@ def format_fingerprint(sha256_hex: str) -> str:
 
 
 HEALTH_ICON_PX = 16  # the health shield at the end of a device's name
+# The list never gets narrower than this many average characters: a window made smaller (1366 →
+# 1024 px) took the room of the job table's filters from it, down to "anne…" (issue 14).
+MIN_CHARS = 22
 HEALTH_GAP_PX = 3  # on either side of it
 
 
@@ -116,9 +119,12 @@ _COLLECTOR_ACTIONS = frozenset({"diagnose", "refresh", "resubscribe", "trust-cer
 
 
 class DeviceTreeView(QTreeView):
-    """Renders DeviceTreeModel; selecting a device emits its endpoint (None for a group / nothing)."""
+    """Renders DeviceTreeModel; selecting a device emits its endpoint (None for a group / nothing).
+    A view of a shared store (a model `by_site`) also says which site is selected: a site's node or
+    one of its devices (None: nothing), so the job table's Site filter keeps in step."""
 
     device_selected = Signal(object)  # device key (models/device_key.py: the endpoint) | None
+    site_selected = Signal(object)  # str | None: only for a model by site
     status_message = Signal(str)  # a line for the window's status bar (what an action did)
     bundle_requested = Signal(str)  # endpoint: "Save support bundle…" of that device
     diagnose_requested = Signal(str)  # endpoint: "Diagnose…" of that device
@@ -146,6 +152,7 @@ class DeviceTreeView(QTreeView):
         self.setItemDelegateForColumn(DeviceColumn.NAME, self.health_delegate)
         self.setUniformRowHeights(True)
         self.setIndentation(14)  # two levels only: narrow, so names fit a narrow pane
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * MIN_CHARS)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_custom_context_menu_requested)
@@ -174,16 +181,43 @@ class DeviceTreeView(QTreeView):
     def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
         if parent.isValid():
             self.expand(parent)
+        else:  # a site's node (a view of a shared store): open, as the groups are
+            for row in range(first, last + 1):
+                self.expand(self._devices.index(row, 0))
         self._show_groups()
 
     def _show_groups(self) -> None:
         # "Not reached" only while some entry is: it is no kind of device, and empty it is noise.
         group = self._devices.group_index(DeviceKind.NOT_REACHED)
-        self.setRowHidden(group.row(), group.parent(), self._devices.rowCount(group) == 0)
+        if group.isValid():
+            self.setRowHidden(group.row(), group.parent(), self._devices.rowCount(group) == 0)
 
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         row = role_data(current, Role.DEVICE_ROW)
         self.device_selected.emit(row.key if isinstance(row, DeviceRow) else None)
+        # Not for the first node made current, unselected, when the list gets the focus: opening
+        # the shared window would filter its jobs to the first site.
+        chosen = not current.isValid() or self.selectionModel().isSelected(current)
+        if self._devices.by_site and chosen:
+            site = role_data(current, Role.SITE)
+            self.site_selected.emit(site if isinstance(site, str) and site else None)
+
+    def selected_site(self) -> str | None:
+        """The site of the node or device selected (a model by site; None: nothing selected)."""
+        site = role_data(self.currentIndex(), Role.SITE) if self._devices.by_site else None
+        return site if isinstance(site, str) and site else None
+
+    def select_site(self, site: str | None) -> None:
+        """Select a site's node (None: nothing), unless the selection is that site's already (its
+        node or one of its devices): the job table's Site filter chose it."""
+        if not self._devices.by_site or site == self.selected_site():
+            return
+        index = self._devices.site_index(site) if site is not None else QModelIndex()
+        if index.isValid():
+            self.setCurrentIndex(index)
+        else:
+            self.selectionModel().clearSelection()
+            self.setCurrentIndex(QModelIndex())
 
     def _on_header_context_menu_requested(self, pos: QPoint) -> None:
         self.header_menu().popup(self.header().mapToGlobal(pos))

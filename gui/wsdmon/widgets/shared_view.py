@@ -10,15 +10,17 @@ a password typed in the dialog is never shown back, logged or saved.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QObject, QSettings
+from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QLayout,
     QLineEdit,
     QMainWindow,
     QMenu,
@@ -127,6 +129,55 @@ class SharedWindowDecor:
                 labels[name].hide()
         self._disable()
         self.set_sites([])  # the Site column and filter show
+        self._site_filter_above_the_devices()
+        self._keep_site_in_step()
+
+    def _site_filter_above_the_devices(self) -> None:
+        """The Site filter goes above the device list, grouped by site as it is: the left pane says
+        where (site, device), the job table's bar what (search, state, device, kind). In that bar it
+        made the job table 100 px wider than a single PC's, so at 1024 px the device list was
+        squeezed to a dozen characters."""
+        tree = getattr(self.window, "device_tree", None)
+        job_table = getattr(self.window, "job_table", None)
+        splitter = getattr(self.window, "splitter", None)
+        if tree is None or job_table is None or splitter is None:
+            return
+        combo = job_table.site_combo
+        # The keyboard meets them in the order they will stand: the Site filter, then the devices.
+        order = [w for w in _tab_chain(self.window) if w is not combo]
+        order.insert(order.index(tree) if tree in order else 0, combo)
+        bar = _layout_holding(job_table.layout(), combo)
+        if bar is not None:
+            bar.removeWidget(combo)
+        pane = QWidget(self.window)  # Qt's to delete with the window (the splitter takes it)
+        pane.setObjectName("devices-pane")
+        self.devices_pane = pane
+        splitter.replaceWidget(splitter.indexOf(tree), pane)  # the sizes and saved state stay
+        column = QVBoxLayout(pane)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(combo)
+        column.addWidget(tree, 1)
+        tree.show()  # taken out of the splitter, it was hidden
+        for first, second in itertools.pairwise(order):  # moved widgets join the chain at its end
+            QWidget.setTabOrder(first, second)
+
+    def _keep_site_in_step(self) -> None:
+        """The device tree's sites and the job table's Site filter show one choice: a site's node
+        (or one of its devices) picked in the tree filters the jobs to that site; a site picked in
+        the filter selects its node (All sites: none)."""
+        tree = getattr(self.window, "device_tree", None)
+        job_table = getattr(self.window, "job_table", None)
+        if tree is None or job_table is None:
+            return
+        tree.site_selected.connect(job_table.set_site_filter)
+        combo = job_table.site_combo
+
+        def picked(index: int) -> None:
+            site = combo.itemData(index) if index > 0 else None
+            tree.select_site(site if isinstance(site, str) else None)
+
+        combo.currentIndexChanged.connect(picked)
 
     def _disable(self) -> None:
         texts, w = self.texts, self.window
@@ -166,6 +217,31 @@ class SharedWindowDecor:
             self.state.setText(text)
             self.state.setToolTip(text)
             bar.showMessage(text)
+
+
+def _tab_chain(window: QWidget) -> list[QWidget]:
+    """The widgets Tab goes through in `window`, in order."""
+    chain: list[QWidget] = []
+    widget = window.nextInFocusChain()
+    while widget is not None and widget is not window and widget not in chain:
+        if widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            chain.append(widget)
+        widget = widget.nextInFocusChain()
+    return chain
+
+
+def _layout_holding(layout: QLayout | None, widget: QWidget) -> QLayout | None:
+    """The layout (`layout` or one nested in it) that holds `widget` directly."""
+    if layout is None:
+        return None
+    if layout.indexOf(widget) >= 0:
+        return layout
+    for i in range(layout.count()):
+        item = layout.itemAt(i)
+        found = _layout_holding(item.layout() if item is not None else None, widget)
+        if found is not None:
+            return found
+    return None
 
 
 def _off(action: QAction | None, reason: str) -> None:
