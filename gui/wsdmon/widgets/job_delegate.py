@@ -1,0 +1,218 @@
+"""JobCellDelegate: paints the job table's plain cells itself, as QStyledItemDelegate would.
+
+At 1,000 events/s the job table repaints its whole viewport many times a second (every new job
+shifts the rows). QStyledItemDelegate lays each cell's text out with a fresh QTextLayout, asks the
+model for seven roles and walks the style's item layout, per cell and per repaint. This delegate
+asks the job model for the cell it already keeps (JobTableModel.paint_cell: the values of the
+painted roles, built once per record) and draws it with what it caches between repaints: the
+style's icon and text rectangles per column geometry, and each text laid out (and elided) once as
+a QTextLayout per (text, width, font). It reads as few QStyleOptionViewItem fields as it can: in
+PySide each enum-valued field costs about 4 µs to read, a tenth of a cell's budget.
+
+Only plain cells take this path. A cell that is selected, current with focus, hovered, being
+edited or disabled, in a right-to-left layout, or of a model other than JobTableModel is painted
+by QStyledItemDelegate itself, so every look the style gives those stays (highlight, focus frame).
+What the fast path draws is what QCommonStyle's CE_ItemViewItem draws for a plain cell (Qt 6:
+QCommonStylePrivate::viewItemDrawText, calculateElidedText): the background brush (the failed-job
+tint), the icon in the style's decoration rectangle, the text in the cell's foreground or the
+palette's Text colour, in its font and alignment, elided in the view's elide mode, its line centred
+in whole pixels. tests/gui/test_job_delegate.py compares both paths pixel for pixel. Tooltips,
+accessibility and size hints are the base class's, from the model's roles as before.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QPointF, QRect, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QTextLayout, QTextOption
+from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from wsdmon.models.job_cells import ALIGNMENT, BACKGROUND, DECORATION, DISPLAY, FONT, FOREGROUND
+
+if TYPE_CHECKING:
+    from wsdmon.models import JobFilterProxyModel
+
+__all__ = ["JobCellDelegate"]
+
+_Index = QModelIndex | QPersistentModelIndex
+_S = QStyle.StateFlag
+# States whose look the style draws (highlight, focus frame, hover): QStyledItemDelegate paints them.
+_STYLED = (_S.State_Selected | _S.State_HasFocus | _S.State_MouseOver | _S.State_Editing).value
+_ENABLED = _S.State_Enabled.value
+_ACTIVE = _S.State_Active.value
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)  # QStyledItemDelegate's default
+_TEXTS_MAX = 4096  # cached laid-out texts: many screens' worth; dropped all at once when full
+_GEOMETRIES_MAX = 256  # cached (column, size, icon, alignment, font) layouts
+# What makes the cached layouts or colours stale (the view is told; a style switch for dark mode too).
+_STALE_EVENTS = frozenset(
+    {
+        QEvent.Type.FontChange,
+        QEvent.Type.StyleChange,
+        QEvent.Type.PaletteChange,
+        QEvent.Type.LayoutDirectionChange,
+        QEvent.Type.ApplicationFontChange,
+        QEvent.Type.ApplicationPaletteChange,
+        QEvent.Type.ScreenChangeInternal,  # another screen's DPI
+    }
+)
+
+
+class JobCellDelegate(QStyledItemDelegate):
+    """The job table's delegate (see the module's doc): plain cells drawn from cached pieces."""
+
+    def __init__(self, proxy: JobFilterProxyModel, view: QAbstractItemView) -> None:
+        super().__init__(view)
+        self._proxy = proxy
+        self._view = view
+        self._geometries: dict[tuple[Any, ...], tuple[QRect, QRect]] = {}
+        self._texts: dict[tuple[Any, ...], tuple[QTextLayout, float, float]] = {}
+        self._fonts: dict[int, tuple[QFont, QFont]] = {}  # id → (a cell's font, resolved)
+        self._margin = 0
+        self._fresh = False  # the caches below match the view's font, style, palette, direction
+        self._font = QFont()
+        self._ltr = True
+        self._text_colors = (QColor(), QColor())  # the palette's Text: inactive, active window
+        view.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _STALE_EVENTS:
+            self.clear_cache()
+        return False
+
+    def clear_cache(self) -> None:
+        """Forget the cached layouts and colours (the font, style, palette or direction changed)."""
+        self._geometries.clear()
+        self._texts.clear()
+        self._fonts.clear()
+        self._fresh = False
+
+    def _refresh(self) -> None:
+        view = self._view
+        self._font = QFont(view.font())
+        self._ltr = view.layoutDirection() == Qt.LayoutDirection.LeftToRight
+        self._margin = view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+        palette = view.palette()
+        text = QPalette.ColorRole.Text
+        self._text_colors = (
+            palette.color(QPalette.ColorGroup.Inactive, text),
+            palette.color(QPalette.ColorGroup.Active, text),
+        )
+        self._fresh = True
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        if not self._fresh:
+            self._refresh()
+        state = option.state.value  # type: ignore[attr-defined]
+        cell = None
+        if not state & _STYLED and state & _ENABLED and self._ltr:
+            cell = self._proxy.paint_cell(index)
+        if cell is None:
+            super().paint(painter, option, index)
+            return
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        col = index.column()
+        width, height = rect.width(), rect.height()
+        get = cell.get
+        icon = get(DECORATION)
+        align = get(ALIGNMENT, _LEFT)
+        font = get(FONT)
+        geometry_key = (col, width, height, icon is not None, align, font is not None)
+        geometry = self._geometries.get(geometry_key)
+        if geometry is None:
+            geometry = self._geometry(geometry_key, option, index)
+        x, y = rect.x(), rect.y()
+        painter.save()
+        background = get(BACKGROUND)
+        if background is not None:
+            painter.fillRect(rect, background)
+        if icon is not None:
+            icon.paint(painter, geometry[0].translated(x, y), option.decorationAlignment)  # type: ignore[attr-defined]
+        value = get(DISPLAY)
+        if value is not None and value != "":
+            text_key = (value, geometry[1].width(), height, align, 0 if font is None else id(font))
+            text = self._texts.get(text_key)
+            if text is None:
+                shown_font = self._font if font is None else self._resolved(font, self._font)
+                text = self._text(
+                    text_key, value, font=shown_font, text_rect=geometry[1], align=align, option=option
+                )
+            layout, dx, dy = text
+            foreground = get(FOREGROUND)
+            painter.setPen(self._text_colors[bool(state & _ACTIVE)] if foreground is None else foreground)
+            layout.draw(painter, QPointF(x + dx, y + dy))
+        painter.restore()
+
+    def _resolved(self, font: QFont, base: QFont) -> QFont:
+        """A cell's font (FontRole: italic) completed by the view's, as initStyleOption does."""
+        entry = self._fonts.get(id(font))
+        if entry is None or entry[0] is not font:
+            entry = self._fonts[id(font)] = (font, font.resolve(base))
+        return entry[1]
+
+    def _geometry(
+        self, key: tuple[Any, ...], option: QStyleOptionViewItem, index: _Index
+    ) -> tuple[QRect, QRect]:
+        """The style's icon and text rectangles for a cell of this geometry, relative to the cell."""
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        view = self._view
+        style = view.style()
+        origin = opt.rect.topLeft()  # type: ignore[attr-defined]
+        icon = style.subElementRect(QStyle.SubElement.SE_ItemViewItemDecoration, opt, view)
+        text = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, view)
+        if len(self._geometries) >= _GEOMETRIES_MAX:
+            self._geometries.clear()
+        geometry = self._geometries[key] = (
+            icon.translated(-origin.x(), -origin.y()),
+            text.translated(-origin.x(), -origin.y()),
+        )
+        return geometry
+
+    def _text(
+        self,
+        key: tuple[Any, ...],
+        value: Any,
+        *,
+        font: QFont,
+        text_rect: QRect,
+        align: int,
+        option: QStyleOptionViewItem,
+    ) -> tuple[QTextLayout, float, float]:
+        """The cell's text laid out and elided as QCommonStyle does it for one line, and where the
+        layout goes relative to the cell (QCommonStylePrivate::viewItemDrawText and
+        calculateElidedText: the text rectangle less the focus frame's margin; elided when its
+        natural width is more than that; the line's height rounded, centred in whole pixels)."""
+        margin = self._margin
+        inner = text_rect.adjusted(margin, 0, -margin, 0)
+        text_option = QTextOption()
+        text_option.setWrapMode(QTextOption.WrapMode.ManualWrap)
+        text_option.setTextDirection(Qt.LayoutDirection.LeftToRight)
+        text_option.setAlignment(Qt.AlignmentFlag(align) & Qt.AlignmentFlag.AlignHorizontal_Mask)
+        shown = self.displayText(value, option.locale)  # type: ignore[attr-defined]
+        layout = _layout(shown, font, text_option, inner.width())
+        line = layout.lineAt(0)
+        if line.isValid() and line.naturalTextWidth() > inner.width():
+            elide = option.textElideMode  # type: ignore[attr-defined]
+            shown = QFontMetrics(font).elidedText(shown, elide, inner.width())
+            layout = _layout(shown, font, text_option, inner.width())
+        height = round(layout.boundingRect().height())
+        top = inner.y() + (inner.height() - height) // 2  # QStyle::alignedRect, AlignVCenter
+        if len(self._texts) >= _TEXTS_MAX:
+            self._texts.clear()
+        text = self._texts[key] = (layout, float(inner.x()), float(top))
+        return text
+
+
+def _layout(text: str, font: QFont, text_option: QTextOption, width: int) -> QTextLayout:
+    """One line of text laid out in `width` (QCommonStylePrivate::viewItemTextLayout, one line)."""
+    layout = QTextLayout(text, font)
+    layout.setTextOption(text_option)
+    layout.setCacheEnabled(True)  # keep the shaped glyphs: it is drawn on every repaint
+    layout.beginLayout()
+    line = layout.createLine()
+    if line.isValid():
+        line.setLineWidth(width)
+        line.setPosition(QPointF(0, 0))
+    layout.endLayout()
+    return layout
