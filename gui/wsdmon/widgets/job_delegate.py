@@ -103,14 +103,14 @@ class JobCellDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         if not self._fresh:
             self._refresh()
-        state = option.state.value  # type: ignore[attr-defined]
+        state = option.state.value
         cell = None
         if not state & _STYLED and state & _ENABLED and self._ltr:
             cell = self._proxy.paint_cell(index)
         if cell is None:
             super().paint(painter, option, index)
             return
-        rect: QRect = option.rect  # type: ignore[attr-defined]
+        rect: QRect = option.rect
         col = index.column()
         width, height = rect.width(), rect.height()
         get = cell.get
@@ -127,7 +127,7 @@ class JobCellDelegate(QStyledItemDelegate):
         if background is not None:
             painter.fillRect(rect, background)
         if icon is not None:
-            icon.paint(painter, geometry[0].translated(x, y), option.decorationAlignment)  # type: ignore[attr-defined]
+            icon.paint(painter, geometry[0].translated(x, y), option.decorationAlignment)
         value = get(DISPLAY)
         if value is not None and value != "":
             text_key = (value, geometry[1].width(), height, align, 0 if font is None else id(font))
@@ -158,7 +158,7 @@ class JobCellDelegate(QStyledItemDelegate):
         self.initStyleOption(opt, index)
         view = self._view
         style = view.style()
-        origin = opt.rect.topLeft()  # type: ignore[attr-defined]
+        origin = opt.rect.topLeft()
         icon = style.subElementRect(QStyle.SubElement.SE_ItemViewItemDecoration, opt, view)
         text = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, view)
         if len(self._geometries) >= _GEOMETRIES_MAX:
@@ -189,11 +189,11 @@ class JobCellDelegate(QStyledItemDelegate):
         text_option.setWrapMode(QTextOption.WrapMode.ManualWrap)
         text_option.setTextDirection(Qt.LayoutDirection.LeftToRight)
         text_option.setAlignment(Qt.AlignmentFlag(align) & Qt.AlignmentFlag.AlignHorizontal_Mask)
-        shown = self.displayText(value, option.locale)  # type: ignore[attr-defined]
+        shown = self.displayText(value, option.locale)
         layout = _layout(shown, font, text_option, inner.width())
         line = layout.lineAt(0)
         if line.isValid() and line.naturalTextWidth() > inner.width():
-            elide = option.textElideMode  # type: ignore[attr-defined]
+            elide = option.textElideMode
             shown = QFontMetrics(font).elidedText(shown, elide, inner.width())
             layout = _layout(shown, font, text_option, inner.width())
         height = round(layout.boundingRect().height())
