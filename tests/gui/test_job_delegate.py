@@ -13,6 +13,7 @@ from PySide6.QtGui import QHelpEvent, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QStyledItemDelegate, QToolTip
 
 from wsdmon.models import Column, DeviceTreeModel, JobFilterProxyModel, JobTableModel, QuickFilter
+from wsdmon.models.jobs import ITEM_FLAGS
 from wsdmon.widgets import JobTableWidget
 from wsdmon.widgets.job_delegate import JobCellDelegate
 from wsdmon.widgets.theme import dark_palette
@@ -158,3 +159,14 @@ def test_live_updates_repaint_the_changed_cells(qtbot):
         rec.status.images_received + 41
     )
     _assert_same(_shot(widget), _with_styled_delegate(widget))
+
+
+def test_every_job_cell_is_enabled_selectable_and_childless(qtbot):
+    """The job models answer flags() in C++ (QAbstractTableModel's, asked once per painted cell)."""
+    widget, model, proxy = _table(qtbot)
+    widget.set_quick_filter(QuickFilter.FAILED)  # a mapped proxy index too
+    for index in (model.index(0, Column.STATE), proxy.index(0, Column.TOKEN)):
+        assert index.isValid()
+        assert index.flags() == ITEM_FLAGS
+    assert model.flags(model.index(-1, 0)) == Qt.ItemFlag.NoItemFlags
+    assert proxy.flags(proxy.index(-1, 0)) == Qt.ItemFlag.NoItemFlags

@@ -29,7 +29,7 @@ from wsdmon.core import JobKind, JobRecord
 
 from .device_key import KEY_SEP
 from .job_text import FLAG_ACTIVE, FLAG_COMPLETED, FLAG_FAILED, FLAG_PINNED, KIND_FLAGS, SEP
-from .jobs import ITEM_FLAGS, JobTableModel
+from .jobs import JobTableModel
 from .roles import Role, role_data
 
 __all__ = ["JobFilterProxyModel", "QuickFilter"]
@@ -190,10 +190,6 @@ class JobFilterProxyModel(QSortFilterProxyModel):
             return jobs.paint_cell(index.row(), index.column())
         source = self.mapToSource(index)
         return jobs.paint_cell(source.row(), source.column()) if source.isValid() else None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        # Every job cell has the same flags: answer without mapping the index to the source.
-        return ITEM_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     # --- lookups ---------------------------------------------------------------------------------
 

@@ -317,10 +317,8 @@ class JobTableModel(QAbstractTableModel):
     ) -> Any:
         return header_data(section, orientation, role)
 
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return ITEM_FLAGS
+    # No flags() here: QAbstractTableModel's answers ITEM_FLAGS (enabled, selectable, never has
+    # children) in C++, and a repaint asks it once per cell.
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort in place; persistent indexes follow their jobs. The rows are always kept sorted, so
