@@ -22,7 +22,7 @@ accessibility and size hints are the base class's, from the model's roles as bef
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QPointF, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QTextLayout, QTextOption
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 __all__ = ["JobCellDelegate"]
 
+# A cell's text laid out (None: no text), its offset in the cell, its icon's rectangle and alignment.
+_Piece = tuple[QTextLayout | None, float, float, QRect, Qt.AlignmentFlag]
+
 _Index = QModelIndex | QPersistentModelIndex
 _S = QStyle.StateFlag
 # States whose look the style draws (highlight, focus frame, hover): QStyledItemDelegate paints them.
@@ -42,7 +45,7 @@ _STYLED = (_S.State_Selected | _S.State_HasFocus | _S.State_MouseOver | _S.State
 _ENABLED = _S.State_Enabled.value
 _ACTIVE = _S.State_Active.value
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)  # QStyledItemDelegate's default
-_TEXTS_MAX = 4096  # cached laid-out texts: many screens' worth; dropped all at once when full
+_PIECES_MAX = 4096  # cached cells' layouts: many screens' worth; dropped all at once when full
 _GEOMETRIES_MAX = 256  # cached (column, size, icon, alignment, font) layouts
 # What makes the cached layouts or colours stale (the view is told; a style switch for dark mode too).
 _STALE_EVENTS = frozenset(
@@ -66,7 +69,7 @@ class JobCellDelegate(QStyledItemDelegate):
         self._proxy = proxy
         self._view = view
         self._geometries: dict[tuple[Any, ...], tuple[QRect, QRect]] = {}
-        self._texts: dict[tuple[Any, ...], tuple[QTextLayout, float, float]] = {}
+        self._pieces: dict[tuple[Any, ...], _Piece] = {}
         self._fonts: dict[int, tuple[QFont, QFont]] = {}  # id → (a cell's font, resolved)
         self._margin = 0
         self._fresh = False  # the caches below match the view's font, style, palette, direction
@@ -83,7 +86,7 @@ class JobCellDelegate(QStyledItemDelegate):
     def clear_cache(self) -> None:
         """Forget the cached layouts and colours (the font, style, palette or direction changed)."""
         self._geometries.clear()
-        self._texts.clear()
+        self._pieces.clear()
         self._fonts.clear()
         self._fresh = False
 
@@ -111,37 +114,55 @@ class JobCellDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         rect: QRect = option.rect
-        col = index.column()
-        width, height = rect.width(), rect.height()
+        x, y, width, height = cast(tuple[int, int, int, int], rect.getRect())  # one call, not four
         get = cell.get
+        value = get(DISPLAY)
         icon = get(DECORATION)
         align = get(ALIGNMENT, _LEFT)
         font = get(FONT)
-        geometry_key = (col, width, height, icon is not None, align, font is not None)
-        geometry = self._geometries.get(geometry_key)
-        if geometry is None:
-            geometry = self._geometry(geometry_key, option, index)
-        x, y = rect.x(), rect.y()
-        painter.save()
+        key = (index.column(), width, height, value, icon is not None, align, 0 if font is None else id(font))
+        piece = self._pieces.get(key)
+        if piece is None:
+            piece = self._piece(key, option, index, value=value, align=align, font=font)
+        layout, dx, dy, icon_rect, icon_align = piece
+        # No painter.save()/restore(): the pen is all this changes, and the view sets its own pen
+        # for the grid; the style's paint (above) saves and restores as ever.
         background = get(BACKGROUND)
         if background is not None:
             painter.fillRect(rect, background)
         if icon is not None:
-            icon.paint(painter, geometry[0].translated(x, y), option.decorationAlignment)
-        value = get(DISPLAY)
-        if value is not None and value != "":
-            text_key = (value, geometry[1].width(), height, align, 0 if font is None else id(font))
-            text = self._texts.get(text_key)
-            if text is None:
-                shown_font = self._font if font is None else self._resolved(font, self._font)
-                text = self._text(
-                    text_key, value, font=shown_font, text_rect=geometry[1], align=align, option=option
-                )
-            layout, dx, dy = text
+            icon.paint(painter, icon_rect.translated(x, y), icon_align)
+        if layout is not None:
             foreground = get(FOREGROUND)
             painter.setPen(self._text_colors[bool(state & _ACTIVE)] if foreground is None else foreground)
             layout.draw(painter, QPointF(x + dx, y + dy))
-        painter.restore()
+
+    def _piece(
+        self,
+        key: tuple[Any, ...],
+        option: QStyleOptionViewItem,
+        index: _Index,
+        *,
+        value: Any,
+        align: int,
+        font: QFont | None,
+    ) -> _Piece:
+        """What a cell of this column, size, text, icon, alignment and font draws, made once."""
+        geometry_key = key[:3] + key[4:]  # all but the text
+        geometry = self._geometries.get(geometry_key)
+        if geometry is None:
+            geometry = self._geometry(geometry_key, option, index)
+        icon_rect, text_rect = geometry
+        layout, dx, dy = None, 0.0, 0.0
+        if value is not None and value != "":
+            shown_font = self._font if font is None else self._resolved(font, self._font)
+            layout, dx, dy = self._text(
+                value, font=shown_font, text_rect=text_rect, align=align, option=option
+            )
+        if len(self._pieces) >= _PIECES_MAX:
+            self._pieces.clear()
+        piece = self._pieces[key] = (layout, dx, dy, icon_rect, option.decorationAlignment)
+        return piece
 
     def _resolved(self, font: QFont, base: QFont) -> QFont:
         """A cell's font (FontRole: italic) completed by the view's, as initStyleOption does."""
@@ -171,7 +192,6 @@ class JobCellDelegate(QStyledItemDelegate):
 
     def _text(
         self,
-        key: tuple[Any, ...],
         value: Any,
         *,
         font: QFont,
@@ -198,10 +218,7 @@ class JobCellDelegate(QStyledItemDelegate):
             layout = _layout(shown, font, text_option, inner.width())
         height = round(layout.boundingRect().height())
         top = inner.y() + (inner.height() - height) // 2  # QStyle::alignedRect, AlignVCenter
-        if len(self._texts) >= _TEXTS_MAX:
-            self._texts.clear()
-        text = self._texts[key] = (layout, float(inner.x()), float(top))
-        return text
+        return layout, float(inner.x()), float(top)
 
 
 def _layout(text: str, font: QFont, text_option: QTextOption, width: int) -> QTextLayout:
