@@ -170,3 +170,41 @@ def test_every_job_cell_is_enabled_selectable_and_childless(qtbot):
         assert index.flags() == ITEM_FLAGS
     assert model.flags(model.index(-1, 0)) == Qt.ItemFlag.NoItemFlags
     assert proxy.flags(proxy.index(-1, 0)) == Qt.ItemFlag.NoItemFlags
+
+
+def _cells(model: JobTableModel) -> list[dict]:
+    return [model.paint_cell(row, col) for row in range(model.rowCount()) for col in range(len(Column))]
+
+
+def test_a_job_updated_live_looks_as_if_its_row_were_built_afresh(qtbot):
+    """A row's look reuses the cells an update leaves alone (device, token, times, kind): after each
+    step of a job's life, in progress, server-local times, failed, every cell equals a fresh build."""
+    devices = DeviceTreeModel()
+    devices.upsert(sample_devices())
+    jobs = sample_jobs()
+    processing = next(j for j in jobs if j.status.job_state == "Processing")
+    live = JobTableModel(devices.device)
+    live.apply_changes(jobs, now=True)
+    _cells(live)  # every row has a look now
+    steps = []
+    rec = processing
+    for change in (
+        {"images_received": processing.status.images_received + 1},
+        {"job_created_time": processing.status.job_created_time.replace(tzinfo=None)},  # server local
+        {"job_state": "Aborted", "job_completed_time": processing.status.job_created_time},
+        {"images_received": 99},
+    ):
+        rec = dataclasses.replace(
+            rec,
+            status=dataclasses.replace(rec.status, **change),
+            last_update=rec.last_update + timedelta(seconds=1),
+        )
+        steps.append(rec)
+    for step in steps:
+        live.apply_changes([step], now=True)
+        fresh = JobTableModel(devices.device)
+        fresh.apply_changes([step if j.key == step.key else j for j in jobs], now=True)
+        assert _cells(live) == _cells(fresh)
+    row = live.row_of(rec.key)
+    assert live.paint_cell(row, Column.IMAGES)[Qt.ItemDataRole.DisplayRole] == 99
+    assert Qt.ItemDataRole.BackgroundRole in live.paint_cell(row, Column.DEVICE)  # failed: tinted

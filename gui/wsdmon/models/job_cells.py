@@ -42,7 +42,7 @@ from .job_text import (
 from .meanings import is_vendor, reason_label, state_kind
 from .roles import Role
 
-__all__ = ["ITEM_FLAGS", "NCOLS", "PAINT_ROLES", "TOOLTIP", "build_cells", "cell_tooltip"]
+__all__ = ["ITEM_FLAGS", "NCOLS", "PAINT_ROLES", "TOOLTIP", "Previous", "build_cells", "cell_tooltip"]
 
 NCOLS = len(Column)
 DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -61,35 +61,64 @@ _RIGHT_COLS = frozenset({int(Column.IMAGES), int(Column.DURATION)})
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
+# Columns whose cell depends only on the job's identity (its key) and kind and the two times: an
+# update of a job in progress (the next image) keeps them, so its row's look reuses them.
+_KEPT_COLS = (int(Column.DEVICE), int(Column.TOKEN), int(Column.KIND), int(Column.SITE))
+_CREATED, _COMPLETED = int(Column.CREATED), int(Column.COMPLETED)
+
+# The look of a row built before: (its record, whether it was failed, its cells).
+Previous = tuple[JobRecord, bool, tuple[dict[int, Any], ...]]
+
+
 def build_cells(
     rec: JobRecord,
     device_name: Callable[[str], str],
     colors: tuple[QColor, QColor],
     italic_font: Callable[[], QFont],
+    previous: Previous | None = None,
 ) -> tuple[dict[int, Any], ...]:
     """Per column, the value of every role a delegate paints with (absent = None). `colors` are the
-    failed-row tint and text colour of the current palette."""
+    failed-row tint and text colour of the current palette. `previous` is the same job's look built
+    with the same device names and palette: the cells whose inputs did not change are taken from it
+    (the device name lookup and the two times' locale formatting are most of a row's cost). The
+    cell dicts are shared between looks: never change one after it is built."""
     s = rec.status
-    created, completed = s.job_created_time, s.job_completed_time
-    display = (
-        device_name(job_device_key(rec.key)),
-        s.job_token,
-        str(s.job_state) if rec.unknown_since is None else unknown_text(rec.unknown_since),
-        ", ".join(map(reason_label, s.job_state_reasons)),
-        s.images_received,
-        fmt.format_local(created, compact=True),
-        fmt.format_local(completed, compact=True),
-        fmt.format_duration(rec.duration_s),
-        summary_text(s.filter_statuses, short=True) if rec.kind is JobKind.POST_SCAN else "",
-        kind_text(rec.kind, short=True),
-        rec.key.site,
-    )
     kind = outcome(rec)
     failed = kind in FAILED_OUTCOMES
+    kept: set[int] = set()
+    if previous is not None:
+        before, was_failed, cells_before = previous
+        if was_failed == failed and before.key == rec.key:
+            kept.update(_KEPT_COLS if before.kind is rec.kind else _KEPT_COLS[:2] + _KEPT_COLS[3:])
+            if before.status.job_created_time == s.job_created_time:
+                kept.add(_CREATED)
+            if before.status.job_completed_time == s.job_completed_time:
+                kept.add(_COMPLETED)
+    created, completed = s.job_created_time, s.job_completed_time
+    texts: dict[int, Callable[[], Any]] = {
+        Column.DEVICE: lambda: device_name(job_device_key(rec.key)),
+        Column.TOKEN: lambda: s.job_token,
+        Column.STATE: lambda: (
+            str(s.job_state) if rec.unknown_since is None else unknown_text(rec.unknown_since)
+        ),
+        Column.REASONS: lambda: ", ".join(map(reason_label, s.job_state_reasons)),
+        Column.IMAGES: lambda: s.images_received,
+        Column.CREATED: lambda: fmt.format_local(created, compact=True),
+        Column.COMPLETED: lambda: fmt.format_local(completed, compact=True),
+        Column.DURATION: lambda: fmt.format_duration(rec.duration_s),
+        Column.FILTERS: lambda: (
+            summary_text(s.filter_statuses, short=True) if rec.kind is JobKind.POST_SCAN else ""
+        ),
+        Column.KIND: lambda: kind_text(rec.kind, short=True),
+        Column.SITE: lambda: rec.key.site,
+    }
     tint, red = colors
     cells = []
-    for col, text in enumerate(display):
-        cell: dict[int, Any] = {DISPLAY: text}
+    for col in range(NCOLS):
+        if col in kept:
+            cells.append(cells_before[col])
+            continue
+        cell: dict[int, Any] = {DISPLAY: texts[col]()}
         if col == _STATE:
             # An unknown job (core.jobs rule 7) wears the lost job's question mark.
             unknown = rec.unknown_since is not None and not failed
@@ -100,10 +129,11 @@ def build_cells(
                 cell[FOREGROUND] = red
         if col in _RIGHT_COLS:
             cell[ALIGNMENT] = _RIGHT
+        if col in (_CREATED, _COMPLETED):
+            dt = created if col == _CREATED else completed
+            if dt is not None and fmt.is_server_local(dt):
+                cell[FONT] = italic_font()  # sent without an offset: "server local"
         cells.append(cell)
-    for col, dt in ((Column.CREATED, created), (Column.COMPLETED, completed)):
-        if dt is not None and fmt.is_server_local(dt):
-            cells[col][FONT] = italic_font()  # sent without an offset: "server local"
     return tuple(cells)
 
 

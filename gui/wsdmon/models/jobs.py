@@ -39,6 +39,7 @@ from wsdmon.core import JobKey, JobRecord
 from .device_key import endpoint_of, job_device_key
 from .devices import DeviceKind, DeviceRow
 from .job_cells import (
+    BACKGROUND,
     ITEM_FLAGS,
     NCOLS,
     PAINT_ROLES,
@@ -79,11 +80,12 @@ class _Look:
     """What a repaint asks of one row, computed once per record (records are immutable): per
     column, the value of every role a delegate paints with (absent = None)."""
 
-    __slots__ = ("cells", "rec")
+    __slots__ = ("cells", "failed", "rec")
 
     def __init__(self, rec: JobRecord, cells: tuple[dict[int, Any], ...]) -> None:
         self.rec = rec
         self.cells = cells
+        self.failed = BACKGROUND in cells[0]  # a failed job's row is tinted (job_cells.build_cells)
 
 
 class JobTableModel(QAbstractTableModel):
@@ -406,9 +408,11 @@ class JobTableModel(QAbstractTableModel):
         return record_role(rec, col, role, self.device_name)
 
     def _look(self, seq: int, rec: JobRecord) -> _Look:
+        before = self._looks.get(seq)  # its last look (the looks go when names or palette change)
         if len(self._looks) >= _LOOKS_MAX:
             self._looks.clear()
-        cells = build_cells(rec, self.device_name, self._palette_colors(), self._italic_font)
+        previous = None if before is None else (before.rec, before.failed, before.cells)
+        cells = build_cells(rec, self.device_name, self._palette_colors(), self._italic_font, previous)
         look = self._looks[seq] = _Look(rec, cells)
         return look
 
