@@ -208,3 +208,11 @@ def test_a_job_updated_live_looks_as_if_its_row_were_built_afresh(qtbot):
     row = live.row_of(rec.key)
     assert live.paint_cell(row, Column.IMAGES)[Qt.ItemDataRole.DisplayRole] == 99
     assert Qt.ItemDataRole.BackgroundRole in live.paint_cell(row, Column.DEVICE)  # failed: tinted
+
+
+def test_a_right_to_left_table_looks_as_qt_paints_it(qtbot):
+    widget, _, _ = _table(qtbot)
+    _shot(widget)
+    widget.view.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+    qtbot.wait(10)
+    _assert_same(_shot(widget), _with_styled_delegate(widget))
