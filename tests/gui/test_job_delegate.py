@@ -188,16 +188,23 @@ def test_a_job_updated_live_looks_as_if_its_row_were_built_afresh(qtbot):
     _cells(live)  # every row has a look now
     steps = []
     rec = processing
+    filters = processing.status.filter_statuses
     for change in (
         {"images_received": processing.status.images_received + 1},
+        {},  # a repeat: nothing but the time of the update
+        {"filter_statuses": (dataclasses.replace(filters[0], state="Completed"), *filters[1:])},
+        {"job_state_reasons": ("acme:Throttled",)},
         {"job_created_time": processing.status.job_created_time.replace(tzinfo=None)},  # server local
-        {"job_state": "Aborted", "job_completed_time": processing.status.job_created_time},
+        {"unknown_since": processing.last_update},  # the job's fate is unknown (core.jobs rule 7)
+        {"unknown_since": None, "job_state": "Aborted", "job_completed_time": processing.last_update},
         {"images_received": 99},
     ):
+        unknown = {"unknown_since": change.pop("unknown_since")} if "unknown_since" in change else {}
         rec = dataclasses.replace(
             rec,
             status=dataclasses.replace(rec.status, **change),
             last_update=rec.last_update + timedelta(seconds=1),
+            **unknown,
         )
         steps.append(rec)
     for step in steps:

@@ -61,13 +61,31 @@ _RIGHT_COLS = frozenset({int(Column.IMAGES), int(Column.DURATION)})
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
-# Columns whose cell depends only on the job's identity (its key) and kind and the two times: an
-# update of a job in progress (the next image) keeps them, so its row's look reuses them.
-_KEPT_COLS = (int(Column.DEVICE), int(Column.TOKEN), int(Column.KIND), int(Column.SITE))
 _CREATED, _COMPLETED = int(Column.CREATED), int(Column.COMPLETED)
 
-# The look of a row built before: (its record, whether it was failed, its cells).
-Previous = tuple[JobRecord, bool, tuple[dict[int, Any], ...]]
+
+def _inputs(rec: JobRecord, kind: Outcome) -> tuple[Any, ...]:
+    """Per column, what its cell is made of besides the device names and the palette (a look is
+    dropped when those change) and whether the job failed (the tint)."""
+    s = rec.status
+    times = (s.job_created_time, s.job_completed_time)
+    return (
+        rec.key,  # Device
+        rec.key,  # Token
+        (s.job_state, rec.unknown_since, rec.kind, kind),  # State: text and icon
+        (s.job_state_reasons, rec.kind),  # Reasons
+        s.images_received,  # Images
+        s.job_created_time,  # Created
+        s.job_completed_time,  # Completed
+        times,  # Duration
+        (s.filter_statuses, rec.kind),  # Filters
+        rec.kind,  # Kind
+        rec.key,  # Site
+    )
+
+
+# The look of a row built before: (its record, its outcome, its cells).
+Previous = tuple[JobRecord, Outcome, tuple[dict[int, Any], ...]]
 
 
 def build_cells(
@@ -80,20 +98,17 @@ def build_cells(
     """Per column, the value of every role a delegate paints with (absent = None). `colors` are the
     failed-row tint and text colour of the current palette. `previous` is the same job's look built
     with the same device names and palette: the cells whose inputs did not change are taken from it
-    (the device name lookup and the two times' locale formatting are most of a row's cost). The
-    cell dicts are shared between looks: never change one after it is built."""
+    (an update of a job in progress changes one or two cells; the device name lookup and the times'
+    locale formatting are most of a row's cost). The cell dicts are shared between looks: never
+    change one after it is built."""
     s = rec.status
     kind = outcome(rec)
     failed = kind in FAILED_OUTCOMES
-    kept: set[int] = set()
+    kept: list[bool] = [False] * NCOLS
     if previous is not None:
-        before, was_failed, cells_before = previous
-        if was_failed == failed and before.key == rec.key:
-            kept.update(_KEPT_COLS if before.kind is rec.kind else _KEPT_COLS[:2] + _KEPT_COLS[3:])
-            if before.status.job_created_time == s.job_created_time:
-                kept.add(_CREATED)
-            if before.status.job_completed_time == s.job_completed_time:
-                kept.add(_COMPLETED)
+        before, kind_before, cells_before = previous
+        if (kind_before in FAILED_OUTCOMES) == failed:
+            kept = [a == b for a, b in zip(_inputs(before, kind_before), _inputs(rec, kind), strict=True)]
     created, completed = s.job_created_time, s.job_completed_time
     texts: dict[int, Callable[[], Any]] = {
         Column.DEVICE: lambda: device_name(job_device_key(rec.key)),
@@ -115,7 +130,7 @@ def build_cells(
     tint, red = colors
     cells = []
     for col in range(NCOLS):
-        if col in kept:
+        if kept[col]:
             cells.append(cells_before[col])
             continue
         cell: dict[int, Any] = {DISPLAY: texts[col]()}

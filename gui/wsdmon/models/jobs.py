@@ -39,7 +39,6 @@ from wsdmon.core import JobKey, JobRecord
 from .device_key import endpoint_of, job_device_key
 from .devices import DeviceKind, DeviceRow
 from .job_cells import (
-    BACKGROUND,
     ITEM_FLAGS,
     NCOLS,
     PAINT_ROLES,
@@ -80,12 +79,12 @@ class _Look:
     """What a repaint asks of one row, computed once per record (records are immutable): per
     column, the value of every role a delegate paints with (absent = None)."""
 
-    __slots__ = ("cells", "failed", "rec")
+    __slots__ = ("cells", "outcome", "rec")
 
     def __init__(self, rec: JobRecord, cells: tuple[dict[int, Any], ...]) -> None:
         self.rec = rec
         self.cells = cells
-        self.failed = BACKGROUND in cells[0]  # a failed job's row is tinted (job_cells.build_cells)
+        self.outcome = outcome(rec)
 
 
 class JobTableModel(QAbstractTableModel):
@@ -411,7 +410,7 @@ class JobTableModel(QAbstractTableModel):
         before = self._looks.get(seq)  # its last look (the looks go when names or palette change)
         if len(self._looks) >= _LOOKS_MAX:
             self._looks.clear()
-        previous = None if before is None else (before.rec, before.failed, before.cells)
+        previous = None if before is None else (before.rec, before.outcome, before.cells)
         cells = build_cells(rec, self.device_name, self._palette_colors(), self._italic_font, previous)
         look = self._looks[seq] = _Look(rec, cells)
         return look
