@@ -42,7 +42,7 @@ from .job_text import (
 from .meanings import is_vendor, reason_label, state_kind
 from .roles import Role
 
-__all__ = ["ITEM_FLAGS", "NCOLS", "PAINT_ROLES", "TOOLTIP", "build_cells", "cell_tooltip"]
+__all__ = ["ITEM_FLAGS", "NCOLS", "PAINT_ROLES", "TOOLTIP", "Previous", "build_cells", "cell_tooltip"]
 
 NCOLS = len(Column)
 DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -61,35 +61,79 @@ _RIGHT_COLS = frozenset({int(Column.IMAGES), int(Column.DURATION)})
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
+_CREATED, _COMPLETED = int(Column.CREATED), int(Column.COMPLETED)
+
+
+def _inputs(rec: JobRecord, kind: Outcome) -> tuple[Any, ...]:
+    """Per column, what its cell is made of besides the device names and the palette (a look is
+    dropped when those change) and whether the job failed (the tint)."""
+    s = rec.status
+    times = (s.job_created_time, s.job_completed_time)
+    return (
+        rec.key,  # Device
+        rec.key,  # Token
+        (s.job_state, rec.unknown_since, rec.kind, kind),  # State: text and icon
+        (s.job_state_reasons, rec.kind),  # Reasons
+        s.images_received,  # Images
+        s.job_created_time,  # Created
+        s.job_completed_time,  # Completed
+        times,  # Duration
+        (s.filter_statuses, rec.kind),  # Filters
+        rec.kind,  # Kind
+        rec.key,  # Site
+    )
+
+
+# The look of a row built before: (its record, its outcome, its cells).
+Previous = tuple[JobRecord, Outcome, tuple[dict[int, Any], ...]]
+
+
 def build_cells(
     rec: JobRecord,
     device_name: Callable[[str], str],
     colors: tuple[QColor, QColor],
     italic_font: Callable[[], QFont],
+    previous: Previous | None = None,
 ) -> tuple[dict[int, Any], ...]:
     """Per column, the value of every role a delegate paints with (absent = None). `colors` are the
-    failed-row tint and text colour of the current palette."""
+    failed-row tint and text colour of the current palette. `previous` is the same job's look built
+    with the same device names and palette: the cells whose inputs did not change are taken from it
+    (an update of a job in progress changes one or two cells; the device name lookup and the times'
+    locale formatting are most of a row's cost). The cell dicts are shared between looks: never
+    change one after it is built."""
     s = rec.status
-    created, completed = s.job_created_time, s.job_completed_time
-    display = (
-        device_name(job_device_key(rec.key)),
-        s.job_token,
-        str(s.job_state) if rec.unknown_since is None else unknown_text(rec.unknown_since),
-        ", ".join(map(reason_label, s.job_state_reasons)),
-        s.images_received,
-        fmt.format_local(created, compact=True),
-        fmt.format_local(completed, compact=True),
-        fmt.format_duration(rec.duration_s),
-        summary_text(s.filter_statuses, short=True) if rec.kind is JobKind.POST_SCAN else "",
-        kind_text(rec.kind, short=True),
-        rec.key.site,
-    )
     kind = outcome(rec)
     failed = kind in FAILED_OUTCOMES
+    kept: list[bool] = [False] * NCOLS
+    if previous is not None:
+        before, kind_before, cells_before = previous
+        if (kind_before in FAILED_OUTCOMES) == failed:
+            kept = [a == b for a, b in zip(_inputs(before, kind_before), _inputs(rec, kind), strict=True)]
+    created, completed = s.job_created_time, s.job_completed_time
+    texts: dict[int, Callable[[], Any]] = {
+        Column.DEVICE: lambda: device_name(job_device_key(rec.key)),
+        Column.TOKEN: lambda: s.job_token,
+        Column.STATE: lambda: (
+            str(s.job_state) if rec.unknown_since is None else unknown_text(rec.unknown_since)
+        ),
+        Column.REASONS: lambda: ", ".join(map(reason_label, s.job_state_reasons)),
+        Column.IMAGES: lambda: s.images_received,
+        Column.CREATED: lambda: fmt.format_local(created, compact=True),
+        Column.COMPLETED: lambda: fmt.format_local(completed, compact=True),
+        Column.DURATION: lambda: fmt.format_duration(rec.duration_s),
+        Column.FILTERS: lambda: (
+            summary_text(s.filter_statuses, short=True) if rec.kind is JobKind.POST_SCAN else ""
+        ),
+        Column.KIND: lambda: kind_text(rec.kind, short=True),
+        Column.SITE: lambda: rec.key.site,
+    }
     tint, red = colors
     cells = []
-    for col, text in enumerate(display):
-        cell: dict[int, Any] = {DISPLAY: text}
+    for col in range(NCOLS):
+        if kept[col]:
+            cells.append(cells_before[col])
+            continue
+        cell: dict[int, Any] = {DISPLAY: texts[col]()}
         if col == _STATE:
             # An unknown job (core.jobs rule 7) wears the lost job's question mark.
             unknown = rec.unknown_since is not None and not failed
@@ -100,10 +144,11 @@ def build_cells(
                 cell[FOREGROUND] = red
         if col in _RIGHT_COLS:
             cell[ALIGNMENT] = _RIGHT
+        if col in (_CREATED, _COMPLETED):
+            dt = created if col == _CREATED else completed
+            if dt is not None and fmt.is_server_local(dt):
+                cell[FONT] = italic_font()  # sent without an offset: "server local"
         cells.append(cell)
-    for col, dt in ((Column.CREATED, created), (Column.COMPLETED, completed)):
-        if dt is not None and fmt.is_server_local(dt):
-            cells[col][FONT] = italic_font()  # sent without an offset: "server local"
     return tuple(cells)
 
 

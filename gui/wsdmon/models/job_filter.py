@@ -10,6 +10,7 @@ SORT role exposes; the proxy itself stays unsorted and keeps the source's order.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -28,7 +29,7 @@ from wsdmon.core import JobKind, JobRecord
 
 from .device_key import KEY_SEP
 from .job_text import FLAG_ACTIVE, FLAG_COMPLETED, FLAG_FAILED, FLAG_PINNED, KIND_FLAGS, SEP
-from .jobs import ITEM_FLAGS, JobTableModel
+from .jobs import JobTableModel
 from .roles import Role, role_data
 
 __all__ = ["JobFilterProxyModel", "QuickFilter"]
@@ -179,9 +180,16 @@ class JobFilterProxyModel(QSortFilterProxyModel):
         else:
             jobs.multiData(self.mapToSource(index), roleDataSpan)
 
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        # Every job cell has the same flags: answer without mapping the index to the source.
-        return ITEM_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+    def paint_cell(self, index: QModelIndex | QPersistentModelIndex) -> dict[int, Any] | None:
+        """The painted roles of a cell (JobTableModel.paint_cell), or None when the source is not a
+        JobTableModel or the index is not valid."""
+        jobs = self._jobs
+        if jobs is None or not index.isValid():
+            return None
+        if self._unfiltered:
+            return jobs.paint_cell(index.row(), index.column())
+        source = self.mapToSource(index)
+        return jobs.paint_cell(source.row(), source.column()) if source.isValid() else None
 
     # --- lookups ---------------------------------------------------------------------------------
 

@@ -79,11 +79,12 @@ class _Look:
     """What a repaint asks of one row, computed once per record (records are immutable): per
     column, the value of every role a delegate paints with (absent = None)."""
 
-    __slots__ = ("cells", "rec")
+    __slots__ = ("cells", "outcome", "rec")
 
     def __init__(self, rec: JobRecord, cells: tuple[dict[int, Any], ...]) -> None:
         self.rec = rec
         self.cells = cells
+        self.outcome = outcome(rec)
 
 
 class JobTableModel(QAbstractTableModel):
@@ -317,10 +318,8 @@ class JobTableModel(QAbstractTableModel):
     ) -> Any:
         return header_data(section, orientation, role)
 
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return ITEM_FLAGS
+    # No flags() here: QAbstractTableModel's answers ITEM_FLAGS (enabled, selectable, never has
+    # children) in C++, and a repaint asks it once per cell.
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort in place; persistent indexes follow their jobs. The rows are always kept sorted, so
@@ -358,6 +357,16 @@ class JobTableModel(QAbstractTableModel):
                 item.clearData()
             return
         self.fill_cell(index.row(), index.column(), roleDataSpan)
+
+    def paint_cell(self, row: int, col: int) -> dict[int, Any]:
+        """What a repaint shows in one cell of a valid (row, column): role → value of the painted
+        roles (job_cells.build_cells; absent = None). The job table's delegate reads it directly."""
+        seq = self._order[self._pos(row)]
+        rec = self._recs[seq]
+        look = self._looks.get(seq)
+        if look is None or look.rec is not rec:
+            look = self._look(seq, rec)
+        return look.cells[col]
 
     def fill_cell(self, row: int, col: int, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
         """multiData for a valid (row, column); the proxy calls it directly when it does not filter."""
@@ -398,9 +407,11 @@ class JobTableModel(QAbstractTableModel):
         return record_role(rec, col, role, self.device_name)
 
     def _look(self, seq: int, rec: JobRecord) -> _Look:
+        before = self._looks.get(seq)  # its last look (the looks go when names or palette change)
         if len(self._looks) >= _LOOKS_MAX:
             self._looks.clear()
-        cells = build_cells(rec, self.device_name, self._palette_colors(), self._italic_font)
+        previous = None if before is None else (before.rec, before.outcome, before.cells)
+        cells = build_cells(rec, self.device_name, self._palette_colors(), self._italic_font, previous)
         look = self._looks[seq] = _Look(rec, cells)
         return look
 

@@ -41,6 +41,8 @@ from wsdmon.models import (
 )
 from wsdmon.models.format import format_local
 
+from .job_delegate import JobCellDelegate
+
 if TYPE_CHECKING:  # the store's paged table: imported by whoever builds one (cold start)
     from wsdmon.models.paged_jobs import PagedJobModel
 
@@ -183,6 +185,10 @@ class JobTableWidget(QWidget):
         self.view = QTableView(self)
         self.view.setObjectName("job-table")
         self.view.setModel(proxy)
+        self._delegate: JobCellDelegate | None = None
+        if isinstance(proxy, JobFilterProxyModel):  # plain cells painted from the model's cell cache
+            self._delegate = JobCellDelegate(proxy, self.view)
+            self.view.setItemDelegate(self._delegate)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setAlternatingRowColors(True)
