@@ -46,6 +46,7 @@ class JobsWriter:
         self._queue_lock = threading.Lock()  # the queue; never held while waiting on I/O
         self._jobs: dict[JobKey, JobRecord] = {}
         self._folded: int | None = None
+        self._said = ""  # the last reason said for jobs staying queued (said once per wording)
 
     @property
     def pending(self) -> bool:
@@ -81,7 +82,7 @@ class JobsWriter:
                 with self._conn.transaction():
                     write_jobs(self._conn, self._site, jobs.values(), folded)
             except (psycopg.OperationalError, psycopg.errors.DeadlockDetected, StoreError) as exc:
-                _log.debug("folded jobs stay queued: %s", exc)
+                self._say(exc)
                 with self._queue_lock:  # back in the queue, unless something newer came meanwhile
                     self._jobs = {**jobs, **self._jobs}
                     if folded is not None:
@@ -89,9 +90,21 @@ class JobsWriter:
                 if not isinstance(exc, psycopg.errors.DeadlockDetected):
                     self._drop()
                 return False
+            self._said = ""
             return True
         finally:
             self._lock.release()
+
+    def _say(self, exc: Exception) -> None:
+        """Why the jobs stay queued: a warning the first time (e.g. the server's connection limit
+        leaves no room for the jobs' session), then at debug level until it changes."""
+        words = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, StoreError):  # its words name the location, without the password
+            level = logging.WARNING if words != self._said else logging.DEBUG
+        else:  # the session broke: the server went away, which the messages' session says too
+            level = logging.DEBUG
+        self._said = words
+        _log.log(level, "the folded job state of site %s is kept to be written later: %s", self._site, words)
 
     def _drop(self) -> None:
         if self._conn is not None:

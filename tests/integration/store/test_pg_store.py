@@ -9,6 +9,7 @@ import logging
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -449,3 +450,38 @@ def test_a_batch_of_messages_does_not_wait_for_a_folded_jobs_write(pg_dsn: str, 
     assert _stored(pg_dsn) == [(first, raw(1)), (first + 1, raw(2))]
     assert jobs == [job]
     assert folded == first
+
+
+def test_jobs_whose_session_cannot_be_opened_wait_said_once_and_are_written_later(
+    pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The folded jobs' session may be refused while the messages' one works (the server's
+    connection limit): the jobs wait, the reason is said once in words, the messages go on, and
+    the jobs are written once their session opens."""
+    store = _open(pg_dsn, tmp_path)
+    try:
+        (first,) = store.append_messages([message(1)])
+        job = lifecycle(JobTable())
+        refusal = StoreError("the PostgreSQL server of host=127.0.0.1 refuses it: too many clients already")
+        opened = store._jobs._open
+
+        def refused() -> psycopg.Connection[Any]:
+            raise refusal
+
+        monkeypatch.setattr(store._jobs, "_open", refused)
+        with caplog.at_level(logging.DEBUG, logger="wsdmon.store.pg_jobs"):
+            store.upsert_jobs([job], first)
+            store.upsert_jobs([job], first)
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert [r.getMessage() for r in warnings] == [
+            "the folded job state of site floor-3 is kept to be written later: the PostgreSQL server of"
+            " host=127.0.0.1 refuses it: too many clients already"
+        ]
+        assert store.load_jobs() == []
+        assert store.append_messages([message(2)]) == [first + 1]  # the messages go on meanwhile
+        monkeypatch.setattr(store._jobs, "_open", opened)
+        store.upsert_jobs([], first + 1)
+        assert store.load_jobs() == [job]
+        assert store.last_folded_message_id() == first + 1
+    finally:
+        store.close()
