@@ -118,14 +118,24 @@ end
 
 
 async def run_wrk(
-    url: str, identifier: str, seconds: float, concurrency: int, tmp: Path, *, distinct: bool
+    url: str,
+    identifier: str,
+    seconds: float,
+    concurrency: int,
+    tmp: Path,
+    *,
+    distinct: bool,
+    payloads: list[bytes] | None = None,
 ) -> dict[str, float]:
     """wrk for `seconds`. For wsdmon every body is a distinct notification (none repeats, so the
-    reducer does full work); the bare handler ignores bodies, so a small set cycles."""
+    reducer does full work); the bare handler ignores bodies, so a small set cycles. `payloads`:
+    the bodies, when the caller made them already (else make_payloads(identifier, …))."""
     body_dir = tmp / f"bodies-{time.monotonic_ns()}"
     body_dir.mkdir()
     count = int(max(1, round(seconds)) * 10000) if distinct else 500
-    for k, body in enumerate(make_payloads(identifier, count)):
+    if payloads is not None:
+        count = len(payloads)
+    for k, body in enumerate(payloads if payloads is not None else make_payloads(identifier, count)):
         (body_dir / f"{k}.xml").write_bytes(body)
     script = body_dir / "post.lua"
     script.write_text(WRK_LUA)

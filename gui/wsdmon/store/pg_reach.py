@@ -65,10 +65,11 @@ def words(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def connect(conninfo: str, location: str, site: str, *, first: bool) -> Conn:
+def connect(conninfo: str, location: str, site: str, *, first: bool, lock_site: bool = True) -> Conn:
     """A session for the store of `site`: schema checked (migrated when older), synchronous_commit
-    at least on, the site's lock taken (`first`: at open, where another holder is a second
-    collector). StoreUnavailableError when the failure may pass, StoreError when it will not."""
+    at least on, the site's lock taken unless not `lock_site` (a second session of the same store;
+    `first`: at open, where another holder is a second collector). StoreUnavailableError when the
+    failure may pass, StoreError when it will not."""
     try:
         conn = psycopg.connect(conninfo, autocommit=True)
     except psycopg.OperationalError as exc:
@@ -97,14 +98,17 @@ def connect(conninfo: str, location: str, site: str, *, first: bool) -> Conn:
         ).fetchone()
         if setting is not None and setting[0] == "off":
             if setting[1] == "client":
-                _log.warning(
-                    "%s asks for synchronous_commit off: a notification already answered may be "
-                    "lost if the database server loses power",
-                    location,
-                )
+                if lock_site:  # said once, by the collector's main session
+                    _log.warning(
+                        "%s asks for synchronous_commit off: a notification already answered may "
+                        "be lost if the database server loses power",
+                        location,
+                    )
             else:
                 conn.execute("SET synchronous_commit TO on")
                 _log.info("%s has synchronous_commit off: this collector commits with it on", location)
+        if not lock_site:
+            return conn
         got = conn.execute(
             "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (f"wsdmon site {site}",)
         ).fetchone()

@@ -8,9 +8,11 @@ give sqlite an executor hop (or a second code path) for nothing. So the store st
 says `writes_block = True`; the Recorder then runs append_messages() (the only hot path: once per
 batch of notifications) in the loop's executor, one batch at a time, and what arrives meanwhile
 joins the next batch. The other calls come from the loop: each waits at most LOOP_LOCK_WAIT_S for
-the connection (never for a reconnect), then makes its round trips (upsert_jobs: two, however many
-jobs; ~60 ms for 200 jobs here); while the server is away it is queued in memory instead (the
-latest record per job and device wins) and written when it is back. The async API is used where
+the connection (never for a reconnect), then makes its round trips; while the server is away it is
+queued in memory instead (the latest record per job and device wins) and written when it is back.
+upsert_jobs (the engine calls it from its executor, engine.job_ledger) writes on a session of its
+own (store.pg_jobs: two round trips however many jobs, ~60 ms for 200 jobs here), so that the
+batches of messages never wait for it. The async API is used where
 waiting is the point: follow() (store.pg_follow) LISTENs on an AsyncConnection.
 
 Durability: append_messages() returns once PostgreSQL committed the batch (one binary COPY in
@@ -58,7 +60,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from wsdmon.core.devices import DeviceRecord
-from wsdmon.core.jobs import JobKey, JobRecord
+from wsdmon.core.jobs import JobRecord
 
 from . import devices as _devices
 from .codec import CodecError
@@ -73,6 +75,7 @@ from .journal import (
 from .locations import redact_dsn
 from .opening import os_detail
 from .pg_follow import CHANNEL
+from .pg_jobs import JobsWriter
 from .pg_reach import SpoolReplayer, connect, now_s, offline_start_id, words
 from .pg_rows import (
     LAST_FOLDED,
@@ -82,7 +85,6 @@ from .pg_rows import (
     delete_old,
     insert_messages,
     write_device,
-    write_jobs,
     write_trust,
 )
 from .pg_rows import arrival as check_arrival
@@ -135,8 +137,7 @@ class PostgresStore:
         self._clock = clock
         self._lock = threading.RLock()  # the connection, the spool, the id counter
         self._pending_lock = threading.Lock()  # the queues below; never held while waiting on I/O
-        self._pending_jobs: dict[JobKey, JobRecord] = {}
-        self._pending_folded: int | None = None
+        self._jobs = JobsWriter(self.site, self._connect_aside)  # folded jobs: a session of their own
         self._pending_devices: dict[str, DeviceRecord] = {}
         self._pending_trust: dict[str, str | None] = {}
         self._next_try = 0.0
@@ -186,7 +187,7 @@ class PostgresStore:
 
     def _replay_needed(self) -> bool:
         """A hint for the replay thread (read without the lock): away, or the spool holds messages."""
-        return not self._closed and (self._conn is None or bool(self._spool_dirty))
+        return not self._closed and (self._conn is None or bool(self._spool_dirty) or self._jobs.pending)
 
     # --- connection --------------------------------------------------------------------------
 
@@ -195,6 +196,12 @@ class PostgresStore:
 
     def _connect(self, *, first: bool = False) -> Conn:
         return connect(self._conninfo, self.location, self.site, first=first)
+
+    def _connect_aside(self) -> Conn:
+        """The folded jobs' session (store.pg_jobs); the site's lock stays with the messages' one."""
+        if self._closed:
+            raise StoreUnavailableError(f"the store of {self.location} is closed")
+        return connect(self._conninfo, self.location, self.site, first=False, lock_site=False)
 
     @property
     def online(self) -> bool:
@@ -429,12 +436,12 @@ class PostgresStore:
     def _flush_pending(self) -> None:
         """Write what was queued while the server was away or busy (under the lock, online)."""
         conn = self._conn
+        if conn is not None and self._jobs.pending:  # jobs queued while the server was away
+            self._jobs.write(LOOP_LOCK_WAIT_S)
         with self._pending_lock:
-            jobs, folded = self._pending_jobs, self._pending_folded
             devices, trust = self._pending_devices, self._pending_trust
-            if conn is None or not (jobs or devices or trust or folded is not None):
+            if conn is None or not (devices or trust):
                 return
-            self._pending_jobs, self._pending_folded = {}, None
             self._pending_devices, self._pending_trust = {}, {}
         try:
             with conn.transaction():
@@ -442,27 +449,21 @@ class PostgresStore:
                     write_device(conn, self.site, record)
                 for endpoint, sha in trust.items():
                     write_trust(conn, self.site, endpoint, sha)
-                if jobs or folded is not None:
-                    write_jobs(conn, self.site, jobs.values(), folded)
         except psycopg.OperationalError as exc:
             with self._pending_lock:  # back in the queue, unless something newer came meanwhile
-                self._pending_jobs = {**jobs, **self._pending_jobs}
                 self._pending_devices = {**devices, **self._pending_devices}
                 self._pending_trust = {**trust, **self._pending_trust}
-                if self._pending_folded is None:
-                    self._pending_folded = folded
             self._offline(exc)
 
     # --- folded job state ----------------------------------------------------------------------
 
     def upsert_jobs(self, records: Iterable[JobRecord], last_folded_message_id: int) -> None:
-        """Store the jobs' folded state and the last folded message in one transaction (queued
-        while the server is away: the latest state of each job is written when it is back)."""
-        jobs = list(records)
-        if not self._write_or_queue(lambda conn: write_jobs(conn, self.site, jobs, last_folded_message_id)):
-            with self._pending_lock:
-                self._pending_jobs.update((r.key, r) for r in jobs)
-                self._pending_folded = max(self._pending_folded or 0, last_folded_message_id)
+        """Store the jobs' folded state and the last folded message in one transaction, on the
+        jobs' own session (store.pg_jobs: a batch of messages never waits for it); queued while
+        the server is away (the latest state of each job is written when it is back)."""
+        self._jobs.queue(records, last_folded_message_id)
+        if self._conn is not None:
+            self._jobs.write(LOOP_LOCK_WAIT_S)
 
     def load_jobs(self) -> list[JobRecord]:
         """Every job of this site with its timeline, from one snapshot; damaged rows skipped (none
@@ -492,8 +493,7 @@ class PostgresStore:
 
     def last_folded_message_id(self) -> int:
         """The last_folded_message_id of the latest upsert_jobs(), 0 before the first."""
-        with self._pending_lock:
-            pending = self._pending_folded
+        pending = self._jobs.pending_folded
         if not self._reached:
             return pending or 0
         rows = self._query("SELECT value FROM state WHERE site = %s AND key = %s", (self.site, LAST_FOLDED))
@@ -574,6 +574,7 @@ class PostgresStore:
                     self._drain_spool()
                 except StoreError as exc:
                     _log.error("the spool %s could not be replayed (%s); it is kept", self.spool_path, exc)
+            self._jobs.close(CONNECT_TIMEOUT_S + 1.0)
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None

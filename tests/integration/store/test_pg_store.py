@@ -9,6 +9,7 @@ import logging
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -412,3 +413,91 @@ def test_a_schema_1_database_is_migrated_and_its_batches_notify(pg_dsn: str, tmp
         store.close()
     assert len(notes) == 1
     assert parse_change(notes[0]) == StoreChange("floor-3", ChangeKind.MESSAGES, ids[-1])
+
+
+# --- the folded jobs' own session ----------------------------------------------------------------
+
+
+def _waiting_on_a_lock(dsn: str) -> bool:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'"
+        ).fetchone()
+    return bool(row and row[0])
+
+
+def test_a_batch_of_messages_does_not_wait_for_a_folded_jobs_write(pg_dsn: str, tmp_path: Path) -> None:
+    """A collector on a shared store writes its folded jobs every 50 ms, tens of milliseconds each on
+    a busy server; the devices' 202s must not wait for that. Here a jobs write is held up (another
+    session locks the jobs table) and a batch of messages is committed meanwhile; once the lock goes
+    the jobs are written too."""
+    store = _open(pg_dsn, tmp_path)
+    blocker = psycopg.connect(pg_dsn)  # a transaction holding the lock until rolled back
+    writing: threading.Thread | None = None
+    try:
+        (first,) = store.append_messages([message(1)])
+        job = lifecycle(JobTable())
+        blocker.execute("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE")
+        writing = threading.Thread(target=store.upsert_jobs, args=([job], first), daemon=True)
+        writing.start()
+        for _ in range(500):
+            if _waiting_on_a_lock(pg_dsn):
+                break
+            threading.Event().wait(0.02)
+        else:
+            raise AssertionError("the jobs write never waited for the lock")
+        appended: list[int] = []
+        append = threading.Thread(target=lambda: appended.extend(store.append_messages([message(2)])))
+        append.start()
+        append.join(10.0)
+        assert appended == [first + 1]  # committed while the jobs write still waits
+        assert writing.is_alive()
+    finally:
+        blocker.rollback()
+        blocker.close()
+        if writing is not None:
+            writing.join(10.0)
+        try:
+            jobs = store.load_jobs()
+            folded = store.last_folded_message_id()
+        finally:
+            store.close()
+    assert _stored(pg_dsn) == [(first, raw(1)), (first + 1, raw(2))]
+    assert jobs == [job]
+    assert folded == first
+
+
+def test_jobs_whose_session_cannot_be_opened_wait_said_once_and_are_written_later(
+    pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The folded jobs' session may be refused while the messages' one works (the server's
+    connection limit): the jobs wait, the reason is said once in words, the messages go on, and
+    the jobs are written once their session opens."""
+    store = _open(pg_dsn, tmp_path)
+    try:
+        (first,) = store.append_messages([message(1)])
+        job = lifecycle(JobTable())
+        refusal = StoreError("the PostgreSQL server of host=127.0.0.1 refuses it: too many clients already")
+        opened = store._jobs._open
+
+        def refused() -> psycopg.Connection[Any]:
+            raise refusal
+
+        monkeypatch.setattr(store._jobs, "_open", refused)
+        with caplog.at_level(logging.DEBUG, logger="wsdmon.store.pg_jobs"):
+            store.upsert_jobs([job], first)
+            store.upsert_jobs([job], first)
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert [r.getMessage() for r in warnings] == [
+            "the folded job state of site floor-3 is kept to be written later: the PostgreSQL server of"
+            " host=127.0.0.1 refuses it: too many clients already"
+        ]
+        assert store.load_jobs() == []
+        assert store.append_messages([message(2)]) == [first + 1]  # the messages go on meanwhile
+        monkeypatch.setattr(store._jobs, "_open", opened)
+        store.upsert_jobs([], first + 1)
+        assert store.load_jobs() == [job]
+        assert store.last_folded_message_id() == first + 1
+    finally:
+        store.close()

@@ -3,6 +3,7 @@ shared store writes them every SHARED_JOB_FLUSH_INTERVAL_S (its viewers see a jo
 written), a single PC every JOB_FLUSH_INTERVAL_S."""
 
 import asyncio
+import threading
 from typing import Any
 
 from wsdmon.net.engine import EngineConfig
@@ -36,3 +37,37 @@ def test_the_ledger_writes_changed_jobs_at_the_interval_it_is_run_with() -> None
 def test_a_single_pc_keeps_the_longer_interval_and_a_shared_store_a_short_one() -> None:
     assert EngineConfig().job_flush_interval_s == JOB_FLUSH_INTERVAL_S
     assert SHARED_JOB_FLUSH_INTERVAL_S <= 0.1 < JOB_FLUSH_INTERVAL_S
+
+
+def test_into_a_store_whose_writes_block_the_ledger_writes_off_the_loop() -> None:
+    """PostgreSQL (writes_block): the folded jobs are written from the loop's executor, so that the
+    loop goes on answering notifications while a write waits on the server; a stop (cancel) waits
+    for the write in flight before it returns, so that the final flush comes after it."""
+    release = threading.Event()
+    done: list[str] = []
+
+    class Remote(Store):
+        writes_block = True
+
+        def upsert_jobs(self, records: Any, last_folded_message_id: int) -> None:
+            done.append("write on the loop" if threading.current_thread() is main else "write off the loop")
+            release.wait(5.0)
+            done.append("write ended")
+
+    main = threading.current_thread()
+    ledger = JobLedger(Remote())  # type: ignore[arg-type]
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(ledger.run(lambda: None, 0.01))
+        ledger._dirty.add(object())  # type: ignore[arg-type]  # something changed
+        while not done:
+            await asyncio.sleep(0.01)  # the loop runs while the write waits
+        done.append("loop ran")
+        task.cancel()
+        loop.call_later(0.2, release.set)
+        await asyncio.gather(task, return_exceptions=True)
+        done.append("stopped")
+
+    asyncio.run(run())
+    assert done == ["write off the loop", "loop ran", "write ended", "stopped"]
