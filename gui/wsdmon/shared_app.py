@@ -66,9 +66,10 @@ class SharedFeed:
             keyed = dataclasses.replace(record, key=dataclasses.replace(record.key, site=site))
             self.bridge.job_changed(JobChange(keyed, added=False, accepted=True))
 
-    def jobs_site_changed(self, site: str | None) -> None:
-        """A site's jobs changed in the store: the paged job table re-reads what it shows."""
-        self.bridge.jobs_stored()
+    def jobs_site_changed(self, site: str | None, added: bool = True) -> None:
+        """A site's jobs changed in the store: the paged job table re-reads what it shows (and
+        re-counts its rows if jobs may have been added)."""
+        self.bridge.jobs_stored(added)
 
     def sites_changed(self, sites: Sequence[str]) -> None:
         self.decor.set_sites(sites)

@@ -13,6 +13,7 @@ again reads what it missed and says so (`connection_changed(None)`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -48,8 +49,9 @@ class FollowSink(Protocol):
     def connection_changed(self, error: Exception | None) -> None: ...
 
     # A follower of `paged` jobs reads none: it says whose jobs changed (None: any site's), and the
-    # job table (models.PagedJobModel) reads the rows it shows from the store itself.
-    def jobs_site_changed(self, site: str | None) -> None: ...
+    # job table (models.PagedJobModel) reads the rows it shows from the store itself. `added`: some
+    # may be new (False: the store said that none was: the rows are as many as before).
+    def jobs_site_changed(self, site: str | None, added: bool = True) -> None: ...
 
 
 class SharedFollower:
@@ -122,13 +124,16 @@ class SharedFollower:
             self.last_message[site] = max(self.last_message.get(site, 0), rows[-1][0])
             self.sink.messages_changed([(site, row) for row in rows])
 
-    async def catch_up(self, site: str | None = None, slack: float | None = None) -> None:
+    async def catch_up(
+        self, site: str | None = None, slack: float | None = None, *, added: bool = True
+    ) -> None:
         """Read again the jobs of `site` (default: every site the store has) updated since the newest
-        shown there, less `slack` (default JOBS_SLACK_S); a site not shown yet from its first job."""
+        shown there, less `slack` (default JOBS_SLACK_S); a site not shown yet from its first job.
+        `added`: whether jobs may have been added (False: the NOTIFYs said none was)."""
         from wsdmon.store.pg_view import JOBS_SLACK_S
 
         if self.paged:
-            self.sink.jobs_site_changed(site)
+            self.sink.jobs_site_changed(site, added)
             return
         slack = JOBS_SLACK_S if slack is None else slack
         sites = [site] if site is not None else await asyncio.to_thread(self.view.sites)
@@ -179,7 +184,8 @@ class SharedFollower:
                 async for change in follow(self.conninfo, on_listening=self._listening):
                     # Coalesced: a burst of notifications (a collector commits many batches a
                     # second) is one read per site and kind, not a backlog of reads behind it.
-                    pending.setdefault(_coalesce_key(change), change)
+                    key = _coalesce_key(change)
+                    pending[key] = _coalesced(pending.get(key), change)
                     wake.set()
             except Exception as exc:  # the server went away: say so once, then try again
                 if self.error is None:
@@ -204,7 +210,7 @@ class SharedFollower:
                     if change.kind is ChangeKind.DEVICE and isinstance(change.id, str):
                         self.show_devices(await asyncio.to_thread(self.view.devices, change.site, change.id))
                     elif change.kind is ChangeKind.JOBS:
-                        await self.catch_up(change.site, LIVE_SLACK_S)
+                        await self.catch_up(change.site, LIVE_SLACK_S, added=change.added != 0)
                     elif change.kind is ChangeKind.MESSAGES:
                         await self.read_messages(change.site)
                 except StoreError as exc:  # a read failed while the notifications still come
@@ -235,6 +241,16 @@ class SharedFollower:
             for task in (*tasks, *self._tasks):
                 task.cancel()
             await asyncio.gather(*tasks, *self._tasks, return_exceptions=True)
+
+
+def _coalesced(first: Any, then: Any) -> Any:
+    """One pending change for two that one read answers: the first (its place in the queue), with
+    the jobs both added (None, not said, if either did not say)."""
+    if first is None:
+        return then
+    if first.added is None or then.added is None:
+        return dataclasses.replace(first, added=None)
+    return dataclasses.replace(first, added=first.added + then.added)
 
 
 def _coalesce_key(change: Any) -> tuple[str, Any, Any]:

@@ -53,7 +53,7 @@ class _PrinterSink:
     def messages_changed(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
         pass  # watch prints devices and jobs
 
-    def jobs_site_changed(self, site: str | None) -> None:
+    def jobs_site_changed(self, site: str | None, added: bool = True) -> None:
         """Not asked: watch's follower reads the jobs (it is not paged)."""
 
     def connection_changed(self, error: Exception | None) -> None:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from wsdmon.core import JobChange, JobKey, JobTable, Observation
+from wsdmon.core import JobChange, JobKey, JobRecord, JobTable, Observation
 from wsdmon.protocol import RemoteProtocolError, decode
 
 from .journal_port import JournalPort
@@ -84,23 +84,54 @@ class JobLedger:
 
     def flush(self) -> None:
         """Write the folded state of the jobs changed since the last flush."""
+        taken = self._take()
+        if taken is not None:
+            self._write(*taken)
+
+    def _take(self) -> tuple[list[JobRecord], int] | None:
+        """The jobs changed since the last flush (now forgotten as changed), or None."""
         if not self._dirty:
-            return
+            return None
         records = [self.jobs.jobs[k] for k in self._dirty if k in self.jobs.jobs]
         self._dirty.clear()
+        return records, self._last_folded_id
+
+    def _write(self, records: list[JobRecord], last_folded_id: int) -> None:
         try:
-            self.journal.upsert_jobs(records, self._last_folded_id)
+            self.journal.upsert_jobs(records, last_folded_id)
         except Exception:
             log.exception("could not write folded job state (messages are safe in the journal)")
 
+    async def _flush_off_loop(self) -> None:
+        """flush() for a store whose writes wait on a network (`writes_block`: PostgreSQL): the jobs
+        are taken on the loop and written from a thread, so that the loop goes on accepting
+        notifications meanwhile (a write of a shared store's jobs took 150-300 ms on a busy machine,
+        bench/bench_latency_pg.py, and held every notification due meanwhile). Cancelled, it
+        lets the write under way finish before it says so: the caller's last flush comes after."""
+        taken = self._take()
+        if taken is None:
+            return
+        write = asyncio.ensure_future(asyncio.to_thread(self._write, *taken))
+        try:
+            await asyncio.shield(write)
+        except asyncio.CancelledError:
+            await asyncio.gather(write, return_exceptions=True)
+            raise
+
     async def run(self, retention: Callable[[], object], interval_s: float = JOB_FLUSH_INTERVAL_S) -> None:
-        """Flush every `interval_s` and call `retention` every RETENTION_INTERVAL_S (until
-        cancelled)."""
+        """Flush every `interval_s` (a write that takes longer: right after it) and call `retention`
+        every RETENTION_INTERVAL_S (until cancelled)."""
         loop = asyncio.get_running_loop()
         next_retention = loop.time() + JOB_FLUSH_INTERVAL_S
+        off_loop = bool(getattr(self.journal, "writes_block", False))
+        due = loop.time()
         while True:
-            await asyncio.sleep(interval_s)
-            self.flush()
+            due = max(due + interval_s, loop.time())  # the interval between starts, not after each
+            await asyncio.sleep(due - loop.time())
+            if off_loop:
+                await self._flush_off_loop()
+            else:
+                self.flush()
             if loop.time() >= next_retention:
                 next_retention = loop.time() + RETENTION_INTERVAL_S
                 retention()
