@@ -345,6 +345,25 @@ def test_the_notify_of_jobs_says_how_many_were_new(pg_dsn: str, tmp_path: Path) 
     assert after == words  # its words were not
 
 
+def test_retention_that_deletes_jobs_says_so_without_a_count(pg_dsn: str, tmp_path: Path) -> None:
+    """A viewer that counts its rows only when jobs are added must hear that some went: retention's
+    NOTIFY of jobs has no count of new ones, so the viewer counts again."""
+    from datetime import timedelta
+
+    from tests.unit.store.helpers import T0
+
+    store = _open(pg_dsn, tmp_path)
+    try:
+        store.upsert_jobs([lifecycle(JobTable(), "tok-1")], 0)  # ended, on T0
+        with psycopg.connect(pg_dsn, autocommit=True) as listener:
+            listener.execute("LISTEN wsdmon_changes")
+            assert store.apply_retention(T0 + timedelta(days=30), timedelta(days=1), None) == 1
+            notes = [parse_change(n.payload) for n in listener.notifies(timeout=2.0, stop_after=1)]
+    finally:
+        store.close()
+    assert notes == [StoreChange("floor-3", ChangeKind.JOBS, None, added=None)]
+
+
 # --- what it says of a location ------------------------------------------------------------------
 
 
