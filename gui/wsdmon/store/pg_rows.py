@@ -3,10 +3,7 @@ in store.postgres decides when: now, or from its queue once the server is back).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +23,6 @@ __all__ = [
     "LAST_FOLDED",
     "SELECT_DEVICES",
     "Conn",
-    "JobsSession",
     "arrival",
     "copy_messages",
     "delete_old",
@@ -37,8 +33,6 @@ __all__ = [
     "write_jobs",
     "write_trust",
 ]
-
-_log = logging.getLogger(__name__)
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 LAST_FOLDED = "last_folded_message_id"
@@ -254,53 +248,6 @@ def _added(upserted: psycopg.Cursor[tuple[Any, ...]]) -> int:
         added += bool(row and row[0])
         if not upserted.nextset():
             return added
-
-
-class JobsSession:
-    """A session of its own for a collector's writes of folded jobs. Why: such a write takes tens
-    to hundreds of milliseconds (a row, its indexes and its words per job), and on the store's one
-    session the message batches waited behind it, each with the devices whose 202 waits for its
-    commit: notifications were accepted 1-3 s late at 1,000/s on a busy machine, ~15 ms with no
-    job written meanwhile (bench/bench_latency_pg.py). Opened at the first write, opened again
-    after a failure at the next; one writer at a time."""
-
-    def __init__(self, conninfo: str) -> None:
-        self._conninfo = conninfo
-        self._conn: Conn | None = None
-        self._lock = threading.Lock()
-        self._closed = False
-
-    def write(self, site: str, jobs: Iterable[JobRecord], folded: int | None, wait_s: float) -> bool:
-        """write_jobs() in a transaction; False when it could not (busy for `wait_s`, the server
-        away or refusing): nothing was written, the caller writes them otherwise."""
-        if not self._lock.acquire(timeout=wait_s):
-            return False
-        try:
-            if self._closed:
-                return False
-            if self._conn is None or self._conn.closed:
-                self._conn = psycopg.connect(self._conninfo, autocommit=True)
-            with self._conn.transaction():
-                write_jobs(self._conn, site, jobs, folded)
-            return True
-        except psycopg.Error as exc:  # the store's own session says what it is, or queues them
-            _log.debug("jobs not written on their own session: %s", str(exc).strip().splitlines()[:1])
-            if self._conn is not None:
-                with contextlib.suppress(psycopg.Error):
-                    self._conn.close()
-            self._conn = None
-            return False
-        finally:
-            self._lock.release()
-
-    def close(self) -> None:
-        """Close the session (a write under way finishes first); no write afterwards."""
-        with self._lock:
-            self._closed = True
-            if self._conn is not None:
-                with contextlib.suppress(psycopg.Error):
-                    self._conn.close()
-            self._conn = None
 
 
 def write_device(conn: Conn, site: str, record: DeviceRecord) -> None:

@@ -78,7 +78,6 @@ from .pg_rows import (
     LAST_FOLDED,
     SELECT_DEVICES,
     Conn,
-    JobsSession,
     copy_messages,
     delete_old,
     insert_messages,
@@ -144,7 +143,6 @@ class PostgresStore:
         self.spooled = 0  # messages written to the spool since open (for logs and tests)
         self.replayed = 0  # spooled messages replayed into PostgreSQL since open
         self._conn: Conn | None = None
-        self._jobs = JobsSession(self._conninfo)  # the folded jobs' own (see _write_jobs_apart)
         self._closed = False
         self._spool_dirty: bool | None = None  # None: not known yet (ask the spool)
         self._reached = False  # the server answered since open (its rows may be read)
@@ -461,19 +459,10 @@ class PostgresStore:
         """Store the jobs' folded state and the last folded message in one transaction (queued
         while the server is away: the latest state of each job is written when it is back)."""
         jobs = list(records)
-        if self._write_jobs_apart(jobs, last_folded_message_id):
-            return
         if not self._write_or_queue(lambda conn: write_jobs(conn, self.site, jobs, last_folded_message_id)):
             with self._pending_lock:
                 self._pending_jobs.update((r.key, r) for r in jobs)
                 self._pending_folded = max(self._pending_folded or 0, last_folded_message_id)
-
-    def _write_jobs_apart(self, jobs: list[JobRecord], last_folded_message_id: int) -> bool:
-        """Via pg_rows.JobsSession, unless offline or jobs are queued (older: first, in order, here)."""
-        with self._pending_lock:
-            if self._closed or self._conn is None or self._pending_jobs or self._pending_folded is not None:
-                return False
-        return self._jobs.write(self.site, jobs, last_folded_message_id, LOOP_LOCK_WAIT_S)
 
     def load_jobs(self) -> list[JobRecord]:
         """Every job of this site with its timeline, from one snapshot; damaged rows skipped (none
@@ -575,7 +564,6 @@ class PostgresStore:
         """Replay what the spool holds if the server is there, then close connection and spool."""
         if self._replayer is not None:  # before the lock: a replay in progress finishes first
             self._replayer.stop(CONNECT_TIMEOUT_S + 1.0)
-        self._jobs.close()  # a write of jobs under way finishes first
         with self._lock:
             if self._closed:
                 return

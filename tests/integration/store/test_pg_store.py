@@ -7,7 +7,6 @@ import asyncio
 import itertools
 import logging
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -344,42 +343,6 @@ def test_the_notify_of_jobs_says_how_many_were_new(pg_dsn: str, tmp_path: Path) 
     assert [(n.kind, n.added) for n in notes if n is not None] == [(ChangeKind.JOBS, a) for a in (2, 1, 0, 0)]
     assert images == (2,)  # the job was written
     assert after == words  # its words were not
-
-
-def test_a_write_of_jobs_does_not_hold_back_the_messages(pg_dsn: str, tmp_path: Path) -> None:
-    """Issue 14, item 5: a device's 202 waits for its message's commit; a write of the folded jobs
-    (tens to hundreds of ms for a shared store) goes on a session of its own, so that a batch of
-    messages never waits behind it. Here the jobs' write waits on a lock another session holds."""
-    store = _open(pg_dsn, tmp_path)
-    table = JobTable()
-    try:
-        store.upsert_jobs([lifecycle(table, "tok-0")], 0)  # the jobs' session is open
-        with psycopg.connect(pg_dsn) as blocker:
-            blocker.execute("LOCK TABLE jobs IN EXCLUSIVE MODE")  # until this transaction ends
-            writer = threading.Thread(target=store.upsert_jobs, args=([lifecycle(table, "tok-1")], 0))
-            writer.start()
-            with psycopg.connect(pg_dsn, autocommit=True) as watcher:  # the write waits on the lock
-                for _ in range(500):
-                    row = watcher.execute(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    )
-                    if row.fetchone() == (1,):
-                        break
-                    time.sleep(0.01)
-            started = time.monotonic()
-            release = threading.Timer(2.0, blocker.rollback)
-            release.start()
-            ids = store.append_messages([message(1), message(2)])  # not behind the jobs' write
-            took = time.monotonic() - started
-            release.join()
-        writer.join(10)
-        assert not writer.is_alive()
-        stored = {r.key.job_token for r in store.load_jobs()}
-    finally:
-        store.close()
-    assert len(ids) == 2
-    assert took < 1.0  # the jobs' write waited 2 s for the lock
-    assert stored == {"tok-0", "tok-1"}  # and then went through
 
 
 def test_retention_that_deletes_jobs_says_so_without_a_count(pg_dsn: str, tmp_path: Path) -> None:
