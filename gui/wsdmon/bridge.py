@@ -177,13 +177,13 @@ class QtBridge(QObject, EngineListener):
         self._pending_jobs[rec.key] = rec
         self._soon()
 
-    def jobs_stored(self) -> None:
-        """A view of a shared store: the store holds new job rows. The paged job table re-reads what
-        it shows (it coalesces these itself: PagedJobModel.REFRESH_MS)."""
+    def jobs_stored(self, added: bool = True) -> None:
+        """A view of a shared store: the store holds new job rows (`added` False: changed ones only).
+        The paged job table re-reads what it shows (it coalesces these itself: PagedJobModel.REFRESH_MS)."""
         from wsdmon.models.paged_jobs import PagedJobModel
 
         if isinstance(self._jobs, PagedJobModel):
-            self._jobs.store_changed()
+            self._jobs.store_changed(added)
 
     def jobs_removed(self, keys: Iterable[JobKey]) -> None:
         """Jobs dropped by journal retention (for an engine that reports them)."""

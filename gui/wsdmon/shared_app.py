@@ -62,9 +62,10 @@ class SharedFeed:
         for site, device in rows:
             self.bridge.site_device_changed(site, device)
 
-    def jobs_site_changed(self, site: str | None) -> None:
-        """A site's jobs changed in the store: the paged job table re-reads what it shows."""
-        self.bridge.jobs_stored()
+    def jobs_site_changed(self, site: str | None, added: bool = True) -> None:
+        """A site's jobs changed in the store: the paged job table re-reads what it shows (and
+        re-counts its rows if jobs may have been added)."""
+        self.bridge.jobs_stored(added)
 
     def sites_changed(self, sites: Sequence[str]) -> None:
         self.decor.set_sites(sites)

@@ -13,6 +13,7 @@ again reads what it missed and says so (`connection_changed(None)`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol, cast, overload
@@ -66,7 +67,8 @@ class PagedJobsSink(FollowSink, Protocol):
     """A sink whose job table pages from the store (models.PagedJobModel): the follower reads no
     job, it says whose jobs changed (None: any site's) and the table reads the rows it shows."""
 
-    def jobs_site_changed(self, site: str | None) -> None: ...
+    # `added`: some may be new (False: the store said that none was: the rows are as many as before).
+    def jobs_site_changed(self, site: str | None, added: bool = True) -> None: ...
 
 
 class SharedFollower:
@@ -153,13 +155,16 @@ class SharedFollower:
             self.last_message[site] = max(self.last_message.get(site, 0), rows[-1][0])
             self.sink.messages_changed([(site, row) for row in rows])
 
-    async def catch_up(self, site: str | None = None, slack: float | None = None) -> None:
+    async def catch_up(
+        self, site: str | None = None, slack: float | None = None, *, added: bool = True
+    ) -> None:
         """Read again the jobs of `site` (default: every site the store has) updated since the newest
-        shown there, less `slack` (default JOBS_SLACK_S); a site not shown yet from its first job."""
+        shown there, less `slack` (default JOBS_SLACK_S); a site not shown yet from its first job.
+        `added`: whether jobs may have been added (False: the NOTIFYs said none was)."""
         from wsdmon.store.pg_view import JOBS_SLACK_S
 
         if self._pages_sink is not None:
-            self._pages_sink.jobs_site_changed(site)
+            self._pages_sink.jobs_site_changed(site, added)
             return
         slack = JOBS_SLACK_S if slack is None else slack
         sites = [site] if site is not None else await asyncio.to_thread(self.view.sites)
@@ -210,7 +215,8 @@ class SharedFollower:
                 async for change in follow(self.conninfo, on_listening=self._listening):
                     # Coalesced: a burst of notifications (a collector commits many batches a
                     # second) is one read per site and kind, not a backlog of reads behind it.
-                    pending.setdefault(_coalesce_key(change), change)
+                    key = _coalesce_key(change)
+                    pending[key] = _coalesced(pending.get(key), change)
                     wake.set()
             except Exception as exc:  # the server went away: say so once, then try again
                 if self.error is None:
@@ -235,7 +241,7 @@ class SharedFollower:
                     if change.kind is ChangeKind.DEVICE and isinstance(change.id, str):
                         self.show_devices(await asyncio.to_thread(self.view.devices, change.site, change.id))
                     elif change.kind is ChangeKind.JOBS:
-                        await self.catch_up(change.site, LIVE_SLACK_S)
+                        await self.catch_up(change.site, LIVE_SLACK_S, added=change.added != 0)
                     elif change.kind is ChangeKind.MESSAGES:
                         await self.read_messages(change.site)
                 except StoreError as exc:  # a read failed while the notifications still come
@@ -266,6 +272,16 @@ class SharedFollower:
             for task in (*tasks, *self._tasks):
                 task.cancel()
             await asyncio.gather(*tasks, *self._tasks, return_exceptions=True)
+
+
+def _coalesced(first: Any, then: Any) -> Any:
+    """One pending change for two that one read answers: the first (its place in the queue), with
+    the jobs both added (None, not said, if either did not say)."""
+    if first is None:
+        return then
+    if first.added is None or then.added is None:
+        return dataclasses.replace(first, added=None)
+    return dataclasses.replace(first, added=first.added + then.added)
 
 
 def _coalesce_key(change: Any) -> tuple[str, Any, Any]:

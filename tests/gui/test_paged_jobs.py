@@ -350,3 +350,77 @@ def test_a_lone_store_change_is_read_at_once_and_a_burst_once_per_interval(
         assert len(reads) == 2  # one re-read for the whole burst
     finally:
         pages.close()
+
+
+def test_a_live_change_that_added_no_job_is_read_without_counting_or_decoding_again(
+    qtbot: QtBot, journal_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14, item 5 (latency through PostgreSQL): the store says whether a write added jobs. When
+    it did not, a live re-read shows the change without counting the rows again (a count of a
+    million rows costs more than the rest of a refresh) — unless the filter keeps jobs by what
+    changes in them (a quick filter); the rows re-read decode only the jobs whose stored text
+    changed; and the selected row, an index per column, is looked up once."""
+    from wsdmon.protocol.dsm import JobState
+    from wsdmon.store import job_pages
+    from wsdmon.store.job_pages import JobFilter
+
+    path = tmp_path / "journal.sqlite3"
+    path.write_bytes(journal_path.read_bytes())
+    pages = SqliteJobPages(path)
+    calls = {"count": 0, "position": 0, "decode": 0}
+
+    def counted(name: str, call: object) -> object:
+        def wrapper(*args: object) -> object:
+            # the rows of the table's filter (every job), not the status bar's active and failed
+            if name != "count" or args[0] == JobFilter():
+                calls[name] += 1
+            return call(*args)  # type: ignore[operator]
+
+        return wrapper
+
+    monkeypatch.setattr(pages, "count", counted("count", pages.count))
+    monkeypatch.setattr(pages, "position", counted("position", pages.position))
+    monkeypatch.setattr(job_pages, "decode_record_row", counted("decode", job_pages.decode_record_row))
+    model = PagedJobModel(pages, refresh_ms=10)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.resize(1000, 600)
+    view.setModel(model)
+    view.show()
+    qtbot.waitExposed(view)
+    view.selectRow(2)
+    qtbot.waitUntil(lambda: _shown(view)[0] == RECS[0].status.job_token)
+    assert len(model.persistentIndexList()) > 1  # the selected row: an index per column at least
+    changed = dataclasses.replace(
+        RECS[0],
+        job_originating_user_name="CONTOSO\\zed",
+        last_update=RECS[0].last_update + timedelta(seconds=1),
+    )
+    try:
+        with Journal(path, site="pc") as journal:
+            journal.upsert_jobs([changed], 0)
+        calls.update(count=0, position=0, decode=0)
+        model.store_changed(added=False)
+        qtbot.waitUntil(
+            lambda: role_data(model.index(0, 0), Role.JOB_RECORD).job_originating_user_name == "CONTOSO\\zed"
+        )
+        assert calls["count"] == 0  # not counted again: as many rows as before
+        assert calls["position"] == 1  # the selected job, once for all its indexes
+        assert calls["decode"] == 1  # of the rows read again, only the changed job is decoded
+        assert model.rowCount() == N
+        assert view.selectionModel().currentIndex().row() == 2
+        new = next(r for r in sample_jobs(50, start=N, devices=12) if r.is_active)
+        with Journal(path, site="pc") as journal:
+            journal.upsert_jobs([new], 0)
+        model.store_changed(added=True)
+        qtbot.waitUntil(lambda: model.rowCount() == N + 1)
+        model.set_quick_filter(QuickFilter.ACTIVE)  # a job's changes move it in or out of the filter
+        active = model.rowCount()
+        ended = dataclasses.replace(new, status=dataclasses.replace(new.status, job_state=JobState.COMPLETED))
+        assert not ended.is_active
+        with Journal(path, site="pc") as journal:
+            journal.upsert_jobs([ended], 0)
+        model.store_changed(added=False)
+        qtbot.waitUntil(lambda: model.rowCount() == active - 1)
+    finally:
+        pages.close()

@@ -33,7 +33,7 @@ class Bridge:
     def __init__(self) -> None:
         self.stored = 0
 
-    def jobs_stored(self) -> None:
+    def jobs_stored(self, added: bool = True) -> None:
         self.stored += 1
 
 

@@ -98,3 +98,62 @@ def test_a_burst_of_notifications_is_one_read_per_site_not_a_backlog(monkeypatch
     sites = [site for site, _ in view.asked]
     assert sites.count("b") == 1
     assert 1 <= sites.count("a") <= 2  # 50 notifications: one read (or two, if one was under way)
+
+
+class _PagedSink(_PrinterSink):
+    """The window's side of a paged follower: which site's jobs changed, and whether jobs were added."""
+
+    def __init__(self) -> None:
+        super().__init__(Printer())
+        self.said: list[tuple[str | None, bool]] = []
+
+    def jobs_site_changed(self, site: str | None, added: bool = True) -> None:
+        self.said.append((site, added))
+
+
+def test_a_paged_follower_says_whether_the_coalesced_notifications_added_jobs(monkeypatch: Any) -> None:
+    """Issue 14, item 5: the job table re-counts its rows only when jobs were added. A burst of
+    NOTIFYs is one refresh per site: it added jobs if any of them did, or if one did not say (a
+    collector of before the count, a retention that deleted jobs)."""
+    from wsdmon.store import pg_follow
+    from wsdmon.store.pg_follow import ChangeKind, StoreChange
+
+    release = asyncio.Event()
+    done = asyncio.Event()
+    sink = _PagedSink()
+    follower = SharedFollower(View({}), "", sink, paged=True)
+    first_read = asyncio.Event()
+    real_catch_up = follower.catch_up
+
+    async def slow_catch_up(*args: Any, **kwargs: Any) -> None:
+        await real_catch_up(*args, **kwargs)
+        first_read.set()
+        await release.wait()  # the notifications below come while this read is under way
+
+    monkeypatch.setattr(follower, "catch_up", slow_catch_up)
+
+    async def follow(conninfo: str, on_listening: Any = None) -> Any:
+        yield StoreChange("a", ChangeKind.JOBS, 1, added=0)
+        await first_read.wait()
+        for n, added in enumerate((0, 0, 0)):
+            yield StoreChange("a", ChangeKind.JOBS, 2 + n, added=added)  # images only: none added
+        for n, added in enumerate((0, 2, 0)):
+            yield StoreChange("b", ChangeKind.JOBS, 2 + n, added=added)  # one of them added two
+        for n, added in enumerate((0, None)):
+            yield StoreChange("c", ChangeKind.JOBS, 2 + n, added=added)  # one did not say
+        release.set()
+        done.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(pg_follow, "follow", follow)
+
+    async def run() -> None:
+        task = asyncio.ensure_future(follower._live())
+        await done.wait()
+        for _ in range(5):
+            await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(run())
+    assert sink.said == [("a", False), ("a", False), ("b", True), ("c", True)]

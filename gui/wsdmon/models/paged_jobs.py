@@ -138,8 +138,11 @@ class PagedJobModel(QAbstractTableModel):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(refresh_ms)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._refresh)
         self._refreshed = 0.0  # time.monotonic() of the last re-read
+        # Whether the live changes since the last re-read may have added jobs (else the rows of a
+        # filter that a job's changes cannot move in or out of it are as many as before).
+        self._recount_due = False
         self._refresh_ms = refresh_ms
         self._lag_timer = QTimer(self)
         self._lag_timer.setSingleShot(True)
@@ -256,6 +259,7 @@ class PagedJobModel(QAbstractTableModel):
         rows are always shown at once.)"""
         if not records:
             return
+        self._recount_due = True
         at = time.monotonic()
         for rec in records:
             self._overlay[rec.key] = rec
@@ -284,19 +288,31 @@ class PagedJobModel(QAbstractTableModel):
         if self._overlay:
             self._lag_timer.start()
 
-    def store_changed(self) -> None:
+    def store_changed(self, added: bool = True) -> None:
         """The store says a site's jobs changed (NOTIFY): re-read at once after a quiet spell, else
         REFRESH_MS after the last re-read (a burst costs at most one re-read per interval, and a lone
-        change waits for none)."""
+        change waits for none). `added` False: the store said that no job was added, so the rows are
+        not counted again unless the filter is on what changes in a job (state, words)."""
+        self._recount_due = self._recount_due or added
         if not self._timer.isActive():
             since_ms = (time.monotonic() - self._refreshed) * 1e3
             self._timer.start(max(0, int(self._refresh_ms - since_ms)))  # start(ms) sets the interval
 
     def flush(self) -> None:
-        """Re-count and re-read now (what the refresh timer does)."""
+        """Re-count and re-read now."""
+        self._recount_due = True
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Re-read now (the refresh timer): re-count only when jobs may have been added, or the
+        filter keeps jobs by what changes in them (a quick filter on their state, a search of their
+        words); a count of a million rows costs more than the rest of a refresh."""
         self._timer.stop()
         self._refreshed = time.monotonic()
-        self._relayout(renew=True)
+        flt = self._filter
+        recount = self._recount_due or flt.quick is not Quick.ALL or bool(flt.search)
+        self._recount_due = False
+        self._relayout(renew=True, recount=recount)
         counts = self._store(self._read_counts, self._counts)  # a sort or filter leaves them
         if counts != self._counts:
             self._counts = counts
@@ -335,7 +351,11 @@ class PagedJobModel(QAbstractTableModel):
         # The jobs the view shows at the persistent rows, read before a new snapshot could move them.
         shown = {i.row(): self._kept_key(i.row()) for i in self.persistentIndexList()}
         if renew:
-            if self._store(self._pages.snapshot, _FAILED) is _FAILED:
+            # Without a re-count the filter's count is the same in the new snapshot: kept there.
+            renewed = (
+                self._pages.snapshot if recount else partial(self._pages.snapshot, self._filter, self._count)
+            )
+            if self._store(renewed, _FAILED) is _FAILED:
                 return  # the store cannot be read: keep showing what was read (store_error said why)
             self._snapshot_timer.start()
         self.layoutAboutToBeChanged.emit()
@@ -353,8 +373,11 @@ class PagedJobModel(QAbstractTableModel):
         def position(key: JobKey) -> int | None:
             return self._pages.position(key, flt, sort)
 
+        rows: dict[JobKey, int | None] = {}  # a selected row has an index per column: one query
         for key, col in keys:
-            row = self._store(partial(position, key), None) if key is not None else None
+            if key is not None and key not in rows:
+                rows[key] = self._store(partial(position, key), None)
+            row = rows[key] if key is not None else None
             if row is not None and row < self._count and key is not None:
                 self._kept[row] = key
                 new.append(self.index(row, col))

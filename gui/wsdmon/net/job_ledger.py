@@ -118,15 +118,18 @@ class JobLedger:
             raise
 
     async def run(self, retention: Callable[[], object], interval_s: float = JOB_FLUSH_INTERVAL_S) -> None:
-        """Flush every `interval_s` and call `retention` every RETENTION_INTERVAL_S (until
-        cancelled). Into a store that `writes_block` (PostgreSQL) the flush runs off the loop: its
-        round trips and commit (a WAL flush) would otherwise hold up every notification arriving
-        meanwhile, at SHARED_JOB_FLUSH_INTERVAL_S twenty times a second."""
+        """Flush every `interval_s` (a write that takes longer: right after it) and call `retention`
+        every RETENTION_INTERVAL_S (until cancelled). Into a store that `writes_block` (PostgreSQL)
+        the flush runs off the loop: its round trips and commit (a WAL flush) would otherwise hold
+        up every notification arriving meanwhile, at SHARED_JOB_FLUSH_INTERVAL_S twenty times a
+        second."""
         loop = asyncio.get_running_loop()
         off_loop = bool(getattr(self.journal, "writes_block", False))
         next_retention = loop.time() + JOB_FLUSH_INTERVAL_S
+        due = loop.time()
         while True:
-            await asyncio.sleep(interval_s)
+            due = max(due + interval_s, loop.time())  # the interval between starts, not after each
+            await asyncio.sleep(due - loop.time())
             if off_loop:
                 await self._flush_off_loop()
             else:

@@ -107,7 +107,7 @@ class JobPages(Protocol):
     def counts(self, site: str | None = None, total: int | None = None) -> tuple[int, int, int]: ...
     def failed_since(self, epoch: float, site: str | None = None) -> int: ...
     def changed(self) -> None: ...
-    def snapshot(self) -> None: ...
+    def snapshot(self, same: JobFilter | None = None, count: int = 0) -> None: ...
     def close(self) -> None: ...
 
 
@@ -130,6 +130,9 @@ _SELECT = "SELECT device, job_token, generation, site, record FROM jobs"
 COMMON_SEARCH_SHARE = 50
 # From this many rows into an order, a page skips them on the index alone (see _Pages.page).
 DEEP_OFFSET = 2000
+# Decoded jobs kept with the stored text they came from (a few screens' worth): a page read again
+# after a live change decodes only the jobs whose rows changed (decoding is most of a page's cost).
+DECODED_KEEP = 2000
 
 
 class _Pages:
@@ -144,6 +147,7 @@ class _Pages:
         self._total: int | None = None  # jobs in the snapshot, once counted
         self._hits: dict[str, int] = {}  # jobs a search matched, in the snapshot
         self._counted: dict[JobFilter, int] = {}  # jobs a filter matched, in the snapshot
+        self._decoded: dict[tuple[Any, ...], tuple[Any, JobRecord]] = {}  # row key → (its text, job)
 
     # --- what the subclasses provide -------------------------------------------------------------
 
@@ -171,15 +175,21 @@ class _Pages:
         """Jobs were written: forget the per-device counts kept for the Device sort."""
         self._groups.clear()
 
-    def snapshot(self) -> None:
+    def snapshot(self, same: JobFilter | None = None, count: int = 0) -> None:
         """Read from now on what the store holds now, until the next snapshot(): every count, page and
         position in between is of one state of the store, however the writers go on (a paged view
-        must not see rows shift under the rows it shows). Ends the previous snapshot."""
+        must not see rows shift under the rows it shows). Ends the previous snapshot. `same`: a
+        filter the caller knows still matches `count` jobs (no job was added or removed: a live
+        refresh that does not count again), as if counted."""
+        total = self._total
         self._groups.clear()
         self._total = None
         self._hits.clear()
         self._counted.clear()
         self._begin_snapshot()
+        if same is not None:
+            self._counted[same] = count
+            self._total = count if same == JobFilter(site=same.site) else total
 
     def _begin_snapshot(self) -> None:
         raise NotImplementedError
@@ -386,9 +396,18 @@ class _Pages:
 
     def _decode(self, rows: list[tuple[Any, ...]]) -> list[JobRecord]:
         out = []
+        decoded = self._decoded
         for device, token, generation, site, record in rows:
+            key = (device, token, generation, site)
+            known = decoded.get(key)
+            if known is not None and known[0] == record:  # the same stored text: the same job
+                out.append(known[1])
+                continue
             rec = decode_record_row((device, token, generation, record), site if self._shared else "")
             if rec is not None:
+                if len(decoded) >= DECODED_KEEP:
+                    decoded.clear()
+                decoded[key] = (record, rec)
                 out.append(rec)
         return out
 

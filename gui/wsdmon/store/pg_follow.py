@@ -23,7 +23,7 @@ CHANNEL = "wsdmon_changes"
 
 class ChangeKind(enum.Enum):
     MESSAGES = "messages"  # id: the last message id of a committed batch
-    JOBS = "jobs"  # id: the last message folded into the jobs written
+    JOBS = "jobs"  # id: the last message folded into the jobs written; added: how many were new
     DEVICE = "device"  # id: the device's endpoint
 
 
@@ -32,6 +32,9 @@ class StoreChange:
     site: str
     kind: ChangeKind
     id: int | str | None
+    # JOBS: how many of the jobs written were new (a viewer re-counts its rows only then); None when
+    # the writer did not say (an older collector): maybe some.
+    added: int | None = None
 
 
 def parse_change(payload: str) -> StoreChange | None:
@@ -39,12 +42,14 @@ def parse_change(payload: str) -> StoreChange | None:
     try:
         data = json.loads(payload)
         kind = ChangeKind(data["kind"])
-        site, ident = data["site"], data.get("id")
-    except (ValueError, KeyError, TypeError):
+        site, ident, added = data["site"], data.get("id"), data.get("added")
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     if not isinstance(site, str) or not isinstance(ident, int | str | None):
         return None
-    return StoreChange(site, kind, ident)
+    if not isinstance(added, int) or isinstance(added, bool) or added < 0:
+        added = None  # not said (or not a count): maybe some
+    return StoreChange(site, kind, ident, added)
 
 
 async def follow(conninfo: str, on_listening: Callable[[], None] | None = None) -> AsyncIterator[StoreChange]:

@@ -55,11 +55,16 @@ VALUES (%s, %s, %s, %s, %s, %s, %s{", %s" * len(INDEX_COLUMNS)})
 ON CONFLICT (site, device, job_token, generation) DO UPDATE SET
     active = excluded.active, last_update_epoch = excluded.last_update_epoch, record = excluded.record,
     {", ".join(f"{c} = excluded.{c}" for c in INDEX_COLUMNS)}
-"""  # noqa: S608 - column names only
+RETURNING xmax = 0
+"""  # noqa: S608 - column names only. RETURNING: true when the row was inserted (a new job; an
+# updated row's xmax is the updating transaction), for the NOTIFY's count of new jobs.
 _UPSERT_WORDS = """
 INSERT INTO job_words (site, device, job_token, generation, search) VALUES (%s, %s, %s, %s, %s)
 ON CONFLICT (site, device, job_token, generation) DO UPDATE SET search = excluded.search
-"""  # the searched words again, narrow (pg_schema v2): counting a search's matches reads only these
+    WHERE job_words.search <> excluded.search
+"""  # the searched words again, narrow (pg_schema v2): counting a search's matches reads only these.
+# Most writes of a job change its images, not its words: an unchanged row is not written again (no
+# new row version, no new entries in its trigram index).
 _JOB_KEY = "site = %s AND device = %s AND job_token = %s AND generation = %s"
 # The stored last timeline entry of each job asked for: one backward step of the primary key each.
 _LAST_ENTRIES = """
@@ -96,9 +101,13 @@ FROM devices WHERE site = %s ORDER BY endpoint
 """
 
 
-def payload(site: str, kind: str, ident: object) -> str:
-    """The NOTIFY payload of a change (store.pg_follow.parse_change reads it)."""
-    return json.dumps({"site": site, "kind": kind, "id": ident}, separators=(",", ":"))
+def payload(site: str, kind: str, ident: object, added: int | None = None) -> str:
+    """The NOTIFY payload of a change (store.pg_follow.parse_change reads it); `added`: of jobs, how
+    many were new."""
+    data: dict[str, object] = {"site": site, "kind": kind, "id": ident}
+    if added is not None:
+        data["added"] = added
+    return json.dumps(data, separators=(",", ":"))
 
 
 def text(value: str) -> str:
@@ -200,9 +209,10 @@ def write_jobs(conn: Conn, site: str, records: Iterable[JobRecord], folded: int 
         elif plan.trim_through:
             trims.append((site, *key, plan.trim_through))
         inserts.extend((site, *key, *row) for row in plan.rows)
-    with conn.pipeline(), conn.cursor() as cur:
+    with conn.pipeline(), conn.cursor() as cur, conn.cursor() as upserted:
         if upserts:
-            cur.executemany(_UPSERT_JOB, upserts)
+            # On a cursor of its own, read once the other statements are sent (below).
+            upserted.executemany(_UPSERT_JOB, upserts, returning=True)
             cur.executemany(_UPSERT_WORDS, [(*u[:4], u[-1]) for u in upserts])
         if rewrites:
             cur.executemany(f"DELETE FROM timeline WHERE {_JOB_KEY}", rewrites)  # noqa: S608
@@ -223,7 +233,21 @@ def write_jobs(conn: Conn, site: str, records: Iterable[JobRecord], folded: int 
                 " ON CONFLICT (site, key) DO UPDATE SET value = greatest(state.value, excluded.value)",
                 (site, LAST_FOLDED, folded),
             )
-        cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "jobs", folded)))
+        # Reading how many jobs were new waits for the statements above: the NOTIFY (sent at commit)
+        # goes in one round trip more.
+        cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "jobs", folded, _added(upserted))))
+
+
+def _added(upserted: psycopg.Cursor[tuple[Any, ...]]) -> int:
+    """How many of the jobs an executemany(_UPSERT_JOB, returning=True) upserted were new."""
+    if upserted.pgresult is None:
+        return 0
+    added = 0
+    while True:  # one result per job: whether its row was inserted
+        row = upserted.fetchone()
+        added += bool(row and row[0])
+        if not upserted.nextset():
+            return added
 
 
 def write_device(conn: Conn, site: str, record: DeviceRecord) -> None:
@@ -272,12 +296,15 @@ def delete_old(
             " WHERE site = %s AND arrival < %s AND id <= %s LIMIT %s)",
             (site, site, cutoff, bound, limit),
         ).rowcount
-        n += conn.execute(
+        gone = conn.execute(
             "DELETE FROM jobs WHERE (site, device, job_token, generation) IN (SELECT site, device,"
             " job_token, generation FROM jobs WHERE site = %s AND NOT active"
             " AND last_update_epoch < %s LIMIT %s)",
             (site, cutoff.timestamp(), max(0, limit - n)),
         ).rowcount
+        n += gone
+        if gone:  # a viewer's rows are fewer: said without a count of new jobs, so it re-counts
+            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "jobs", None)))
     if max_messages is not None and n < limit:
         beyond = conn.execute(
             "SELECT id FROM messages WHERE site = %s ORDER BY id DESC LIMIT 1 OFFSET %s",

@@ -328,9 +328,57 @@ def test_follow_yields_each_committed_change(pg_dsn: str, tmp_path: Path) -> Non
         store.close()
     assert got == [
         StoreChange("floor-3", ChangeKind.MESSAGES, ids[-1]),
-        StoreChange("floor-3", ChangeKind.JOBS, ids[-1]),
+        StoreChange("floor-3", ChangeKind.JOBS, ids[-1], added=1),
         StoreChange("floor-3", ChangeKind.DEVICE, DEV),
     ]
+
+
+def test_the_notify_of_jobs_says_how_many_were_new(pg_dsn: str, tmp_path: Path) -> None:
+    """A viewer re-counts its rows only when jobs were added (issue 14, item 5: the latency through
+    PostgreSQL): the NOTIFY of a write of jobs says how many of them the store did not hold yet.
+    A job's searched words are written again only when they changed."""
+    from tests.unit.store.helpers import observe, status
+    from wsdmon.protocol.dsm import JobState
+
+    store = _open(pg_dsn, tmp_path)
+    table = JobTable()
+    try:
+        with psycopg.connect(pg_dsn, autocommit=True) as listener:
+            listener.execute("LISTEN wsdmon_changes")
+            first = observe(table, status("tok-1", JobState.PROCESSING, 1), 1, 1)
+            store.upsert_jobs([first, lifecycle(table, "tok-2")], 4)
+            words = listener.execute("SELECT xmin::text FROM job_words WHERE job_token = 'tok-1'").fetchone()
+            again = observe(table, status("tok-1", JobState.PROCESSING, 2), 5, 5)  # an image more
+            store.upsert_jobs([again, lifecycle(table, "tok-3")], 6)
+            store.upsert_jobs([again], 6)
+            store.upsert_jobs([], 7)  # only the last folded message
+            notes = [parse_change(n.payload) for n in listener.notifies(timeout=2.0, stop_after=4)]
+            after = listener.execute("SELECT xmin::text FROM job_words WHERE job_token = 'tok-1'").fetchone()
+            images = listener.execute("SELECT images FROM jobs WHERE job_token = 'tok-1'").fetchone()
+    finally:
+        store.close()
+    assert [(n.kind, n.added) for n in notes if n is not None] == [(ChangeKind.JOBS, a) for a in (2, 1, 0, 0)]
+    assert images == (2,)  # the job was written
+    assert after == words  # its words were not
+
+
+def test_retention_that_deletes_jobs_says_so_without_a_count(pg_dsn: str, tmp_path: Path) -> None:
+    """A viewer that counts its rows only when jobs are added must hear that some went: retention's
+    NOTIFY of jobs has no count of new ones, so the viewer counts again."""
+    from datetime import timedelta
+
+    from tests.unit.store.helpers import T0
+
+    store = _open(pg_dsn, tmp_path)
+    try:
+        store.upsert_jobs([lifecycle(JobTable(), "tok-1")], 0)  # ended, on T0
+        with psycopg.connect(pg_dsn, autocommit=True) as listener:
+            listener.execute("LISTEN wsdmon_changes")
+            assert store.apply_retention(T0 + timedelta(days=30), timedelta(days=1), None) == 1
+            notes = [parse_change(n.payload) for n in listener.notifies(timeout=2.0, stop_after=1)]
+    finally:
+        store.close()
+    assert notes == [StoreChange("floor-3", ChangeKind.JOBS, None, added=None)]
 
 
 # --- what it says of a location ------------------------------------------------------------------
