@@ -7,6 +7,12 @@ view painted last, least recently used dropped first); a row outside them is fet
 asks for it, synchronously on the GUI thread: a block costs one indexed query and the decoding of
 its records (a few ms, bench/bench_paging.py measures it), less than handing it across threads.
 
+Counting every job a filter matches can take longer than the table may (a search matching 125,409
+of a million jobs: 0.5-0.8 s): the model counts up to FIRST_COUNT_ROWS at once and shows those rows
+(the filter line says "more than N jobs"), and the exact number is counted on a thread of its own
+(store.job_pages count_later); when it is known the rows beyond grow in (rowsInserted) and
+`matches_changed` says so. The status bar's total is counted the same way when a filter hides it.
+
 Sort, filter and search changes and live changes re-count and drop the cached blocks; the view then
 asks again for the rows it shows. They are a layout change, not a reset: the jobs behind persistent
 indexes (the selection, the current row) are found at their new rows (store.job_pages position),
@@ -19,12 +25,14 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
+import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -35,6 +43,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
     Signal,
+    Slot,
 )
 from PySide6.QtGui import QColor, QFont, QGuiApplication
 
@@ -42,7 +51,7 @@ from wsdmon.core import JobKey, JobKind, JobRecord
 from wsdmon.store.job_pages import JobFilter, JobPages, JobSort, Quick, SortKey
 from wsdmon.store.port import StoreError
 
-from .device_key import endpoint_of, job_device_key, site_of
+from .device_key import device_key, endpoint_of, job_device_key, site_of
 from .devices import DeviceKind, DeviceRow
 from .job_cells import (
     ITEM_FLAGS,
@@ -59,10 +68,21 @@ from .job_filter import QuickFilter
 from .palette import failure_colors
 from .roles import Role
 
-__all__ = ["BLOCK_ROWS", "CACHED_BLOCKS", "JOB_WRITE_LAG_MS", "REFRESH_MS", "PagedJobModel"]
+__all__ = [
+    "BLOCK_ROWS",
+    "CACHED_BLOCKS",
+    "FIRST_COUNT_ROWS",
+    "JOB_WRITE_LAG_MS",
+    "REFRESH_MS",
+    "ExportRows",
+    "PagedJobModel",
+]
 
 BLOCK_ROWS = 200  # rows per query: a few screens
 CACHED_BLOCKS = 8  # blocks kept (least recently used dropped first)
+# Rows counted at once after a filter, search or live change (an index walk of this many entries:
+# a few ms); more are counted off the GUI thread meanwhile.
+FIRST_COUNT_ROWS = 5_000
 REFRESH_MS = 100  # live changes coalesced this long before the model re-counts and re-reads
 # The engine writes folded jobs every JOB_FLUSH_INTERVAL_S (2 s, net/engine.py): re-read once more
 # after that, so that a job the bridge announced before the store had it appears.
@@ -92,6 +112,7 @@ _SORT = {
     Column.DURATION: SortKey.DURATION,
     Column.FILTERS: SortKey.FILTERS,
     Column.KIND: SortKey.KIND,
+    Column.SITE: SortKey.SITE,
 }
 _MISSING = object()
 _FAILED = object()  # what _store gives the snapshot call when it failed
@@ -104,6 +125,7 @@ class PagedJobModel(QAbstractTableModel):
     """Jobs of a store as a table, a few blocks at a time (see the module docstring)."""
 
     counts_changed = Signal(int, int, int)  # total, active, failed (of the whole store or site)
+    matches_changed = Signal()  # the rows matching the filter, or whether that count is exact
     store_error = Signal(str)  # why the store cannot be read (for the status bar), once per reason
     filter_changed = Signal()
 
@@ -156,10 +178,13 @@ class PagedJobModel(QAbstractTableModel):
         self._snapshot_timer.timeout.connect(self.flush)
         self._error = ""
         self._count = 0
+        self._exact = True  # whether _count is every matching job (else: at least that many)
         self._counts = (0, 0, 0)
+        self._counts_exact = True  # whether _counts' total is the store's (else: still counted)
+        self._relay = _relay()
         if self._store(self._pages.snapshot, _FAILED) is not _FAILED:
             self._snapshot_timer.start()
-            self._count = self._store(lambda: self._pages.count(self._filter), 0)
+            self._recount()
             self._counts = self._store(self._read_counts, (0, 0, 0))
 
     # --- the proxy's API: filters ----------------------------------------------------------------
@@ -244,7 +269,59 @@ class PagedJobModel(QAbstractTableModel):
 
     def _job_sort(self) -> JobSort:
         key = _SORT.get(Column(self._sort_column), SortKey.NONE) if self._sort_column >= 0 else SortKey.NONE
-        return JobSort(key, self._descending, self.device_name)
+        return JobSort(key, self._descending, self._endpoint_name)
+
+    def _endpoint_name(self, endpoint: str, site: str) -> str:
+        """The Device sort's name of an endpoint seen by a site (keyed as the device list keys it)."""
+        return self.device_name(device_key(endpoint, site))
+
+    # --- counting --------------------------------------------------------------------------------
+
+    def matched(self) -> tuple[int, bool]:
+        """(rows matching the filter, whether that is all of them): (5000, False) is "more than
+        5,000 jobs" while the exact count is made off the GUI thread."""
+        return self._count, self._exact
+
+    def _recount(self) -> None:
+        """The rows matching the filter: up to FIRST_COUNT_ROWS now, the exact number later."""
+        flt = self._filter
+        n, exact = self._store(
+            lambda: self._pages.count_upto(flt, FIRST_COUNT_ROWS), (self._count, self._exact)
+        )
+        self._count, self._exact = n, exact
+        if not exact:
+            self._count_later("rows", flt)
+
+    def _count_later(self, purpose: str, flt: JobFilter) -> None:
+        ref = weakref.ref(self)
+        relay = self._relay
+
+        def done(token: int, n: int | None) -> None:  # on the counting thread: to the GUI thread
+            relay.counted.emit((ref, purpose, token, flt, n))
+
+        self._store(lambda: self._pages.count_later(purpose, flt, done), 0)
+
+    def _on_counted(self, purpose: str, token: int, flt: JobFilter, n: int | None) -> None:
+        """An exact count made off the GUI thread (on it now)."""
+        if n is None or not self._store(lambda: self._pages.accept_count(token, flt, n), False):
+            return  # failed (logged), or of an older snapshot: a newer count is on its way
+        if purpose == "rows" and flt == self._filter and not self._exact:
+            if n > self._count:
+                self.beginInsertRows(QModelIndex(), self._count, n - 1)
+                self._count, self._exact = n, True
+                self.endInsertRows()
+            elif n < self._count:  # sqlite: counted in the journal as it is now (see count_later)
+                self.beginRemoveRows(QModelIndex(), n, self._count - 1)
+                self._count, self._exact = n, True
+                self._blocks.clear()
+                self.endRemoveRows()
+            self._exact = True
+            self.matches_changed.emit()
+        if flt == JobFilter(site=self._site) and (purpose == "total" or not self._counts_exact):
+            counts = self._store(self._read_counts, self._counts)
+            if counts != self._counts:
+                self._counts = counts
+                self.counts_changed.emit(*counts)
 
     # --- live changes ----------------------------------------------------------------------------
 
@@ -345,8 +422,9 @@ class PagedJobModel(QAbstractTableModel):
         ]
         self._blocks.clear()
         self._kept.clear()
+        before = (self._count, self._exact)
         if recount:
-            self._count = self._store(lambda: self._pages.count(self._filter), self._count)
+            self._recount()
         flt, sort = self._filter, self._job_sort()
         new: list[QModelIndex] = []
 
@@ -362,6 +440,8 @@ class PagedJobModel(QAbstractTableModel):
                 new.append(QModelIndex())
         self.changePersistentIndexList(persistent, new)
         self.layoutChanged.emit()
+        if (self._count, self._exact) != before:
+            self.matches_changed.emit()
 
     def _kept_key(self, row: int) -> JobKey | None:
         """The job at a persistent index's row as the view knows it: from the cached blocks, or kept
@@ -396,6 +476,25 @@ class PagedJobModel(QAbstractTableModel):
                     return n * BLOCK_ROWS + i
         row = self._store(lambda: self._pages.position(key, self._filter, self._job_sort()), None)
         return row if row is not None and row < self._count else None
+
+    def export_rows(self, *, timeline: bool) -> ExportRows:
+        """The rows shown (filter and order), for File ▸ Export table…: streamed from the store when
+        written (store.job_pages stream: a batch at a time, on the writer's thread, in this
+        snapshot for PostgreSQL), each with its timeline when asked (JSON). The device names are
+        taken now, on the GUI thread, as the table shows them."""
+        keys = list(self._known()) if self._known is not None else []
+        by_key = {k: self.device_name(k) for k in keys}
+        names: dict[str, str] = {}
+        for k, name in by_key.items():  # one endpoint under two sites has one name, as JSON keys it
+            names.setdefault(endpoint_of(k), name)
+
+        def endpoint_name(endpoint: str, site: str) -> str:
+            key = device_key(endpoint, site)
+            return by_key.get(key, key)
+
+        sort = self._job_sort()
+        sort = JobSort(sort.key, sort.descending, endpoint_name)
+        return ExportRows(self._pages.stream(self._filter, sort, timeline=timeline), self._count, names)
 
     def source_index(self, index: QModelIndex) -> QModelIndex:
         return index
@@ -495,8 +594,19 @@ class PagedJobModel(QAbstractTableModel):
         return result
 
     def _read_counts(self) -> tuple[int, int, int]:
-        unfiltered = self._filter == JobFilter(site=self._site)
-        return self._pages.counts(self._site, self._count if unfiltered else None)
+        """(total, active, failed): the active and failed are small indexed counts; the total is
+        the rows' count when nothing is filtered, else counted off the GUI thread (the last known
+        total stands in meanwhile)."""
+        everything = JobFilter(site=self._site)
+        total = self._count if self._filter == everything and self._exact else None
+        if total is None:
+            total = self._pages.known_count(everything)
+        self._counts_exact = total is not None
+        if total is None:
+            if self._filter != everything:  # else the rows' count is on its way
+                self._count_later("total", everything)
+            total = self._counts[0]
+        return self._pages.counts(self._site, total)
 
     def _newest(self, stored: JobRecord) -> JobRecord:
         """The bridge's record of a job while the store has not caught up with it, else the store's."""
@@ -551,3 +661,50 @@ class PagedJobModel(QAbstractTableModel):
         if self._colors is None:
             self._colors = failure_colors(QGuiApplication.palette())
         return self._colors
+
+
+class ExportRows:
+    """A paged table's rows for an export: iterated once (on the writer's thread), read from the
+    store as they are written; `len` is the rows the table shows; `device_name` names an endpoint
+    as the table does (store.export.write_records' DeviceNames)."""
+
+    def __init__(self, rows: Iterable[JobRecord], count: int, names: dict[str, str]) -> None:
+        self._rows = rows
+        self._count = count
+        self._names = names
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[JobRecord]:
+        return iter(self._rows)
+
+    def device_name(self, endpoint: str) -> str:
+        return self._names.get(endpoint, endpoint)
+
+
+class _Relay(QObject):
+    """Hands an exact count from the counting thread to the model on the GUI thread (a queued
+    signal). One for the process, never deleted: the counting thread holds no Qt object of a
+    model, which may be gone when its count is done (a closed shared window)."""
+
+    counted = Signal(object)  # (weakref to the model, purpose, token, JobFilter, n | None)
+
+    @Slot(object)
+    def _deliver(self, payload: tuple[Any, str, int, JobFilter, int | None]) -> None:
+        ref, purpose, token, flt, n = payload
+        model = ref()
+        if model is not None and shiboken6.isValid(model):
+            model._on_counted(purpose, token, flt, n)
+
+
+_RELAY: list[_Relay] = []
+
+
+def _relay() -> _Relay:
+    """The process's relay, made on the GUI thread (the first model's)."""
+    if not _RELAY:
+        relay = _Relay()
+        relay.counted.connect(relay._deliver, Qt.ConnectionType.QueuedConnection)
+        _RELAY.append(relay)
+    return _RELAY[0]
