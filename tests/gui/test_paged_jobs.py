@@ -29,6 +29,15 @@ N = 3000
 RECS = list(sample_jobs(N, devices=12))
 
 
+@pytest.fixture(autouse=True)
+def count_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every count here is made at once (N is below the cap): the counts made off the GUI thread
+    for a large store are test_paged_counts.py's."""
+    from wsdmon.models import paged_jobs
+
+    monkeypatch.setattr(paged_jobs, "FIRST_COUNT_ROWS", 10 * N)
+
+
 @pytest.fixture(scope="module")
 def journal_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("paged") / "journal.sqlite3"

@@ -82,7 +82,7 @@ BLOCK_ROWS = 200  # rows per query: a few screens
 CACHED_BLOCKS = 8  # blocks kept (least recently used dropped first)
 # Rows counted at once after a filter, search or live change (an index walk of this many entries:
 # a few ms); more are counted off the GUI thread meanwhile.
-FIRST_COUNT_ROWS = 5_000
+FIRST_COUNT_ROWS = 1_000
 REFRESH_MS = 100  # live changes coalesced this long before the model re-counts and re-reads
 # The engine writes folded jobs every JOB_FLUSH_INTERVAL_S (2 s, net/engine.py): re-read once more
 # after that, so that a job the bridge announced before the store had it appears.
@@ -278,8 +278,8 @@ class PagedJobModel(QAbstractTableModel):
     # --- counting --------------------------------------------------------------------------------
 
     def matched(self) -> tuple[int, bool]:
-        """(rows matching the filter, whether that is all of them): (5000, False) is "more than
-        5,000 jobs" while the exact count is made off the GUI thread."""
+        """(rows matching the filter, whether that is all of them): (1000, False) is "more than
+        1,000 jobs" while the exact count is made off the GUI thread."""
         return self._count, self._exact
 
     def _recount(self) -> None:

@@ -128,7 +128,7 @@ class JobTableWidget(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.search, 1)
-        # How many jobs the filter matches ("125,409 jobs"; "More than 5,000 jobs" while a large
+        # How many jobs the filter matches ("125,409 jobs"; "More than 1,000 jobs" while a large
         # store still counts them): shown while the table is filtered or its count is not known yet.
         self.match_count = QLabel(self)
         self.match_count.setObjectName("job-match-count")
