@@ -147,6 +147,7 @@ class PgJobPages(Pages):
         self._conn: Any = None
         self._exported: tuple[int, str] | None = None  # (generation, pg_export_snapshot's id)
         self._closed = False
+        self._sites: tuple[int, list[str]] | None = None  # (generation, up to 2 sites holding jobs)
         self._connect()
 
     def _connect(self) -> None:
@@ -229,6 +230,21 @@ class PgJobPages(Pages):
 
     def _contains(self) -> str:
         return "strpos(search, ?) > 0"
+
+    def _only_site(self) -> str | None:
+        # A store of one site groups the Device sort by device alone (its own index, as fast as
+        # before sites were told apart) and sorts by Site as stored. Its sites: a skip along the
+        # primary key, one probe each (cached for the snapshot).
+        if self._sites is None or self._sites[0] != self._generation:
+            rows = self._rows(
+                "WITH RECURSIVE s AS (SELECT min(site) AS site FROM jobs UNION ALL"
+                " SELECT (SELECT min(site) FROM jobs WHERE site > s.site) FROM s WHERE s.site IS NOT NULL)"
+                " SELECT site FROM s WHERE site IS NOT NULL LIMIT 2",
+                [],
+            )
+            self._sites = (self._generation, [str(r[0]) for r in rows])
+        sites = self._sites[1]
+        return None if len(sites) > 1 else sites[0] if sites else ""
 
     def _search(self, text: str, common: bool) -> tuple[str, list[object]]:
         if common:  # as in sqlite: along the sort order (strpos, which the trigram index cannot serve)

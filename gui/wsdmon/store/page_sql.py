@@ -60,6 +60,7 @@ class Pages:
         self._hits: dict[str, int] = {}  # jobs a search matched, in the snapshot
         self._many: dict[str, int] = {}  # searches known to match more jobs than this (count_upto)
         self._sampled: dict[str, bool] = {}  # whether a search is common in the newest jobs
+        self._group_site = ""  # see _plan
         self._counted: dict[JobFilter, int] = {}  # jobs a filter matched, in the snapshot
         self._generation = 0  # snapshots begun: a count_later's token
         self._worker: CountWorker | None = None
@@ -263,7 +264,7 @@ class Pages:
     def _ordered_rows(self, flt: JobFilter, sort: JobSort) -> Iterator[list[tuple[Any, ...]]]:
         """The rows of a filter in an order, a batch at a time."""
         where, params = self._where(flt, page=True)
-        cols = self._group_cols(sort.key)
+        sort, cols = self._plan(flt, sort)
         if cols:
             direction = " DESC" if sort.descending else ""
             for values, _ in self._ordered_groups(flt, sort, cols):
@@ -271,8 +272,7 @@ class Pages:
                 sql = f"{_SELECT}{where} AND {cond} ORDER BY {self._tie}{direction}"
                 yield from _batches(self._iter_rows(sql, [*params, *values]))
             return
-        key = SortKey.NONE if sort.key is SortKey.SITE else sort.key
-        sql = f"{_SELECT}{where} ORDER BY {self._order_by(key, sort.descending)}"
+        sql = f"{_SELECT}{where} ORDER BY {self._order_by(sort.key, sort.descending)}"
         yield from _batches(self._iter_rows(sql, params))
 
     def counts(self, site: str | None = None, total: int | None = None) -> tuple[int, int, int]:
@@ -293,11 +293,9 @@ class Pages:
         """The jobs at rows offset … offset + limit - 1 in this order (fewer at the end)."""
         if limit <= 0 or offset < 0:
             return []
-        cols = self._group_cols(sort.key)
+        sort, cols = self._plan(flt, sort)
         if cols:
             return self._group_page(flt, sort, cols, offset, limit)
-        if sort.key is SortKey.SITE:  # a single PC's journal: one site, in stored order
-            sort = JobSort(SortKey.NONE, sort.descending, sort.device_name)
         where, params = self._where(flt, page=True)
         n = self._counted.get(flt)
         descending, reverse = sort.descending, False
@@ -334,8 +332,7 @@ class Pages:
     def position(self, key: JobKey, flt: JobFilter, sort: JobSort) -> int | None:
         """The row of a job in this filter and order, or None when it does not match."""
         where, params = self._where(flt)
-        if sort.key is SortKey.SITE and not self._shared:
-            sort = JobSort(SortKey.NONE, sort.descending, sort.device_name)
+        sort, cols = self._plan(flt, sort)
         found = self._rows(
             f"SELECT {self._tie}, site, device, {', '.join(self._sort_cols(sort.key))} FROM jobs{where}"  # noqa: S608
             f" AND {self._key_sql(key)}",
@@ -344,7 +341,6 @@ class Pages:
         if not found:
             return None
         tie, site, device, *values = found[0]
-        cols = self._group_cols(sort.key)
         if cols:
             mine = tuple(str({"site": site, "device": device}[c]) for c in cols)
             before = 0
@@ -450,13 +446,23 @@ class Pages:
             params = [value, value, *params]
         return cond, params
 
-    def _group_cols(self, key: SortKey) -> tuple[str, ...]:
-        """The columns a sort walks group by group (the window orders them, see the module docstring)."""
-        if key is SortKey.DEVICE:  # the site first: PostgreSQL groups along its primary key's order
-            return ("site", "device") if self._shared else ("device",)
-        if key is SortKey.SITE and self._shared:
-            return ("site",)
-        return ()
+    def _plan(self, flt: JobFilter, sort: JobSort) -> tuple[JobSort, tuple[str, ...]]:
+        """The sort as run, and the columns it walks group by group (the window orders the groups,
+        see store.job_pages): jobs of one site sort by site as they are stored."""
+        site = "" if not self._shared else flt.site if flt.site is not None else self._only_site()
+        one_site = site is not None
+        self._group_site = site or ""  # the site of every group when the groups are by device alone
+        if sort.key is SortKey.DEVICE:  # the site first: PostgreSQL groups along its primary key's order
+            return sort, ("device",) if one_site else ("site", "device")
+        if sort.key is SortKey.SITE and one_site:
+            return JobSort(SortKey.NONE, sort.descending, sort.device_name), ()
+        if sort.key is SortKey.SITE:
+            return sort, ("site",)
+        return sort, ()
+
+    def _only_site(self) -> str | None:
+        """The site of every job when the store holds one site's jobs ("" when none), else None."""
+        return ""
 
     def _ordered_groups(
         self, flt: JobFilter, sort: JobSort, cols: tuple[str, ...]
@@ -472,7 +478,7 @@ class Pages:
 
             def order(g: tuple[tuple[str, ...], int]) -> tuple[str, ...]:
                 named = dict(zip(cols, g[0], strict=True))
-                endpoint, site = named["device"], named.get("site", "")
+                endpoint, site = named["device"], named.get("site", self._group_site)
                 return (sort.device_name(endpoint, site).casefold(), site, endpoint)
 
             ordered = sorted(groups, key=order)
