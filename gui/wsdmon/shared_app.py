@@ -189,7 +189,7 @@ class SharedWindow:
     async def _export(self, path: str, kind: str, records: Sequence[Any]) -> int:
         """File ▸ Export table…: the jobs shown, named as the table names them."""
         from wsdmon.models import job_device_key
-        from wsdmon.models.paged_jobs import ExportRows
+        from wsdmon.models.paged_export import ExportRows
         from wsdmon.store.export import write_records
 
         if isinstance(records, ExportRows):  # the paged table's: streamed from the store as written

@@ -27,12 +27,11 @@ import logging
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
-import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -43,7 +42,6 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
     Signal,
-    Slot,
 )
 from PySide6.QtGui import QColor, QFont, QGuiApplication
 
@@ -65,6 +63,7 @@ from .job_cells import (
 )
 from .job_columns import Column
 from .job_filter import QuickFilter
+from .paged_export import ExportRows, export_rows, relay
 from .palette import failure_colors
 from .roles import Role
 
@@ -181,7 +180,7 @@ class PagedJobModel(QAbstractTableModel):
         self._exact = True  # whether _count is every matching job (else: at least that many)
         self._counts = (0, 0, 0)
         self._counts_exact = True  # whether _counts' total is the store's (else: still counted)
-        self._relay = _relay()
+        self._relay = relay()
         if self._store(self._pages.snapshot, _FAILED) is not _FAILED:
             self._snapshot_timer.start()
             self._recount()
@@ -478,23 +477,11 @@ class PagedJobModel(QAbstractTableModel):
         return row if row is not None and row < self._count else None
 
     def export_rows(self, *, timeline: bool) -> ExportRows:
-        """The rows shown (filter and order), for File ▸ Export table…: streamed from the store when
-        written (store.job_pages stream: a batch at a time, on the writer's thread, in this
-        snapshot for PostgreSQL), each with its timeline when asked (JSON). The device names are
-        taken now, on the GUI thread, as the table shows them."""
+        """The rows shown (filter and order), for File ▸ Export table… (models.paged_export)."""
         keys = list(self._known()) if self._known is not None else []
-        by_key = {k: self.device_name(k) for k in keys}
-        names: dict[str, str] = {}
-        for k, name in by_key.items():  # one endpoint under two sites has one name, as JSON keys it
-            names.setdefault(endpoint_of(k), name)
-
-        def endpoint_name(endpoint: str, site: str) -> str:
-            key = device_key(endpoint, site)
-            return by_key.get(key, key)
-
-        sort = self._job_sort()
-        sort = JobSort(sort.key, sort.descending, endpoint_name)
-        return ExportRows(self._pages.stream(self._filter, sort, timeline=timeline), self._count, names)
+        return export_rows(
+            self._pages, self._filter, self._job_sort(), self._count, keys, self.device_name, timeline
+        )
 
     def source_index(self, index: QModelIndex) -> QModelIndex:
         return index
@@ -661,50 +648,3 @@ class PagedJobModel(QAbstractTableModel):
         if self._colors is None:
             self._colors = failure_colors(QGuiApplication.palette())
         return self._colors
-
-
-class ExportRows:
-    """A paged table's rows for an export: iterated once (on the writer's thread), read from the
-    store as they are written; `len` is the rows the table shows; `device_name` names an endpoint
-    as the table does (store.export.write_records' DeviceNames)."""
-
-    def __init__(self, rows: Iterable[JobRecord], count: int, names: dict[str, str]) -> None:
-        self._rows = rows
-        self._count = count
-        self._names = names
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __iter__(self) -> Iterator[JobRecord]:
-        return iter(self._rows)
-
-    def device_name(self, endpoint: str) -> str:
-        return self._names.get(endpoint, endpoint)
-
-
-class _Relay(QObject):
-    """Hands an exact count from the counting thread to the model on the GUI thread (a queued
-    signal). One for the process, never deleted: the counting thread holds no Qt object of a
-    model, which may be gone when its count is done (a closed shared window)."""
-
-    counted = Signal(object)  # (weakref to the model, purpose, token, JobFilter, n | None)
-
-    @Slot(object)
-    def _deliver(self, payload: tuple[Any, str, int, JobFilter, int | None]) -> None:
-        ref, purpose, token, flt, n = payload
-        model = ref()
-        if model is not None and shiboken6.isValid(model):
-            model._on_counted(purpose, token, flt, n)
-
-
-_RELAY: list[_Relay] = []
-
-
-def _relay() -> _Relay:
-    """The process's relay, made on the GUI thread (the first model's)."""
-    if not _RELAY:
-        relay = _Relay()
-        relay.counted.connect(relay._deliver, Qt.ConnectionType.QueuedConnection)
-        _RELAY.append(relay)
-    return _RELAY[0]

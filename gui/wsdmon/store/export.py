@@ -398,7 +398,7 @@ def write_records(
     """The jobs a view shows (its filter and order) as "csv" (JOB_CSV_COLUMNS) or "json"; for the
     window's Export action, with the device names it shows. Same columns and fields as
     export_jobs_*; written via `<out>.part`. `records` is read once, in order: a paged table's
-    are streamed from the store (models.paged_jobs.ExportRows), never all in memory."""
+    are streamed from the store (models.paged_export.ExportRows), never all in memory."""
     name = device_name or _no_names
     if kind not in ("csv", "json"):
         raise ValueError(f"unknown export format {kind!r} (csv or json)")
