@@ -299,4 +299,15 @@ def test_export_of_a_paged_table_streams_the_rows_shown(
     rows = [role_data(model.index(r, 0), Role.JOB_RECORD) for r in range(shown)]
     write_records(before, suffix, rows, lambda ep: names.get(ep, ep))
     assert out.read_text(encoding="utf-8") == before.read_text(encoding="utf-8")
+
+    # The shared window's own export hook writes the streamed rows the same way.
+    import asyncio
+
+    from wsdmon.shared_app import SharedWindow
+
+    shared_out = tmp_path / f"shared.{suffix}"
+    streamed = table.visible_records(timeline=suffix == "json")
+    written = asyncio.run(SharedWindow._export(None, str(shared_out), suffix, streamed))  # type: ignore[arg-type]
+    assert written == shown
+    assert shared_out.read_text(encoding="utf-8") == before.read_text(encoding="utf-8")
     pages.close()
