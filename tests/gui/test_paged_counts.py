@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 from typing import Any
@@ -310,4 +311,37 @@ def test_export_of_a_paged_table_streams_the_rows_shown(
     written = asyncio.run(SharedWindow._export(None, str(shared_out), suffix, streamed))  # type: ignore[arg-type]
     assert written == shown
     assert shared_out.read_text(encoding="utf-8") == before.read_text(encoding="utf-8")
+    pages.close()
+
+
+def test_a_live_change_keeps_the_rows_counted_until_the_new_count(
+    qtbot: QtBot, journal_path: Path, tmp_path: Path, first_rows: None
+) -> None:
+    """A live re-read of a large table keeps the rows it counted (the scroll range does not fall
+    back to the first rows at every change) and says "About N jobs" until the new state is
+    counted; then the new job is in the rows and the count."""
+    path = tmp_path / "journal.sqlite3"
+    path.write_bytes(journal_path.read_bytes())
+    pages = GatedSqlitePages(path)
+    pages.gate.set()
+    model = PagedJobModel(pages, refresh_ms=10)
+    window = _window(qtbot, tmp_path, model)
+    table = window.job_table
+    qtbot.keyClicks(table.search, "carol")
+    active = len(CAROL)
+    assert active > FIRST
+    qtbot.waitUntil(lambda: table.match_count.text() == f"{QLocale().toString(active)} jobs")
+
+    pages.gate.clear()  # the next count waits
+    new = next(sample_jobs(1, start=N, devices=12))
+    new = dataclasses.replace(new, job_originating_user_name=USERS[2])  # carol's
+    with Journal(path, site="pc") as journal:
+        journal.upsert_jobs([new], 0)
+    model.store_changed()
+    qtbot.waitUntil(lambda: table.match_count.text() == f"About {QLocale().toString(active)} jobs")
+    assert model.rowCount() == active  # not FIRST: the rows stay while the new state is counted
+    pages.gate.set()
+    qtbot.waitUntil(lambda: table.match_count.text() == f"{QLocale().toString(active + 1)} jobs")
+    assert model.rowCount() == active + 1
+    assert str(model.index(0, Column.TOKEN).data()) == new.status.job_token  # newest first
     pages.close()

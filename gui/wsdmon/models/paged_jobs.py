@@ -178,6 +178,8 @@ class PagedJobModel(QAbstractTableModel):
         self._error = ""
         self._count = 0
         self._exact = True  # whether _count is every matching job (else: at least that many)
+        self._recent = False  # an inexact _count that is the exact count of a moment ago
+        self._counted_filter: JobFilter | None = None  # the filter _count is of
         self._counts = (0, 0, 0)
         self._counts_exact = True  # whether _counts' total is the store's (else: still counted)
         self._relay = relay()
@@ -278,16 +280,28 @@ class PagedJobModel(QAbstractTableModel):
 
     def matched(self) -> tuple[int, bool]:
         """(rows matching the filter, whether that is all of them): (1000, False) is "more than
-        1,000 jobs" while the exact count is made off the GUI thread."""
+        1,000 jobs" while the exact count is made off the GUI thread; see `count_is_recent`."""
         return self._count, self._exact
 
-    def _recount(self) -> None:
-        """The rows matching the filter: up to FIRST_COUNT_ROWS now, the exact number later."""
+    def count_is_recent(self) -> bool:
+        """Whether an inexact count is the exact one of a moment ago (a live re-read keeps the rows
+        counted before, "about N jobs", until the store's new state is counted), not a lower bound."""
+        return self._recent
+
+    def _recount(self, *, renew: bool = False) -> None:
+        """The rows matching the filter: up to FIRST_COUNT_ROWS now, the exact number later. A live
+        re-read (`renew`) of the same filter keeps the count it had (the scroll range stays) until
+        the new one is known, rather than falling back to FIRST_COUNT_ROWS at each change."""
         flt = self._filter
+        kept = (
+            self._count if renew and flt == self._counted_filter and (self._exact or self._recent) else None
+        )
         n, exact = self._store(
             lambda: self._pages.count_upto(flt, FIRST_COUNT_ROWS), (self._count, self._exact)
         )
-        self._count, self._exact = n, exact
+        self._recent = not exact and kept is not None and kept > n
+        self._count, self._exact = (kept, False) if self._recent and kept is not None else (n, exact)
+        self._counted_filter = flt
         if not exact:
             self._count_later("rows", flt)
 
@@ -302,18 +316,18 @@ class PagedJobModel(QAbstractTableModel):
 
     def _on_counted(self, purpose: str, token: int, flt: JobFilter, n: int | None) -> None:
         """An exact count made off the GUI thread (on it now)."""
-        if n is None or not self._store(lambda: self._pages.accept_count(token, flt, n), False):
-            return  # failed (logged), or of an older snapshot: a newer count is on its way
+        if n is None:
+            return  # failed (logged)
+        if not self._store(lambda: self._pages.accept_count(token, flt, n), False):
+            # Of an older snapshot (live changes came meanwhile): a newer count is on its way; the
+            # rows kept from before a live re-read take this more recent number meanwhile.
+            if purpose == "rows" and flt == self._filter and self._recent and n != self._count:
+                self._resize(n)
+                self.matches_changed.emit()
+            return
         if purpose == "rows" and flt == self._filter and not self._exact:
-            if n > self._count:
-                self.beginInsertRows(QModelIndex(), self._count, n - 1)
-                self._count, self._exact = n, True
-                self.endInsertRows()
-            elif n < self._count:  # sqlite: counted in the journal as it is now (see count_later)
-                self.beginRemoveRows(QModelIndex(), n, self._count - 1)
-                self._count, self._exact = n, True
-                self._blocks.clear()
-                self.endRemoveRows()
+            self._recent = False
+            self._resize(n)
             self._exact = True
             self.matches_changed.emit()
         if flt == JobFilter(site=self._site) and (purpose == "total" or not self._counts_exact):
@@ -321,6 +335,19 @@ class PagedJobModel(QAbstractTableModel):
             if counts != self._counts:
                 self._counts = counts
                 self.counts_changed.emit(*counts)
+
+    def _resize(self, n: int) -> None:
+        """The rows beyond the first ones counted grow in (or go: a count made in sqlite's journal as
+        it is then, or kept from before a live re-read)."""
+        if n > self._count:
+            self.beginInsertRows(QModelIndex(), self._count, n - 1)
+            self._count = n
+            self.endInsertRows()
+        elif n < self._count:
+            self.beginRemoveRows(QModelIndex(), n, self._count - 1)
+            self._count = n
+            self._blocks.clear()
+            self.endRemoveRows()
 
     # --- live changes ----------------------------------------------------------------------------
 
@@ -423,7 +450,7 @@ class PagedJobModel(QAbstractTableModel):
         self._kept.clear()
         before = (self._count, self._exact)
         if recount:
-            self._recount()
+            self._recount(renew=renew)
         flt, sort = self._filter, self._job_sort()
         new: list[QModelIndex] = []
 

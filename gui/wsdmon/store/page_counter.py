@@ -44,6 +44,9 @@ class CountJob:
     purpose: str
     open: Callable[[], Counting]  # called on the worker's thread (sqlite connections are per thread)
     done: Callable[[int | None], None]  # called on the worker's thread
+    # What is counted: a new job of the same purpose and key does not interrupt the running one (a
+    # live re-read asks again while it counts: its number comes, then the newer one is counted).
+    key: object = None
 
 
 class CountWorker:
@@ -62,8 +65,13 @@ class CountWorker:
                 return
             self._waiting[job.purpose] = job
             running = self._running
-            if running is not None and running[0].purpose == job.purpose and running[1] is not None:
-                running[1].interrupt()  # superseded: its number would be thrown away
+            if (
+                running is not None
+                and running[0].purpose == job.purpose
+                and running[0].key != job.key
+                and running[1] is not None
+            ):
+                running[1].interrupt()  # superseded: its number would be of no use
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="wsdmon-count", daemon=True)
                 self._thread.start()
@@ -102,7 +110,8 @@ class CountWorker:
                 self._running = (job, None)
             n = self._count(job)
             with self._lock:
-                superseded = self._closed or job.purpose in self._waiting
+                waiting = self._waiting.get(job.purpose)
+                superseded = self._closed or (waiting is not None and waiting.key != job.key)
                 self._running = None
             if not superseded:
                 job.done(n)
@@ -113,7 +122,8 @@ class CountWorker:
             conn = job.open()
             with self._lock:
                 self._running = (job, conn)
-                stop = self._closed or job.purpose in self._waiting
+                waiting = self._waiting.get(job.purpose)
+                stop = self._closed or (waiting is not None and waiting.key != job.key)
             if stop:
                 return None
             return conn.count_exact()

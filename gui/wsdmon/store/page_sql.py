@@ -220,7 +220,7 @@ class Pages:
                 raise
             return _ExactCount(view, flt)
 
-        self._worker.submit(CountJob(purpose, open_view, lambda n: done(token, n)))
+        self._worker.submit(CountJob(purpose, open_view, lambda n: done(token, n), flt))
         return token
 
     def known_count(self, flt: JobFilter) -> int | None:

@@ -404,7 +404,11 @@ class JobTableWidget(QWidget):
             or proxy.site_filter() is not None
         )
         label = self.match_count
-        if not exact:
+        recent = getattr(proxy, "count_is_recent", None)
+        if not exact and recent is not None and recent():  # live changes: counted a moment ago
+            label.setText(self.tr("About {0} jobs").format(QLocale().toString(n)))
+            label.setToolTip(self.tr("Counting the jobs that changed…"))
+        elif not exact:
             label.setText(self.tr("More than {0} jobs").format(QLocale().toString(n)))
             label.setToolTip(self.tr("Counting every job that matches…"))
         else:
