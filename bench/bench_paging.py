@@ -14,7 +14,10 @@ empty store.
    action until the end of the repaint it causes: a click-equivalent sort by each column
    (sortByColumn, ascending then descending for Created), the Failed quick filter, a device filter,
    a search for a user name, and everything cleared. RSS (/proc/self/statm) from before the store
-   is opened to after the last action.
+   is opened to after the last action. The table paints its first rows before it knows how many
+   jobs match (models/paged_jobs.py FIRST_COUNT_ROWS; the exact count is made off the GUI thread):
+   `counted_s` is when the exact count arrived (the rows and the filter line's number complete),
+   waited for before the next action, and `rows_after` the exact count.
 
     QT_QPA_PLATFORM=offscreen PYTHONPATH=gui .venv/bin/python bench/bench_paging.py [--quick]
 """
@@ -167,6 +170,17 @@ def measure(kind: str, location: str) -> dict[str, Any]:
                 return time.perf_counter() - t0
         raise RuntimeError("the table never painted")
 
+    def until_counted(t0: float) -> float:
+        """When the exact count is known (made off the GUI thread): since t0. (A model that counts
+        every match before it paints — the code before, --compare — knows it at once.)"""
+        deadline = time.perf_counter() + 120
+        while hasattr(model, "matched") and not model.matched()[1]:
+            if time.perf_counter() > deadline:
+                raise RuntimeError("the exact count never came")
+            app.processEvents()
+            time.sleep(0.001)
+        return time.perf_counter() - t0
+
     rss0 = _rss_mb()
     t0 = time.perf_counter()
     pages = SqliteJobPages(location) if kind == "sqlite" else PgJobPages(location, "bench")
@@ -174,13 +188,17 @@ def measure(kind: str, location: str) -> dict[str, Any]:
     view.setModel(model)
     view.setSortingEnabled(False)
     view.show()
-    out: dict[str, Any] = {"rows": model.rowCount(), "first_paint_s": until_painted(t0)}
+    out: dict[str, Any] = {"first_rows": model.rowCount(), "first_paint_s": until_painted(t0)}
+    out["counted_s"] = until_counted(t0)
+    out["rows"] = model.rowCount()
 
     def act(name: str, action: Any) -> None:
         t = time.perf_counter()
         action()
         view.viewport().update()  # an action that changes nothing on screen still ends with a paint
         out.setdefault("actions_s", {})[name] = until_painted(t)
+        out.setdefault("first_rows_after", {})[name] = model.rowCount()
+        out.setdefault("actions_counted_s", {})[name] = until_counted(t)
         out.setdefault("rows_after", {})[name] = model.rowCount()
 
     for col in Column:
@@ -197,13 +215,18 @@ def measure(kind: str, location: str) -> dict[str, Any]:
     act("scroll to the end", view.scrollToBottom)
     out["blocks_fetched"] = model.fetches
     out["code"] = _code_version()  # the commit installed when this process started
+    out["wsdmon"] = str(Path(sys.modules["wsdmon"].__file__ or "").parent)  # which package was measured
     out["rss_growth_mb"] = _rss_mb() - rss0
     pages.close()
     return out
 
 
-def _child(kind: str, location: str) -> dict[str, Any]:
+def _child(kind: str, location: str, code: Path | None = None) -> dict[str, Any]:
+    """measure() in a fresh process; `code`: a folder holding another version's `wsdmon` package
+    (the code before a change, `git archive REV gui | tar -x`), imported instead of the installed one."""
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(code), *filter(None, [env.get("PYTHONPATH")])])
     result = subprocess.run(
         [sys.executable, __file__, "--measure", kind, location],
         capture_output=True,
@@ -233,6 +256,14 @@ def _verdict(full: dict[str, Any], empty: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _compared(kind: str, full: str, empty: str, code: Path) -> dict[str, Any]:
+    """The same measurements with another version's code, on the same stores, in the same run."""
+    res: dict[str, Any] = {"code": code.name, "full": _child(kind, full, code)}
+    res["empty"] = _child(kind, empty, code)
+    res["verdict"] = _verdict(res["full"], res["empty"])
+    return res
+
+
 def _code_version() -> str:
     """The commit of the code measured (and whether the tree had changes), for the results file."""
     try:
@@ -255,6 +286,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "paging.json")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="GUI_DIR",
+        help="also measure the wsdmon package in this folder (the code before a change) on the same stores",
+    )
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "LOCATION"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -281,6 +318,8 @@ def main() -> None:
             res = {"fill_s": fill_s, "db_mb": full.stat().st_size / 2**20}
             res["full"], res["empty"] = _child("sqlite", str(full)), _child("sqlite", str(empty))
             res["verdict"] = _verdict(res["full"], res["empty"])
+            if args.compare is not None:
+                res["compared"] = _compared("sqlite", str(full), str(empty), args.compare)
             report["stores"]["sqlite"] = res
             print(json.dumps({"sqlite": res["verdict"]}), file=sys.stderr)
         if "postgresql" in stores:
@@ -298,6 +337,8 @@ def main() -> None:
                 res = {"fill_s": fill_s}
                 res["full"], res["empty"] = _child("postgresql", full_dsn), _child("postgresql", empty_dsn)
                 res["verdict"] = _verdict(res["full"], res["empty"])
+                if args.compare is not None:
+                    res["compared"] = _compared("postgresql", full_dsn, empty_dsn, args.compare)
                 report["stores"]["postgresql"] = res
                 print(json.dumps({"postgresql": res["verdict"]}), file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -186,16 +186,23 @@ class SharedWindow:
     async def _export(self, path: str, kind: str, records: Sequence[Any]) -> int:
         """File ▸ Export table…: the jobs shown, named as the table names them."""
         from wsdmon.models import job_device_key
+        from wsdmon.models.paged_export import ExportRows
         from wsdmon.store.export import write_records
 
+        if isinstance(records, ExportRows):  # the paged table's: streamed from the store as written
+
+            def write() -> int:
+                return write_records(Path(path), kind, records, records.device_name).written
+
+            return await asyncio.get_running_loop().run_in_executor(None, write)
         names: dict[str, str] = {}
         for r in records:  # one endpoint under two sites has one name: the device names itself
             names.setdefault(r.key.device, self.jobs.device_name(job_device_key(r.key)))
 
-        def write() -> int:
+        def write_list() -> int:
             return write_records(Path(path), kind, list(records), lambda ep: names.get(ep, ep)).written
 
-        return await asyncio.get_running_loop().run_in_executor(None, write)
+        return await asyncio.get_running_loop().run_in_executor(None, write_list)
 
 
 def _open_pages(location: str, shown: str) -> Any:

@@ -7,6 +7,12 @@ view painted last, least recently used dropped first); a row outside them is fet
 asks for it, synchronously on the GUI thread: a block costs one indexed query and the decoding of
 its records (a few ms, bench/bench_paging.py measures it), less than handing it across threads.
 
+Counting every job a filter matches can take longer than the table may (a search matching 125,409
+of a million jobs: 0.5-0.8 s): the model counts up to FIRST_COUNT_ROWS at once and shows those rows
+(the filter line says "more than N jobs"), and the exact number is counted on a thread of its own
+(store.job_pages count_later); when it is known the rows beyond grow in (rowsInserted) and
+`matches_changed` says so. The status bar's total is counted the same way when a filter hides it.
+
 Sort, filter and search changes and live changes re-count and drop the cached blocks; the view then
 asks again for the rows it shows. They are a layout change, not a reset: the jobs behind persistent
 indexes (the selection, the current row) are found at their new rows (store.job_pages position),
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -42,7 +49,7 @@ from wsdmon.core import JobKey, JobKind, JobRecord
 from wsdmon.store.job_pages import JobFilter, JobPages, JobSort, Quick, SortKey
 from wsdmon.store.port import StoreError
 
-from .device_key import endpoint_of, job_device_key, site_of
+from .device_key import device_key, endpoint_of, job_device_key, site_of
 from .devices import DeviceKind, DeviceRow
 from .job_cells import (
     ITEM_FLAGS,
@@ -56,13 +63,25 @@ from .job_cells import (
 )
 from .job_columns import Column
 from .job_filter import QuickFilter
+from .paged_export import ExportRows, export_rows, relay
 from .palette import failure_colors
 from .roles import Role
 
-__all__ = ["BLOCK_ROWS", "CACHED_BLOCKS", "JOB_WRITE_LAG_MS", "REFRESH_MS", "PagedJobModel"]
+__all__ = [
+    "BLOCK_ROWS",
+    "CACHED_BLOCKS",
+    "FIRST_COUNT_ROWS",
+    "JOB_WRITE_LAG_MS",
+    "REFRESH_MS",
+    "ExportRows",
+    "PagedJobModel",
+]
 
 BLOCK_ROWS = 200  # rows per query: a few screens
 CACHED_BLOCKS = 8  # blocks kept (least recently used dropped first)
+# Rows counted at once after a filter, search or live change (an index walk of this many entries:
+# a few ms); more are counted off the GUI thread meanwhile.
+FIRST_COUNT_ROWS = 1_000
 REFRESH_MS = 100  # live changes coalesced this long before the model re-counts and re-reads
 # The engine writes folded jobs every JOB_FLUSH_INTERVAL_S (2 s, net/engine.py): re-read once more
 # after that, so that a job the bridge announced before the store had it appears.
@@ -92,6 +111,7 @@ _SORT = {
     Column.DURATION: SortKey.DURATION,
     Column.FILTERS: SortKey.FILTERS,
     Column.KIND: SortKey.KIND,
+    Column.SITE: SortKey.SITE,
 }
 _MISSING = object()
 _FAILED = object()  # what _store gives the snapshot call when it failed
@@ -104,6 +124,7 @@ class PagedJobModel(QAbstractTableModel):
     """Jobs of a store as a table, a few blocks at a time (see the module docstring)."""
 
     counts_changed = Signal(int, int, int)  # total, active, failed (of the whole store or site)
+    matches_changed = Signal()  # the rows matching the filter, or whether that count is exact
     store_error = Signal(str)  # why the store cannot be read (for the status bar), once per reason
     filter_changed = Signal()
 
@@ -159,10 +180,15 @@ class PagedJobModel(QAbstractTableModel):
         self._snapshot_timer.timeout.connect(self.flush)
         self._error = ""
         self._count = 0
+        self._exact = True  # whether _count is every matching job (else: at least that many)
+        self._recent = False  # an inexact _count that is the exact count of a moment ago
+        self._counted_filter: JobFilter | None = None  # the filter _count is of
         self._counts = (0, 0, 0)
+        self._counts_exact = True  # whether _counts' total is the store's (else: still counted)
+        self._relay = relay()
         if self._store(self._pages.snapshot, _FAILED) is not _FAILED:
             self._snapshot_timer.start()
-            self._count = self._store(lambda: self._pages.count(self._filter), 0)
+            self._recount()
             self._counts = self._store(self._read_counts, (0, 0, 0))
 
     # --- the proxy's API: filters ----------------------------------------------------------------
@@ -247,7 +273,84 @@ class PagedJobModel(QAbstractTableModel):
 
     def _job_sort(self) -> JobSort:
         key = _SORT.get(Column(self._sort_column), SortKey.NONE) if self._sort_column >= 0 else SortKey.NONE
-        return JobSort(key, self._descending, self.device_name)
+        return JobSort(key, self._descending, self._endpoint_name)
+
+    def _endpoint_name(self, endpoint: str, site: str) -> str:
+        """The Device sort's name of an endpoint seen by a site (keyed as the device list keys it)."""
+        return self.device_name(device_key(endpoint, site))
+
+    # --- counting --------------------------------------------------------------------------------
+
+    def matched(self) -> tuple[int, bool]:
+        """(rows matching the filter, whether that is all of them): (1000, False) is "more than
+        1,000 jobs" while the exact count is made off the GUI thread; see `count_is_recent`."""
+        return self._count, self._exact
+
+    def count_is_recent(self) -> bool:
+        """Whether an inexact count is the exact one of a moment ago (a live re-read keeps the rows
+        counted before, "about N jobs", until the store's new state is counted), not a lower bound."""
+        return self._recent
+
+    def _recount(self, *, renew: bool = False) -> None:
+        """The rows matching the filter: up to FIRST_COUNT_ROWS now, the exact number later. A live
+        re-read (`renew`) of the same filter keeps the count it had (the scroll range stays) until
+        the new one is known, rather than falling back to FIRST_COUNT_ROWS at each change."""
+        flt = self._filter
+        kept = (
+            self._count if renew and flt == self._counted_filter and (self._exact or self._recent) else None
+        )
+        n, exact = self._store(
+            lambda: self._pages.count_upto(flt, FIRST_COUNT_ROWS), (self._count, self._exact)
+        )
+        self._recent = not exact and kept is not None and kept > n
+        self._count, self._exact = (kept, False) if self._recent and kept is not None else (n, exact)
+        self._counted_filter = flt
+        if not exact:
+            self._count_later("rows", flt)
+
+    def _count_later(self, purpose: str, flt: JobFilter) -> None:
+        ref = weakref.ref(self)
+        relay = self._relay
+
+        def done(token: int, n: int | None) -> None:  # on the counting thread: to the GUI thread
+            relay.counted.emit((ref, purpose, token, flt, n))
+
+        self._store(lambda: self._pages.count_later(purpose, flt, done), 0)
+
+    def _on_counted(self, purpose: str, token: int, flt: JobFilter, n: int | None) -> None:
+        """An exact count made off the GUI thread (on it now)."""
+        if n is None:
+            return  # failed (logged)
+        if not self._store(lambda: self._pages.accept_count(token, flt, n), False):
+            # Of an older snapshot (live changes came meanwhile): a newer count is on its way; the
+            # rows kept from before a live re-read take this more recent number meanwhile.
+            if purpose == "rows" and flt == self._filter and self._recent and n != self._count:
+                self._resize(n)
+                self.matches_changed.emit()
+            return
+        if purpose == "rows" and flt == self._filter and not self._exact:
+            self._recent = False
+            self._resize(n)
+            self._exact = True
+            self.matches_changed.emit()
+        if flt == JobFilter(site=self._site) and (purpose == "total" or not self._counts_exact):
+            counts = self._store(self._read_counts, self._counts)
+            if counts != self._counts:
+                self._counts = counts
+                self.counts_changed.emit(*counts)
+
+    def _resize(self, n: int) -> None:
+        """The rows beyond the first ones counted grow in (or go: a count made in sqlite's journal as
+        it is then, or kept from before a live re-read)."""
+        if n > self._count:
+            self.beginInsertRows(QModelIndex(), self._count, n - 1)
+            self._count = n
+            self.endInsertRows()
+        elif n < self._count:
+            self.beginRemoveRows(QModelIndex(), n, self._count - 1)
+            self._count = n
+            self._blocks.clear()
+            self.endRemoveRows()
 
     # --- live changes ----------------------------------------------------------------------------
 
@@ -351,7 +454,9 @@ class PagedJobModel(QAbstractTableModel):
         # The jobs the view shows at the persistent rows, read before a new snapshot could move them.
         shown = {i.row(): self._kept_key(i.row()) for i in self.persistentIndexList()}
         if renew:
-            # Without a re-count the filter's count is the same in the new snapshot: kept there.
+            # Without a re-count the filter's count is the same in the new snapshot: kept there, if
+            # it is exact (a first count up to FIRST_COUNT_ROWS is not: counted again).
+            recount = recount or not self._exact
             renewed = (
                 self._pages.snapshot if recount else partial(self._pages.snapshot, self._filter, self._count)
             )
@@ -365,8 +470,9 @@ class PagedJobModel(QAbstractTableModel):
         ]
         self._blocks.clear()
         self._kept.clear()
+        before = (self._count, self._exact)
         if recount:
-            self._count = self._store(lambda: self._pages.count(self._filter), self._count)
+            self._recount(renew=renew)
         flt, sort = self._filter, self._job_sort()
         new: list[QModelIndex] = []
 
@@ -385,6 +491,8 @@ class PagedJobModel(QAbstractTableModel):
                 new.append(QModelIndex())
         self.changePersistentIndexList(persistent, new)
         self.layoutChanged.emit()
+        if (self._count, self._exact) != before:
+            self.matches_changed.emit()
 
     def _kept_key(self, row: int) -> JobKey | None:
         """The job at a persistent index's row as the view knows it: from the cached blocks, or kept
@@ -419,6 +527,13 @@ class PagedJobModel(QAbstractTableModel):
                     return n * BLOCK_ROWS + i
         row = self._store(lambda: self._pages.position(key, self._filter, self._job_sort()), None)
         return row if row is not None and row < self._count else None
+
+    def export_rows(self, *, timeline: bool) -> ExportRows:
+        """The rows shown (filter and order), for File ▸ Export table… (models.paged_export)."""
+        keys = list(self._known()) if self._known is not None else []
+        return export_rows(
+            self._pages, self._filter, self._job_sort(), self._count, keys, self.device_name, timeline
+        )
 
     def source_index(self, index: QModelIndex) -> QModelIndex:
         return index
@@ -518,8 +633,19 @@ class PagedJobModel(QAbstractTableModel):
         return result
 
     def _read_counts(self) -> tuple[int, int, int]:
-        unfiltered = self._filter == JobFilter(site=self._site)
-        return self._pages.counts(self._site, self._count if unfiltered else None)
+        """(total, active, failed): the active and failed are small indexed counts; the total is
+        the rows' count when nothing is filtered, else counted off the GUI thread (the last known
+        total stands in meanwhile)."""
+        everything = JobFilter(site=self._site)
+        total = self._count if self._filter == everything and self._exact else None
+        if total is None:
+            total = self._pages.known_count(everything)
+        self._counts_exact = total is not None
+        if total is None:
+            if self._filter != everything:  # else the rows' count is on its way
+                self._count_later("total", everything)
+            total = self._counts[0]
+        return self._pages.counts(self._site, total)
 
     def _newest(self, stored: JobRecord) -> JobRecord:
         """The bridge's record of a job while the store has not caught up with it, else the store's."""

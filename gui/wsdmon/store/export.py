@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -392,12 +392,13 @@ def export_events_json(
 def write_records(
     out_path: str | Path,
     kind: str,
-    records: Sequence[JobRecord],
+    records: Iterable[JobRecord],
     device_name: DeviceNames | None = None,
 ) -> ExportResult:
     """The jobs a view shows (its filter and order) as "csv" (JOB_CSV_COLUMNS) or "json"; for the
     window's Export action, with the device names it shows. Same columns and fields as
-    export_jobs_*; written via `<out>.part`."""
+    export_jobs_*; written via `<out>.part`. `records` is read once, in order: a paged table's
+    are streamed from the store (models.paged_export.ExportRows), never all in memory."""
     name = device_name or _no_names
     if kind not in ("csv", "json"):
         raise ValueError(f"unknown export format {kind!r} (csv or json)")
@@ -408,13 +409,14 @@ def write_records(
             if kind == "csv":
                 writer = _CsvWriter(fh)
                 writer.writerow(JOB_CSV_COLUMNS)
-                for r in records:
+                written = 0
+                for written, r in enumerate(records, 1):  # noqa: B007 - the last number is the count
                     writer.writerow(_job_csv_row(r, name))
             else:
-                _write_json_array(fh, (_job_json(r, name) for r in records), lambda done: None)
+                written = _write_json_array(fh, (_job_json(r, name) for r in records), lambda done: None)
         os.replace(part, out)
     except BaseException:
         with contextlib.suppress(OSError):
             part.unlink(missing_ok=True)
         raise
-    return ExportResult(len(records), 0)
+    return ExportResult(written, 0)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import (
     QByteArray,
     QItemSelectionModel,
+    QLocale,
     QModelIndex,
     QPoint,
     Qt,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QMenu,
     QTableView,
@@ -128,6 +130,12 @@ class JobTableWidget(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.search, 1)
+        # How many jobs the filter matches ("125,409 jobs"; "More than 1,000 jobs" while a large
+        # store still counts them): shown while the table is filtered or its count is not known yet.
+        self.match_count = QLabel(self)
+        self.match_count.setObjectName("job-match-count")
+        self.match_count.hide()
+        bar.addWidget(self.match_count)
         self.quick_buttons: dict[QuickFilter, QToolButton] = {}
         for i, (quick, (label, tip)) in enumerate(labels.items()):
             button = QToolButton(self)
@@ -214,6 +222,12 @@ class JobTableWidget(QWidget):
         self.view.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
         self.view.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
         proxy.dataChanged.connect(self._on_data_changed)
+        for signal in (proxy.modelReset, proxy.rowsInserted, proxy.rowsRemoved, proxy.layoutChanged):
+            signal.connect(self._show_match_count)
+        proxy.filter_changed.connect(self._show_match_count)
+        matches_changed = getattr(proxy, "matches_changed", None)  # a paged table's exact count
+        if matches_changed is not None:
+            matches_changed.connect(self._show_match_count)
         proxy.modelReset.connect(self._emit_current)
         proxy.rowsRemoved.connect(self._emit_current)
         proxy.layoutChanged.connect(self._emit_current)
@@ -343,8 +357,14 @@ class JobTableWidget(QWidget):
         if self.view.indexAt(pos).isValid():
             self.context_menu().popup(self.view.viewport().mapToGlobal(pos))
 
-    def visible_records(self) -> list[Any]:
-        """JobRecords in the order and filter the table shows (for export)."""
+    def visible_records(self, *, timeline: bool = True) -> Sequence[Any]:
+        """JobRecords in the order and filter the table shows (for export), with their timelines
+        when asked; a paged table's are streamed from the store as they are written
+        (PagedJobModel.export_rows), not read row by row through the model."""
+        export_rows = getattr(self._proxy, "export_rows", None)
+        if export_rows is not None:
+            rows: Sequence[Any] = export_rows(timeline=timeline)
+            return rows
         return [role_data(self._proxy.index(r, 0), Role.JOB_RECORD) for r in range(self._proxy.rowCount())]
 
     def header_state(self) -> QByteArray:
@@ -377,6 +397,30 @@ class JobTableWidget(QWidget):
             self._fit_device_column()
 
     # --- slots -----------------------------------------------------------------------------------
+
+    def _show_match_count(self, *args: object) -> None:
+        proxy = self._proxy
+        matched = getattr(proxy, "matched", None)
+        n, exact = matched() if matched is not None else (proxy.rowCount(), True)
+        filtered = bool(
+            proxy.search_text()
+            or proxy.quick_filter() is not QuickFilter.ALL
+            or proxy.device_filter() is not None
+            or proxy.kind_filter() is not None
+            or proxy.site_filter() is not None
+        )
+        label = self.match_count
+        recent = getattr(proxy, "count_is_recent", None)
+        if not exact and recent is not None and recent():  # live changes: counted a moment ago
+            label.setText(self.tr("About {0} jobs").format(QLocale().toString(n)))
+            label.setToolTip(self.tr("Counting the jobs that changed…"))
+        elif not exact:
+            label.setText(self.tr("More than {0} jobs").format(QLocale().toString(n)))
+            label.setToolTip(self.tr("Counting every job that matches…"))
+        else:
+            label.setText(self.tr("1 job") if n == 1 else self.tr("{0} jobs").format(QLocale().toString(n)))
+            label.setToolTip(self.tr("Jobs that match the search and filters"))
+        label.setVisible(filtered or not exact)
 
     def _on_search_text_changed(self, text: str) -> None:
         self._proxy.set_search_text(text.strip())

@@ -367,7 +367,7 @@ class MainWindow(QMainWindow):
             chosen_filter == self._export_filters[1] and not path.lower().endswith(".csv")
         )
         fmt = "json" if is_json else "csv"
-        records = self.job_table.visible_records()
+        records = self.job_table.visible_records(timeline=fmt == "json")  # CSV has no timelines
         self.statusBar().showMessage(self.tr("Exporting {0} jobs to {1}…").format(len(records), path))
         export = self._hooks.export
         self._write(

@@ -37,11 +37,12 @@ _SORTS = {
     SortKey.DURATION: Column.DURATION,
     SortKey.FILTERS: Column.FILTERS,
     SortKey.KIND: Column.KIND,
+    SortKey.SITE: Column.SITE,  # one site: the stored order
 }
 
 
-def _name(endpoint: str) -> str:
-    """Device names that do not sort as their endpoints do."""
+def _name(endpoint: str, site: str = "") -> str:
+    """Device names that do not sort as their endpoints do (one site here: the same at every site)."""
     return f"Scanner {99 - int(endpoint[-2:]):02d}"
 
 
@@ -302,9 +303,9 @@ def backend_kind(request: pytest.FixtureRequest) -> str:
 def test_deep_pages_skip_rows_on_the_index_and_keep_the_order(
     pages: JobPages, key: SortKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from wsdmon.store import job_pages
+    from wsdmon.store import page_sql
 
-    monkeypatch.setattr(job_pages, "DEEP_OFFSET", 30)
+    monkeypatch.setattr(page_sql, "DEEP_OFFSET", 30)
     failed = JobFilter(quick=Quick.FAILED)
     want = [r for r in RECS if not r.is_active and r.is_failed]
     for counted in (False, True):
@@ -340,3 +341,53 @@ def test_roles_granted_before_the_upgrade_keep_their_rights_on_its_new_table(pg_
         assert all(may(collector, r) for r in ("SELECT", "INSERT", "UPDATE", "DELETE"))
         assert may(viewer, "SELECT")
         assert not any(may(viewer, r) for r in ("INSERT", "UPDATE", "DELETE"))
+
+
+def test_a_count_up_to_a_cap_then_the_exact_count_off_the_thread(pages: JobPages) -> None:
+    """count_upto stops at its cap (what the table shows first); count_later counts every match on
+    a thread of its own and accept_count keeps it for the snapshot it was asked in."""
+    import threading
+
+    carol = JobFilter(search="carol")
+    want = sum(1 for r in RECS if r.job_originating_user_name == "CONTOSO\\carol")
+    assert want > 10
+    assert pages.count_upto(carol, 10) == (10, False)
+    assert pages.known_count(carol) is None
+    assert pages.count_upto(carol, 1000) == (want, True)  # below the cap: exact
+    failed = JobFilter(quick=Quick.FAILED, search="carol")
+    got: list[tuple[int, int | None]] = []
+    done = threading.Event()
+
+    def counted(token: int, n: int | None) -> None:
+        got.append((token, n))
+        done.set()
+
+    pages.snapshot()
+    token = pages.count_later("rows", failed, counted)
+    assert done.wait(10)
+    n_failed = sum(
+        1 for r in RECS if r.job_originating_user_name == "CONTOSO\\carol" and not r.is_active and r.is_failed
+    )
+    assert got == [(token, n_failed)]
+    assert pages.accept_count(token, failed, n_failed)
+    assert pages.known_count(failed) == n_failed
+    pages.snapshot()  # a new snapshot: a count of the old one is of no use
+    assert not pages.accept_count(token, failed, n_failed)
+    assert pages.known_count(failed) is None
+
+
+@pytest.mark.parametrize("key", [SortKey.NONE, SortKey.DEVICE, SortKey.SITE, SortKey.CREATED, SortKey.STATE])
+def test_stream_gives_every_job_in_the_pages_order(pages: JobPages, key: SortKey) -> None:
+    """An export's stream: the jobs of the filter in the order the pages give them; with their
+    timelines when asked (JSON), as the detail pane reads one job."""
+    flt = JobFilter(search="scan to")
+    for descending in (False, True):
+        sort = JobSort(key, descending, _name)
+        streamed = list(pages.stream(flt, sort, timeline=False))
+        assert _keys(streamed) == _keys(_all(pages, flt, sort))
+        assert len(streamed) == pages.count(flt) > 0
+    full = list(pages.stream(JobFilter(device=RECS[0].key.device), JobSort(), timeline=True))
+    assert full[0].timeline == RECS[0].timeline
+    record = pages.record(full[-1].key)
+    assert record is not None
+    assert full[-1].timeline == record.timeline
