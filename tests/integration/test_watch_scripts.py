@@ -173,10 +173,10 @@ def test_live_job_lines_name_the_device_the_job_and_the_user(tmp_path):
             assert proc.stdout is not None
             head = b""
             while not any(o["kind"] == "job" and o["ended"] for o in lines(head.decode())):
-                line = await asyncio.wait_for(proc.stdout.readline(), 40)
-                if not line:
+                printed = await asyncio.wait_for(proc.stdout.readline(), 40)
+                if not printed:
                     break
-                head += line
+                head += printed
             proc.send_signal(signal.SIGINT)
             rest, stderr = await proc.communicate()
             stdout = head + rest
