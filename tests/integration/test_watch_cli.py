@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,35 @@ RANK = {
     "Aborted": 5,
     "Canceled": 5,
 }
+# Watch runs until what a test checks has been printed, then is stopped with SIGINT (exit 0);
+# --duration is only a ceiling. A fixed 12 s run was mostly waiting after the jobs had ended.
+CEILING_S = "60"
+ENOUGH_WITHIN_S = 40
+
+
+def _printed(enough: Callable[[list[dict[str, Any]]], bool]) -> Callable[[str], bool]:
+    """A Child.wait_for predicate: true once the JSON objects printed so far are `enough`."""
+    objects: list[dict[str, Any]] = []
+
+    def seen(line: str) -> bool:
+        if line.startswith("{"):
+            objects.append(json.loads(line))
+        return enough(objects)
+
+    return seen
+
+
+def _two_lifecycles_and_both_states(objects: list[dict[str, Any]]) -> bool:
+    """What check_output needs: two jobs ended, the repository seen Idle and Processing."""
+    last = {o["job_token"]: o for o in objects if o["kind"] == "job"}
+    states = {o["state"] for o in objects if o["kind"] == "device" and o["state"]}
+    return sum(1 for o in last.values() if o["ended"]) >= 2 and states >= {"Idle", "Processing"}
+
+
+def _both_roles_and_an_ended_job(objects: list[dict[str, Any]]) -> bool:
+    subscribed = {tuple(o["roles"]) for o in objects if o["kind"] == "device" and o["subscribed"]}
+    ended = any(o["kind"] == "job" and o["ended"] for o in objects)
+    return subscribed == {("scan-server",), ("scan-device",)} and ended
 
 
 def test_watch_json_prints_full_lifecycles(tmp_path: Path) -> None:
@@ -45,11 +75,12 @@ def test_watch_json_prints_full_lifecycles(tmp_path: Path) -> None:
                     "watch",
                     pair.exec(
                         pair.sim, sys.executable, "-m", "wsdmon", "watch", "--json", "--probe", "127.0.0.1",
-                        "--duration", "12", "--journal", str(tmp_path / "journal.sqlite3"),
+                        "--duration", CEILING_S, "--journal", str(tmp_path / "journal.sqlite3"),
                         "--notify-port", "0",
                     ),
                 )  # fmt: skip
-                assert await watch.exit(timeout=40) == 0
+                await watch.wait_for(_printed(_two_lifecycles_and_both_states), ENOUGH_WITHIN_S)
+                assert await watch.interrupt() == 0
             finally:
                 if watch is not None:
                     await watch.kill()
@@ -114,11 +145,12 @@ def test_watch_discovers_by_multicast_across_namespaces(tmp_path: Path) -> None:
                     "watch",
                     pair.exec(
                         pair.peer, sys.executable, "-m", "wsdmon", "watch", "--json", "--interface",
-                        pair.peer_if, "--duration", "12", "--journal", str(tmp_path / "journal.sqlite3"),
+                        pair.peer_if, "--duration", CEILING_S, "--journal", str(tmp_path / "journal.sqlite3"),
                         "--notify-port", "0",
                     ),
                 )  # fmt: skip
-                assert await watch.exit(timeout=40) == 0
+                await watch.wait_for(_printed(_both_roles_and_an_ended_job), ENOUGH_WITHIN_S)
+                assert await watch.interrupt() == 0
             finally:
                 if watch is not None:
                     await watch.kill()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -164,11 +165,21 @@ def test_live_job_lines_name_the_device_the_job_and_the_user(tmp_path):
         try:
             server = sim.device(Role.SCAN_SERVER)
             proc = await asyncio.create_subprocess_exec(
-                WSDMON, *WATCH, "--duration", "8", "--device", server.metadata_url,
+                WSDMON, *WATCH, "--duration", "60", "--device", server.metadata_url,
                 "--journal", str(tmp_path / "j.sqlite3"),
                 env=environment(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )  # fmt: skip
-            stdout, stderr = await proc.communicate()
+            # Until it prints an ended job (--duration 60 is a ceiling), then Ctrl-C: exit 0.
+            assert proc.stdout is not None
+            head = b""
+            while not any(o["kind"] == "job" and o["ended"] for o in lines(head.decode())):
+                printed = await asyncio.wait_for(proc.stdout.readline(), 40)
+                if not printed:
+                    break
+                head += printed
+            proc.send_signal(signal.SIGINT)
+            rest, stderr = await proc.communicate()
+            stdout = head + rest
         finally:
             await sim.stop()
         assert proc.returncode == 0, stderr.decode()

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from tests.job_samples import USERS, device_endpoint, sample_jobs
+from tests.pg import PgCluster
 from wsdmon.core import JobKey, JobKind, JobRecord
 from wsdmon.models.job_columns import Column, sort_values
 from wsdmon.store import Journal, open_store
@@ -46,14 +47,26 @@ def _name(endpoint: str, site: str = "") -> str:
     return f"Scanner {99 - int(endpoint[-2:]):02d}"
 
 
-@pytest.fixture(params=KINDS)
-def pages(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobPages]:
-    backend = Backend(request.param, tmp_path, lambda: request.getfixturevalue("pg_dsn"))
+@pytest.fixture(scope="module", params=KINDS)
+def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    """RECS in a store of each kind, written once for the module: the tests on `pages` only read."""
+
+    def database() -> str:
+        cluster: PgCluster = request.getfixturevalue("pg_cluster")
+        return cluster.new_database()
+
+    backend = Backend(request.param, tmp_path_factory.mktemp("pages"), database)
     store = backend.open(site="floor-3")
     store.upsert_jobs(RECS, 0)  # through the writer: the index columns are the writer's
     store.close()
+    return backend
+
+
+@pytest.fixture
+def pages(written: Backend) -> Iterator[JobPages]:
+    """A fresh reader per test (it learns the counts as it reads) over the module's written store."""
     p: JobPages = (
-        SqliteJobPages(backend.location) if backend.kind == "sqlite" else PgJobPages(backend.location, "test")
+        SqliteJobPages(written.location) if written.kind == "sqlite" else PgJobPages(written.location, "test")
     )
     yield p
     p.close()
