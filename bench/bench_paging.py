@@ -122,7 +122,7 @@ def fill_pg(dsn: str, n: int, spool: Path) -> None:
         with conn.cursor() as cur, cur.copy(f"COPY jobs (site, {', '.join(cols)}) FROM STDIN") as copy:
             for row in _fill_rows(n):
                 copy.write_row(("bench", *row))
-        # the searched words' narrow copy, as the store's writer keeps it (pg_rows.write_jobs)
+        # the searched words' narrow copy, as the store's writer keeps it (pg_jobs.write_jobs)
         conn.execute(b"INSERT INTO job_words SELECT site, device, job_token, generation, search FROM jobs")
         conn.execute("SET maintenance_work_mem = '256MB'")
         for _, create in aside:

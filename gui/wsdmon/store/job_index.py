@@ -1,7 +1,7 @@
 """The job table's sort and filter values of a job, kept as columns of the stores' `jobs` table so
 that the window can page a large history from the store (issue 14, item 4; store.job_pages).
 
-The writers (journal.Journal, pg_rows.write_jobs) store them beside the encoded record; the schema
+The writers (journal.Journal, pg_jobs.write_jobs) store them beside the encoded record; the schema
 migrations (sqlite v4, PostgreSQL v2) fill them for the rows already there. Each value is what the
 in-memory table sorts and filters by (models.job_columns.sort_values, models.job_text.filter_text),
 so a paged table orders and filters its rows as the in-memory one does:

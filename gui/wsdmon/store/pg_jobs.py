@@ -1,10 +1,10 @@
 """The PostgreSQL store's folded jobs, written on a session of their own.
 
 A collector on a shared store writes its folded job state every SHARED_JOB_FLUSH_INTERVAL_S (50 ms):
-a query, a pipeline of upserts (the search columns' trigram indexes included) and a commit, tens of
-milliseconds on a busy server. On the messages' session that write held up every batch of
-notifications arriving meanwhile (their 202s waited for it): a collector's rate with PostgreSQL was
-half its rate with sqlite (bench/bench_collector.py). On a session of its own it runs beside them.
+a query, a statement per table and a commit. On the messages' session that write held up every
+batch of notifications arriving meanwhile (their 202s waited for it): a collector's rate with
+PostgreSQL was half its rate with sqlite (bench/bench_collector.py). On a session of its own it runs
+beside them.
 
 Nothing about durability changes: messages are committed on their own session before their 202, as
 before; the folded state is derived from them (the collector folds the messages after its last
@@ -13,6 +13,18 @@ synchronous_commit as connect() sets it (at least on). Jobs that cannot be writt
 away, the session busy) are queued, the latest record per job winning, and written with the next
 write; a write takes everything queued, under one lock, so an older record of a job never
 overtakes a newer one.
+
+What a live job's write costs (issue 14: the PostgreSQL collector's rate ≥ 0.8 × sqlite's): a busy
+job changes twenty times a second, and most of its changes are its images and duration. Those writes
+replace the job's record alone, keeping its sort and filter columns as they were (SORT_LAG_S at
+most): PostgreSQL then writes a heap-only tuple (pg_schema v4's fillfactor), without a new entry in
+each of the fifteen indexes (on a 2-core machine the server spent half a core on them at 1,000
+notifications/s). A viewer shows the record, so what it shows is current; only the job's place in a
+sort by images, duration or last change follows within SORT_LAG_S (the writer writes the columns of a
+job whose record went ahead at the next write after that, or from the replay thread when the
+collector is idle). A change of the job's state, reasons, filters, words, or whether it is active is
+written whole at once. The writer knows what it wrote because it is the only writer of its site
+(the site's advisory lock); what it knows is forgotten when a write fails or the session is lost.
 """
 
 from __future__ import annotations
@@ -20,38 +32,252 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
 from wsdmon.core.jobs import JobKey, JobRecord
 
-from .pg_rows import Conn, write_jobs
+from .codec import dumps, encode_job_record
+from .job_index import INDEX_COLUMNS, IndexValues, index_values
+from .journal import timeline_write
+from .pg_follow import CHANNEL
+from .pg_rows import LAST_FOLDED, Conn, payload, text
 from .port import StoreError
 
-__all__ = ["JobsWriter"]
+__all__ = ["SORT_LAG_S", "JobsWriter", "write_jobs"]
 
 _log = logging.getLogger(__name__)
+
+SORT_LAG_S = 1.0  # a live job's sort columns are at most this far behind its record (see above)
+
+# Folded jobs are written a statement per table, the values in binary arrays (unnest): a statement
+# per job and table (as executemany sends them) cost ~220 µs of the collector's CPU per job in
+# psycopg and as much again on the server, 20 times a second on a busy collector of a shared store.
+_INDEX_TYPES = {
+    "quick": "text",
+    "kind": "text",
+    "state_rank": "int4",
+    "state": "text",
+    "reasons": "text",
+    "images": "int8",
+    "created": "float8",
+    "completed": "float8",
+    "duration": "float8",
+    "filters_key": "int8",
+    "search": "text",
+}
+_KEY_ARRAYS = "%(device)b::text[], %(token)b::text[], %(generation)b::int4[]"
+_JOB_COLUMNS = ("device", "job_token", "generation", "active", "last_update_epoch", "record", *INDEX_COLUMNS)
+_JOB_ARRAYS = (
+    f"{_KEY_ARRAYS}, %(active)b::bool[], %(last_update)b::float8[], %(record)b::text[], "
+    + ", ".join(f"%({c})b::{_INDEX_TYPES[c]}[]" for c in INDEX_COLUMNS)
+)
+_COLUMN_LIST = ", ".join(_JOB_COLUMNS)
+_INSERT_JOBS = f"INSERT INTO jobs (site, {_COLUMN_LIST}) SELECT %(site)s, {_COLUMN_LIST}"
+_ON_JOB = "ON CONFLICT (site, device, job_token, generation) DO UPDATE SET"
+# Jobs written whole, and jobs whose record alone is written (`whole` false: see the module
+# docstring); either inserts a job that is not there (a new one, or one retention took meanwhile).
+_UPSERT_JOBS = f"""
+WITH v AS (
+    SELECT * FROM unnest({_JOB_ARRAYS}, %(whole)b::bool[]) AS v({", ".join(_JOB_COLUMNS)}, whole)
+), whole AS (
+    {_INSERT_JOBS} FROM v WHERE whole
+    {_ON_JOB} {", ".join(f"{c} = excluded.{c}" for c in _JOB_COLUMNS[3:])}
+    RETURNING xmax = 0 AS added
+), ahead AS (
+    {_INSERT_JOBS} FROM v WHERE NOT whole
+    {_ON_JOB} record = excluded.record
+    RETURNING xmax = 0 AS added
+)
+SELECT pg_notify(%(channel)s, json_build_object(
+    'site', %(site)s::text, 'kind', 'jobs', 'id', %(folded)s::int8,
+    'added', (SELECT count(*) FILTER (WHERE added) FROM whole)
+        + (SELECT count(*) FILTER (WHERE added) FROM ahead)
+)::text)
+"""  # noqa: S608 - column names only. xmax = 0: the row was inserted (a new job; an updated row's
+# xmax is the updating transaction): the NOTIFY (sent at commit, as store.pg_follow reads it) says
+# how many jobs were new.
+_UPSERT_WORDS = f"""
+INSERT INTO job_words (site, device, job_token, generation, search)
+SELECT %(site)s, * FROM unnest({_KEY_ARRAYS}, %(search)b::text[])
+ON CONFLICT (site, device, job_token, generation) DO UPDATE SET search = excluded.search
+    WHERE job_words.search <> excluded.search
+"""  # noqa: S608 - the searched words again, narrow (pg_schema v3): counting a search's matches
+# reads only these. Written with the jobs written whole; an unchanged row is not written again (no
+# new row version, no new entries in its trigram index).
+_DELETE_TIMELINES = f"""
+DELETE FROM timeline t
+USING unnest({_KEY_ARRAYS}, %(first)b::int4[], %(through)b::int4[])
+    AS k(device, job_token, generation, first, through)
+WHERE t.site = %(site)s AND t.device = k.device AND t.job_token = k.job_token AND t.generation = k.generation
+    AND (k.through IS NULL OR t.seq BETWEEN k.first AND k.through)
+"""  # noqa: S608 - a job's whole timeline (through NULL: it is rewritten) or its entries first …
+# through (trimmed: from 1, or from the first the writer knows is still there)
+_INSERT_TIMELINES = f"""
+INSERT INTO timeline (site, device, job_token, generation, seq, journal_id, entry)
+SELECT %(site)s, * FROM unnest({_KEY_ARRAYS}, %(seq)b::int4[], %(journal_id)b::int8[], %(entry)b::text[])
+"""  # noqa: S608
+_LAST_ENTRIES = f"""
+SELECT k.device, k.job_token, k.generation, l.seq, l.entry
+FROM unnest({_KEY_ARRAYS}) AS k(device, job_token, generation)
+CROSS JOIN LATERAL (
+    SELECT seq, entry FROM timeline t
+    WHERE t.site = %(site)s AND t.device = k.device AND t.job_token = k.job_token
+        AND t.generation = k.generation
+    ORDER BY seq DESC LIMIT 1
+) AS l
+"""  # noqa: S608
+_SET_FOLDED = (
+    "INSERT INTO state (site, key, value) VALUES (%s, %s, %s)"
+    " ON CONFLICT (site, key) DO UPDATE SET value = greatest(state.value, excluded.value)"
+)
+
+Key = tuple[str, str, int]  # a job's key within its site: (device, job_token, generation)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What the writer last committed of a live job."""
+
+    columns: IndexValues  # its sort and filter columns as stored
+    whole_at: float  # when they were written (the writer's clock)
+    last: tuple[int, str] | None  # its stored last timeline entry (seq, encoded)
+    dropped: int  # its timeline's dropped count as stored (entries 1 … dropped are gone)
+    ahead: JobRecord | None  # the record written since, when the columns are behind it
+
+
+def _same_columns(a: IndexValues, b: IndexValues) -> bool:
+    """Whether two jobs' columns differ at most in what a record may go ahead of: images and duration
+    (and last_update_epoch, not among them)."""
+    return a._replace(images=0, duration=None) == b._replace(images=0, duration=None)
+
+
+def write_jobs(
+    conn: Conn,
+    site: str,
+    records: Iterable[JobRecord],
+    folded: int | None,
+    *,
+    known: dict[Key, Written],
+    now: float,
+) -> dict[Key, Written | None]:
+    """Upsert the jobs (only new timeline entries: see timeline_write()) and the last folded id, in
+    one round trip (two when a job's last timeline entry is not known): a statement per table (the
+    caller holds the transaction). `known`: what this writer committed before (see Written); returns
+    what it knows once this transaction commits (None: a job that is no longer live is forgotten)."""
+    jobs = {(r.key.device, r.key.job_token, r.key.generation): r for r in records}  # the last given
+    last = {k: w.last for k, w in known.items() if k in jobs}
+    unknown = [k for k in jobs if k not in last]
+    if unknown:
+        rows = conn.execute(_LAST_ENTRIES, {"site": site, **_key_arrays(unknown)}).fetchall()
+        last.update({(d, t, g): (seq, entry) for d, t, g, seq, entry in rows})
+    arrays: dict[str, list[Any]] = {c: [] for c in ("active", "last_update", "record", "whole")}
+    arrays.update((c, []) for c in INDEX_COLUMNS)
+    words: list[tuple[Key, str]] = []
+    deletes: list[tuple[Key, int, int | None]] = []
+    inserts: list[tuple[Key, tuple[int, int | None, str]]] = []
+    after: dict[Key, Written | None] = {}
+    for key, record in jobs.items():
+        columns = index_values(record)
+        before = known.get(key)
+        whole = (
+            before is None
+            or not record.is_active
+            or now - before.whole_at >= SORT_LAG_S
+            or not _same_columns(before.columns, columns)
+        )
+        arrays["active"].append(record.is_active)
+        arrays["last_update"].append(record.last_update.timestamp())
+        arrays["record"].append(dumps(encode_job_record(record, timeline=False)))
+        arrays["whole"].append(whole)
+        for column, value in zip(INDEX_COLUMNS, columns, strict=True):
+            arrays[column].append(text(value) if isinstance(value, str) else value)
+        if whole:
+            words.append((key, text(columns.search)))
+        plan = timeline_write(record, last.get(key))
+        if plan.rewrite:
+            deletes.append((key, 0, None))
+        elif plan.trim_through:
+            first = before.dropped + 1 if before is not None and before.last == last.get(key) else 1
+            if first <= plan.trim_through:
+                deletes.append((key, first, plan.trim_through))
+        inserts.extend((key, row) for row in plan.rows)
+        stored = (plan.rows[-1][0], plan.rows[-1][2]) if plan.rows else last.get(key)
+        if not record.is_active:
+            after[key] = None
+        elif whole:
+            after[key] = Written(columns, now, stored, record.timeline_dropped, None)
+        else:
+            assert before is not None  # a job written whole before
+            after[key] = Written(before.columns, before.whole_at, stored, record.timeline_dropped, record)
+    with conn.pipeline(), conn.cursor() as cur:
+        notify = {"channel": CHANNEL, "site": site, "folded": folded}
+        if jobs:
+            cur.execute(_UPSERT_JOBS, {**notify, **_key_arrays(list(jobs)), **arrays})
+        else:
+            cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "jobs", folded, 0)))
+        if words:
+            params = {"site": site, **_key_arrays([k for k, _ in words]), "search": [w for _, w in words]}
+            cur.execute(_UPSERT_WORDS, params)
+        if deletes:
+            params = {
+                "site": site,
+                **_key_arrays([k for k, _, _ in deletes]),
+                "first": [f for _, f, _ in deletes],
+                "through": [t for _, _, t in deletes],
+            }
+            cur.execute(_DELETE_TIMELINES, params)
+        if inserts:
+            params = {
+                "site": site,
+                **_key_arrays([k for k, _ in inserts]),
+                "seq": [r[0] for _, r in inserts],
+                "journal_id": [r[1] for _, r in inserts],
+                "entry": [r[2] for _, r in inserts],
+            }
+            cur.execute(_INSERT_TIMELINES, params)
+        if folded is not None:
+            cur.execute(_SET_FOLDED, (site, LAST_FOLDED, folded))
+    return after
+
+
+def _key_arrays(keys: Sequence[Key]) -> dict[str, list[Any]]:
+    """Jobs' keys as the arrays _KEY_ARRAYS reads."""
+    return {
+        "device": [text(k[0]) for k in keys],
+        "token": [text(k[1]) for k in keys],
+        "generation": [k[2] for k in keys],
+    }
 
 
 class JobsWriter:
     """Folded jobs of one site, queued and written on their own session (opened when first
     needed, by `open_session`; again after it was lost)."""
 
-    def __init__(self, site: str, open_session: Callable[[], Conn]) -> None:
+    def __init__(
+        self, site: str, open_session: Callable[[], Conn], clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._site = site
         self._open = open_session
+        self._clock = clock
         self._conn: Conn | None = None
-        self._lock = threading.Lock()  # the session; held while writing
+        self._lock = threading.Lock()  # the session and what it wrote; held while writing
         self._queue_lock = threading.Lock()  # the queue; never held while waiting on I/O
         self._jobs: dict[JobKey, JobRecord] = {}
         self._folded: int | None = None
+        self._known: dict[Key, Written] = {}  # the live jobs this session wrote (see write_jobs)
+        self._ahead_due: float | None = None  # when the first job whose record went ahead is due
         self._said = ""  # the last reason said for jobs staying queued (said once per wording)
 
     @property
     def pending(self) -> bool:
-        """Jobs (or a last folded id) wait to be written."""
-        return bool(self._jobs) or self._folded is not None
+        """Jobs (or a last folded id) wait to be written, or a live job's sort columns are due."""
+        due = self._ahead_due
+        return bool(self._jobs) or self._folded is not None or (due is not None and self._clock() >= due)
 
     @property
     def pending_folded(self) -> int | None:
@@ -74,14 +300,22 @@ class JobsWriter:
             with self._queue_lock:
                 jobs, folded = self._jobs, self._folded
                 self._jobs, self._folded = {}, None
-            if not jobs and folded is None:
+            now = self._clock()
+            due = [
+                w.ahead
+                for w in self._known.values()
+                if w.ahead is not None and now - w.whole_at >= SORT_LAG_S and w.ahead.key not in jobs
+            ]
+            if not jobs and folded is None and not due:
                 return True
             try:
                 if self._conn is None:
                     self._conn = self._open()
                 with self._conn.transaction():
-                    write_jobs(self._conn, self._site, jobs.values(), folded)
+                    records = [*due, *jobs.values()]
+                    after = write_jobs(self._conn, self._site, records, folded, known=self._known, now=now)
             except (psycopg.OperationalError, psycopg.errors.DeadlockDetected, StoreError) as exc:
+                self._forget()
                 self._say(exc)
                 with self._queue_lock:  # back in the queue, unless something newer came meanwhile
                     self._jobs = {**jobs, **self._jobs}
@@ -90,10 +324,26 @@ class JobsWriter:
                 if not isinstance(exc, psycopg.errors.DeadlockDetected):
                     self._drop()
                 return False
+            for key, written in after.items():
+                if written is None:
+                    self._known.pop(key, None)
+                else:
+                    self._known[key] = written
+            ahead = [w.whole_at for w in self._known.values() if w.ahead is not None]
+            self._ahead_due = min(ahead) + SORT_LAG_S if ahead else None
             self._said = ""
             return True
         finally:
             self._lock.release()
+
+    def _forget(self) -> None:
+        """What this session wrote is no longer known (a write failed, the session went): the next
+        write of each job is whole. The records that went ahead of their columns are queued again."""
+        ahead = {w.ahead.key: w.ahead for w in self._known.values() if w.ahead is not None}
+        self._known.clear()
+        self._ahead_due = None
+        with self._queue_lock:  # anything newer queued meanwhile wins
+            self._jobs = {**ahead, **self._jobs}
 
     def _say(self, exc: Exception) -> None:
         """Why the jobs stay queued: a warning the first time (e.g. the server's connection limit
@@ -107,6 +357,7 @@ class JobsWriter:
         _log.log(level, "the folded job state of site %s is kept to be written later: %s", self._site, words)
 
     def _drop(self) -> None:
+        self._forget()
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):
                 self._conn.close()

@@ -4,19 +4,16 @@ in store.postgres decides when: now, or from its queue once the server is back).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 
 from wsdmon.core.devices import DeviceRecord
-from wsdmon.core.jobs import JobRecord
 
 from . import devices as _devices
-from .codec import dumps, encode_job_record
-from .job_index import INDEX_COLUMNS, index_values
-from .journal import MessageRow, timeline_write
+from .journal import MessageRow
 from .pg_follow import CHANNEL
 
 __all__ = [
@@ -30,7 +27,6 @@ __all__ = [
     "payload",
     "text",
     "write_device",
-    "write_jobs",
     "write_trust",
 ]
 
@@ -48,35 +44,6 @@ SELECT %(site)s, * FROM unnest(%(id)b::bigint[], %(arrival)b::timestamptz[], %(d
 ON CONFLICT (site, id) DO NOTHING
 RETURNING id
 """  # %b: arrays go in binary, which spares psycopg escaping every element of the text form
-_UPSERT_JOB = f"""
-INSERT INTO jobs (site, device, job_token, generation, active, last_update_epoch, record,
-    {", ".join(INDEX_COLUMNS)})
-VALUES (%s, %s, %s, %s, %s, %s, %s{", %s" * len(INDEX_COLUMNS)})
-ON CONFLICT (site, device, job_token, generation) DO UPDATE SET
-    active = excluded.active, last_update_epoch = excluded.last_update_epoch, record = excluded.record,
-    {", ".join(f"{c} = excluded.{c}" for c in INDEX_COLUMNS)}
-RETURNING xmax = 0
-"""  # noqa: S608 - column names only. RETURNING: true when the row was inserted (a new job; an
-# updated row's xmax is the updating transaction), for the NOTIFY's count of new jobs.
-_UPSERT_WORDS = """
-INSERT INTO job_words (site, device, job_token, generation, search) VALUES (%s, %s, %s, %s, %s)
-ON CONFLICT (site, device, job_token, generation) DO UPDATE SET search = excluded.search
-    WHERE job_words.search <> excluded.search
-"""  # the searched words again, narrow (pg_schema v2): counting a search's matches reads only these.
-# Most writes of a job change its images, not its words: an unchanged row is not written again (no
-# new row version, no new entries in its trigram index).
-_JOB_KEY = "site = %s AND device = %s AND job_token = %s AND generation = %s"
-# The stored last timeline entry of each job asked for: one backward step of the primary key each.
-_LAST_ENTRIES = """
-SELECT k.device, k.job_token, k.generation, l.seq, l.entry
-FROM unnest(%(device)b::text[], %(token)b::text[], %(generation)b::int[]) AS k(device, job_token, generation)
-CROSS JOIN LATERAL (
-    SELECT seq, entry FROM timeline t
-    WHERE t.site = %(site)s AND t.device = k.device AND t.job_token = k.job_token
-        AND t.generation = k.generation
-    ORDER BY seq DESC LIMIT 1
-) AS l
-"""
 _UPSERT_DEVICE = """
 INSERT INTO devices (endpoint, friendly_name, manufacturer, model_name, model_number, serial_number,
                      firmware_version, presentation_url, device_category, roles, xaddrs, services,
@@ -92,6 +59,23 @@ ON CONFLICT (site, endpoint) DO UPDATE SET
     first_seen = coalesce(devices.first_seen, excluded.first_seen),
     last_seen = coalesce(excluded.last_seen, devices.last_seen),
     last_event = coalesce(excluded.last_event, devices.last_event)
+"""
+# A job goes with its timeline and searched words (their foreign keys to jobs went in pg_schema v4:
+# a check per timeline row written, twenty times a second on a busy collector).
+_DELETE_OLD_JOBS = """
+WITH gone AS (
+    DELETE FROM jobs WHERE (site, device, job_token, generation) IN (
+        SELECT site, device, job_token, generation FROM jobs
+        WHERE site = %s AND NOT active AND last_update_epoch < %s LIMIT %s)
+    RETURNING site, device, job_token, generation
+), timelines AS (
+    DELETE FROM timeline t USING gone g
+    WHERE (t.site, t.device, t.job_token, t.generation) = (g.site, g.device, g.job_token, g.generation)
+), words AS (
+    DELETE FROM job_words w USING gone g
+    WHERE (w.site, w.device, w.job_token, w.generation) = (g.site, g.device, g.job_token, g.generation)
+)
+SELECT count(*) FROM gone
 """
 SELECT_DEVICES = """
 SELECT endpoint, friendly_name, manufacturer, model_name, model_number, serial_number,
@@ -177,79 +161,6 @@ def _same(conn: Conn, site: str, rows: list[tuple[int, MessageRow]]) -> list[tup
     return [(i, stored.get(i) == (m[0], text(m[1]), m[6])) for i, m in rows]
 
 
-def write_jobs(conn: Conn, site: str, records: Iterable[JobRecord], folded: int | None) -> None:
-    """Upsert the jobs (only new timeline entries: see timeline_write()) and the last folded id, in
-    two round trips however many jobs: one query for the stored last entry of every job, then every
-    write in one pipeline (the caller holds the transaction)."""
-    jobs = {r.key: r for r in records}  # one record per job: the last given
-    keys = [(k.device, k.job_token, k.generation) for k in jobs]
-    last: dict[tuple[str, str, int], tuple[int, str]] = {}
-    if keys:
-        rows = conn.execute(
-            _LAST_ENTRIES,
-            {
-                "site": site,
-                "device": [k[0] for k in keys],
-                "token": [k[1] for k in keys],
-                "generation": [k[2] for k in keys],
-            },
-        ).fetchall()
-        last = {(d, t, g): (seq, entry) for d, t, g, seq, entry in rows}
-    upserts: list[tuple[object, ...]] = []
-    rewrites: list[tuple[object, ...]] = []
-    trims: list[tuple[object, ...]] = []
-    inserts: list[tuple[object, ...]] = []
-    for key, record in zip(keys, jobs.values(), strict=True):
-        encoded = dumps(encode_job_record(record, timeline=False))
-        index = [text(v) if isinstance(v, str) else v for v in index_values(record)]
-        upserts.append((site, *key, record.is_active, record.last_update.timestamp(), encoded, *index))
-        plan = timeline_write(record, last.get(key))
-        if plan.rewrite:
-            rewrites.append((site, *key))
-        elif plan.trim_through:
-            trims.append((site, *key, plan.trim_through))
-        inserts.extend((site, *key, *row) for row in plan.rows)
-    with conn.pipeline(), conn.cursor() as cur, conn.cursor() as upserted:
-        if upserts:
-            # On a cursor of its own, read once the other statements are sent (below).
-            upserted.executemany(_UPSERT_JOB, upserts, returning=True)
-            cur.executemany(_UPSERT_WORDS, [(*u[:4], u[-1]) for u in upserts])
-        if rewrites:
-            cur.executemany(f"DELETE FROM timeline WHERE {_JOB_KEY}", rewrites)  # noqa: S608
-        if trims:
-            cur.executemany(
-                f"DELETE FROM timeline WHERE {_JOB_KEY} AND seq BETWEEN 1 AND %s",  # noqa: S608
-                trims,
-            )
-        if inserts:
-            cur.executemany(
-                "INSERT INTO timeline (site, device, job_token, generation, seq, journal_id, entry)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                inserts,
-            )
-        if folded is not None:
-            cur.execute(
-                "INSERT INTO state (site, key, value) VALUES (%s, %s, %s)"
-                " ON CONFLICT (site, key) DO UPDATE SET value = greatest(state.value, excluded.value)",
-                (site, LAST_FOLDED, folded),
-            )
-        # Reading how many jobs were new waits for the statements above: the NOTIFY (sent at commit)
-        # goes in one round trip more.
-        cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "jobs", folded, _added(upserted))))
-
-
-def _added(upserted: psycopg.Cursor[tuple[Any, ...]]) -> int:
-    """How many of the jobs an executemany(_UPSERT_JOB, returning=True) upserted were new."""
-    if upserted.pgresult is None:
-        return 0
-    added = 0
-    while True:  # one result per job: whether its row was inserted
-        row = upserted.fetchone()
-        added += bool(row and row[0])
-        if not upserted.nextset():
-            return added
-
-
 def write_device(conn: Conn, site: str, record: DeviceRecord) -> None:
     conn.execute(_UPSERT_DEVICE.encode(), (*_devices.device_params(record), site))
     conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "device", record.endpoint)))
@@ -296,12 +207,8 @@ def delete_old(
             " WHERE site = %s AND arrival < %s AND id <= %s LIMIT %s)",
             (site, site, cutoff, bound, limit),
         ).rowcount
-        gone = conn.execute(
-            "DELETE FROM jobs WHERE (site, device, job_token, generation) IN (SELECT site, device,"
-            " job_token, generation FROM jobs WHERE site = %s AND NOT active"
-            " AND last_update_epoch < %s LIMIT %s)",
-            (site, cutoff.timestamp(), max(0, limit - n)),
-        ).rowcount
+        row = conn.execute(_DELETE_OLD_JOBS, (site, cutoff.timestamp(), max(0, limit - n))).fetchone()
+        gone = int(row[0]) if row else 0
         n += gone
         if gone:  # a viewer's rows are fewer: said without a count of new jobs, so it re-counts
             conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "jobs", None)))

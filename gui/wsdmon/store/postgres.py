@@ -137,7 +137,7 @@ class PostgresStore:
         self._clock = clock
         self._lock = threading.RLock()  # the connection, the spool, the id counter
         self._pending_lock = threading.Lock()  # the queues below; never held while waiting on I/O
-        self._jobs = JobsWriter(self.site, self._connect_aside)  # folded jobs: a session of their own
+        self._jobs = JobsWriter(self.site, self._connect_aside, clock)  # folded jobs: a session of their own
         self._pending_devices: dict[str, DeviceRecord] = {}
         self._pending_trust: dict[str, str | None] = {}
         self._next_try = 0.0

@@ -20,6 +20,7 @@ from wsdmon.core import JobTable
 from wsdmon.net.recorder import PendingMessage, Recorder
 from wsdmon.store import Journal, StoreError, StoreUnavailableError, open_store, redact_dsn
 from wsdmon.store import postgres as pg_module
+from wsdmon.store.job_index import decode_record_row
 from wsdmon.store.pg_follow import ChangeKind, StoreChange, follow, parse_change
 from wsdmon.store.pg_schema import roles_sql
 from wsdmon.store.postgres import PostgresStore
@@ -354,12 +355,103 @@ def test_the_notify_of_jobs_says_how_many_were_new(pg_dsn: str, tmp_path: Path) 
             store.upsert_jobs([], 7)  # only the last folded message
             notes = [parse_change(n.payload) for n in listener.notifies(timeout=2.0, stop_after=4)]
             after = listener.execute("SELECT xmin::text FROM job_words WHERE job_token = 'tok-1'").fetchone()
-            images = listener.execute("SELECT images FROM jobs WHERE job_token = 'tok-1'").fetchone()
+            row = listener.execute(
+                "SELECT device, job_token, generation, record FROM jobs WHERE job_token = 'tok-1'"
+            ).fetchone()
     finally:
         store.close()
     assert [(n.kind, n.added) for n in notes if n is not None] == [(ChangeKind.JOBS, a) for a in (2, 1, 0, 0)]
-    assert images == (2,)  # the job was written
+    assert row is not None
+    stored = decode_record_row(tuple(row))
+    assert stored is not None
+    assert stored.status.images_received == 2  # the job was written
     assert after == words  # its words were not
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _columns(dsn: str, token: str) -> tuple[Any, ...]:
+    """A job's stored images and state columns, its record's images and whether it is active."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT images, state, active, device, job_token, generation, record FROM jobs"
+            " WHERE job_token = %s",
+            (token,),
+        ).fetchone()
+    assert row is not None
+    rec = decode_record_row(tuple(row[3:]))
+    assert rec is not None
+    return row[0], row[1], row[2], rec.status.images_received
+
+
+def test_a_live_jobs_images_go_ahead_in_its_record_and_its_columns_follow(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    """A busy job's images replace its record alone (no new entry in each of the jobs table's
+    indexes: half a core of the server at 1,000 notifications/s); its sort columns follow within
+    SORT_LAG_S, at the next write or from the replay thread of an idle collector. A change of state
+    is written whole at once."""
+    from tests.unit.store.helpers import end, observe, status
+    from wsdmon.protocol.dsm import JobState
+    from wsdmon.store.pg_jobs import SORT_LAG_S
+
+    clock = _Clock()
+    store = PostgresStore(pg_dsn, site="floor-3", spool_path=tmp_path / "spool.sqlite3", clock=clock)
+    table = JobTable()
+    try:
+        store.upsert_jobs([observe(table, status("tok-1", JobState.PROCESSING, 1), 1, 1)], 1)
+        assert _columns(pg_dsn, "tok-1") == (1, "Processing", True, 1)
+        clock.now += SORT_LAG_S / 2
+        store.upsert_jobs([observe(table, status("tok-1", JobState.PROCESSING, 2), 2, 2)], 2)
+        store.upsert_jobs([observe(table, status("tok-1", JobState.PROCESSING, 3), 3, 3)], 3)
+        assert _columns(pg_dsn, "tok-1") == (1, "Processing", True, 3)  # the record went ahead
+        assert not store._jobs.pending
+        clock.now += SORT_LAG_S / 2
+        assert store._jobs.pending  # the replay thread's next round writes the columns
+        assert store.retry()
+        assert _columns(pg_dsn, "tok-1") == (3, "Processing", True, 3)
+        assert not store._jobs.pending
+        store.upsert_jobs([observe(table, status("tok-1", JobState.PROCESSING, 4), 4, 4)], 4)
+        assert _columns(pg_dsn, "tok-1") == (3, "Processing", True, 4)
+        store.upsert_jobs([end(table, "tok-1", 5, 5)], 5)  # its end: whole at once
+        images, state, active, in_record = _columns(pg_dsn, "tok-1")
+        assert (state, active, images) == ("Completed", False, in_record)
+        assert store.load_jobs() == list(table.jobs.values())
+    finally:
+        store.close()
+
+
+def test_a_record_that_went_ahead_is_written_whole_after_a_failed_write(pg_dsn: str, tmp_path: Path) -> None:
+    """What the jobs' session wrote is forgotten when a write fails (the server went away meanwhile):
+    the records that went ahead of their columns are written whole with the next write."""
+    from tests.unit.store.helpers import observe, status
+    from wsdmon.protocol.dsm import JobState
+
+    clock = _Clock()
+    store = PostgresStore(pg_dsn, site="floor-3", spool_path=tmp_path / "spool.sqlite3", clock=clock)
+    table = JobTable()
+    try:
+        store.upsert_jobs([observe(table, status("tok-1", JobState.PROCESSING, 1), 1, 1)], 1)
+        store.upsert_jobs([observe(table, status("tok-1", JobState.PROCESSING, 2), 2, 2)], 2)
+        assert _columns(pg_dsn, "tok-1") == (1, "Processing", True, 2)
+        with psycopg.connect(pg_dsn, autocommit=True) as admin:  # the jobs' session is cut off
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        store.upsert_jobs([observe(table, status("tok-2", JobState.PROCESSING, 1), 3, 3)], 3)  # fails
+        assert store._jobs.pending
+        store.upsert_jobs([], 3)
+        assert _columns(pg_dsn, "tok-1") == (2, "Processing", True, 2)
+        assert _columns(pg_dsn, "tok-2") == (1, "Processing", True, 1)
+    finally:
+        store.close()
 
 
 def test_retention_that_deletes_jobs_says_so_without_a_count(pg_dsn: str, tmp_path: Path) -> None:
@@ -376,9 +468,14 @@ def test_retention_that_deletes_jobs_says_so_without_a_count(pg_dsn: str, tmp_pa
             listener.execute("LISTEN wsdmon_changes")
             assert store.apply_retention(T0 + timedelta(days=30), timedelta(days=1), None) == 1
             notes = [parse_change(n.payload) for n in listener.notifies(timeout=2.0, stop_after=1)]
+            left = listener.execute(
+                "SELECT (SELECT count(*) FROM jobs), (SELECT count(*) FROM timeline),"
+                " (SELECT count(*) FROM job_words)"
+            ).fetchone()
     finally:
         store.close()
     assert notes == [StoreChange("floor-3", ChangeKind.JOBS, None, added=None)]
+    assert left == (0, 0, 0)  # the job went with its timeline and words (no foreign keys since v4)
 
 
 # --- what it says of a location ------------------------------------------------------------------
@@ -456,7 +553,7 @@ def test_a_schema_1_database_is_migrated_and_its_batches_notify(pg_dsn: str, tmp
             ids = store.append_messages([message(1), message(2)])
             store.append_messages([])  # nothing written, nothing said
             notes = [n.payload for n in listener.notifies(timeout=2.0)]
-            assert schema_version(listener) == SCHEMA_VERSION == 3
+            assert schema_version(listener) == SCHEMA_VERSION == 4
     finally:
         store.close()
     assert len(notes) == 1
