@@ -223,3 +223,51 @@ def test_a_right_to_left_table_looks_as_qt_paints_it(qtbot):
     widget.view.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
     qtbot.wait(10)
     _assert_same(_shot(widget), _with_styled_delegate(widget))
+
+
+def test_a_shared_stores_paged_table_uses_the_fast_delegate_and_paints_what_qt_paints(
+    qtbot, tmp_path, monkeypatch
+):
+    """The window on a shared store pages its jobs from the store (PagedJobModel): its plain cells
+    are painted from the model's cells too (a full repaint took 38 ms of the GUI thread with Qt's
+    delegate at 1,000 events/s, bench/bench_latency_pg.py), and look the same."""
+    from tests.job_samples import sample_jobs as many_jobs
+    from wsdmon.models.paged_jobs import PagedJobModel
+    from wsdmon.store import Journal
+    from wsdmon.store.job_pages import SqliteJobPages
+
+    path = tmp_path / "journal.sqlite3"
+    with Journal(path, site="pc") as journal:
+        journal.upsert_jobs(list(many_jobs(200, devices=6)), 0)
+    devices = DeviceTreeModel()
+    devices.upsert(sample_devices())
+    pages = SqliteJobPages(path)
+    model = PagedJobModel(pages, devices.device)
+    widget = JobTableWidget(model, devices)
+    qtbot.addWidget(widget)
+    widget._keep = (devices, model)
+    header = widget.view.horizontalHeader()
+    for column in Column:
+        header.setSectionHidden(column, False)
+    header.resizeSection(Column.TOKEN, 90)
+    widget.resize(1300, 520)
+    widget.show()
+    qtbot.waitExposed(widget)
+    try:
+        assert isinstance(widget.view.itemDelegate(), JobCellDelegate)
+        fast_cells = []
+        real = PagedJobModel.paint_cell
+        monkeypatch.setattr(
+            PagedJobModel, "paint_cell", lambda self, i: fast_cells.append(i) or real(self, i)
+        )
+        fast = _shot(widget)
+        assert len(fast_cells) > 50  # the plain cells went the fast way
+        _assert_same(fast, _with_styled_delegate(widget))
+        widget.view.setFocus()
+        widget.view.selectionModel().setCurrentIndex(
+            model.index(2, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        _assert_same(_shot(widget), _with_styled_delegate(widget))
+    finally:
+        pages.close()

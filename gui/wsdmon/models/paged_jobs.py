@@ -588,6 +588,12 @@ class PagedJobModel(QAbstractTableModel):
                 value = self._value(rec, index.column(), role) if role in _ROLES else None
             item.setData(value)
 
+    def paint_cell(self, index: _Index) -> dict[int, Any] | None:
+        """The painted roles of a cell (job_cells.build_cells, kept per record), for the job table's
+        delegate; None when the index is not valid or its row cannot be read."""
+        rec = self._fetch(index.row()) if index.isValid() else None
+        return None if rec is None else self._cells(rec)[index.column()]
+
     # --- internals -------------------------------------------------------------------------------
 
     def _fetch(self, row: int) -> JobRecord | None:

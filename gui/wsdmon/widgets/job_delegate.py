@@ -3,11 +3,12 @@
 At 1,000 events/s the job table repaints its whole viewport many times a second (every new job
 shifts the rows). QStyledItemDelegate lays each cell's text out with a fresh QTextLayout, asks the
 model for seven roles and walks the style's item layout, per cell and per repaint. This delegate
-asks the job model for the cell it already keeps (JobTableModel.paint_cell: the values of the
-painted roles, built once per record) and draws it with what it caches between repaints: the
-style's icon and text rectangles per column geometry, and each text laid out (and elided) once as
-a prepared QStaticText per (column, size, text, font). It reads as few QStyleOptionViewItem fields
-as it can: in PySide each enum-valued field costs about 4 µs to read.
+asks the job model for the cell it already keeps (JobTableModel.paint_cell, or a shared store's
+PagedJobModel.paint_cell: the values of the painted roles, built once per record) and draws it with
+what it caches between repaints: the style's icon and text rectangles per column geometry, and each
+text laid out (and elided) once as a prepared QStaticText per (column, size, text, font). It reads
+as few QStyleOptionViewItem fields as it can: in PySide each enum-valued field costs about 4 µs to
+read.
 
 Only plain cells take this path. A cell that is selected, current with focus, hovered, being
 edited or disabled, in a right-to-left layout, or of a model other than JobTableModel is painted
@@ -41,6 +42,7 @@ from wsdmon.models.job_cells import ALIGNMENT, BACKGROUND, DECORATION, DISPLAY, 
 
 if TYPE_CHECKING:
     from wsdmon.models import JobFilterProxyModel
+    from wsdmon.models.paged_jobs import PagedJobModel
 
 __all__ = ["JobCellDelegate"]
 
@@ -74,7 +76,7 @@ _STALE_EVENTS = frozenset(
 class JobCellDelegate(QStyledItemDelegate):
     """The job table's delegate (see the module's doc): plain cells drawn from cached pieces."""
 
-    def __init__(self, proxy: JobFilterProxyModel, view: QAbstractItemView) -> None:
+    def __init__(self, proxy: JobFilterProxyModel | PagedJobModel, view: QAbstractItemView) -> None:
         super().__init__(view)
         self._proxy = proxy
         self._view = view

@@ -193,10 +193,9 @@ class JobTableWidget(QWidget):
         self.view = QTableView(self)
         self.view.setObjectName("job-table")
         self.view.setModel(proxy)
-        self._delegate: JobCellDelegate | None = None
-        if isinstance(proxy, JobFilterProxyModel):  # plain cells painted from the model's cell cache
-            self._delegate = JobCellDelegate(proxy, self.view)
-            self.view.setItemDelegate(self._delegate)
+        # Plain cells are painted from the model's cell cache (a window's jobs, or a shared store's pages).
+        self._delegate = JobCellDelegate(proxy, self.view)
+        self.view.setItemDelegate(self._delegate)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setAlternatingRowColors(True)
