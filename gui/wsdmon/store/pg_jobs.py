@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -274,10 +275,15 @@ class JobsWriter:
         self._said = ""  # the last reason said for jobs staying queued (said once per wording)
 
     @property
+    def queued(self) -> bool:
+        """Jobs (or a last folded id) wait to be written."""
+        return bool(self._jobs) or self._folded is not None
+
+    @property
     def pending(self) -> bool:
-        """Jobs (or a last folded id) wait to be written, or a live job's sort columns are due."""
+        """Jobs wait to be written, or a live job's sort columns are due."""
         due = self._ahead_due
-        return bool(self._jobs) or self._folded is not None or (due is not None and self._clock() >= due)
+        return self.queued or (due is not None and self._clock() >= due)
 
     @property
     def pending_folded(self) -> int | None:
@@ -357,16 +363,26 @@ class JobsWriter:
         _log.log(level, "the folded job state of site %s is kept to be written later: %s", self._site, words)
 
     def _drop(self) -> None:
-        self._forget()
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):
                 self._conn.close()
         self._conn = None
 
     def close(self, wait_s: float) -> None:
-        """Close the session (after a write in progress, waiting at most wait_s for it)."""
+        """Close the session (after a write in progress, waiting at most wait_s for it), once the
+        sort columns of the jobs whose records went ahead are written: a collector that stops
+        leaves no job in the wrong place of a sorted table."""
         got = self._lock.acquire(timeout=wait_s)
         try:
+            if got:  # else a write still runs: what it wrote stays as it is
+                ahead = [w.ahead for w in self._known.values() if w.ahead is not None]
+                if ahead and self._conn is not None:
+                    try:
+                        with self._conn.transaction():
+                            write_jobs(self._conn, self._site, ahead, None, known=self._known, now=math.inf)
+                    except psycopg.Error as exc:
+                        self._say(exc)
+                self._known.clear()
             self._drop()
         finally:
             if got:

@@ -315,7 +315,10 @@ class PostgresStore:
                 self._install(conn)
             if self._reconnect():
                 self._drain_spool()
-            return self._conn is not None
+            online = self._conn is not None
+        if online and self._jobs.pending:  # e.g. sort columns due of an idle collector (store.pg_jobs)
+            self._jobs.write(LOOP_LOCK_WAIT_S)
+        return online
 
     def _write_new(self, conn: Conn, ids: list[int], rows: Sequence[MessageRow]) -> None:
         """A batch under fresh ids: one COPY; should an id be there already (another collector
@@ -434,10 +437,12 @@ class PostgresStore:
             self._lock.release()
 
     def _flush_pending(self) -> None:
-        """Write what was queued while the server was away or busy (under the lock, online)."""
+        """Write what was queued while the server was away or busy (under the lock, online). The
+        jobs only when their session is free: a batch of messages (its 202s) never waits for a
+        write of jobs, which takes what was queued meanwhile at its next round."""
         conn = self._conn
-        if conn is not None and self._jobs.pending:  # jobs queued while the server was away
-            self._jobs.write(LOOP_LOCK_WAIT_S)
+        if conn is not None and self._jobs.queued:  # jobs queued while the server was away
+            self._jobs.write(0.0)
         with self._pending_lock:
             devices, trust = self._pending_devices, self._pending_trust
             if conn is None or not (devices or trust):

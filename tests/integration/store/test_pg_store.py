@@ -427,6 +427,52 @@ def test_a_live_jobs_images_go_ahead_in_its_record_and_its_columns_follow(
         store.close()
 
 
+def test_a_batch_of_messages_writes_queued_jobs_only_when_their_session_is_free(
+    pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jobs queued while the server was away are written by whatever reaches the server first; a
+    batch of messages does so only when the jobs' session is free, never waiting for it (its 202s
+    used to wait up to 50 ms behind a write of jobs in progress)."""
+    from wsdmon.store.pg_jobs import JobsWriter
+
+    store = _open(pg_dsn, tmp_path)
+    waits: list[float] = []
+    real = JobsWriter.write
+    monkeypatch.setattr(JobsWriter, "write", lambda self, wait_s: waits.append(wait_s) or real(self, wait_s))
+    try:
+        store._jobs.queue([lifecycle(JobTable(), "tok-1")], 0)
+        store._jobs._lock.acquire()  # a write of jobs in progress
+        try:
+            store.append_messages([message(1)])
+        finally:
+            store._jobs._lock.release()
+        assert waits and set(waits) == {0.0}  # tried, never waiting
+        assert store._jobs.queued  # left for the next write
+        store.append_messages([message(2)])
+        assert not store._jobs.queued
+        assert [j.status.job_token for j in store.load_jobs()] == ["tok-1"]
+    finally:
+        store.close()
+
+
+def test_a_collector_that_stops_writes_the_columns_its_records_went_ahead_of(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    from tests.unit.store.helpers import observe, status
+    from wsdmon.protocol.dsm import JobState
+
+    clock = _Clock()
+    store = PostgresStore(pg_dsn, site="floor-3", spool_path=tmp_path / "spool.sqlite3", clock=clock)
+    table = JobTable()
+    try:
+        store.upsert_jobs([observe(table, status("tok-1", JobState.PROCESSING, 1), 1, 1)], 1)
+        store.upsert_jobs([observe(table, status("tok-1", JobState.PROCESSING, 2), 2, 2)], 2)
+        assert _columns(pg_dsn, "tok-1") == (1, "Processing", True, 2)
+    finally:
+        store.close()
+    assert _columns(pg_dsn, "tok-1") == (2, "Processing", True, 2)
+
+
 def test_a_record_that_went_ahead_is_written_whole_after_a_failed_write(pg_dsn: str, tmp_path: Path) -> None:
     """What the jobs' session wrote is forgotten when a write fails (the server went away meanwhile):
     the records that went ahead of their columns are written whole with the next write."""
