@@ -72,17 +72,21 @@ def _assert_same(fast: QImage, styled: QImage) -> None:
         pytest.fail(f"{len(diff)} pixels differ, the first at {diff[:5]}")
 
 
-def test_the_job_table_uses_the_fast_delegate_and_paints_what_qt_paints(qtbot, monkeypatch):
-    widget, _, _ = _table(qtbot)
+def _assert_fast_and_same(widget, model_class, monkeypatch) -> None:
+    """The table's plain cells are painted from the model's cells (model_class.paint_cell), and the
+    viewport looks as Qt's own delegate paints it."""
     assert isinstance(widget.view.itemDelegate(), JobCellDelegate)
     fast_cells = []
-    real = JobFilterProxyModel.paint_cell
-    monkeypatch.setattr(
-        JobFilterProxyModel, "paint_cell", lambda self, i: fast_cells.append(i) or real(self, i)
-    )
+    real = model_class.paint_cell
+    monkeypatch.setattr(model_class, "paint_cell", lambda self, i: fast_cells.append(i) or real(self, i))
     fast = _shot(widget)
     assert len(fast_cells) > 50  # the plain cells went the fast way
     _assert_same(fast, _with_styled_delegate(widget))
+
+
+def test_the_job_table_uses_the_fast_delegate_and_paints_what_qt_paints(qtbot, monkeypatch):
+    widget, _, _ = _table(qtbot)
+    _assert_fast_and_same(widget, JobFilterProxyModel, monkeypatch)
 
 
 @pytest.mark.parametrize("quick", [QuickFilter.ALL, QuickFilter.FAILED])
@@ -254,15 +258,7 @@ def test_a_shared_stores_paged_table_uses_the_fast_delegate_and_paints_what_qt_p
     widget.show()
     qtbot.waitExposed(widget)
     try:
-        assert isinstance(widget.view.itemDelegate(), JobCellDelegate)
-        fast_cells = []
-        real = PagedJobModel.paint_cell
-        monkeypatch.setattr(
-            PagedJobModel, "paint_cell", lambda self, i: fast_cells.append(i) or real(self, i)
-        )
-        fast = _shot(widget)
-        assert len(fast_cells) > 50  # the plain cells went the fast way
-        _assert_same(fast, _with_styled_delegate(widget))
+        _assert_fast_and_same(widget, PagedJobModel, monkeypatch)
         widget.view.setFocus()
         widget.view.selectionModel().setCurrentIndex(
             model.index(2, 0),

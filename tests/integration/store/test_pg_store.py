@@ -446,7 +446,8 @@ def test_a_batch_of_messages_writes_queued_jobs_only_when_their_session_is_free(
             store.append_messages([message(1)])
         finally:
             store._jobs._lock.release()
-        assert waits and set(waits) == {0.0}  # tried, never waiting
+        assert waits  # tried,
+        assert set(waits) == {0.0}  # never waiting
         assert store._jobs.queued  # left for the next write
         store.append_messages([message(2)])
         assert not store._jobs.queued
@@ -455,43 +456,43 @@ def test_a_batch_of_messages_writes_queued_jobs_only_when_their_session_is_free(
         store.close()
 
 
-def test_a_collector_that_stops_writes_the_columns_its_records_went_ahead_of(
-    pg_dsn: str, tmp_path: Path
-) -> None:
+def _processing(table: JobTable, token: str, images: int, at: int) -> Any:
     from tests.unit.store.helpers import observe, status
     from wsdmon.protocol.dsm import JobState
 
-    clock = _Clock()
-    store = PostgresStore(pg_dsn, site="floor-3", spool_path=tmp_path / "spool.sqlite3", clock=clock)
+    return observe(table, status(token, JobState.PROCESSING, images), at, at)
+
+
+def _gone_ahead(dsn: str, tmp_path: Path) -> tuple[PostgresStore, JobTable]:
+    """A store (on a clock of the test's) holding a live job whose record went ahead of its columns."""
+    store = PostgresStore(dsn, site="floor-3", spool_path=tmp_path / "spool.sqlite3", clock=_Clock())
     table = JobTable()
-    try:
-        store.upsert_jobs([observe(table, status("tok-1", JobState.PROCESSING, 1), 1, 1)], 1)
-        store.upsert_jobs([observe(table, status("tok-1", JobState.PROCESSING, 2), 2, 2)], 2)
-        assert _columns(pg_dsn, "tok-1") == (1, "Processing", True, 2)
-    finally:
-        store.close()
+    store.upsert_jobs([_processing(table, "tok-1", 1, 1)], 1)
+    store.upsert_jobs([_processing(table, "tok-1", 2, 2)], 2)
+    assert _columns(dsn, "tok-1") == (1, "Processing", True, 2)
+    return store, table
+
+
+def test_a_collector_that_stops_writes_the_columns_its_records_went_ahead_of(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    """A collector that stops leaves no job in the wrong place of a sorted table."""
+    store, _ = _gone_ahead(pg_dsn, tmp_path)
+    store.close()
     assert _columns(pg_dsn, "tok-1") == (2, "Processing", True, 2)
 
 
 def test_a_record_that_went_ahead_is_written_whole_after_a_failed_write(pg_dsn: str, tmp_path: Path) -> None:
     """What the jobs' session wrote is forgotten when a write fails (the server went away meanwhile):
     the records that went ahead of their columns are written whole with the next write."""
-    from tests.unit.store.helpers import observe, status
-    from wsdmon.protocol.dsm import JobState
-
-    clock = _Clock()
-    store = PostgresStore(pg_dsn, site="floor-3", spool_path=tmp_path / "spool.sqlite3", clock=clock)
-    table = JobTable()
+    store, table = _gone_ahead(pg_dsn, tmp_path)
     try:
-        store.upsert_jobs([observe(table, status("tok-1", JobState.PROCESSING, 1), 1, 1)], 1)
-        store.upsert_jobs([observe(table, status("tok-1", JobState.PROCESSING, 2), 2, 2)], 2)
-        assert _columns(pg_dsn, "tok-1") == (1, "Processing", True, 2)
         with psycopg.connect(pg_dsn, autocommit=True) as admin:  # the jobs' session is cut off
             admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
-        store.upsert_jobs([observe(table, status("tok-2", JobState.PROCESSING, 1), 3, 3)], 3)  # fails
+        store.upsert_jobs([_processing(table, "tok-2", 1, 3)], 3)  # fails
         assert store._jobs.pending
         store.upsert_jobs([], 3)
         assert _columns(pg_dsn, "tok-1") == (2, "Processing", True, 2)
