@@ -94,7 +94,10 @@ async def _collect(args: argparse.Namespace) -> int:
     stop = asyncio.Event()
     stop_on_signals(stop)
 
+    where: list[str] = []  # the journal or store written, as the start line says it (no password)
+
     def started(running: Running) -> None:
+        where.append(str(running.journal))
         line = start_line(site, running, args)
         log.info("%s", line)
         sd_notify(f"READY=1\nSTATUS={line}")
@@ -110,7 +113,7 @@ async def _collect(args: argparse.Namespace) -> int:
     finally:
         announce.cancel()
     if code == EXIT_OK:
-        log.info("stopped (journal %s)", journal_location(args))
+        log.info("stopped (journal %s)", where[0] if where else journal_location(args))
     return code
 
 

@@ -139,12 +139,16 @@ class TimelineWrite(NamedTuple):
     rows: list[tuple[int, int | None, str]]  # (seq, journal_id, entry) to insert
 
 
-def timeline_write(record: JobRecord, last: tuple[int, str] | None) -> TimelineWrite:
+def timeline_write(
+    record: JobRecord, last: tuple[int, str] | None, last_entry: TimelineEntry | None = None
+) -> TimelineWrite:
     """A timeline row's seq is the entry's place among all the job's observations: timeline[0]
     is seq 0 and timeline[i] is seq i + timeline_dropped. Timelines only grow at the end
     (JobTable appends, and trims from the second entry on), so only the new entries are
     written and the trimmed ones deleted: when the stored last entry (`last`: seq, entry) is still
-    in the new timeline at its seq, the rest is appended; otherwise the timeline is rewritten whole."""
+    in the new timeline at its seq, the rest is appended; otherwise the timeline is rewritten whole.
+    `last_entry`: the stored last entry itself, when the caller wrote it (then it is known without
+    encoding the new timeline's entry to compare: JobTable keeps its entries as they are)."""
     timeline, dropped = record.timeline, record.timeline_dropped
     start = 0
     rewrite, trim = False, 0
@@ -152,7 +156,7 @@ def timeline_write(record: JobRecord, last: tuple[int, str] | None) -> TimelineW
         stored_seq = last[0]
         at = 0 if stored_seq == 0 else stored_seq - dropped  # its index in the new timeline
         kept = (at >= 1 or stored_seq == 0) and at < len(timeline)  # not trimmed since
-        if kept and dumps(encode_timeline_entry(timeline[at])) == last[1]:
+        if kept and (timeline[at] is last_entry or dumps(encode_timeline_entry(timeline[at])) == last[1]):
             start = at + 1  # the stored timeline leads up to this one: append the rest
         if start == 0:
             rewrite = True

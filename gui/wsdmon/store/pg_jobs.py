@@ -40,7 +40,7 @@ from typing import Any
 
 import psycopg
 
-from wsdmon.core.jobs import JobKey, JobRecord
+from wsdmon.core.jobs import JobKey, JobRecord, TimelineEntry
 
 from .codec import dumps, encode_job_record
 from .job_index import INDEX_COLUMNS, IndexValues, index_values
@@ -147,6 +147,7 @@ class Written:
     columns: IndexValues  # its sort and filter columns as stored
     whole_at: float  # when they were written (the writer's clock)
     last: tuple[int, str] | None  # its stored last timeline entry (seq, encoded)
+    entry: TimelineEntry | None  # that entry (JobTable keeps a job's entries: compared by identity)
     dropped: int  # its timeline's dropped count as stored (entries 1 … dropped are gone)
     ahead: JobRecord | None  # the record written since, when the columns are behind it
 
@@ -199,7 +200,7 @@ def write_jobs(
             arrays[column].append(text(value) if isinstance(value, str) else value)
         if whole:
             words.append((key, text(columns.search)))
-        plan = timeline_write(record, last.get(key))
+        plan = timeline_write(record, last.get(key), None if before is None else before.entry)
         if plan.rewrite:
             deletes.append((key, 0, None))
         elif plan.trim_through:
@@ -208,13 +209,16 @@ def write_jobs(
                 deletes.append((key, first, plan.trim_through))
         inserts.extend((key, row) for row in plan.rows)
         stored = (plan.rows[-1][0], plan.rows[-1][2]) if plan.rows else last.get(key)
+        entry = record.timeline[-1] if plan.rows else None if before is None else before.entry
         if not record.is_active:
             after[key] = None
         elif whole:
-            after[key] = Written(columns, now, stored, record.timeline_dropped, None)
+            after[key] = Written(columns, now, stored, entry, record.timeline_dropped, None)
         else:
             assert before is not None  # a job written whole before
-            after[key] = Written(before.columns, before.whole_at, stored, record.timeline_dropped, record)
+            after[key] = Written(
+                before.columns, before.whole_at, stored, entry, record.timeline_dropped, record
+            )
     with conn.pipeline(), conn.cursor() as cur:
         notify = {"channel": CHANNEL, "site": site, "folded": folded}
         if jobs:

@@ -86,6 +86,8 @@ def test_two_sites_in_one_database_followed_live_by_watch(
                 for child in (a, b):
                     child.process.send_signal(signal.SIGTERM)
                     assert await child.exit(10) == EXIT_OK, "\n".join(child.lines)
+                    stop = next(line for line in child.lines if "stopped (journal" in line)
+                    assert "host=127.0.0.1" in stop, stop  # the store it wrote, not a local file
                 watch.process.send_signal(signal.SIGTERM)
                 assert await watch.exit(10) == EXIT_OK, "\n".join(watch.lines)
             finally:
