@@ -10,8 +10,8 @@ subscription's NotifyTo address and wse:Identifier; `wrk` (bench_notify_e2e.run_
 connections, distinct PostScanJobStatusEvents of 50 jobs, bench_notify_e2e.make_payloads) then posts
 them to the collector's sink for a few seconds. So each notification takes the whole path: HTTP POST →
 sink → decode → Recorder → store (committed) → 202 → the engine's reducer, with everything else the
-collector does meanwhile (for PostgreSQL: the folded jobs written every 50 ms, as `collect --store`
-does for a shared store).
+collector does meanwhile (for PostgreSQL: the folded jobs written every
+SHARED_JOB_FLUSH_INTERVAL_S, as `collect --store` does for a shared store).
 
 Each round ends with SIGTERM (exit 0 expected: a clean stop) and a count of the stored notifications,
 which must be at least what wrk saw acknowledged (a 202 is only given for a committed message).

@@ -82,7 +82,10 @@ CACHED_BLOCKS = 8  # blocks kept (least recently used dropped first)
 # Rows counted at once after a filter, search or live change (an index walk of this many entries:
 # a few ms); more are counted off the GUI thread meanwhile.
 FIRST_COUNT_ROWS = 1_000
-REFRESH_MS = 100  # live changes coalesced this long before the model re-counts and re-reads
+# Live changes coalesced this long before the model re-counts and re-reads: at most 20 re-reads a
+# second under a burst (at 100 ms, notify-to-visible-row p99 through PostgreSQL was 257-270 ms at
+# 1,000 notifications/s; at 50 ms 249-256 ms for 2 % more of the GUI thread: bench_latency_pg.py).
+REFRESH_MS = 50
 # The engine writes folded jobs every JOB_FLUSH_INTERVAL_S (2 s, net/engine.py): re-read once more
 # after that, so that a job the bridge announced before the store had it appears.
 JOB_WRITE_LAG_MS = 2500

@@ -1,6 +1,6 @@
 """The PostgreSQL store's folded jobs, written on a session of their own.
 
-A collector on a shared store writes its folded job state every SHARED_JOB_FLUSH_INTERVAL_S (50 ms):
+A collector on a shared store writes its folded job state every SHARED_JOB_FLUSH_INTERVAL_S (30 ms):
 a query, a statement per table and a commit. On the messages' session that write held up every
 batch of notifications arriving meanwhile (their 202s waited for it): a collector's rate with
 PostgreSQL was half its rate with sqlite (bench/bench_collector.py). On a session of its own it runs
@@ -15,7 +15,7 @@ write; a write takes everything queued, under one lock, so an older record of a 
 overtakes a newer one.
 
 What a live job's write costs (issue 14: the PostgreSQL collector's rate ≥ 0.8 × sqlite's): a busy
-job changes twenty times a second, and most of its changes are its images and duration. Those writes
+job changes tens of times a second, and most of its changes are its images and duration. Those writes
 replace the job's record alone, keeping its sort and filter columns as they were (SORT_LAG_S at
 most): PostgreSQL then writes a heap-only tuple (pg_schema v4's fillfactor), without a new entry in
 each of the fifteen indexes (on a 2-core machine the server spent half a core on them at 1,000
@@ -220,6 +220,12 @@ def write_jobs(
                 before.columns, before.whole_at, stored, entry, record.timeline_dropped, record
             )
     with conn.pipeline(), conn.cursor() as cur:
+        # The folded state is derived from messages committed (durably) before: this commit need not
+        # wait for its WAL to reach the disk. Should the server lose it in a crash, the session is
+        # lost too, so the writer forgets what it knew and writes each job whole again (its record
+        # holds its timeline); a collector that restarts folds the messages after the last folded
+        # id stored, which is lost with the jobs of the same transaction.
+        cur.execute("SET LOCAL synchronous_commit TO off")
         notify = {"channel": CHANNEL, "site": site, "folded": folded}
         if jobs:
             cur.execute(_UPSERT_JOBS, {**notify, **_key_arrays(list(jobs)), **arrays})

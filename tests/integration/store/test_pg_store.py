@@ -693,3 +693,36 @@ def test_jobs_whose_session_cannot_be_opened_wait_said_once_and_are_written_late
         assert store.last_folded_message_id() == first + 1
     finally:
         store.close()
+
+
+def test_the_folded_jobs_commit_without_waiting_for_the_disk_and_messages_with(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    """The jobs' transaction may skip the WAL flush (the folded state is derived from messages
+    committed before; a server crash loses the session, and the writer writes each job whole again):
+    30 commits a second fewer for the server's disk. Messages are committed with the flush, as ever
+    before their 202."""
+    with psycopg.connect(pg_dsn, autocommit=True) as admin:
+        from wsdmon.store.pg_schema import migrate
+
+        migrate(admin)
+        admin.execute("CREATE TABLE seen (what text, setting text)")
+        admin.execute(
+            "CREATE FUNCTION note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " INSERT INTO seen VALUES (TG_TABLE_NAME, current_setting('synchronous_commit'));"
+            " RETURN NULL; END $$"
+        )
+        for table in ("jobs", "messages"):
+            admin.execute(
+                f"CREATE TRIGGER note AFTER INSERT ON {table} FOR EACH STATEMENT EXECUTE FUNCTION note()"
+            )
+    store = _open(pg_dsn, tmp_path)
+    try:
+        store.append_messages([message(1)])
+        store.upsert_jobs([lifecycle(JobTable(), "tok-1")], 1)
+        store.append_messages([message(2)])
+    finally:
+        store.close()
+    with psycopg.connect(pg_dsn) as conn:
+        seen = conn.execute("SELECT what, setting FROM seen").fetchall()
+    assert sorted(set(seen)) == [("jobs", "off"), ("messages", "on")]
