@@ -6,10 +6,10 @@ batch of notifications arriving meanwhile (their 202s waited for it): a collecto
 PostgreSQL was half its rate with sqlite (bench/bench_collector.py). On a session of its own it runs
 beside them.
 
-Nothing about durability changes: messages are committed on their own session before their 202, as
-before; the folded state is derived from them (the collector folds the messages after its last
-folded id again at start), written in one transaction with that id, with the session's
-synchronous_commit as connect() sets it (at least on). Jobs that cannot be written now (the server
+Messages are committed on their own session before their 202, as before; the folded state is
+derived from them (the collector folds the messages after its last folded id again at start),
+written in one transaction with that id, which does not wait for the server's disk
+(synchronous_commit off for it alone: see write_jobs). Jobs that cannot be written now (the server
 away, the session busy) are queued, the latest record per job winning, and written with the next
 write; a write takes everything queued, under one lock, so an older record of a job never
 overtakes a newer one.
@@ -57,7 +57,7 @@ SORT_LAG_S = 1.0  # a live job's sort columns are at most this far behind its re
 
 # Folded jobs are written a statement per table, the values in binary arrays (unnest): a statement
 # per job and table (as executemany sends them) cost ~220 µs of the collector's CPU per job in
-# psycopg and as much again on the server, 20 times a second on a busy collector of a shared store.
+# psycopg and as much again on the server, at every write of a busy collector of a shared store.
 _INDEX_TYPES = {
     "quick": "text",
     "kind": "text",
