@@ -53,7 +53,10 @@ __all__ = ["SORT_LAG_S", "JobsWriter", "write_jobs"]
 
 _log = logging.getLogger(__name__)
 
-SORT_LAG_S = 1.0  # a live job's sort columns are at most this far behind its record (see above)
+# A live job's sort columns are at most this far behind its record (see above), plus the replay
+# thread's interval when the collector is idle: well within pg_view.JOBS_SLACK_S, the span a
+# follower (`watch --store`) re-reads by the last_update_epoch column before the newest it showed.
+SORT_LAG_S = 1.0
 
 # Folded jobs are written a statement per table, the values in binary arrays (unnest): a statement
 # per job and table (as executemany sends them) cost ~220 µs of the collector's CPU per job in

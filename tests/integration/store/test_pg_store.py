@@ -726,3 +726,29 @@ def test_the_folded_jobs_commit_without_waiting_for_the_disk_and_messages_with(
     with psycopg.connect(pg_dsn) as conn:
         seen = conn.execute("SELECT what, setting FROM seen").fetchall()
     assert sorted(set(seen)) == [("jobs", "off"), ("messages", "on")]
+
+
+def test_a_followers_slack_covers_the_sort_columns_lag() -> None:
+    """`watch --store` re-reads the jobs whose stored last change (a sort column) is within
+    JOBS_SLACK_S of the newest it showed: a record that went ahead of its columns must be found."""
+    from wsdmon.store.pg_jobs import SORT_LAG_S
+    from wsdmon.store.pg_view import JOBS_SLACK_S
+    from wsdmon.store.postgres import RECONNECT_INTERVAL_S
+
+    assert SORT_LAG_S + RECONNECT_INTERVAL_S < JOBS_SLACK_S
+
+
+def test_a_follower_reads_a_record_that_went_ahead_of_its_columns(pg_dsn: str, tmp_path: Path) -> None:
+    """What `watch --store` reads after a NOTIFY of jobs: the jobs changed within JOBS_SLACK_S of the
+    newest it showed, by the stored last change — a live job's images written ahead are among them."""
+    from wsdmon.store.pg_view import JOBS_SLACK_S, SharedView
+
+    store, table = _gone_ahead(pg_dsn, tmp_path)
+    view = SharedView(pg_dsn, "here")
+    try:
+        newest = table.jobs[next(iter(table.jobs))].last_update.timestamp()
+        found = view.jobs_since("floor-3", newest - JOBS_SLACK_S)
+    finally:
+        view.close()
+        store.close()
+    assert [(site, rec.status.images_received) for site, rec in found] == [("floor-3", 2)]
