@@ -207,12 +207,12 @@ def write_jobs(
         if plan.rewrite:
             deletes.append((key, 0, None))
         elif plan.trim_through:
-            first = before.dropped + 1 if before is not None and before.last == last.get(key) else 1
+            first = 1 if before is None else before.dropped + 1  # what this writer left stored
             if first <= plan.trim_through:
                 deletes.append((key, first, plan.trim_through))
         inserts.extend((key, row) for row in plan.rows)
         stored = (plan.rows[-1][0], plan.rows[-1][2]) if plan.rows else last.get(key)
-        entry = record.timeline[-1] if plan.rows else None if before is None else before.entry
+        entry = record.timeline[-1] if plan.rows else before.entry if before is not None else None
         if not record.is_active:
             after[key] = None
         elif whole:
@@ -320,11 +320,13 @@ class JobsWriter:
                 jobs, folded = self._jobs, self._folded
                 self._jobs, self._folded = {}, None
             now = self._clock()
-            due = [
-                w.ahead
-                for w in self._known.values()
-                if w.ahead is not None and now - w.whole_at >= SORT_LAG_S and w.ahead.key not in jobs
-            ]
+            due: list[JobRecord] = []
+            if self._ahead_due is not None and now >= self._ahead_due:  # else none is due: no walk
+                due = [
+                    w.ahead
+                    for w in self._known.values()
+                    if w.ahead is not None and now - w.whole_at >= SORT_LAG_S and w.ahead.key not in jobs
+                ]
             if not jobs and folded is None and not due:
                 return True
             try:

@@ -61,7 +61,7 @@ ON CONFLICT (site, endpoint) DO UPDATE SET
     last_event = coalesce(excluded.last_event, devices.last_event)
 """
 # A job goes with its timeline and searched words (their foreign keys to jobs went in pg_schema v4:
-# a check per timeline row written, twenty times a second on a busy collector).
+# a check per timeline row written, at every write of a busy collector).
 _DELETE_OLD_JOBS = """
 WITH gone AS (
     DELETE FROM jobs WHERE (site, device, job_token, generation) IN (

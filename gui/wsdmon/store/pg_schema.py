@@ -213,7 +213,7 @@ _V3: tuple[Step, ...] = (
     END $$""",
 )
 
-# v4: a collector on a shared store writes its live jobs twenty times a second (store.pg_jobs).
+# v4: a collector on a shared store writes its live jobs tens of times a second (store.pg_jobs).
 # Most of those writes change a job's record alone (its images, its duration): with room on the
 # row's page (fillfactor) PostgreSQL writes them as heap-only tuples, without an entry in each of
 # the jobs table's fifteen indexes. The timeline's and the searched words' foreign keys to jobs

@@ -11,8 +11,9 @@ as few QStyleOptionViewItem fields as it can: in PySide each enum-valued field c
 read.
 
 Only plain cells take this path. A cell that is selected, current with focus, hovered, being
-edited or disabled, in a right-to-left layout, or of a model other than JobTableModel is painted
-by QStyledItemDelegate itself, so every look the style gives those stays (highlight, focus frame).
+edited or disabled, in a right-to-left layout, or whose model keeps no cell for it (a proxy over
+another model, a row of a shared store that cannot be read) is painted by QStyledItemDelegate
+itself, so every look the style gives those stays (highlight, focus frame).
 What the fast path draws is what QCommonStyle's CE_ItemViewItem draws for a plain cell (Qt 6:
 QCommonStylePrivate::viewItemDrawText, calculateElidedText): the background brush (the failed-job
 tint), the icon in the style's decoration rectangle, the text in the cell's foreground or the
