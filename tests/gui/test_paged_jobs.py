@@ -54,14 +54,20 @@ def table(
     path.write_bytes(journal_path.read_bytes())  # a journal of its own: live tests write to it
     pages = SqliteJobPages(path)
     model = PagedJobModel(pages, refresh_ms=10, write_lag_ms=300)
+    view = _shown_view(qtbot, model)
+    yield view, model, path
+    pages.close()
+
+
+def _shown_view(qtbot: QtBot, model: PagedJobModel) -> QTableView:
+    """A table view of the model, 1000×600, shown and exposed."""
     view = QTableView()
     qtbot.addWidget(view)
     view.resize(1000, 600)
     view.setModel(model)
     view.show()
     qtbot.waitExposed(view)
-    yield view, model, path
-    pages.close()
+    return view
 
 
 def _shown(view: QTableView) -> list[str]:
@@ -262,12 +268,7 @@ def test_a_shared_store_pages_live_from_its_snapshot(qtbot: QtBot, pg_dsn: str, 
     writer.upsert_jobs(recs, 0)
     pages = PgJobPages(pg_dsn, "shared")
     model = PagedJobModel(pages, refresh_ms=10)
-    view = QTableView()
-    qtbot.addWidget(view)
-    view.resize(1000, 600)
-    view.setModel(model)
-    view.show()
-    qtbot.waitExposed(view)
+    view = _shown_view(qtbot, model)
     view.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
     qtbot.waitUntil(lambda: _shown(view)[0] == recs[-1].status.job_token)
     new = RECS[600]
@@ -392,12 +393,7 @@ def test_a_live_change_that_added_no_job_is_read_without_counting_or_decoding_ag
     monkeypatch.setattr(pages, "position", counted("position", pages.position))
     monkeypatch.setattr(page_sql, "decode_record_row", counted("decode", page_sql.decode_record_row))
     model = PagedJobModel(pages, refresh_ms=10)
-    view = QTableView()
-    qtbot.addWidget(view)
-    view.resize(1000, 600)
-    view.setModel(model)
-    view.show()
-    qtbot.waitExposed(view)
+    view = _shown_view(qtbot, model)
     view.selectRow(2)
     qtbot.waitUntil(lambda: _shown(view)[0] == RECS[0].status.job_token)
     assert len(model.persistentIndexList()) > 1  # the selected row: an index per column at least

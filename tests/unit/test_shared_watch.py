@@ -41,6 +41,16 @@ class Printer:
         self.jobs.append((self.site, change.record.key.job_token))
 
 
+async def _live_until(follower: SharedFollower, done: asyncio.Event) -> None:
+    """Follow live until `done`, a few loop turns more (the reads it started), then stop."""
+    task = asyncio.ensure_future(follower._live())
+    await done.wait()
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
 def test_catch_up_reads_each_site_since_its_newest_job_and_prints_changes_only() -> None:
     known = lifecycle(JobTable(), "a-1")
     view = View({"a": [known], "b": []})
@@ -86,15 +96,7 @@ def test_a_burst_of_notifications_is_one_read_per_site_not_a_backlog(monkeypatch
     monkeypatch.setattr(pg_follow, "follow", follow)
     follower = SharedFollower(view, "", _PrinterSink(Printer()))
 
-    async def run() -> None:
-        task = asyncio.ensure_future(follower._live())
-        await done.wait()
-        for _ in range(5):
-            await asyncio.sleep(0.01)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-    asyncio.run(run())
+    asyncio.run(_live_until(follower, done))
     sites = [site for site, _ in view.asked]
     assert sites.count("b") == 1
     assert 1 <= sites.count("a") <= 2  # 50 notifications: one read (or two, if one was under way)
@@ -147,13 +149,5 @@ def test_a_paged_follower_says_whether_the_coalesced_notifications_added_jobs(mo
 
     monkeypatch.setattr(pg_follow, "follow", follow)
 
-    async def run() -> None:
-        task = asyncio.ensure_future(follower._live())
-        await done.wait()
-        for _ in range(5):
-            await asyncio.sleep(0.01)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-    asyncio.run(run())
+    asyncio.run(_live_until(follower, done))
     assert sink.said == [("a", False), ("a", False), ("b", True), ("c", True)]
