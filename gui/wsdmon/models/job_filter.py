@@ -9,6 +9,7 @@ SORT role exposes; the proxy itself stays unsorted and keeps the source's order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
@@ -190,6 +191,17 @@ class JobFilterProxyModel(QSortFilterProxyModel):
             return jobs.paint_cell(index.row(), index.column())
         source = self.mapToSource(index)
         return jobs.paint_cell(source.row(), source.column()) if source.isValid() else None
+
+    def paint_row(self, row: int) -> Sequence[dict[int, Any]] | None:
+        """The painted roles of a row's cells by column (JobTableModel.paint_row), or None when the
+        source is not a JobTableModel or the row is not one of the proxy's."""
+        jobs = self._jobs
+        if jobs is None or not 0 <= row < self.rowCount():
+            return None
+        if self._unfiltered:
+            return jobs.paint_row(row)
+        source = self.mapToSource(self.index(row, 0))
+        return jobs.paint_row(source.row()) if source.isValid() else None
 
     # --- lookups ---------------------------------------------------------------------------------
 

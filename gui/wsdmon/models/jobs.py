@@ -361,12 +361,17 @@ class JobTableModel(QAbstractTableModel):
     def paint_cell(self, row: int, col: int) -> dict[int, Any]:
         """What a repaint shows in one cell of a valid (row, column): role → value of the painted
         roles (job_cells.build_cells; absent = None). The job table's delegate reads it directly."""
+        return self.paint_row(row)[col]
+
+    def paint_row(self, row: int) -> Sequence[dict[int, Any]]:
+        """The painted roles of every cell of a valid row, by column (the job table paints a plain
+        row from them in one pass: JobTableView)."""
         seq = self._order[self._pos(row)]
         rec = self._recs[seq]
         look = self._looks.get(seq)
         if look is None or look.rec is not rec:
             look = self._look(seq, rec)
-        return look.cells[col]
+        return look.cells
 
     def fill_cell(self, row: int, col: int, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
         """multiData for a valid (row, column); the proxy calls it directly when it does not filter."""

@@ -597,6 +597,12 @@ class PagedJobModel(QAbstractTableModel):
         rec = self._fetch(index.row()) if index.isValid() else None
         return None if rec is None else self._cells(rec)[index.column()]
 
+    def paint_row(self, row: int) -> Sequence[dict[int, Any]] | None:
+        """The painted roles of a row's cells by column (JobTableView paints a plain row in one
+        pass); None when the row cannot be read."""
+        rec = self._fetch(row)
+        return None if rec is None else self._cells(rec)
+
     # --- internals -------------------------------------------------------------------------------
 
     def _fetch(self, row: int) -> JobRecord | None:

@@ -126,16 +126,39 @@ class JobCellDelegate(QStyledItemDelegate):
         if cell is None:
             super().paint(painter, option, index)
             return
-        rect: QRect = option.rect
-        x, y, width, height = cast(tuple[int, int, int, int], rect.getRect())  # one call, not four
+        x, y, width, height = cast(tuple[int, int, int, int], option.rect.getRect())  # one call, not four
+        active = bool(state & _ACTIVE)
+        self.draw_plain(
+            painter, option, cell, at=(index.row(), index.column()), rect=(x, y, width, height), active=active
+        )
+
+    def draw_plain(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        cell: dict[int, Any],
+        *,
+        at: tuple[int, int],
+        rect: tuple[int, int, int, int],
+        active: bool,
+    ) -> None:
+        """Draw the plain cell `at` (row, column) of the view's model, whose painted roles are `cell`,
+        in `rect` (x, y, width, height) as QStyledItemDelegate would; `active`: the view's window is
+        active (State_Active). `option` (the view's, for this cell) is read only to lay out a text
+        not drawn before (its rect is set to the cell's then)."""
+        if not self._fresh:
+            self._refresh()
         get = cell.get
         value = get(DISPLAY)
         icon = get(DECORATION)
         align = get(ALIGNMENT, _LEFT)
         font = get(FONT)
-        key = (index.column(), width, height, value, icon is not None, align, 0 if font is None else id(font))
+        x, y, width, height = rect
+        key = (at[1], width, height, value, icon is not None, align, 0 if font is None else id(font))
         piece = self._pieces.get(key)
         if piece is None:
+            option.rect = QRect(*rect)
+            index = self._proxy.index(*at)
             piece = self._piece(key, option, index, value=value, align=align, font=font)
         text, dx, dy, icon_rect, icon_align, text_font = piece
         # No painter.save()/restore(): the pen is all this changes (and the font of a cell in
@@ -143,12 +166,12 @@ class JobCellDelegate(QStyledItemDelegate):
         # (above) saves and restores as ever.
         background = get(BACKGROUND)
         if background is not None:
-            painter.fillRect(rect, background)
+            painter.fillRect(x, y, width, height, background)
         if icon is not None:
             icon.paint(painter, icon_rect.translated(x, y), icon_align)
         if text is not None:
             foreground = get(FOREGROUND)
-            painter.setPen(self._text_colors[bool(state & _ACTIVE)] if foreground is None else foreground)
+            painter.setPen(self._text_colors[active] if foreground is None else foreground)
             if text_font is None:
                 painter.drawStaticText(x + dx, y + dy, text)
             else:  # QPainter draws a QStaticText in its own font

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -44,6 +43,7 @@ from wsdmon.models import (
 from wsdmon.models.format import format_local
 
 from .job_delegate import JobCellDelegate
+from .job_view import JobTableView
 
 if TYPE_CHECKING:  # the store's paged table: imported by whoever builds one (cold start)
     from wsdmon.models.paged_jobs import PagedJobModel
@@ -190,7 +190,7 @@ class JobTableWidget(QWidget):
         self.kind_combo.currentIndexChanged.connect(self._on_kind_combo_changed)
         bar.addWidget(self.kind_combo)
 
-        self.view = QTableView(self)
+        self.view = JobTableView(self)
         self.view.setObjectName("job-table")
         self.view.setModel(proxy)
         # Plain cells are painted from the model's cell cache (a window's jobs, or a shared store's pages).

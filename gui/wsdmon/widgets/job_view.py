@@ -1,0 +1,227 @@
+"""JobTableView: the job table's QTableView, painting its plain rows in one pass.
+
+At 1,000 events/s the job table repaints its whole viewport dozens of times a second (a new job
+moves the rows). QTableView::paintEvent calls the item delegate once per cell; with a delegate in
+Python each call crosses into Python with a QPainter, a copied QStyleOptionViewItem and a
+QModelIndex (about 12 µs a cell on the benchmark machine before anything is drawn: 240 cells, 2.9 ms
+of a 9.7 ms repaint). This view paints the rows whose cells are plain in one Python loop instead,
+with the same steps QTableView::paintEvent and QTableViewPrivate::drawCell take for them (Qt 6):
+
+- per cell, the style's PE_PanelItemViewRow with the row's Alternate feature, then the delegate's
+  plain cell (JobCellDelegate.draw_plain, from the model's painted roles: JobTableModel.paint_row,
+  JobFilterProxyModel.paint_row, PagedJobModel.paint_row);
+- then the grid in the grid pen (SH_Table_GridLineColor, the view's grid style): a line under each
+  row and one right of each column, across the area being painted, and the left line a style asks
+  for when the vertical header is hidden (SH_Table_AlwaysDrawLeftTopGridLines).
+
+A row that is not plain goes to QTableView::paintEvent itself, with a paint event for its area only:
+a selected row, the current row, the row under the pointer or last hovered, and a row the model
+cannot give (a shared store's page that cannot be read). Everything else does too: a right-to-left
+or disabled view, an editor open, another delegate, a model without paint_row. Taking a row that
+is plain through Qt's path costs time, never looks. tests/gui/test_job_view.py compares whole
+viewports against QTableView::paintEvent pixel for pixel.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from PySide6.QtCore import QEvent, QLineF, QPersistentModelIndex, QRect
+from PySide6.QtGui import (
+    QColor,
+    QCursor,
+    QHoverEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QRegion,
+)
+from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem, QTableView, QWidget
+
+from .job_delegate import JobCellDelegate
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["JobTableView"]
+
+_PANEL = QStyle.PrimitiveElement.PE_PanelItemViewRow
+_ALTERNATE = QStyleOptionViewItem.ViewItemFeature.Alternate
+# What sets or clears QAbstractItemView's hover index (viewportEvent; a mouse move: checkMouseMove).
+_HOVER_SET = frozenset({QEvent.Type.HoverEnter, QEvent.Type.HoverMove, QEvent.Type.MouseMove})
+_HOVER_CLEAR = frozenset({QEvent.Type.HoverLeave, QEvent.Type.Leave})
+
+
+class JobTableView(QTableView):
+    """The job table (see the module's doc). `fast_rows` counts the rows painted in one pass (tests
+    and benchmarks read it)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # The row QAbstractItemView shows as hovered: it keeps the index of the last hover event
+        # (privately), which follows its job when rows move under a still pointer.
+        self._hover = QPersistentModelIndex()
+        self.fast_rows = 0
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in _HOVER_SET:
+            at = cast(QHoverEvent | QMouseEvent, event).position().toPoint()
+            self._hover = QPersistentModelIndex(self.indexAt(at))
+        elif kind in _HOVER_CLEAR:
+            self._hover = QPersistentModelIndex()
+        return super().viewportEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        delegate = self.itemDelegate()
+        paint_row = getattr(self.model(), "paint_row", None)
+        if (
+            paint_row is None
+            or not isinstance(delegate, JobCellDelegate)
+            or self.isRightToLeft()
+            or not self.isEnabled()
+            or self.state() == QAbstractItemView.State.EditingState
+            or self.verticalHeader().sectionsHidden()
+        ):
+            super().paintEvent(event)
+            return
+        styled = self._paint_plain(event.region(), paint_row, delegate)
+        if styled is not None:
+            styled = styled.intersected(event.region())
+            if not styled.isEmpty():
+                super().paintEvent(QPaintEvent(styled))
+
+    def _styled_rows(self) -> set[int]:
+        """Rows whose look the style draws: selected, current (its focus frame), hovered; and the
+        row under the pointer (a hover event may be on its way)."""
+        rows: set[int] = set()
+        selection = self.selectionModel()
+        if selection is not None:
+            spans = selection.selection()
+            for n in range(spans.size()):
+                span = spans.at(n)
+                rows.update(range(span.top(), span.bottom() + 1))
+        current = self.currentIndex()
+        if current.isValid():
+            rows.add(current.row())
+        if self._hover.isValid():
+            rows.add(self._hover.row())
+        viewport = self.viewport()
+        if viewport.underMouse():
+            under = self.rowAt(viewport.mapFromGlobal(QCursor.pos()).y())
+            if under >= 0:
+                rows.add(under)
+        return rows
+
+    def _paint_plain(
+        self,
+        region: QRegion,
+        paint_row: Any,
+        delegate: JobCellDelegate,
+    ) -> QRegion | None:
+        """Paint the plain rows of `region`; returns the area left to QTableView (the other rows),
+        or None when there is nothing to paint."""
+        vertical, horizontal = self.verticalHeader(), self.horizontalHeader()
+        if horizontal.count() == 0 or vertical.count() == 0:
+            return None
+        viewport = self.viewport()
+        grid = self.showGrid()
+        grid_size = 1 if grid else 0
+        # QTableView::paintEvent: the cells end at the headers' lengths; what is past them is blank.
+        area = region.boundingRect()
+        area.setBottom(min(area.bottom(), vertical.length() - vertical.offset() - 1))
+        area.setRight(min(area.right(), horizontal.length() - horizontal.offset() - 1))
+        if not area.isValid():
+            return None
+        top = vertical.visualIndexAt(area.top())
+        bottom = vertical.visualIndexAt(area.bottom())
+        if bottom == -1:
+            bottom = vertical.count() - 1
+        if top == -1 or top > bottom:
+            return None
+        left = horizontal.visualIndexAt(area.left())
+        right = horizontal.visualIndexAt(area.right())
+        left = 0 if left == -1 else left
+        right = horizontal.count() - 1 if right == -1 else right
+        columns: list[tuple[int, int, int]] = []  # (logical column, x, width without the grid)
+        for visual in range(left, right + 1):
+            column = horizontal.logicalIndex(visual)
+            if not horizontal.isSectionHidden(column):
+                position = self.columnViewportPosition(column)
+                columns.append((column, position, self.columnWidth(column) - grid_size))
+
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        palette = option.palette  # drawCell: an enabled cell's palette in the Normal group
+        palette.setCurrentColorGroup(QPalette.ColorGroup.Normal)
+        option.palette = palette
+        active = bool(option.state & QStyle.StateFlag.State_Active)
+        alternating = self.alternatingRowColors()
+        plain_features = option.features & ~_ALTERNATE
+        style = self.style()
+        styled_rows = self._styled_rows()
+        styled = QRegion()
+        width = viewport.width()
+        lines: list[int] = []  # the y of each painted row's grid line
+
+        painter = QPainter(viewport)
+        for visual in range(top, bottom + 1):
+            row = vertical.logicalIndex(visual)
+            y = self.rowViewportPosition(row)
+            height = self.rowHeight(row) - grid_size
+            cells: Sequence[dict[int, Any]] | None = None
+            if row not in styled_rows:
+                cells = paint_row(row)
+            if cells is None:
+                styled = styled.united(QRect(0, y, width, height + grid_size))
+                continue
+            self.fast_rows += 1
+            option.features = plain_features | _ALTERNATE if alternating and visual & 1 else plain_features
+            for column, x, cell_width in columns:
+                option.rect = QRect(x, y, cell_width, height)
+                style.drawPrimitive(_PANEL, option, painter, self)
+                rect = (x, y, cell_width, height)
+                cell = cells[column]
+                delegate.draw_plain(painter, option, cell, at=(row, column), rect=rect, active=active)
+            lines.append(y + height)
+        if grid:
+            self._paint_grid(painter, option, area, lines, columns, top=top, left=left)
+        painter.end()
+        return styled
+
+    def _paint_grid(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        area: QRect,
+        lines: list[int],
+        columns: list[tuple[int, int, int]],
+        *,
+        top: int,
+        left: int,
+    ) -> None:
+        """The grid lines of QTableView::paintEvent over `area`: under the painted rows (`lines`),
+        right of each column, and the left/top lines a style draws when a header is hidden."""
+        style = self.style()
+        rgba = style.styleHint(QStyle.StyleHint.SH_Table_GridLineColor, option, self) & 0xFFFFFFFF
+        color = QColor.fromRgba(rgba)
+        painter.setPen(QPen(color, 1, self.gridStyle()))
+        x0, x1 = area.left(), area.right()
+        for y in lines:
+            painter.drawLine(QLineF(x0, y, x1, y).translated(0.5, 0.5))
+        y0, y1 = area.top(), area.bottom()
+        for _column, x, cell_width in columns:
+            painter.drawLine(QLineF(x + cell_width, y0, x + cell_width, y1).translated(0.5, 0.5))
+        if not style.styleHint(QStyle.StyleHint.SH_Table_AlwaysDrawLeftTopGridLines, option, self):
+            return
+        vertical, horizontal = self.verticalHeader(), self.horizontalHeader()
+        if horizontal.isHidden():
+            row = vertical.logicalIndex(top)
+            if not vertical.isSectionHidden(row) and self.rowViewportPosition(row) == y0:
+                painter.drawLine(x0, y0, x1, y0)
+        if vertical.isHidden():
+            column = horizontal.logicalIndex(left)
+            if not horizontal.isSectionHidden(column) and self.columnViewportPosition(column) == x0:
+                painter.drawLine(x0, y0, x0, y1)
