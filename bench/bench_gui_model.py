@@ -344,8 +344,11 @@ class LatencyProbe(QObject):
             return
         now = time.perf_counter()
         proxy = self.setup.proxy
-        for row in range(first, last + 1):
-            key = role_data(proxy.index(row, 0), ItemRole.JOB_KEY)
+        if last - first + 1 > len(self.due):  # fewer jobs awaited than rows changed: find their rows
+            keys = [k for k in self.due if (row := proxy.row_of(k)) is not None and first <= row <= last]
+        else:
+            keys = [role_data(proxy.index(row, 0), ItemRole.JOB_KEY) for row in range(first, last + 1)]
+        for key in keys:
             t = self.due.pop(key, None)
             if t is not None:
                 self.model_ms.append((now - t) * 1e3)
