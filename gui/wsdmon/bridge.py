@@ -49,8 +49,10 @@ __all__ = ["FLUSH_DELAY_MS", "QtBridge", "device_row"]
 
 # From the first pending report to the batch that shows it. Short, because the repaint that follows
 # a batch is what really coalesces: reports that arrive while the window paints wait for the next
-# batch. (bench/bench_gui_model.py: 2-5 ms gave the lowest latency at 1,000 events/s, 25 ms twice it.)
-FLUSH_DELAY_MS = 5
+# batch. (bench/bench_gui_model.py: 2-5 ms gave the lowest latency at 1,000 events/s, 25 ms twice it;
+# with the job table's one-pass paint, bench/bench_latency.py: 2 ms p99 25-30 ms from the due time,
+# 5 ms 32 ms; 0 ms 39-41 ms, every few reports a batch and a repaint of its own.)
+FLUSH_DELAY_MS = 2
 RATE_WINDOW_S = 5.0  # events/s is averaged over this window
 RATE_TICK_MS = 1000  # the status bar's events/s is refreshed this often
 

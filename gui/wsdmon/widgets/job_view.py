@@ -165,6 +165,7 @@ class JobTableView(QTableView):
         styled = QRegion()
         width = viewport.width()
         lines: list[int] = []  # the y of each painted row's grid line
+        draw_panel, draw = style.drawPrimitive, delegate.draw_plain
 
         painter = QPainter(viewport)
         for visual in range(top, bottom + 1):
@@ -181,10 +182,9 @@ class JobTableView(QTableView):
             option.features = plain_features | _ALTERNATE if alternating and visual & 1 else plain_features
             for column, x, cell_width in columns:
                 option.rect = QRect(x, y, cell_width, height)
-                style.drawPrimitive(_PANEL, option, painter, self)
+                draw_panel(_PANEL, option, painter, self)
                 rect = (x, y, cell_width, height)
-                cell = cells[column]
-                delegate.draw_plain(painter, option, cell, at=(row, column), rect=rect, active=active)
+                draw(painter, option, cells[column], at=(row, column), rect=rect, active=active)
             lines.append(y + height)
         if grid:
             self._paint_grid(painter, option, area, lines, columns, top=top, left=left)
