@@ -1,6 +1,7 @@
 """The PostgreSQL store's folded jobs, written on a session of their own.
 
-A collector on a shared store writes its folded job state every SHARED_JOB_FLUSH_INTERVAL_S (30 ms):
+A collector on a shared store writes its folded job state every SHARED_JOB_FLUSH_INTERVAL_S (30 ms; up to
+SHARED_JOB_FLUSH_BUSY_S while it is short of CPU, net.job_ledger.Cadence):
 a query, a statement per table and a commit. On the messages' session that write held up every
 batch of notifications arriving meanwhile (their 202s waited for it): a collector's rate with
 PostgreSQL was half its rate with sqlite (bench/bench_collector.py). On a session of its own it runs
@@ -30,6 +31,7 @@ written whole at once. The writer knows what it wrote because it is the only wri
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import threading
@@ -58,9 +60,11 @@ _log = logging.getLogger(__name__)
 # follower (`watch --store`) re-reads by the last_update_epoch column before the newest it showed.
 SORT_LAG_S = 1.0
 
-# Folded jobs are written a statement per table, the values in binary arrays (unnest): a statement
-# per job and table (as executemany sends them) cost ~220 µs of the collector's CPU per job in
-# psycopg and as much again on the server, at every write of a busy collector of a shared store.
+# Folded jobs are written a statement per table, the values of all the jobs in one JSON array of rows
+# (a row a job, read by jsonb_array_elements): a statement per job and table (as executemany sends
+# them) cost ~220 µs of the collector's CPU per job in psycopg and as much again on the server; a
+# binary array per column (unnest) was dumped element by element in Python by psycopg (~2 ms of a
+# 5 ms write of ~30 jobs); json.dumps builds the one parameter in C.
 _INDEX_TYPES = {
     "quick": "text",
     "kind": "text",
@@ -74,21 +78,32 @@ _INDEX_TYPES = {
     "filters_key": "int8",
     "search": "text",
 }
-_KEY_ARRAYS = "%(device)b::text[], %(token)b::text[], %(generation)b::int4[]"
-_JOB_COLUMNS = ("device", "job_token", "generation", "active", "last_update_epoch", "record", *INDEX_COLUMNS)
-_JOB_ARRAYS = (
-    f"{_KEY_ARRAYS}, %(active)b::bool[], %(last_update)b::float8[], %(record)b::text[], "
-    + ", ".join(f"%({c})b::{_INDEX_TYPES[c]}[]" for c in INDEX_COLUMNS)
+_KEY_FIELDS = (("device", "text"), ("job_token", "text"), ("generation", "int4"))
+_JOB_FIELDS = (
+    *_KEY_FIELDS,
+    ("active", "bool"),
+    ("last_update_epoch", "float8"),
+    ("record", "text"),
+    *((c, _INDEX_TYPES[c]) for c in INDEX_COLUMNS),
+    ("whole", "bool"),
 )
+_JOB_COLUMNS = tuple(name for name, _ in _JOB_FIELDS[:-1])
+
+
+def _rows(param: str, fields: Sequence[tuple[str, str]]) -> str:
+    """A FROM item: the rows of the JSON array `param` (each an array of `fields`' values, in order)."""
+    columns = ", ".join(f"(e->>{i})::{kind} AS {name}" for i, (name, kind) in enumerate(fields))
+    return f"(SELECT {columns} FROM jsonb_array_elements(%({param})s::jsonb) AS e)"  # noqa: S608 - names only
+
+
+_KEY_ARRAYS = "%(device)b::text[], %(token)b::text[], %(generation)b::int4[]"
 _COLUMN_LIST = ", ".join(_JOB_COLUMNS)
 _INSERT_JOBS = f"INSERT INTO jobs (site, {_COLUMN_LIST}) SELECT %(site)s, {_COLUMN_LIST}"
 _ON_JOB = "ON CONFLICT (site, device, job_token, generation) DO UPDATE SET"
 # Jobs written whole, and jobs whose record alone is written (`whole` false: see the module
 # docstring); either inserts a job that is not there (a new one, or one retention took meanwhile).
 _UPSERT_JOBS = f"""
-WITH v AS (
-    SELECT * FROM unnest({_JOB_ARRAYS}, %(whole)b::bool[]) AS v({", ".join(_JOB_COLUMNS)}, whole)
-), whole AS (
+WITH v AS {_rows("jobs", _JOB_FIELDS)}, whole AS (
     {_INSERT_JOBS} FROM v WHERE whole
     {_ON_JOB} {", ".join(f"{c} = excluded.{c}" for c in _JOB_COLUMNS[3:])}
     RETURNING xmax = 0 AS added
@@ -107,7 +122,7 @@ SELECT pg_notify(%(channel)s, json_build_object(
 # how many jobs were new.
 _UPSERT_WORDS = f"""
 INSERT INTO job_words (site, device, job_token, generation, search)
-SELECT %(site)s, * FROM unnest({_KEY_ARRAYS}, %(search)b::text[])
+SELECT %(site)s, * FROM {_rows("words", (*_KEY_FIELDS, ("search", "text")))} AS w
 ON CONFLICT (site, device, job_token, generation) DO UPDATE SET search = excluded.search
     WHERE job_words.search <> excluded.search
 """  # noqa: S608 - the searched words again, narrow (pg_schema v3): counting a search's matches
@@ -115,15 +130,15 @@ ON CONFLICT (site, device, job_token, generation) DO UPDATE SET search = exclude
 # new row version, no new entries in its trigram index).
 _DELETE_TIMELINES = f"""
 DELETE FROM timeline t
-USING unnest({_KEY_ARRAYS}, %(first)b::int4[], %(through)b::int4[])
-    AS k(device, job_token, generation, first, through)
+USING {_rows("deletes", (*_KEY_FIELDS, ("first", "int4"), ("through", "int4")))} AS k
 WHERE t.site = %(site)s AND t.device = k.device AND t.job_token = k.job_token AND t.generation = k.generation
     AND (k.through IS NULL OR t.seq BETWEEN k.first AND k.through)
 """  # noqa: S608 - a job's whole timeline (through NULL: it is rewritten) or its entries first …
 # through (trimmed: from 1, or from the first the writer knows is still there)
+_TIMELINE_FIELDS = (*_KEY_FIELDS, ("seq", "int4"), ("journal_id", "int8"), ("entry", "text"))
 _INSERT_TIMELINES = f"""
 INSERT INTO timeline (site, device, job_token, generation, seq, journal_id, entry)
-SELECT %(site)s, * FROM unnest({_KEY_ARRAYS}, %(seq)b::int4[], %(journal_id)b::int8[], %(entry)b::text[])
+SELECT %(site)s, * FROM {_rows("entries", _TIMELINE_FIELDS)} AS r
 """  # noqa: S608
 _LAST_ENTRIES = f"""
 SELECT k.device, k.job_token, k.generation, l.seq, l.entry
@@ -180,11 +195,10 @@ def write_jobs(
     if unknown:
         rows = conn.execute(_LAST_ENTRIES, {"site": site, **_key_arrays(unknown)}).fetchall()
         last.update({(d, t, g): (seq, entry) for d, t, g, seq, entry in rows})
-    arrays: dict[str, list[Any]] = {c: [] for c in ("active", "last_update", "record", "whole")}
-    arrays.update((c, []) for c in INDEX_COLUMNS)
-    words: list[tuple[Key, str]] = []
-    deletes: list[tuple[Key, int, int | None]] = []
-    inserts: list[tuple[Key, tuple[int, int | None, str]]] = []
+    job_rows: list[list[Any]] = []
+    words: list[list[Any]] = []
+    deletes: list[list[Any]] = []
+    inserts: list[list[Any]] = []
     after: dict[Key, Written | None] = {}
     for key, record in jobs.items():
         columns = index_values(record)
@@ -195,22 +209,29 @@ def write_jobs(
             or now - before.whole_at >= SORT_LAG_S
             or not _same_columns(before.columns, columns)
         )
-        arrays["active"].append(record.is_active)
-        arrays["last_update"].append(record.last_update.timestamp())
-        arrays["record"].append(dumps(encode_job_record(record, timeline=False)))
-        arrays["whole"].append(whole)
-        for column, value in zip(INDEX_COLUMNS, columns, strict=True):
-            arrays[column].append(text(value) if isinstance(value, str) else value)
+        device, token = text(key[0]), text(key[1])
+        job_rows.append(
+            [
+                device,
+                token,
+                key[2],
+                record.is_active,
+                record.last_update.timestamp(),
+                dumps(encode_job_record(record, timeline=False)),
+                *(text(value) if isinstance(value, str) else value for value in columns),
+                whole,
+            ]
+        )
         if whole:
-            words.append((key, text(columns.search)))
+            words.append([device, token, key[2], text(columns.search)])
         plan = timeline_write(record, last.get(key), None if before is None else before.entry)
         if plan.rewrite:
-            deletes.append((key, 0, None))
+            deletes.append([device, token, key[2], 0, None])
         elif plan.trim_through:
             first = 1 if before is None else before.dropped + 1  # what this writer left stored
             if first <= plan.trim_through:
-                deletes.append((key, first, plan.trim_through))
-        inserts.extend((key, row) for row in plan.rows)
+                deletes.append([device, token, key[2], first, plan.trim_through])
+        inserts.extend([device, token, key[2], *row] for row in plan.rows)
         stored = (plan.rows[-1][0], plan.rows[-1][2]) if plan.rows else last.get(key)
         entry = record.timeline[-1] if plan.rows else before.entry if before is not None else None
         if not record.is_active:
@@ -231,32 +252,23 @@ def write_jobs(
         cur.execute("SET LOCAL synchronous_commit TO off")
         notify = {"channel": CHANNEL, "site": site, "folded": folded}
         if jobs:
-            cur.execute(_UPSERT_JOBS, {**notify, **_key_arrays(list(jobs)), **arrays})
+            cur.execute(_UPSERT_JOBS, {**notify, "jobs": _json(job_rows)})
         else:
             cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "jobs", folded, 0)))
         if words:
-            params = {"site": site, **_key_arrays([k for k, _ in words]), "search": [w for _, w in words]}
-            cur.execute(_UPSERT_WORDS, params)
+            cur.execute(_UPSERT_WORDS, {"site": site, "words": _json(words)})
         if deletes:
-            params = {
-                "site": site,
-                **_key_arrays([k for k, _, _ in deletes]),
-                "first": [f for _, f, _ in deletes],
-                "through": [t for _, _, t in deletes],
-            }
-            cur.execute(_DELETE_TIMELINES, params)
+            cur.execute(_DELETE_TIMELINES, {"site": site, "deletes": _json(deletes)})
         if inserts:
-            params = {
-                "site": site,
-                **_key_arrays([k for k, _ in inserts]),
-                "seq": [r[0] for _, r in inserts],
-                "journal_id": [r[1] for _, r in inserts],
-                "entry": [r[2] for _, r in inserts],
-            }
-            cur.execute(_INSERT_TIMELINES, params)
+            cur.execute(_INSERT_TIMELINES, {"site": site, "entries": _json(inserts)})
         if folded is not None:
             cur.execute(_SET_FOLDED, (site, LAST_FOLDED, folded))
     return after
+
+
+def _json(rows: list[list[Any]]) -> str:
+    """Rows as _rows() reads them (allow_nan=False: JSON has no NaN; a job's numbers are finite)."""
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def _key_arrays(keys: Sequence[Key]) -> dict[str, list[Any]]:
