@@ -263,6 +263,29 @@ def _say_moved(opened: Any, say: Say) -> None:
         )
 
 
+def engine_config(args: argparse.Namespace, site: str | None, *, shared: bool = False) -> Any:
+    """The EngineConfig of a window's or a collector's engine from its options. `shared`: the store
+    is read by other sites' viewers, so the folded jobs are written soon after they change (and less
+    often while the collector is short of CPU: net.job_ledger.Cadence)."""
+    from wsdmon.net.engine import DEFAULT_NOTIFY_PORT, EngineConfig
+    from wsdmon.net.job_ledger import (
+        JOB_FLUSH_INTERVAL_S,
+        SHARED_JOB_FLUSH_BUSY_S,
+        SHARED_JOB_FLUSH_INTERVAL_S,
+    )
+
+    return EngineConfig(
+        notify_port=DEFAULT_NOTIFY_PORT if args.notify_port is None else args.notify_port,
+        notify_port_fallback=args.notify_port is None,
+        notify_host=args.notify_host,
+        device_urls=tuple(args.device),
+        trusted_fingerprints=tuple(args.trust_fingerprint),
+        site=site,
+        job_flush_interval_s=SHARED_JOB_FLUSH_INTERVAL_S if shared else JOB_FLUSH_INTERVAL_S,
+        job_flush_busy_s=SHARED_JOB_FLUSH_BUSY_S if shared else None,
+    )
+
+
 async def _start_engine(
     args: argparse.Namespace,
     journal: Any,
@@ -275,19 +298,10 @@ async def _start_engine(
     """Engine started on the journal (a journal found damaged while loading is moved aside and a
     fresh one used), or None after saying why not. `shared`: the store is read by other sites'
     viewers, so the folded jobs are written soon after they change."""
-    from wsdmon.net.engine import DEFAULT_NOTIFY_PORT, Engine, EngineConfig
-    from wsdmon.net.job_ledger import JOB_FLUSH_INTERVAL_S, SHARED_JOB_FLUSH_INTERVAL_S
+    from wsdmon.net.engine import Engine
     from wsdmon.store import is_damage, restart_damaged
 
-    config = EngineConfig(
-        notify_port=DEFAULT_NOTIFY_PORT if args.notify_port is None else args.notify_port,
-        notify_port_fallback=args.notify_port is None,
-        notify_host=args.notify_host,
-        device_urls=tuple(args.device),
-        trusted_fingerprints=tuple(args.trust_fingerprint),
-        site=site,
-        job_flush_interval_s=SHARED_JOB_FLUSH_INTERVAL_S if shared else JOB_FLUSH_INTERVAL_S,
-    )
+    config = engine_config(args, site, shared=shared)
     engine = Engine(config, journal, listener)  # type: ignore[arg-type]
     listener.replaying = True
     try:

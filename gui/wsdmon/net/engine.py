@@ -77,6 +77,7 @@ class EngineConfig:
     max_messages: int | None = 1_000_000  # journal: at most this many messages are kept
     site: str | None = None  # `wsdmon collect --site`: the site whose collector this is (rows carry it)
     job_flush_interval_s: float = JOB_FLUSH_INTERVAL_S  # the folded jobs are written this often
+    job_flush_busy_s: float | None = None  # ... up to this often while short of CPU (JobLedger.run)
 
 
 class Engine:
@@ -153,7 +154,10 @@ class Engine:
         self.health_monitor.start()
         loop = asyncio.get_running_loop()
         self._flush_task = loop.create_task(
-            self.ledger.run(self.apply_retention, self.config.job_flush_interval_s), name="job flush"
+            self.ledger.run(
+                self.apply_retention, self.config.job_flush_interval_s, self.config.job_flush_busy_s
+            ),
+            name="job flush",
         )
         for url in self.config.device_urls:
             self.spawn(self.add_device_url(url))

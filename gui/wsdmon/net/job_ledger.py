@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -20,7 +21,14 @@ from wsdmon.protocol import RemoteProtocolError, decode
 from .journal_port import JournalPort
 from .router import observation
 
-__all__ = ["JOB_FLUSH_INTERVAL_S", "RETENTION_INTERVAL_S", "SHARED_JOB_FLUSH_INTERVAL_S", "JobLedger"]
+__all__ = [
+    "JOB_FLUSH_INTERVAL_S",
+    "RETENTION_INTERVAL_S",
+    "SHARED_JOB_FLUSH_BUSY_S",
+    "SHARED_JOB_FLUSH_INTERVAL_S",
+    "Cadence",
+    "JobLedger",
+]
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +36,67 @@ JOB_FLUSH_INTERVAL_S = 2.0  # folded job state is written this often (messages a
 # Into a shared store the folded state is what the sites' viewers see (the window and `watch` on
 # PostgreSQL read the jobs table when NOTIFY says it changed): written about every other frame, so
 # that a change reaches a viewer within issue 14's 250 ms at 1,000 notifications/s
-# (bench/bench_latency_pg.py: p99 217-235 ms at 30 ms, 249-270 ms at 50 ms). A write costs the
-# collector CPU its notifications share: at 30 ms its rate at 16-64 connections is about 8 % below
-# its rate at 50 ms (bench/bench_collector.py, same run); the latency is what the desk sees.
+# (bench/bench_latency_pg.py: p99 200-223 ms at 30 ms; 249-270 ms at 50 ms before the job table's
+# one-pass paint) ...
 SHARED_JOB_FLUSH_INTERVAL_S = 0.03
+# ... while the collector has CPU to spare. A collector short of CPU (a storm of notifications: the
+# devices' POSTs queue for it) writes them as often as a single PC's journal: a write of ~30 live
+# jobs costs ~5 ms of the process's CPU, at 30 ms a fifth of what it has for the notifications and
+# their 202s (bench/bench_collector.py, 16 connections: 0.61 × its rate with the sqlite journal at
+# 30 ms always; 0.85 with this). Viewers then see the folded jobs up to 2 s later, while it lasts.
+SHARED_JOB_FLUSH_BUSY_S = JOB_FLUSH_INTERVAL_S  # as often as a single PC's journal
+# The process's CPU (all its threads; one core ≈ 1.0: the interpreter's lock keeps a collector near
+# one core) measured over windows of at least CADENCE_WINDOW_S: at BUSY_CPU or more the interval
+# is the longest at once; at IDLE_CPU or less it halves at each write (2 s → 30 ms in about 4 s).
+BUSY_CPU = 0.8
+IDLE_CPU = 0.6
+CADENCE_WINDOW_S = 0.1
 RETENTION_INTERVAL_S = 3600.0
+
+
+class Cadence:
+    """The interval between writes of a shared store's folded jobs (see SHARED_JOB_FLUSH_BUSY_S):
+    `shortest` while the process has CPU to spare, up to `longest` while it is short of it."""
+
+    def __init__(
+        self,
+        shortest: float,
+        longest: float,
+        *,
+        cpu: Callable[[], float] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.shortest, self.longest = shortest, longest
+        self.interval = shortest
+        self._cpu = cpu or time.process_time  # the process's CPU time, all threads
+        self._clock = clock or time.monotonic
+        self._since = (self._clock(), self._cpu())
+
+    def next(self) -> float:
+        """The interval before the next write, judged from the CPU used since the last judgement."""
+        now, used = self._clock(), self._cpu()
+        wall = now - self._since[0]
+        if wall >= CADENCE_WINDOW_S:
+            share = (used - self._since[1]) / wall
+            self._since = (now, used)
+            before = self.interval
+            if share >= BUSY_CPU:
+                self.interval = self.longest
+            elif share <= IDLE_CPU:
+                self.interval = max(self.interval / 2, self.shortest)
+            if self.interval == self.longest != before:
+                log.info(
+                    "the collector is short of CPU (%.2f of a core): its folded jobs are written every "
+                    "%.3g s until it is not, and the sites' viewers see job changes that much later",
+                    share,
+                    self.longest,
+                )
+            elif self.interval == self.shortest != before:
+                log.info(
+                    "the collector has CPU to spare again: folded jobs are written every %.3g s",
+                    self.shortest,
+                )
+        return self.interval
 
 
 class JobLedger:
@@ -120,16 +184,25 @@ class JobLedger:
             await write
             raise
 
-    async def run(self, retention: Callable[[], object], interval_s: float = JOB_FLUSH_INTERVAL_S) -> None:
+    async def run(
+        self,
+        retention: Callable[[], object],
+        interval_s: float = JOB_FLUSH_INTERVAL_S,
+        busy_interval_s: float | None = None,
+    ) -> None:
         """Flush every `interval_s` (a write that takes longer: right after it) and call `retention`
-        every RETENTION_INTERVAL_S (until cancelled). Into a store that `writes_block` (PostgreSQL)
+        every RETENTION_INTERVAL_S (until cancelled); up to every `busy_interval_s` while the
+        process is short of CPU (Cadence). Into a store that `writes_block` (PostgreSQL)
         the flush runs off the loop: its round trips and commit (a WAL flush) would otherwise hold
         up every notification arriving meanwhile, every SHARED_JOB_FLUSH_INTERVAL_S."""
         loop = asyncio.get_running_loop()
         off_loop = bool(getattr(self.journal, "writes_block", False))
+        cadence = None if busy_interval_s is None else Cadence(interval_s, busy_interval_s)
         next_retention = loop.time() + JOB_FLUSH_INTERVAL_S
         due = loop.time()
         while True:
+            if cadence is not None:
+                interval_s = cadence.next()
             due = max(due + interval_s, loop.time())  # the interval between starts, not after each
             await asyncio.sleep(due - loop.time())
             if off_loop:

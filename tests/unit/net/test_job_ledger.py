@@ -3,12 +3,20 @@ shared store writes them every SHARED_JOB_FLUSH_INTERVAL_S (its viewers see a jo
 written), a single PC every JOB_FLUSH_INTERVAL_S."""
 
 import asyncio
+import logging
 import threading
 import time
 from typing import Any
 
+from wsdmon.net import job_ledger
 from wsdmon.net.engine import EngineConfig
-from wsdmon.net.job_ledger import JOB_FLUSH_INTERVAL_S, SHARED_JOB_FLUSH_INTERVAL_S, JobLedger
+from wsdmon.net.job_ledger import (
+    JOB_FLUSH_INTERVAL_S,
+    SHARED_JOB_FLUSH_BUSY_S,
+    SHARED_JOB_FLUSH_INTERVAL_S,
+    Cadence,
+    JobLedger,
+)
 
 
 class Store:
@@ -115,3 +123,92 @@ def test_a_write_that_waits_on_the_network_does_not_hold_the_loop() -> None:
     assert store.writes == 1
     assert max(gaps) < SlowNetworkStore.WRITE_S / 2  # the loop was never held for the write
     assert store.finished == 1  # cancelled mid-write: the write finished first
+
+
+class FakeTimes:
+    """A clock and a process CPU time that a test advances: `busy` cores used per second."""
+
+    def __init__(self) -> None:
+        self.now = self.used = 0.0
+
+    def run(self, seconds: float, busy: float) -> None:
+        self.now += seconds
+        self.used += seconds * busy
+
+
+def test_a_collector_short_of_cpu_writes_its_jobs_every_two_seconds_until_it_has_cpu_again(caplog) -> None:
+    """Cadence: the shortest interval while the process has CPU to spare; the longest at once when it
+    uses BUSY_CPU or more of a core (a storm: the devices' POSTs wait for it); halved per window when
+    it uses IDLE_CPU or less; unchanged in between. Each change of regime is said once, in words."""
+    caplog.set_level(logging.INFO, logger=job_ledger.__name__)
+    times = FakeTimes()
+    shortest, longest = SHARED_JOB_FLUSH_INTERVAL_S, SHARED_JOB_FLUSH_BUSY_S
+    cadence = Cadence(shortest, longest, cpu=lambda: times.used, clock=lambda: times.now)
+    assert SHARED_JOB_FLUSH_BUSY_S == JOB_FLUSH_INTERVAL_S
+    seen = []
+    for seconds, busy in [(0.5, 0.3), (0.05, 0.99), (0.2, 0.95), (0.5, 0.7), (2.0, 0.9), (0.5, 0.4)]:
+        times.run(seconds, busy)
+        seen.append(cadence.next())
+    # idle; a window too short to judge (it counts in the next: 0.96); busy → 2 s; in between: kept;
+    # busy; idle → halved
+    assert seen == [0.03, 0.03, 2.0, 2.0, 2.0, 1.0]
+    for _ in range(10):
+        times.run(0.5, 0.1)
+        cadence.next()
+    assert cadence.interval == SHARED_JOB_FLUSH_INTERVAL_S  # back to the shortest, never below
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [
+        "the collector is short of CPU (0.96 of a core): its folded jobs are written every 2 s until it "
+        "is not, and the sites' viewers see job changes that much later",
+        "the collector has CPU to spare again: folded jobs are written every 0.03 s",
+    ]
+
+
+def test_the_ledger_of_a_busy_collector_writes_less_often(monkeypatch) -> None:
+    """JobLedger.run with a busy interval: while the process uses a core (faked), about one write per
+    busy interval instead of one per interval."""
+    store = Store()
+    ledger = JobLedger(store)  # type: ignore[arg-type]
+    busy = {"on": False, "used": 0.0, "at": time.monotonic()}
+
+    def cpu() -> float:  # one core while busy, none otherwise
+        now = time.monotonic()
+        if busy["on"]:
+            busy["used"] += now - busy["at"]
+        busy["at"] = now
+        return busy["used"]
+
+    monkeypatch.setattr(job_ledger.time, "process_time", cpu)
+
+    async def run() -> tuple[int, int]:
+        task = asyncio.ensure_future(ledger.run(lambda: None, 0.02, 0.5))
+        counts = []
+        for on in (False, True):
+            busy["on"] = on
+            await asyncio.sleep(0.3)  # the cadence settles
+            before = store.writes
+            for _ in range(40):
+                ledger._dirty.add(object())  # type: ignore[arg-type]
+                await asyncio.sleep(0.02)
+            counts.append(store.writes - before)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return counts[0], counts[1]
+
+    idle, busy_writes = asyncio.run(run())
+    assert idle >= 15  # ~40 writes in 0.8 s at 20 ms (a loaded machine merges some)
+    assert busy_writes <= 3  # every 0.5 s
+
+
+def test_a_collector_of_a_shared_store_writes_its_jobs_soon_and_less_often_when_busy() -> None:
+    """The engine's configuration: `collect --store` (shared) writes folded jobs every 30 ms, up to 2 s
+    while short of CPU; a single PC's engine every 2 s, always."""
+    from argparse import Namespace
+
+    from wsdmon.headless import engine_config
+
+    args = Namespace(notify_port=None, notify_host=None, device=[], trust_fingerprint=[])
+    shared = engine_config(args, "site-a", shared=True)
+    assert (shared.job_flush_interval_s, shared.job_flush_busy_s) == (SHARED_JOB_FLUSH_INTERVAL_S, 2.0)
+    single = engine_config(args, None)
+    assert (single.job_flush_interval_s, single.job_flush_busy_s) == (JOB_FLUSH_INTERVAL_S, None)
