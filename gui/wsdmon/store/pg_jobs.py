@@ -23,9 +23,10 @@ each of the fifteen indexes (on a 2-core machine the server spent half a core on
 notifications/s). A viewer shows the record, so what it shows is current; only the job's place in a
 sort by images, duration or last change follows within SORT_LAG_S (the writer writes the columns of a
 job whose record went ahead at the next write after that, or from the replay thread when the
-collector is idle). A change of the job's state, reasons, filters, words, or whether it is active is
-written whole at once. The writer knows what it wrote because it is the only writer of its site
-(the site's advisory lock); what it knows is forgotten when a write fails or the session is lost.
+collector is idle; a collector short of CPU writes every 2 s, each job whole). A change of the job's
+state, reasons, filters, words, or whether it is active is written whole at once. The writer knows
+what it wrote because it is the only writer of its site (the site's advisory lock); what it knows is
+forgotten when a write fails or the session is lost.
 """
 
 from __future__ import annotations

@@ -93,16 +93,16 @@ class JobTableView(QTableView):
             if not styled.isEmpty():
                 super().paintEvent(QPaintEvent(styled))
 
-    def _styled_rows(self) -> set[int]:
-        """Rows whose look the style draws: selected, current (its focus frame), hovered; and the
-        row under the pointer (a hover event may be on its way)."""
+    def _styled_rows(self, first: int, last: int) -> set[int]:
+        """Rows whose look the style draws: selected (those from `first` to `last`), current (its
+        focus frame), hovered; and the row under the pointer (a hover event may be on its way)."""
         rows: set[int] = set()
         selection = self.selectionModel()
         if selection is not None:
             spans = selection.selection()
             for n in range(spans.size()):
                 span = spans.at(n)
-                rows.update(range(span.top(), span.bottom() + 1))
+                rows.update(range(max(span.top(), first), min(span.bottom(), last) + 1))
         current = self.currentIndex()
         if current.isValid():
             rows.add(current.row())
@@ -161,15 +161,15 @@ class JobTableView(QTableView):
         alternating = self.alternatingRowColors()
         plain_features = option.features & ~_ALTERNATE
         style = self.style()
-        styled_rows = self._styled_rows()
+        rows = [vertical.logicalIndex(visual) for visual in range(top, bottom + 1)]
+        styled_rows = self._styled_rows(min(rows), max(rows))
         styled = QRegion()
         width = viewport.width()
         lines: list[int] = []  # the y of each painted row's grid line
         draw_panel, draw = style.drawPrimitive, delegate.draw_plain
 
         painter = QPainter(viewport)
-        for visual in range(top, bottom + 1):
-            row = vertical.logicalIndex(visual)
+        for visual, row in enumerate(rows, top):
             y = self.rowViewportPosition(row)
             height = self.rowHeight(row) - grid_size
             cells: Sequence[dict[int, Any]] | None = None
