@@ -46,11 +46,13 @@ SHARED_JOB_FLUSH_INTERVAL_S = 0.03
 # 30 ms always; 0.85 with this). Viewers then see the folded jobs up to 2 s later, while it lasts.
 SHARED_JOB_FLUSH_BUSY_S = JOB_FLUSH_INTERVAL_S  # as often as a single PC's journal
 # The process's CPU (all its threads; one core ≈ 1.0: the interpreter's lock keeps a collector near
-# one core) measured over windows of at least CADENCE_WINDOW_S: at BUSY_CPU or more the interval
-# is the longest at once; at IDLE_CPU or less it halves at each write (2 s → 30 ms in about 4 s).
+# one core) measured over windows of at least CADENCE_WINDOW_S: at BUSY_CPU or more in BUSY_WINDOWS
+# windows in a row (not a burst: a snapshot's parse, a garbage collection) the interval is the
+# longest at once; at IDLE_CPU or less it halves at each write (2 s → 30 ms in about 4 s).
 BUSY_CPU = 0.8
 IDLE_CPU = 0.6
 CADENCE_WINDOW_S = 0.1
+BUSY_WINDOWS = 2
 RETENTION_INTERVAL_S = 3600.0
 
 
@@ -71,6 +73,7 @@ class Cadence:
         self._cpu = cpu or time.process_time  # the process's CPU time, all threads
         self._clock = clock or time.monotonic
         self._since = (self._clock(), self._cpu())
+        self._busy = 0  # busy windows in a row
 
     def next(self) -> float:
         """The interval before the next write, judged from the CPU used since the last judgement."""
@@ -80,7 +83,8 @@ class Cadence:
             share = (used - self._since[1]) / wall
             self._since = (now, used)
             before = self.interval
-            if share >= BUSY_CPU:
+            self._busy = self._busy + 1 if share >= BUSY_CPU else 0
+            if self._busy >= BUSY_WINDOWS:
                 self.interval = self.longest
             elif share <= IDLE_CPU:
                 self.interval = max(self.interval / 2, self.shortest)

@@ -138,27 +138,29 @@ class FakeTimes:
 
 def test_a_collector_short_of_cpu_writes_its_jobs_every_two_seconds_until_it_has_cpu_again(caplog) -> None:
     """Cadence: the shortest interval while the process has CPU to spare; the longest at once when it
-    uses BUSY_CPU or more of a core (a storm: the devices' POSTs wait for it); halved per window when
-    it uses IDLE_CPU or less; unchanged in between. Each change of regime is said once, in words."""
+    uses BUSY_CPU or more of a core in BUSY_WINDOWS windows in a row (a storm: the devices' POSTs wait
+    for it; not a burst); halved per window when it uses IDLE_CPU or less; unchanged in between. Each
+    change of regime is said once, in words."""
     caplog.set_level(logging.INFO, logger=job_ledger.__name__)
     times = FakeTimes()
     shortest, longest = SHARED_JOB_FLUSH_INTERVAL_S, SHARED_JOB_FLUSH_BUSY_S
     cadence = Cadence(shortest, longest, cpu=lambda: times.used, clock=lambda: times.now)
     assert SHARED_JOB_FLUSH_BUSY_S == JOB_FLUSH_INTERVAL_S
     seen = []
-    for seconds, busy in [(0.5, 0.3), (0.05, 0.99), (0.2, 0.95), (0.5, 0.7), (2.0, 0.9), (0.5, 0.4)]:
+    steps = [(0.5, 0.3), (0.2, 0.95), (0.2, 0.5), (0.05, 0.99), (0.2, 0.95), (0.2, 0.9), (0.5, 0.7)]
+    for seconds, busy in [*steps, (2.0, 0.9), (0.5, 0.4)]:
         times.run(seconds, busy)
         seen.append(cadence.next())
-    # idle; a window too short to judge (it counts in the next: 0.96); busy → 2 s; in between: kept;
-    # busy; idle → halved
-    assert seen == [0.03, 0.03, 2.0, 2.0, 2.0, 1.0]
+    # idle; a busy burst, then idle: kept; a window too short to judge (it counts in the next: 0.96);
+    # busy in two windows in a row → 2 s; in between: kept; busy; idle → halved
+    assert seen == [0.03, 0.03, 0.03, 0.03, 0.03, 2.0, 2.0, 2.0, 1.0]
     for _ in range(10):
         times.run(0.5, 0.1)
         cadence.next()
     assert cadence.interval == SHARED_JOB_FLUSH_INTERVAL_S  # back to the shortest, never below
     said = [r.getMessage() for r in caplog.records]
     assert said == [
-        "the collector is short of CPU (0.96 of a core): its folded jobs are written every 2 s until it "
+        "the collector is short of CPU (0.90 of a core): its folded jobs are written every 2 s until it "
         "is not, and the sites' viewers see job changes that much later",
         "the collector has CPU to spare again: folded jobs are written every 0.03 s",
     ]
