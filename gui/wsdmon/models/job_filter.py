@@ -184,13 +184,8 @@ class JobFilterProxyModel(QSortFilterProxyModel):
     def paint_cell(self, index: QModelIndex | QPersistentModelIndex) -> dict[int, Any] | None:
         """The painted roles of a cell (JobTableModel.paint_cell), or None when the source is not a
         JobTableModel or the index is not valid."""
-        jobs = self._jobs
-        if jobs is None or not index.isValid():
-            return None
-        if self._unfiltered:
-            return jobs.paint_cell(index.row(), index.column())
-        source = self.mapToSource(index)
-        return jobs.paint_cell(source.row(), source.column()) if source.isValid() else None
+        cells = self.paint_row(index.row()) if index.isValid() else None
+        return None if cells is None else cells[index.column()]
 
     def paint_row(self, row: int) -> Sequence[dict[int, Any]] | None:
         """The painted roles of a row's cells by column (JobTableModel.paint_row), or None when the

@@ -594,8 +594,8 @@ class PagedJobModel(QAbstractTableModel):
     def paint_cell(self, index: _Index) -> dict[int, Any] | None:
         """The painted roles of a cell (job_cells.build_cells, kept per record), for the job table's
         delegate; None when the index is not valid or its row cannot be read."""
-        rec = self._fetch(index.row()) if index.isValid() else None
-        return None if rec is None else self._cells(rec)[index.column()]
+        cells = self.paint_row(index.row()) if index.isValid() else None
+        return None if cells is None else cells[index.column()]
 
     def paint_row(self, row: int) -> Sequence[dict[int, Any]] | None:
         """The painted roles of a row's cells by column (JobTableView paints a plain row in one

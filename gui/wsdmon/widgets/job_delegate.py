@@ -144,8 +144,8 @@ class JobCellDelegate(QStyledItemDelegate):
     ) -> None:
         """Draw the plain cell `at` (row, column) of the view's model, whose painted roles are `cell`,
         in `rect` (x, y, width, height) as QStyledItemDelegate would; `active`: the view's window is
-        active (State_Active). `option` (the view's, for this cell) is read only to lay out a text
-        not drawn before (its rect is set to the cell's then)."""
+        active (State_Active). `option` (the view's, for this cell: its rect is `rect`) is read only
+        to lay out a text not drawn before."""
         if not self._fresh:
             self._refresh()
         get = cell.get
@@ -157,7 +157,6 @@ class JobCellDelegate(QStyledItemDelegate):
         key = (at[1], width, height, value, icon is not None, align, 0 if font is None else id(font))
         piece = self._pieces.get(key)
         if piece is None:
-            option.rect = QRect(*rect)
             index = self._proxy.index(*at)
             piece = self._piece(key, option, index, value=value, align=align, font=font)
         text, dx, dy, icon_rect, icon_align, text_font = piece
