@@ -311,6 +311,7 @@ class LatencyProbe(QObject):
         self.shown: dict[JobKey, float] = {}  # shown by the model, waiting for a repaint
         self.model_ms: list[float] = []
         self.painted_ms: list[float] = []
+        self.painted_at: list[tuple[float, float]] = []  # (the time its clock started, painted)
         self.layout_changes = 0
         self._after_paint_armed = False
         proxy = setup.proxy
@@ -385,6 +386,7 @@ class LatencyProbe(QObject):
             row = proxy.row_of(key)
             if row is not None and top <= row <= bottom:
                 self.painted_ms.append((now - t) * 1e3)
+                self.painted_at.append((t, now))
         self.shown.clear()  # rows off screen have no "visible" latency
 
 

@@ -239,6 +239,7 @@ def _paged_probe(current: list[int]) -> type:
                     row = proxy.row_of(key)
                     if row is not None and top <= row <= bottom:
                         self.painted_ms.append((now - t) * 1e3)
+                        self.painted_at.append((t, now))
                         self.samples.append((self.n_of.get(t, -1), t, now))
             self.shown.clear()  # rows off screen have no "visible" latency
 

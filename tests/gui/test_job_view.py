@@ -6,8 +6,8 @@ current, hovered) still go through Qt."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QPoint, QPointF, QRect, Qt
-from PySide6.QtGui import QHoverEvent, QImage, QPainter, QRegion
-from PySide6.QtWidgets import QApplication, QStyledItemDelegate
+from PySide6.QtGui import QColor, QHoverEvent, QImage, QPainter, QPalette, QRegion
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from wsdmon.models import Column, JobFilterProxyModel
 from wsdmon.widgets.job_view import JobTableView
@@ -101,3 +101,62 @@ def test_a_filtered_table_paints_the_rows_it_shows(qtbot):
     _assert_same(_shot(widget), _with_styled_delegate(widget))
     assert isinstance(proxy, JobFilterProxyModel)
     assert proxy.paint_row(proxy.rowCount()) is None  # past the last row: Qt's path, not a crash
+
+
+class _PanelStyle(QProxyStyle):
+    """A style whose row panel is not one colour (a line under every cell of the alternate rows)
+    and whose grid is translucent: both must still look as Qt paints them."""
+
+    def __init__(self, *, panel: bool = False, grid_alpha: int = 255) -> None:
+        super().__init__("Fusion")
+        self._panel, self._grid_alpha = panel, grid_alpha
+
+    def drawPrimitive(self, element, option, painter, widget=None):
+        super().drawPrimitive(element, option, painter, widget)
+        alternate = QStyleOptionViewItem.ViewItemFeature.Alternate
+        if (
+            self._panel
+            and element == QStyle.PrimitiveElement.PE_PanelItemViewRow
+            and isinstance(option, QStyleOptionViewItem)
+            and option.features & alternate
+        ):
+            rect = option.rect
+            painter.fillRect(QRect(rect.left(), rect.bottom(), rect.width(), 1), Qt.GlobalColor.red)
+
+    def styleHint(self, hint, option=None, widget=None, data=None):
+        value = super().styleHint(hint, option, widget, data)
+        if hint == QStyle.StyleHint.SH_Table_GridLineColor:
+            color = QColor.fromRgba(value & 0xFFFFFFFF)
+            color.setAlpha(self._grid_alpha)
+            rgba = color.rgba()
+            return rgba - (1 << 32) if rgba >= 1 << 31 else rgba  # a C int
+        return value
+
+
+def test_alternate_rows_are_filled_as_the_style_fills_them(qtbot):
+    """Fusion's row panel is nothing on a plain row and one colour on an alternate one: the view
+    fills that colour under each alternate row at once instead of asking the style per cell."""
+    widget, _, _ = _table(qtbot, width=1000)
+    view = widget.view
+    assert view.alternatingRowColors()
+    _shot(widget)
+    alternate = view._panels[True]
+    assert view._panels[False] is False  # nothing drawn under a plain row
+    assert isinstance(alternate, QColor)
+    assert alternate == view.palette().color(QPalette.ColorRole.AlternateBase)
+    y = view.rowViewportPosition(1) + 1
+    assert _shot(widget).pixelColor(3, y) == alternate  # left of any text
+    _assert_same(_shot(widget), _with_styled_delegate(widget))
+
+
+def test_a_style_with_its_own_row_panel_and_grid_is_painted_as_qt_paints_it(qtbot):
+    widget, _, _ = _table(qtbot, width=1000)
+    view = widget.view
+    widget._styles = styles = (_PanelStyle(panel=True), _PanelStyle(grid_alpha=120))  # not the view's
+    for style in styles:
+        view.setStyle(style)
+        qtbot.wait(10)
+        _assert_same(_shot(widget), _with_styled_delegate(widget))
+        assert view._panels[True] is True  # the style's own panel, per cell
+    view.setGridStyle(Qt.PenStyle.DashLine)  # a dashed grid shows what is under it
+    _assert_same(_shot(widget), _with_styled_delegate(widget))

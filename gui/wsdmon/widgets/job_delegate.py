@@ -145,7 +145,7 @@ class JobCellDelegate(QStyledItemDelegate):
         """Draw the plain cell `at` (row, column) of the view's model, whose painted roles are `cell`,
         in `rect` (x, y, width, height) as QStyledItemDelegate would; `active`: the view's window is
         active (State_Active). `option` (the view's, for this cell: its rect is `rect`) is read only
-        to lay out a text not drawn before."""
+        to lay out a text not drawn before (its rect is then set to `rect`)."""
         if not self._fresh:
             self._refresh()
         get = cell.get
@@ -158,6 +158,7 @@ class JobCellDelegate(QStyledItemDelegate):
         piece = self._pieces.get(key)
         if piece is None:
             index = self._proxy.index(*at)
+            option.rect = QRect(x, y, width, height)  # the view's row loop sets it only for a panel
             piece = self._piece(key, option, index, value=value, align=align, font=font)
         text, dx, dy, icon_rect, icon_align, text_font = piece
         # No painter.save()/restore(): the pen is all this changes (and the font of a cell in

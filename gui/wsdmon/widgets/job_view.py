@@ -9,7 +9,9 @@ with the same steps QTableView::paintEvent and QTableViewPrivate::drawCell take 
 
 - per cell, the style's PE_PanelItemViewRow with the row's Alternate feature, then the delegate's
   plain cell (JobCellDelegate.draw_plain, from the model's painted roles: JobTableModel.paint_row,
-  JobFilterProxyModel.paint_row, PagedJobModel.paint_row);
+  JobFilterProxyModel.paint_row, PagedJobModel.paint_row). Where the style's panel draws nothing
+  (Fusion's, on a row that is not an alternate one) it is not asked, and where it is one colour the
+  row is filled with it once (found by drawing the panel on a small image: `_panel`);
 - then the grid in the grid pen (SH_Table_GridLineColor, the view's grid style): a line under each
   row and one right of each column, across the area being painted, and the left line a style asks
   for when the vertical header is hidden (SH_Table_AlwaysDrawLeftTopGridLines).
@@ -26,11 +28,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QEvent, QLineF, QPersistentModelIndex, QRect
+from PySide6.QtCore import QEvent, QLineF, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import (
     QColor,
     QCursor,
     QHoverEvent,
+    QImage,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -64,6 +67,8 @@ class JobTableView(QTableView):
         # (privately), which follows its job when rows move under a still pointer.
         self._hover = QPersistentModelIndex()
         self.fast_rows = 0
+        self._panels: dict[bool, QColor | bool] = {}  # alternate → _panel, for _panels_key
+        self._panels_key: tuple[Any, ...] | None = None
 
     def viewportEvent(self, event: QEvent) -> bool:
         kind = event.type()
@@ -168,6 +173,11 @@ class JobTableView(QTableView):
         lines: list[int] = []  # the y of each painted row's grid line
         draw_panel, draw = style.drawPrimitive, delegate.draw_plain
 
+        panels = self._panels_for(option, active=active, grid=grid)
+        # A panel of one colour is filled under the row's cells at once: over the grid's pixels
+        # between them too, which the grid (solid and opaque, or none) then covers as ever.
+        span_x = columns[0][1] if columns else 0
+        span_width = columns[-1][1] + columns[-1][2] - span_x if columns else 0
         painter = QPainter(viewport)
         for visual, row in enumerate(rows, top):
             y = self.rowViewportPosition(row)
@@ -179,10 +189,17 @@ class JobTableView(QTableView):
                 styled = styled.united(QRect(0, y, width, height + grid_size))
                 continue
             self.fast_rows += 1
-            option.features = plain_features | _ALTERNATE if alternating and visual & 1 else plain_features
+            alternate = alternating and bool(visual & 1)
+            option.features = plain_features | _ALTERNATE if alternate else plain_features
+            panel = panels.get(alternate)
+            if panel is None:
+                panel = panels[alternate] = self._panel(option)
+            if panel is not True and panel is not False:  # one fill under the row's cells
+                painter.fillRect(span_x, y, span_width, height, panel)
             for column, x, cell_width in columns:
-                option.rect = QRect(x, y, cell_width, height)
-                draw_panel(_PANEL, option, painter, self)
+                if panel is True:
+                    option.rect = QRect(x, y, cell_width, height)
+                    draw_panel(_PANEL, option, painter, self)
                 rect = (x, y, cell_width, height)
                 draw(painter, option, cells[column], at=(row, column), rect=rect, active=active)
             lines.append(y + height)
@@ -190,6 +207,77 @@ class JobTableView(QTableView):
             self._paint_grid(painter, option, area, lines, columns, top=top, left=left)
         painter.end()
         return styled
+
+    def _panels_for(
+        self, option: QStyleOptionViewItem, *, active: bool, grid: bool
+    ) -> dict[bool, QColor | bool]:
+        """The row panels' looks (`_panel`) for the view as it is now, by alternate row; kept while
+        the style, palette, features, activation, scale and grid stay."""
+        viewport = self.viewport()
+        key = (
+            grid and self._grid_pen(option) is None,
+            id(self.style()),
+            option.palette.cacheKey(),
+            option.features.value,
+            active,
+            viewport.palette().cacheKey(),
+            viewport.backgroundRole(),
+            viewport.autoFillBackground(),
+            viewport.devicePixelRatioF(),
+        )
+        if key != self._panels_key:
+            self._panels_key = key
+            self._panels = {}
+        if key[0]:  # a grid that does not cover what it is drawn on: every panel is the style's
+            self._panels[False] = self._panels[True] = True
+        return self._panels
+
+    def _panel(self, option: QStyleOptionViewItem) -> QColor | bool:
+        """What the style's row panel (PE_PanelItemViewRow) draws under a plain cell with `option`'s
+        features: False nothing, a colour a plain fill of the cell, True anything else (it is then
+        drawn per cell, as QTableView does). Found by drawing it on a small image of the
+        viewport's background: most panels draw nothing (a row that is not an alternate one) or
+        one colour, and a call into the style per cell is a third of what the plain rows cost.
+        True unless the viewport's background is one opaque colour, whatever the window's
+        activation, on whole device pixels (what the image stands for)."""
+        viewport = self.viewport()
+        palette, role = viewport.palette(), viewport.backgroundRole()
+        brush = palette.brush(QPalette.ColorGroup.Active, role)
+        ratio = viewport.devicePixelRatioF()
+        if (
+            not viewport.autoFillBackground()
+            or brush.style() != Qt.BrushStyle.SolidPattern
+            or brush.color().alpha() != 255
+            or brush != palette.brush(QPalette.ColorGroup.Inactive, role)
+            or ratio != int(ratio)
+        ):
+            return True
+        background = brush.color().rgba()
+        image = QImage(16, 12, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(brush.color())
+        painter = QPainter(image)
+        cell = QRect(2, 2, 12, 8)
+        before, option.rect = option.rect, cell
+        self.style().drawPrimitive(_PANEL, option, painter, self)
+        option.rect = before
+        painter.end()
+        inside: set[int] = set()
+        outside: set[int] = set()
+        for y in range(image.height()):
+            for x in range(image.width()):
+                (inside if cell.contains(x, y) else outside).add(image.pixel(x, y))
+        if outside != {background} or len(inside) != 1:
+            return True
+        (colour,) = inside
+        return False if colour == background else QColor.fromRgba(colour)
+
+    def _grid_pen(self, option: QStyleOptionViewItem) -> QPen | None:
+        """The grid's pen when it covers what is under it (solid and opaque), else None."""
+        rgba = self.style().styleHint(QStyle.StyleHint.SH_Table_GridLineColor, option, self) & 0xFFFFFFFF
+        color = QColor.fromRgba(rgba)
+        if self.gridStyle() != Qt.PenStyle.SolidLine or color.alpha() != 255:
+            return None
+        return QPen(color, 1, self.gridStyle())
 
     def _paint_grid(
         self,
