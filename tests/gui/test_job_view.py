@@ -5,8 +5,17 @@ current, hovered) still go through Qt."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
 from PySide6.QtCore import QEvent, QItemSelectionModel, QPoint, QPointF, QRect, Qt
-from PySide6.QtGui import QColor, QHoverEvent, QImage, QPainter, QPalette, QRegion
+from PySide6.QtGui import QBrush, QColor, QHoverEvent, QImage, QLinearGradient, QPainter, QPalette, QRegion
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from wsdmon.models import Column, JobFilterProxyModel
@@ -160,3 +169,117 @@ def test_a_style_with_its_own_row_panel_and_grid_is_painted_as_qt_paints_it(qtbo
         assert view._panels[True] is True  # the style's own panel, per cell
     view.setGridStyle(Qt.PenStyle.DashLine)  # a dashed grid shows what is under it
     _assert_same(_shot(widget), _with_styled_delegate(widget))
+
+
+def _changed(rec, *, images: int = 41):
+    return dataclasses.replace(
+        rec,
+        status=dataclasses.replace(rec.status, images_received=rec.status.images_received + images),
+        last_update=rec.last_update + timedelta(seconds=1),
+    )
+
+
+def test_rows_that_did_not_change_are_copied_and_a_changed_job_is_painted_again(qtbot):
+    """The view keeps its plain rows as painted (row_atlas.py): a repaint copies a row whose job did
+    not change, paints a changed job's row again, and a new job that moves every row below it (and
+    swaps their colours) still shows what Qt paints."""
+    widget, model, _ = _table(qtbot, width=1000)
+    view = widget.view
+    _shot(widget)
+    atlas = view._atlas
+    assert atlas is not None
+    painted = atlas.made
+    assert painted >= 10  # every row on screen
+    _assert_same(_shot(widget), _with_styled_delegate(widget))
+    assert view._atlas is atlas  # Qt's delegate painted in between: its own rows, not the atlas
+    assert atlas.made == painted  # copied, not painted again
+    model.apply_changes([_changed(model.record(2))], now=True)
+    fast = _shot(widget)
+    assert atlas.made == painted + 1  # the changed job's row alone
+    _assert_same(fast, _with_styled_delegate(widget))
+    newest = model.record(0)
+    key = dataclasses.replace(newest.key, job_token="uuid:0b0e0d0c-new")
+    new = dataclasses.replace(
+        newest,
+        key=key,
+        status=dataclasses.replace(newest.status, job_token=key.job_token),
+        first_seen=newest.first_seen + timedelta(minutes=5),
+        last_update=newest.last_update + timedelta(minutes=5),
+    )
+    model.apply_changes([new], now=True)
+    assert model.row_of(new.key) is not None
+    _assert_same(_shot(widget), _with_styled_delegate(widget))
+
+
+def test_a_resized_column_or_another_palette_paints_the_rows_again(qtbot):
+    widget, _, _ = _table(qtbot, width=1000)
+    view = widget.view
+    _shot(widget)
+    before = view._atlas
+    view.horizontalHeader().resizeSection(Column.STATE, 160)
+    _assert_same(_shot(widget), _with_styled_delegate(widget))
+    assert view._atlas is not before  # the rows are laid out anew
+    before = view._atlas
+    palette = view.palette()
+    palette.setColor(QPalette.ColorRole.AlternateBase, QColor("#d8ecd8"))
+    view.setPalette(palette)
+    _assert_same(_shot(widget), _with_styled_delegate(widget))
+    assert view._atlas is not before
+
+
+def test_a_background_that_is_not_one_colour_is_painted_where_the_rows_show(qtbot):
+    """A slot of the atlas is filled with the viewport's background first: a gradient cannot be, so
+    the rows are drawn in place (as a device pixel ratio other than 1 does)."""
+    widget, _, _ = _table(qtbot, width=1000)
+    view = widget.view
+    palette = view.viewport().palette()
+    gradient = QLinearGradient(0, 0, 0, 400)
+    gradient.setColorAt(0, QColor("#ffffff"))
+    gradient.setColorAt(1, QColor("#c0c0ff"))
+    palette.setBrush(QPalette.ColorRole.Base, QBrush(gradient))
+    view.viewport().setPalette(palette)
+    fast = _shot(widget)
+    assert view._atlas is None
+    assert view.fast_rows > 0
+    _assert_same(fast, _with_styled_delegate(widget))
+
+
+class _Bot:
+    """What _table needs of qtbot, in a process of its own (_at_scale)."""
+
+    def addWidget(self, widget) -> None:
+        pass
+
+    def waitExposed(self, widget) -> None:
+        QTest.qWaitForWindowExposed(widget)
+
+
+def _at_scale() -> None:
+    """Run by test_a_scaled_screen_paints_what_qt_paints in a process whose QT_SCALE_FACTOR is set."""
+    app = QApplication([])
+    app.setStyle("Fusion")
+    widget, model, _ = _table(_Bot(), width=1000)
+    view = widget.view
+    print("ratio", view.viewport().devicePixelRatioF())
+    _assert_same(_shot(widget), _with_styled_delegate(widget))
+    model.apply_changes([_changed(model.record(2))], now=True)
+    _assert_same(_shot(widget), _with_styled_delegate(widget))
+    print("atlas", view._atlas is not None, "fast rows", view.fast_rows)
+    widget.close()
+
+
+@pytest.mark.parametrize("scale", ["1.5", "2"])
+def test_a_scaled_screen_paints_what_qt_paints(scale):
+    """A device pixel ratio other than 1 (a laptop at 150 % or 200 %) is set before Qt starts: in a
+    process of its own. Its rows are drawn where they show, and look as Qt paints them."""
+    env = {**os.environ, "QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": "offscreen"}
+    root = Path(__file__).resolve().parents[2]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
+    code = "from tests.gui.test_job_view import _at_scale; _at_scale()"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"ratio {float(scale)}" in done.stdout
+    assert "atlas False fast rows" in done.stdout
+    assert int(done.stdout.rsplit(" ", 1)[1]) >= 10

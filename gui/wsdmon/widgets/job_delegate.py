@@ -58,6 +58,7 @@ _STYLED = (_S.State_Selected | _S.State_HasFocus | _S.State_MouseOver | _S.State
 _ENABLED = _S.State_Enabled.value
 _ACTIVE = _S.State_Active.value
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)  # QStyledItemDelegate's default
+_ALL_FONT_ATTRIBUTES = 0xFFFFFFFF  # QFont::AllPropertiesResolved (PySide has no such enum member)
 _PIECES_MAX = 4096  # cached cells' layouts: many screens' worth; dropped all at once when full
 _GEOMETRIES_MAX = 256  # cached (column, size, icon, alignment, font) layouts
 # What makes the cached layouts or colours stale (the view is told; a style switch for dark mode too).
@@ -216,7 +217,11 @@ class JobCellDelegate(QStyledItemDelegate):
         """A cell's font (FontRole: italic) completed by the view's, as initStyleOption does."""
         entry = self._fonts.get(id(font))
         if entry is None or entry[0] is not font:
-            entry = self._fonts[id(font)] = (font, font.resolve(base))
+            resolved = font.resolve(base)
+            # Every attribute set: on a painter of another device (JobTableView's row atlas) the
+            # ones not set would come from that device's font, not the view's.
+            resolved.setResolveMask(_ALL_FONT_ATTRIBUTES)
+            entry = self._fonts[id(font)] = (font, resolved)
         return entry[1]
 
     def _geometry(

@@ -16,6 +16,12 @@ with the same steps QTableView::paintEvent and QTableViewPrivate::drawCell take 
   row and one right of each column, across the area being painted, and the left line a style asks
   for when the vertical header is hidden (SH_Table_AlwaysDrawLeftTopGridLines).
 
+A plain row is painted once into a slot of an image of rows (row_atlas.py) and copied to the screen
+from there while its job does not change: a new job moves every row, and a repaint that copies 30
+rows and paints the 5 that changed costs half of one that paints them all. The slots are filled
+with the viewport's background first, so this is only where that is one colour and the device
+pixel ratio is 1 (else the rows are drawn where they show).
+
 A row that is not plain goes to QTableView::paintEvent itself, with a paint event for its area only:
 a selected row, the current row, the row under the pointer or last hovered, and a row the model
 cannot give (a shared store's page that cannot be read). Everything else does too: a right-to-left
@@ -44,6 +50,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem, QTableView, QWidget
 
 from .job_delegate import JobCellDelegate
+from .row_atlas import RowAtlas
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -57,6 +64,59 @@ _HOVER_SET = frozenset({QEvent.Type.HoverEnter, QEvent.Type.HoverMove, QEvent.Ty
 _HOVER_CLEAR = frozenset({QEvent.Type.HoverLeave, QEvent.Type.Leave})
 
 
+class _RowPass:
+    """What one repaint draws its plain rows with (JobTableView._paint_plain): on the viewport, or
+    into the row atlas."""
+
+    __slots__ = ("_active", "_draw", "_draw_panel", "_features", "_option", "_panels", "_view")
+
+    def __init__(
+        self,
+        view: JobTableView,
+        option: QStyleOptionViewItem,
+        delegate: JobCellDelegate,
+        panels: dict[bool, QColor | bool],
+        *,
+        active: bool,
+        plain_features: Any,
+    ) -> None:
+        self._view = view
+        self._option = option
+        self._panels = panels
+        self._active = active
+        self._features = (plain_features, plain_features | _ALTERNATE)
+        self._draw_panel, self._draw = view.style().drawPrimitive, delegate.draw_plain
+
+    def draw_row(
+        self,
+        painter: QPainter,
+        cells: Sequence[dict[int, Any]],
+        row: int,
+        *,
+        y: int,
+        height: int,
+        columns: list[tuple[int, int, int]],
+        alternate: bool,
+    ) -> None:
+        """One plain row's cells at `y`, as QTableView draws them: the row panel, then each cell."""
+        option, view, active, draw = self._option, self._view, self._active, self._draw
+        option.features = self._features[alternate]
+        panel = self._panels.get(alternate)
+        if panel is None:
+            panel = self._panels[alternate] = view._panel(option)
+        if panel is not True and panel is not False and columns:
+            # A panel of one colour is filled under the row's cells at once: over the grid's pixels
+            # between them too, which the grid (solid and opaque, or none) then covers as ever.
+            x0 = columns[0][1]
+            painter.fillRect(x0, y, columns[-1][1] + columns[-1][2] - x0, height, panel)
+        for column, x, cell_width in columns:
+            if panel is True:
+                option.rect = QRect(x, y, cell_width, height)
+                self._draw_panel(_PANEL, option, painter, view)
+            rect = (x, y, cell_width, height)
+            draw(painter, option, cells[column], at=(row, column), rect=rect, active=active)
+
+
 class JobTableView(QTableView):
     """The job table (see the module's doc). `fast_rows` counts the rows painted in one pass (tests
     and benchmarks read it)."""
@@ -67,6 +127,7 @@ class JobTableView(QTableView):
         # (privately), which follows its job when rows move under a still pointer.
         self._hover = QPersistentModelIndex()
         self.fast_rows = 0
+        self._atlas: RowAtlas | None = None  # plain rows as painted (row_atlas.py)
         self._panels: dict[bool, QColor | bool] = {}  # alternate → _panel, for _panels_key
         self._panels_key: tuple[Any, ...] | None = None
 
@@ -165,20 +226,19 @@ class JobTableView(QTableView):
         active = bool(option.state & QStyle.StateFlag.State_Active)
         alternating = self.alternatingRowColors()
         plain_features = option.features & ~_ALTERNATE
-        style = self.style()
         rows = [vertical.logicalIndex(visual) for visual in range(top, bottom + 1)]
         styled_rows = self._styled_rows(min(rows), max(rows))
         styled = QRegion()
         width = viewport.width()
         lines: list[int] = []  # the y of each painted row's grid line
-        draw_panel, draw = style.drawPrimitive, delegate.draw_plain
-
         panels = self._panels_for(option, active=active, grid=grid)
-        # A panel of one colour is filled under the row's cells at once: over the grid's pixels
-        # between them too, which the grid (solid and opaque, or none) then covers as ever.
-        span_x = columns[0][1] if columns else 0
-        span_width = columns[-1][1] + columns[-1][2] - span_x if columns else 0
+        how = _RowPass(self, option, delegate, panels, active=active, plain_features=plain_features)
         painter = QPainter(viewport)
+        atlas = self._atlas_for(option, painter, active=active, grid_size=grid_size, rows=len(rows))
+        # Rows copied from the atlas, (y, slot; -1: not in it yet), and those to paint into it
+        # first, (row, cells, alternate), in the same order.
+        copies: list[tuple[int, int]] = []
+        misses: list[tuple[int, Sequence[dict[int, Any]], bool]] = []
         for visual, row in enumerate(rows, top):
             y = self.rowViewportPosition(row)
             height = self.rowHeight(row) - grid_size
@@ -189,24 +249,102 @@ class JobTableView(QTableView):
                 styled = styled.united(QRect(0, y, width, height + grid_size))
                 continue
             self.fast_rows += 1
-            alternate = alternating and bool(visual & 1)
-            option.features = plain_features | _ALTERNATE if alternate else plain_features
-            panel = panels.get(alternate)
-            if panel is None:
-                panel = panels[alternate] = self._panel(option)
-            if panel is not True and panel is not False:  # one fill under the row's cells
-                painter.fillRect(span_x, y, span_width, height, panel)
-            for column, x, cell_width in columns:
-                if panel is True:
-                    option.rect = QRect(x, y, cell_width, height)
-                    draw_panel(_PANEL, option, painter, self)
-                rect = (x, y, cell_width, height)
-                draw(painter, option, cells[column], at=(row, column), rect=rect, active=active)
             lines.append(y + height)
+            alternate = alternating and bool(visual & 1)
+            if atlas is not None and height == atlas.height:
+                slot = atlas.find(cells, alternate)
+                if slot is None:
+                    misses.append((row, cells, alternate))
+                copies.append((y, -1 if slot is None else slot))
+                continue
+            how.draw_row(painter, cells, row, y=y, height=height, columns=columns, alternate=alternate)
+        if misses and atlas is not None:
+            painted = iter(self._paint_into(atlas, how, misses))
+            copies = [(y, next(painted) if slot < 0 else slot) for y, slot in copies]
+        if atlas is not None:
+            image, end, height = atlas.image, atlas.width, atlas.height
+            for y, slot in copies:
+                painter.drawPixmap(0, y, image, 0, slot * height, end, height)
         if grid:
             self._paint_grid(painter, option, area, lines, columns, top=top, left=left)
         painter.end()
         return styled
+
+    def _paint_into(
+        self, atlas: RowAtlas, how: _RowPass, misses: list[tuple[int, Sequence[dict[int, Any]], bool]]
+    ) -> list[int]:
+        """Paint the rows `misses` into slots of the atlas, with one painter; their slots."""
+        painter = QPainter(atlas.image)
+        painter.setRenderHints(atlas.token_hints)
+        painter.setFont(atlas.token_font)
+        height, slots = atlas.height, []
+        for row, cells, alternate in misses:
+            slot = atlas.allocate(cells, alternate)
+            slots.append(slot)
+            y = slot * height
+            painter.fillRect(0, y, atlas.width, height, atlas.background)
+            how.draw_row(painter, cells, row, y=y, height=height, columns=atlas.columns, alternate=alternate)
+        painter.end()
+        return slots
+
+    def _atlas_for(
+        self, option: QStyleOptionViewItem, painter: QPainter, *, active: bool, grid_size: int, rows: int
+    ) -> RowAtlas | None:
+        """The atlas of rows for the view as it is now (a new one when anything the rows' look
+        depends on changed), or None to paint the rows where they show: when the viewport's
+        background is not one opaque colour (what a slot is filled with first), at a device pixel
+        ratio other than 1 (a row at a fraction of a pixel is not a copy of a slot), or when a
+        screen's worth of rows would not fit (RowAtlas.slots_for)."""
+        viewport = self.viewport()
+        palette, role = viewport.palette(), viewport.backgroundRole()
+        brush = palette.brush(QPalette.ColorGroup.Active, role)
+        if (
+            viewport.devicePixelRatioF() != 1.0
+            or not viewport.autoFillBackground()
+            or brush.style() != Qt.BrushStyle.SolidPattern
+            or brush.color().alpha() != 255
+            or brush != palette.brush(QPalette.ColorGroup.Inactive, role)
+        ):
+            self._atlas = None
+            return None
+        horizontal = self.horizontalHeader()
+        end = min(viewport.width(), horizontal.length() - horizontal.offset())
+        height = self.verticalHeader().defaultSectionSize() - grid_size
+        if end <= 0 or height <= 0:
+            return None
+        columns: list[tuple[int, int, int]] = []  # every column on screen: (logical, x, width)
+        first, last = horizontal.visualIndexAt(0), horizontal.visualIndexAt(end - 1)
+        last = horizontal.count() - 1 if last == -1 else last
+        for visual in range(max(first, 0), last + 1):
+            column = horizontal.logicalIndex(visual)
+            if not horizontal.isSectionHidden(column):
+                x = self.columnViewportPosition(column)
+                columns.append((column, x, self.columnWidth(column) - grid_size))
+        font, hints = painter.font(), painter.renderHints()
+        token = (
+            end,
+            height,
+            tuple(columns),
+            active,
+            self._panels_key,
+            brush.color().rgba(),
+            font.key(),
+            option.font.key(),
+            option.features.value,
+            option.decorationSize.toTuple(),
+            option.textElideMode.value,
+            hints.value,
+            id(self.itemDelegate()),
+        )
+        atlas = self._atlas
+        if atlas is None or atlas.token != token or atlas.slots <= rows + 1:
+            slots = RowAtlas.slots_for(end, height, max(rows, viewport.height() // height + 1))
+            if slots == 0:
+                self._atlas = None
+                return None
+            atlas = self._atlas = RowAtlas(token, end, height, slots, brush.color())
+            atlas.columns, atlas.token_font, atlas.token_hints = columns, font, hints
+        return atlas
 
     def _panels_for(
         self, option: QStyleOptionViewItem, *, active: bool, grid: bool
