@@ -43,16 +43,17 @@ SHARED_JOB_FLUSH_INTERVAL_S = 0.03
 # devices' POSTs queue for it) writes them as often as a single PC's journal: a write of ~30 live
 # jobs costs ~5 ms of the process's CPU, at 30 ms a fifth of what it has for the notifications and
 # their 202s (bench/bench_collector.py, 16 connections: 0.61 × its rate with the sqlite journal at
-# 30 ms always; 0.85 with this). Viewers then see the folded jobs up to 2 s later, while it lasts.
+# 30 ms always; 0.86 with this). Viewers then see the folded jobs up to 2 s later, while it lasts.
 SHARED_JOB_FLUSH_BUSY_S = JOB_FLUSH_INTERVAL_S  # as often as a single PC's journal
 # The process's CPU (all its threads; one core ≈ 1.0: the interpreter's lock keeps a collector near
-# one core) measured over windows of at least CADENCE_WINDOW_S: at BUSY_CPU or more in BUSY_WINDOWS
-# windows in a row (not a burst: a snapshot's parse, a garbage collection) the interval is the
-# longest at once; at IDLE_CPU or less it halves at each write (2 s → 30 ms in about 4 s).
+# one core) measured over windows of at least CADENCE_WINDOW_S: at BUSY_CPU or more the interval is
+# the longest at once, at IDLE_CPU or less the shortest at once, in between it stays. The ledger
+# judges again every window while it waits, so a burst (a snapshot's parse, a garbage collection)
+# holds the viewers' changes back for a window or two, not for the longest interval.
 BUSY_CPU = 0.8
 IDLE_CPU = 0.6
 CADENCE_WINDOW_S = 0.1
-BUSY_WINDOWS = 2
+STORM_WINDOWS = 2  # busy windows in a row that are a storm, not a burst: said in the log
 RETENTION_INTERVAL_S = 3600.0
 
 
@@ -74,6 +75,7 @@ class Cadence:
         self._clock = clock or time.monotonic
         self._since = (self._clock(), self._cpu())
         self._busy = 0  # busy windows in a row
+        self._said = False  # the log said the collector is short of CPU
 
     def next(self) -> float:
         """The interval before the next write, judged from the CPU used since the last judgement."""
@@ -82,20 +84,21 @@ class Cadence:
         if wall >= CADENCE_WINDOW_S:
             share = (used - self._since[1]) / wall
             self._since = (now, used)
-            before = self.interval
             self._busy = self._busy + 1 if share >= BUSY_CPU else 0
-            if self._busy >= BUSY_WINDOWS:
+            if self._busy:
                 self.interval = self.longest
             elif share <= IDLE_CPU:
-                self.interval = max(self.interval / 2, self.shortest)
-            if self.interval == self.longest != before:
+                self.interval = self.shortest
+            if self._busy >= STORM_WINDOWS and not self._said:
+                self._said = True
                 log.info(
                     "the collector is short of CPU (%.2f of a core): its folded jobs are written every "
                     "%.3g s until it is not, and the sites' viewers see job changes that much later",
                     share,
                     self.longest,
                 )
-            elif self.interval == self.shortest != before:
+            elif self._said and self.interval == self.shortest:
+                self._said = False
                 log.info(
                     "the collector has CPU to spare again: folded jobs are written every %.3g s",
                     self.shortest,
@@ -203,12 +206,17 @@ class JobLedger:
         off_loop = bool(getattr(self.journal, "writes_block", False))
         cadence = None if busy_interval_s is None else Cadence(interval_s, busy_interval_s)
         next_retention = loop.time() + JOB_FLUSH_INTERVAL_S
-        due = loop.time()
+        last = loop.time()  # the last write's start: the interval is between starts, not after each
         while True:
             if cadence is not None:
                 interval_s = cadence.next()
-            due = max(due + interval_s, loop.time())  # the interval between starts, not after each
-            await asyncio.sleep(due - loop.time())
+            wait = last + interval_s - loop.time()
+            if wait > 0:
+                # With a cadence, judged again at least every window: the longest interval ends as
+                # soon as the process has CPU to spare again.
+                await asyncio.sleep(wait if cadence is None else min(wait, CADENCE_WINDOW_S))
+                continue
+            last = loop.time()
             if off_loop:
                 await self._flush_off_loop()
             else:

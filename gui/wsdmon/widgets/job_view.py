@@ -296,15 +296,8 @@ class JobTableView(QTableView):
         ratio other than 1 (a row at a fraction of a pixel is not a copy of a slot), or when a
         screen's worth of rows would not fit (RowAtlas.slots_for)."""
         viewport = self.viewport()
-        palette, role = viewport.palette(), viewport.backgroundRole()
-        brush = palette.brush(QPalette.ColorGroup.Active, role)
-        if (
-            viewport.devicePixelRatioF() != 1.0
-            or not viewport.autoFillBackground()
-            or brush.style() != Qt.BrushStyle.SolidPattern
-            or brush.color().alpha() != 255
-            or brush != palette.brush(QPalette.ColorGroup.Inactive, role)
-        ):
+        background = self._background()
+        if background is None or viewport.devicePixelRatioF() != 1.0:
             self._atlas = None
             return None
         horizontal = self.horizontalHeader()
@@ -327,7 +320,7 @@ class JobTableView(QTableView):
             tuple(columns),
             active,
             self._panels_key,
-            brush.color().rgba(),
+            background.rgba(),
             font.key(),
             option.font.key(),
             option.features.value,
@@ -342,7 +335,7 @@ class JobTableView(QTableView):
             if slots == 0:
                 self._atlas = None
                 return None
-            atlas = self._atlas = RowAtlas(token, end, height, slots, brush.color())
+            atlas = self._atlas = RowAtlas(token, end, height, slots, background)
             atlas.columns, atlas.token_font, atlas.token_hints = columns, font, hints
         return atlas
 
@@ -378,21 +371,13 @@ class JobTableView(QTableView):
         one colour, and a call into the style per cell is a third of what the plain rows cost.
         True unless the viewport's background is one opaque colour, whatever the window's
         activation, on whole device pixels (what the image stands for)."""
-        viewport = self.viewport()
-        palette, role = viewport.palette(), viewport.backgroundRole()
-        brush = palette.brush(QPalette.ColorGroup.Active, role)
-        ratio = viewport.devicePixelRatioF()
-        if (
-            not viewport.autoFillBackground()
-            or brush.style() != Qt.BrushStyle.SolidPattern
-            or brush.color().alpha() != 255
-            or brush != palette.brush(QPalette.ColorGroup.Inactive, role)
-            or ratio != int(ratio)
-        ):
+        colour = self._background()
+        ratio = self.viewport().devicePixelRatioF()
+        if colour is None or ratio != int(ratio):
             return True
-        background = brush.color().rgba()
+        background = colour.rgba()
         image = QImage(16, 12, QImage.Format.Format_ARGB32_Premultiplied)
-        image.fill(brush.color())
+        image.fill(colour)
         painter = QPainter(image)
         cell = QRect(2, 2, 12, 8)
         before, option.rect = option.rect, cell
@@ -406,8 +391,23 @@ class JobTableView(QTableView):
                 (inside if cell.contains(x, y) else outside).add(image.pixel(x, y))
         if outside != {background} or len(inside) != 1:
             return True
-        (colour,) = inside
-        return False if colour == background else QColor.fromRgba(colour)
+        (filled,) = inside
+        return False if filled == background else QColor.fromRgba(filled)
+
+    def _background(self) -> QColor | None:
+        """The viewport's background when it is one opaque colour whatever the window's activation
+        (what the viewport is filled with before a repaint), else None."""
+        viewport = self.viewport()
+        palette, role = viewport.palette(), viewport.backgroundRole()
+        brush = palette.brush(QPalette.ColorGroup.Active, role)
+        if (
+            not viewport.autoFillBackground()
+            or brush.style() != Qt.BrushStyle.SolidPattern
+            or brush.color().alpha() != 255
+            or brush != palette.brush(QPalette.ColorGroup.Inactive, role)
+        ):
+            return None
+        return brush.color()
 
     def _grid_pen(self, option: QStyleOptionViewItem) -> QPen | None:
         """The grid's pen when it covers what is under it (solid and opaque), else None."""
