@@ -51,8 +51,10 @@ __all__ = ["FLUSH_DELAY_MS", "QtBridge", "device_row"]
 # a batch is what really coalesces: reports that arrive while the window paints wait for the next
 # batch. (bench/bench_gui_model.py: 2-5 ms gave the lowest latency at 1,000 events/s, 25 ms twice it;
 # with the job table's one-pass paint, bench/bench_latency.py: 2 ms p99 25-30 ms from the due time,
-# 5 ms 32 ms; 0 ms 39-41 ms, every few reports a batch and a repaint of its own.)
-FLUSH_DELAY_MS = 2
+# 5 ms 32 ms; 0 ms 39-41 ms, every few reports a batch and a repaint of its own. With the table's
+# row atlas, p99 from the due time / from the engine's accept, two runs each: 1 ms 18.3-19.5 /
+# 14.1-15.1 ms, 2 ms 20.8-21.3 / 15.7-15.8, 4 ms 22.2-23.7 / 18.0-18.6, 0 ms 21.7-21.9 / 15.7-15.9.)
+FLUSH_DELAY_MS = 1
 RATE_WINDOW_S = 5.0  # events/s is averaged over this window
 RATE_TICK_MS = 1000  # the status bar's events/s is refreshed this often
 
