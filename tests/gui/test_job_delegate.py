@@ -267,3 +267,25 @@ def test_a_shared_stores_paged_table_uses_the_fast_delegate_and_paints_what_qt_p
         _assert_same(_shot(widget), _with_styled_delegate(widget))
     finally:
         pages.close()
+
+
+def test_full_caches_drop_their_older_half_not_the_rows_on_screen(qtbot, monkeypatch):
+    """The job model's cells and the delegate's text layouts are bounded: when full, the older half
+    goes (models/bounded.py), so the rows just painted keep theirs (emptied all at once, the next
+    repaint rebuilt every row on screen: a 10-14 ms repaint in the latency bench)."""
+    from wsdmon.models import bounded, jobs
+
+    monkeypatch.setattr(jobs, "_LOOKS_MAX", 8)
+    widget, model, _ = _table(qtbot)
+    cells = [model.paint_row(row) for row in range(model.rowCount())]
+    assert model.rowCount() > 8
+    # the last rows asked are kept as they were; the first ones were dropped and are built anew
+    assert all(model.paint_row(row) is cells[row] for row in range(model.rowCount() - 4, model.rowCount()))
+    assert model.paint_row(0) is not cells[0]
+    assert model.paint_row(0) == cells[0]
+    cache = {n: n for n in range(10)}
+    bounded.make_room(cache, 10)
+    assert list(cache) == [5, 6, 7, 8, 9]  # down to half, the newest kept
+    bounded.make_room(cache, 10)
+    assert len(cache) == 5  # not full: untouched
+    _assert_same(_shot(widget), _with_styled_delegate(widget))

@@ -36,6 +36,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication
 
 from wsdmon.core import JobKey, JobRecord
 
+from .bounded import make_room
 from .device_key import endpoint_of, job_device_key
 from .devices import DeviceKind, DeviceRow
 from .job_cells import (
@@ -68,7 +69,7 @@ _CTX = "JobTableModel"
 
 _ROLES = frozenset({*PAINT_ROLES, TOOLTIP, *map(int, Role)})
 _USER = int(Qt.ItemDataRole.UserRole)
-_LOOKS_MAX = 1024  # rows whose cells are cached: a few screens' worth
+_LOOKS_MAX = 1024  # rows whose cells are cached: a few screens' worth (the older half go when full)
 _MISSING = object()
 # A few moved rows go as remove + insert (about 1 ms each at 100,000 rows through the proxy and the
 # view); more go as one layout change (about 4 ms at 100,000 rows, however many moved).
@@ -412,9 +413,10 @@ class JobTableModel(QAbstractTableModel):
         return record_role(rec, col, role, self.device_name)
 
     def _look(self, seq: int, rec: JobRecord) -> _Look:
-        before = self._looks.get(seq)  # its last look (the looks go when names or palette change)
-        if len(self._looks) >= _LOOKS_MAX:
-            self._looks.clear()
+        # Its last look (the looks go when names or palette change), out of the cache: the new one
+        # goes in as the newest.
+        before = self._looks.pop(seq, None)
+        make_room(self._looks, _LOOKS_MAX)
         previous = None if before is None else (before.rec, before.outcome, before.cells)
         cells = build_cells(rec, self.device_name, self._palette_colors(), self._italic_font, previous)
         look = self._looks[seq] = _Look(rec, cells)

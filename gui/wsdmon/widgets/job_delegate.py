@@ -39,6 +39,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from wsdmon.models.bounded import make_room
 from wsdmon.models.job_cells import ALIGNMENT, BACKGROUND, DECORATION, DISPLAY, FONT, FOREGROUND
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ _ENABLED = _S.State_Enabled.value
 _ACTIVE = _S.State_Active.value
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)  # QStyledItemDelegate's default
 _ALL_FONT_ATTRIBUTES = 0xFFFFFFFF  # QFont::AllPropertiesResolved (PySide has no such enum member)
-_PIECES_MAX = 4096  # cached cells' layouts: many screens' worth; dropped all at once when full
+_PIECES_MAX = 4096  # cached cells' layouts: many screens' worth; the older half go when full
 _GEOMETRIES_MAX = 256  # cached (column, size, icon, alignment, font) layouts
 # What makes the cached layouts or colours stale (the view is told; a style switch for dark mode too).
 _STALE_EVENTS = frozenset(
@@ -201,8 +202,7 @@ class JobCellDelegate(QStyledItemDelegate):
         shown_font = self._font if font is None else self._resolved(font, self._font)
         if value is not None and value != "":
             text, dx, dy = self._text(value, font=shown_font, text_rect=text_rect, align=align, option=option)
-        if len(self._pieces) >= _PIECES_MAX:
-            self._pieces.clear()
+        make_room(self._pieces, _PIECES_MAX)
         piece = self._pieces[key] = (
             text,
             dx,
