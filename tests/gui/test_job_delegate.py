@@ -259,6 +259,18 @@ def test_a_shared_stores_paged_table_uses_the_fast_delegate_and_paints_what_qt_p
     qtbot.waitExposed(widget)
     try:
         _assert_fast_and_same(widget, PagedJobModel, monkeypatch)
+        # A live re-read of the store that changed none of the jobs on screen: their rows are
+        # copied from the view's row atlas, not painted again (the store keeps their records).
+        atlas = widget.view._atlas
+        assert atlas is not None
+        made, fetches = atlas.made, model.fetches
+        model.store_changed(False)
+        model.flush()
+        qtbot.waitUntil(lambda: model.fetches > fetches)  # the rows on screen were read again
+        assert widget.view.verticalHeader().count() == model.rowCount() > 0
+        _assert_same(_shot(widget), _with_styled_delegate(widget))
+        assert widget.view._atlas is atlas
+        assert atlas.made == made
         widget.view.setFocus()
         widget.view.selectionModel().setCurrentIndex(
             model.index(2, 0),

@@ -49,6 +49,7 @@ from wsdmon.core import JobKey, JobKind, JobRecord
 from wsdmon.store.job_pages import JobFilter, JobPages, JobSort, Quick, SortKey
 from wsdmon.store.port import StoreError
 
+from .bounded import make_room
 from .device_key import device_key, endpoint_of, job_device_key, site_of
 from .devices import DeviceKind, DeviceRow
 from .job_cells import (
@@ -677,8 +678,7 @@ class PagedJobModel(QAbstractTableModel):
         look = self._looks.get(rec.key)
         if look is not None and look[0] is rec:
             return look[1]
-        if len(self._looks) >= CACHED_BLOCKS * BLOCK_ROWS:
-            self._looks.clear()
+        make_room(self._looks, CACHED_BLOCKS * BLOCK_ROWS)
         cells = build_cells(rec, self.device_name, self._palette_colors(), self._italic_font)
         self._looks[rec.key] = (rec, cells)
         return cells
