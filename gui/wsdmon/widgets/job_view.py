@@ -346,7 +346,7 @@ class JobTableView(QTableView):
         the style, palette, features, activation, scale and grid stay."""
         viewport = self.viewport()
         key = (
-            grid and self._grid_pen(option) is None,
+            grid and not self._grid_covers(option),
             id(self.style()),
             option.palette.cacheKey(),
             option.features.value,
@@ -409,13 +409,10 @@ class JobTableView(QTableView):
             return None
         return brush.color()
 
-    def _grid_pen(self, option: QStyleOptionViewItem) -> QPen | None:
-        """The grid's pen when it covers what is under it (solid and opaque), else None."""
+    def _grid_covers(self, option: QStyleOptionViewItem) -> bool:
+        """The grid hides what is under its lines (solid and opaque)."""
         rgba = self.style().styleHint(QStyle.StyleHint.SH_Table_GridLineColor, option, self) & 0xFFFFFFFF
-        color = QColor.fromRgba(rgba)
-        if self.gridStyle() != Qt.PenStyle.SolidLine or color.alpha() != 255:
-            return None
-        return QPen(color, 1, self.gridStyle())
+        return self.gridStyle() == Qt.PenStyle.SolidLine and QColor.fromRgba(rgba).alpha() == 255
 
     def _paint_grid(
         self,
