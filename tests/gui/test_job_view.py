@@ -283,3 +283,20 @@ def test_a_scaled_screen_paints_what_qt_paints(scale):
     assert f"ratio {float(scale)}" in done.stdout
     assert "atlas False fast rows" in done.stdout
     assert int(done.stdout.rsplit(" ", 1)[1]) >= 10
+
+
+def test_the_row_atlas_reuses_the_slot_shown_least_recently(qapp):
+    from wsdmon.widgets.row_atlas import ATLAS_BYTES_MAX, RowAtlas
+
+    assert RowAtlas.slots_for(1366, 21, 30) == 2 * 31 + 2  # both colours of every row, and a spare
+    assert RowAtlas.slots_for(4000, 30, 200) == 0  # not a screen's worth within ATLAS_BYTES_MAX
+    assert ATLAS_BYTES_MAX < 4000 * 30 * 4 * 201
+    atlas = RowAtlas((), 100, 10, 3, QColor("white"))
+    rows = [(f"row {n}",) for n in range(4)]  # cells: kept alive by the atlas while in a slot
+    slots = [atlas.allocate(rows[n], False) for n in range(3)]
+    assert sorted(slots) == [0, 1, 2]
+    assert atlas.find(rows[0], False) == slots[0]  # shown again: now the most recent
+    assert atlas.find(rows[0], True) is None  # the other colour is another picture
+    assert atlas.allocate(rows[3], False) == slots[1]  # row 1's slot: shown least recently
+    assert atlas.find(rows[1], False) is None
+    assert atlas.made == 4

@@ -55,26 +55,21 @@ class RowAtlas:
         return slots if slots > rows_shown + 1 else 0
 
     def find(self, cells: object, alternate: bool) -> int | None:
-        """The slot showing these cells in this colour, or None."""
+        """The slot showing these cells in this colour, or None. (A slot keeps its cells alive, so
+        their id stands for them while it is here.)"""
         key = (id(cells), alternate)
         entry = self._slot_of.get(key)
-        if entry is None or entry[0] is not cells:
+        if entry is None:
             return None
         self._slot_of.move_to_end(key)
         return entry[1]
 
     def allocate(self, cells: object, alternate: bool) -> int:
-        """A slot for these cells (the one shown least recently when none is free). A repaint finds
-        every row it shows before it allocates: fewer rows than slots, so it never takes back a
-        slot it copies from."""
+        """A slot for these cells, which `find` did not find (the one shown least recently when none
+        is free). A repaint finds every row it shows before it allocates: fewer rows than slots, so
+        it never takes back a slot it copies from."""
         key = (id(cells), alternate)
-        entry = self._slot_of.pop(key, None)
-        if entry is not None:  # the same id, other cells (the old ones were dropped): reuse it
-            slot = entry[1]
-        elif self._free:
-            slot = self._free.pop()
-        else:
-            slot = self._slot_of.popitem(last=False)[1][1]
+        slot = self._free.pop() if self._free else self._slot_of.popitem(last=False)[1][1]
         self._slot_of[key] = (cells, slot)
         self.made += 1
         return slot
