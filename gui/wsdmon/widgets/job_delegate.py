@@ -146,7 +146,7 @@ class JobCellDelegate(QStyledItemDelegate):
     ) -> None:
         """Draw the plain cell `at` (row, column) of the view's model, whose painted roles are `cell`,
         in `rect` (x, y, width, height) as QStyledItemDelegate would; `active`: the view's window is
-        active (State_Active). `option` (the view's, for this cell: its rect is `rect`) is read only
+        active (State_Active). `option` (the view's; its rect need not be the cell's) is read only
         to lay out a text not drawn before (its rect is then set to `rect`)."""
         if not self._fresh:
             self._refresh()

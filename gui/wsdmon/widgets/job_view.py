@@ -207,16 +207,7 @@ class JobTableView(QTableView):
             bottom = vertical.count() - 1
         if top == -1 or top > bottom:
             return None
-        left = horizontal.visualIndexAt(area.left())
-        right = horizontal.visualIndexAt(area.right())
-        left = 0 if left == -1 else left
-        right = horizontal.count() - 1 if right == -1 else right
-        columns: list[tuple[int, int, int]] = []  # (logical column, x, width without the grid)
-        for visual in range(left, right + 1):
-            column = horizontal.logicalIndex(visual)
-            if not horizontal.isSectionHidden(column):
-                position = self.columnViewportPosition(column)
-                columns.append((column, position, self.columnWidth(column) - grid_size))
+        left, columns = self._columns(area.left(), area.right(), grid_size)
 
         option = QStyleOptionViewItem()
         self.initViewItemOption(option)
@@ -305,14 +296,7 @@ class JobTableView(QTableView):
         height = self.verticalHeader().defaultSectionSize() - grid_size
         if end <= 0 or height <= 0:
             return None
-        columns: list[tuple[int, int, int]] = []  # every column on screen: (logical, x, width)
-        first, last = horizontal.visualIndexAt(0), horizontal.visualIndexAt(end - 1)
-        last = horizontal.count() - 1 if last == -1 else last
-        for visual in range(max(first, 0), last + 1):
-            column = horizontal.logicalIndex(visual)
-            if not horizontal.isSectionHidden(column):
-                x = self.columnViewportPosition(column)
-                columns.append((column, x, self.columnWidth(column) - grid_size))
+        _, columns = self._columns(0, end - 1, grid_size)  # every column on screen
         font, hints = painter.font(), painter.renderHints()
         token = (
             end,
@@ -409,10 +393,29 @@ class JobTableView(QTableView):
             return None
         return brush.color()
 
+    def _columns(self, x0: int, x1: int, grid_size: int) -> tuple[int, list[tuple[int, int, int]]]:
+        """The visual index of the first column from x `x0` to `x1` of the viewport, and those of
+        them not hidden: (logical column, x, width without the grid)."""
+        horizontal = self.horizontalHeader()
+        left, right = horizontal.visualIndexAt(x0), horizontal.visualIndexAt(x1)
+        left = 0 if left == -1 else left
+        right = horizontal.count() - 1 if right == -1 else right
+        columns: list[tuple[int, int, int]] = []
+        for visual in range(left, right + 1):
+            column = horizontal.logicalIndex(visual)
+            if not horizontal.isSectionHidden(column):
+                x = self.columnViewportPosition(column)
+                columns.append((column, x, self.columnWidth(column) - grid_size))
+        return left, columns
+
+    def _grid_colour(self, option: QStyleOptionViewItem) -> QColor:
+        """The grid's colour (QTableView::paintEvent: the style's SH_Table_GridLineColor)."""
+        rgba = self.style().styleHint(QStyle.StyleHint.SH_Table_GridLineColor, option, self) & 0xFFFFFFFF
+        return QColor.fromRgba(rgba)
+
     def _grid_covers(self, option: QStyleOptionViewItem) -> bool:
         """The grid hides what is under its lines (solid and opaque)."""
-        rgba = self.style().styleHint(QStyle.StyleHint.SH_Table_GridLineColor, option, self) & 0xFFFFFFFF
-        return self.gridStyle() == Qt.PenStyle.SolidLine and QColor.fromRgba(rgba).alpha() == 255
+        return self.gridStyle() == Qt.PenStyle.SolidLine and self._grid_colour(option).alpha() == 255
 
     def _paint_grid(
         self,
@@ -428,9 +431,7 @@ class JobTableView(QTableView):
         """The grid lines of QTableView::paintEvent over `area`: under the painted rows (`lines`),
         right of each column, and the left/top lines a style draws when a header is hidden."""
         style = self.style()
-        rgba = style.styleHint(QStyle.StyleHint.SH_Table_GridLineColor, option, self) & 0xFFFFFFFF
-        color = QColor.fromRgba(rgba)
-        painter.setPen(QPen(color, 1, self.gridStyle()))
+        painter.setPen(QPen(self._grid_colour(option), 1, self.gridStyle()))
         x0, x1 = area.left(), area.right()
         for y in lines:
             painter.drawLine(QLineF(x0, y, x1, y).translated(0.5, 0.5))
