@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import platform
+import re
 import shutil
 import sqlite3
 import zipfile
@@ -268,10 +269,14 @@ def test_redact_leaves_no_user_host_or_address_in_any_file(filled, tmp_path):
         originals |= {ip.ip if isinstance(ip.ip, str) else ip.ip[0] for ip in adapter.ips}
     files, stdout = bundle(tmp_path, journal, "--redact")
     assert stdout.rstrip().endswith("(redacted)")
+    # Whole words, as the redactor replaces them: a short host name (CI's machine is "vm") also
+    # turns up by chance inside a random identifier ("…ygwxvogt8pvm"), which is not the host and
+    # must stay as it is.
+    found = {o: re.compile(rf"(?<![0-9a-z]){re.escape(o.lower())}(?![0-9a-z])") for o in originals}
     for name, data in files.items():
         text = data.decode("utf-8").lower()
-        for original in originals:
-            assert original.lower() not in text, f"{original!r} is in {name}"
+        for original, pattern in found.items():
+            assert not pattern.search(text), f"{original!r} is in {name}"
     # Still readable: the XML parses, and the same value got the same token everywhere.
     jobs = load(files, "jobs.json")
     job_users = {j["user"] for j in jobs if j["user"]}
