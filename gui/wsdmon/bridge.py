@@ -80,7 +80,7 @@ def device_row(record: DeviceRecord, site: str = "") -> DeviceRow:
         state, detail = SubscriptionState.ERROR, "; ".join(errors) or "retrying"
     elif SubscriptionStatus.SUBSCRIBING in states:
         state = SubscriptionState.SUBSCRIBING
-    elif site:
+    elif site and record.state_at is None:  # a store that holds no state: nothing known of it
         state = SubscriptionState.AT_SITE
     else:
         state = SubscriptionState.UNSUBSCRIBED
@@ -104,6 +104,7 @@ def device_row(record: DeviceRecord, site: str = "") -> DeviceRow:
         error=error,
         offline=None if record.online else record.offline_reason or OfflineReason.NOT_SEEN,
         site=site,
+        state_at=record.state_at,
     )
 
 

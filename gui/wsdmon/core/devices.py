@@ -28,6 +28,7 @@ __all__ = [
     "ServiceInfo",
     "SubscriptionStatus",
     "device_from_metadata",
+    "runtime_state",
 ]
 
 SCANNER_SERVICE_TYPE = QName(ns.WSCN, "ScannerServiceType")
@@ -101,6 +102,9 @@ class DeviceRecord:
     online: bool = True
     offline_reason: OfflineReason | None = None  # why it is offline (None while online)
     error: DeviceError | None = None  # why its metadata could not be read, if it could not
+    # A shared store's device: when its site's collector wrote the runtime state above (None: this
+    # PC's engine's own, live; or a store that holds none, its state then unknown).
+    state_at: datetime | None = None
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -184,4 +188,18 @@ def device_from_metadata(
         device_category=model.device_category if model else (),
         services=tuple(services),
         last_seen=now,
+    )
+
+
+def runtime_state(record: DeviceRecord) -> tuple[object, ...]:
+    """What a device is doing now, as a value to compare (not its metadata, not its last-event
+    time): the part of a record a store writes for the viewers of a shared one when it changes."""
+    return (
+        record.online,
+        record.offline_reason,
+        record.error,
+        tuple(
+            (s.address, s.subscription, s.subscription_error, s.state, s.state_reasons, s.conditions)
+            for s in record.services
+        ),
     )

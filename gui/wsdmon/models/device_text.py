@@ -47,6 +47,8 @@ _OFFLINE = {
         _CTX, "Offline: the device is shutting down (it ended the subscription)"
     ),
 }
+# A device of a shared store: its site's collector, not this wsdmon, has not seen it.
+_NOT_SEEN_AT_SITE = QT_TRANSLATE_NOOP(_CTX, "Not seen since its site's collector started")
 _RESUBSCRIBED = {
     ResubscribeResult.SUBSCRIBED: QT_TRANSLATE_NOOP(_CTX, "Resubscribed to {0}"),
     ResubscribeResult.FAILED: QT_TRANSLATE_NOOP(
@@ -79,8 +81,10 @@ def device_error_text(error: DeviceError) -> str:
     return text.format(error.host)
 
 
-def offline_text(reason: OfflineReason) -> str:
-    """One line saying why the device is shown offline."""
+def offline_text(reason: OfflineReason, *, at_site: bool = False) -> str:
+    """One line saying why the device is shown offline (`at_site`: by its site's collector)."""
+    if at_site and reason is OfflineReason.NOT_SEEN:
+        return translate(_CTX, _NOT_SEEN_AT_SITE)
     return translate(_CTX, _OFFLINE[reason])
 
 

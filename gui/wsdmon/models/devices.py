@@ -93,6 +93,7 @@ class DeviceRow:
     # them apart wherever a name is shown.
     twin_hint: str = ""
     site: str = ""
+    state_at: datetime | None = None  # a shared store's device: when its collector said the above
 
     @property
     def key(self) -> str:
@@ -536,7 +537,7 @@ class DeviceTreeModel(QAbstractItemModel):
         if row.error is not None:
             return device_error_text(row.error)
         if row.offline is not None:
-            return offline_text(row.offline)
+            return offline_text(row.offline, at_site=bool(row.site))
         return row.subscription_detail
 
     def _display(self, row: DeviceRow, col: int) -> str:
@@ -567,11 +568,13 @@ class DeviceTreeModel(QAbstractItemModel):
         if row.error is not None:
             lines.append(device_error_text(row.error))
         elif row.offline is not None:
-            lines.append(offline_text(row.offline))
+            lines.append(offline_text(row.offline, at_site=bool(row.site)))
         elif row.subscription_detail:
             lines.append(row.subscription_detail)
         if row.last_event is not None:
             lines.append(_tr("Last event: {0}").format(fmt.format_local(row.last_event)))
+        if row.state_at is not None:
+            lines.append(_tr("As its site's collector said at {0}").format(fmt.format_local(row.state_at)))
         if row.state:
             lines.append(_tr("State: {0}").format(_state_line(row)))
         lines += [_tr("Condition: {0}").format(condition_text(c)) for c in row.conditions]

@@ -26,6 +26,7 @@ from wsdmon.core import (
     ScannerCondition,
     device_from_metadata,
 )
+from wsdmon.core.devices import runtime_state
 from wsdmon.protocol import Headers, Message, RemoteProtocolError, UnknownMessage
 from wsdmon.protocol.metadata import GetMetadataResponse, TransferGet
 from wsdmon.protocol.repository import GetRepositoryElementsRequest, GetRepositoryElementsResponse
@@ -114,7 +115,8 @@ class DeviceRegistry:
         trusted_fingerprints: Iterable[str] = (),
     ) -> None:
         self._journal = journal
-        self._emit = emit
+        self._report = emit
+        self._stored: dict[str, tuple[object, ...]] = {}  # endpoint → the runtime state last stored
         self._adopted = adopted  # a device read afresh: the engine adopts it and subscribes
         self._unreachable = unreachable  # a read failed: its active jobs become unknown
         self._client: SoapClient | None = None
@@ -123,6 +125,18 @@ class DeviceRegistry:
         self._devices: dict[str, _Device] = {}
         self._reads: ReadGate[DeviceRecord | None] = ReadGate()
         self._condition_names: dict[tuple[str, int], str] = {}  # (device, condition Id) → its Name
+
+    def _emit(self, record: DeviceRecord) -> None:
+        """Report a change; a change of the runtime state (not a new last-event time) is also
+        written to the store, for the viewers of a shared one."""
+        state = runtime_state(record)
+        if self._stored.get(record.endpoint) != state:
+            self._stored[record.endpoint] = state
+            try:
+                self._journal.save_device_state(record)
+            except Exception as exc:  # the store says why in its own log; the monitor goes on
+                log.warning("could not store the state of %s: %s", record.endpoint, exc)
+        self._report(record)
 
     def attach(self, client: SoapClient) -> None:
         """The SOAP client metadata is read with (made when the engine starts)."""

@@ -1,12 +1,18 @@
-"""Devices seen, as rows: what the last metadata said, when the device was first and last seen.
+"""Devices seen, as rows: what the last metadata said, when the device was first and last seen,
+and what its collector last knew of it.
 
-A row holds a core DeviceRecord's lasting facts. Runtime state is not stored: subscription status
-(every subscription is made anew after a restart), `online` and `error`. The accepted certificate
-fingerprint lives in its own table (trust), so that it outlives the device's metadata row.
+A row holds a core DeviceRecord's lasting facts, and in its `state` column the runtime state
+(schema v5): online or why not, why its metadata could not be read, each service's subscription
+and what the device last said of itself (state, reasons, scanner conditions). The runtime state
+is for the viewers of a shared store (a branch's scanner offline, its subscription failing): the
+collector that wrote it reads it never, since every subscription is made anew after a restart.
+`state_at` says when it was written. The accepted certificate fingerprint lives in its own table
+(trust), so that it outlives the device's metadata row.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import sqlite3
@@ -14,11 +20,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from wsdmon.core.devices import DeviceRecord, Role, ServiceInfo
+from wsdmon.core.device_status import DeviceError, DeviceErrorKind, OfflineReason
+from wsdmon.core.devices import DeviceRecord, Role, ScannerCondition, ServiceInfo, SubscriptionStatus
+from wsdmon.protocol.scan import Component, ConditionName, Severity
 
-from .codec import CodecError, dumps, loads
+from .codec import CodecError, _enum_or_text, dumps, loads
 
-__all__ = ["UPSERT_SQL", "device_from_row", "device_params", "load_devices", "normalize_fingerprint"]
+__all__ = [
+    "STATE_FORMAT",
+    "UPSERT_SQL",
+    "decode_device_state",
+    "device_from_row",
+    "device_params",
+    "encode_device_state",
+    "load_devices",
+    "normalize_fingerprint",
+]
 
 _log = logging.getLogger(__name__)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -179,3 +196,123 @@ def load_devices(conn: sqlite3.Connection) -> tuple[list[DeviceRecord], int]:
 def first_seen(conn: sqlite3.Connection, endpoint: str) -> datetime | None:
     row = conn.execute("SELECT first_seen FROM devices WHERE endpoint = ?", (endpoint,)).fetchone()
     return None if row is None else _opt_datetime(row[0])
+
+
+# --- runtime state (the `state` column) --------------------------------------------------------
+
+STATE_FORMAT = 1  # "v" of an encoded state; bump and branch in decode_device_state when it changes
+_SUBSCRIPTIONS = {s.value: s for s in SubscriptionStatus}
+_OFFLINE = {r.value: r for r in OfflineReason}
+_ERROR_KINDS = {k.value: k for k in DeviceErrorKind}
+
+
+def _encode_error(error: DeviceError | None) -> dict[str, object] | None:
+    """A device error without its `detail` (the full technical text, for the collector's log only:
+    it may hold an excerpt of what the device sent)."""
+    if error is None:
+        return None
+    return {
+        "kind": error.kind.value,
+        "url": error.url,
+        "status": error.status,
+        "code": error.code,
+        "reason": error.reason,
+        "errno": error.errno,
+        "fingerprint": error.fingerprint,
+        "limit": error.limit,
+    }
+
+
+def encode_device_state(record: DeviceRecord) -> str:
+    """The runtime state of a device as JSON text for the `state` column."""
+    return dumps(
+        {
+            "v": STATE_FORMAT,
+            "online": record.online,
+            "offline_reason": record.offline_reason.value if record.offline_reason else None,
+            "error": _encode_error(record.error),
+            "services": [
+                {
+                    "address": s.address,
+                    "subscription": s.subscription.value,
+                    "subscription_error": s.subscription_error,
+                    "state": s.state,
+                    "state_reasons": list(s.state_reasons),
+                    "conditions": [
+                        [c.condition_id, str(c.name), str(c.severity), str(c.component)] for c in s.conditions
+                    ],
+                }
+                for s in record.services
+            ],
+        }
+    )
+
+
+def _decode_error(raw: object) -> DeviceError | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or raw.get("kind") not in _ERROR_KINDS:
+        raise CodecError(f"not a device error: {raw!r}")
+    return DeviceError(
+        _ERROR_KINDS[raw["kind"]],
+        url=_opt_text(raw.get("url")) or "",
+        status=_opt_int(raw.get("status")),
+        code=_opt_text(raw.get("code")) or "",
+        reason=_opt_text(raw.get("reason")) or "",
+        errno=_opt_int(raw.get("errno")),
+        fingerprint=_opt_text(raw.get("fingerprint")),
+        limit=_opt_int(raw.get("limit")),
+    )
+
+
+def _condition(raw: object) -> ScannerCondition:
+    if not isinstance(raw, list) or len(raw) != 4 or not isinstance(raw[0], int) or isinstance(raw[0], bool):
+        raise CodecError(f"not a scanner condition: {raw!r}")
+    return ScannerCondition(
+        raw[0],
+        _enum_or_text(ConditionName, raw[1]),
+        _enum_or_text(Severity, raw[2]),
+        _enum_or_text(Component, raw[3]),
+    )
+
+
+def _service_state(service: ServiceInfo, raw: object) -> ServiceInfo:
+    if not isinstance(raw, dict) or raw.get("subscription") not in _SUBSCRIPTIONS:
+        raise CodecError(f"not a service's state: {raw!r}")
+    conditions = raw.get("conditions", [])
+    if not isinstance(conditions, list):
+        raise CodecError(f"scanner conditions must be a list, got {conditions!r}")
+    return dataclasses.replace(
+        service,
+        subscription=_SUBSCRIPTIONS[raw["subscription"]],
+        subscription_error=_opt_text(raw.get("subscription_error")),
+        state=_opt_text(raw.get("state")),
+        state_reasons=_strs(raw.get("state_reasons", [])),
+        conditions=tuple(_condition(c) for c in conditions),
+    )
+
+
+def decode_device_state(record: DeviceRecord, text: str) -> DeviceRecord:
+    """`record` (from the device's row) with the runtime state `text` says; CodecError when the
+    text is damaged or of a later format. A service the state does not name keeps its defaults."""
+    raw = loads(text)
+    if not isinstance(raw, dict) or raw.get("v") != STATE_FORMAT:
+        raise CodecError(f"not a device state of format {STATE_FORMAT}")
+    online = raw.get("online")
+    reason = raw.get("offline_reason")
+    services = raw.get("services")
+    if not isinstance(online, bool) or (reason is not None and reason not in _OFFLINE):
+        raise CodecError(f"not a device's online state: {online!r}, {reason!r}")
+    if not isinstance(services, list):
+        raise CodecError("a device state's services must be a list")
+    by_address = {s.get("address"): s for s in services if isinstance(s, dict)}
+    return dataclasses.replace(
+        record,
+        online=online,
+        offline_reason=None if reason is None else _OFFLINE[reason],
+        error=_decode_error(raw.get("error")),
+        services=tuple(
+            _service_state(s, by_address[s.address]) if s.address in by_address else s
+            for s in record.services
+        ),
+    )

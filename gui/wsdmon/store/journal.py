@@ -374,8 +374,16 @@ class Journal:
     # --- devices -------------------------------------------------------------------------------
 
     def upsert_device(self, record: DeviceRecord) -> None:
-        """Remember a device's metadata (runtime state such as subscriptions is not stored)."""
+        """Remember a device's metadata (its runtime state: save_device_state)."""
         self._conn.execute(_devices.UPSERT_SQL, (*_devices.device_params(record), self.site))
+
+    def save_device_state(self, record: DeviceRecord) -> None:
+        """Write what this PC knows of a device now (online, subscriptions, what it said of itself)
+        on its row, if it has one (store.devices: for the viewers of a shared store)."""
+        self._conn.execute(
+            "UPDATE devices SET state = ?, state_at = ? WHERE endpoint = ?",
+            (_devices.encode_device_state(record), datetime.now(UTC).isoformat(), record.endpoint),
+        )
 
     def load_devices(self) -> list[DeviceRecord]:
         """Every device seen, as last upserted (no subscriptions); damaged rows are skipped."""

@@ -27,6 +27,7 @@ __all__ = [
     "payload",
     "text",
     "write_device",
+    "write_device_state",
     "write_trust",
 ]
 
@@ -164,6 +165,15 @@ def _same(conn: Conn, site: str, rows: list[tuple[int, MessageRow]]) -> list[tup
 def write_device(conn: Conn, site: str, record: DeviceRecord) -> None:
     conn.execute(_UPSERT_DEVICE.encode(), (*_devices.device_params(record), site))
     conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "device", record.endpoint)))
+
+
+def write_device_state(conn: Conn, site: str, endpoint: str, state: str) -> None:
+    """A device's runtime state (store.devices.encode_device_state) on its row, if it has one."""
+    conn.execute(
+        "UPDATE devices SET state = %s, state_at = now() WHERE site = %s AND endpoint = %s",
+        (state, site, endpoint),
+    )
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "device", endpoint)))
 
 
 def write_trust(conn: Conn, site: str, device: str, sha256: str | None) -> None:

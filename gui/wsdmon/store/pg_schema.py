@@ -230,7 +230,15 @@ _V4: tuple[Step, ...] = (
     END $$""",
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4)
+# v5: what a device's collector last knew of it (store.devices: encode_device_state) and when: the
+# window on a shared store shows a branch's scanner offline or its subscription failing. Columns
+# inherit the table's grants (roles_sql): the collector may update them, the viewer read them.
+_V5: tuple[Step, ...] = (
+    "ALTER TABLE devices ADD COLUMN state text",
+    "ALTER TABLE devices ADD COLUMN state_at timestamptz",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = ("messages", "jobs", "timeline", "devices", "trust", "state", "job_words")
 

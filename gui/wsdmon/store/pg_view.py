@@ -11,6 +11,7 @@ read on either side of a commit.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 from collections.abc import Callable
@@ -102,7 +103,8 @@ def _view_error(exc: BaseException, location: str) -> SharedViewError:
 
 _SELECT_DEVICES = """SELECT site, endpoint, friendly_name, manufacturer, model_name, model_number,
        serial_number, firmware_version, presentation_url, device_category, xaddrs, services,
-       metadata_version, instance_id, last_seen, last_event FROM devices"""
+       metadata_version, instance_id, last_seen, last_event, {state} FROM devices"""
+_STATE_SINCE = 5  # the schema version whose devices have a state column (pg_schema._V5)
 
 
 class SharedView:
@@ -115,6 +117,11 @@ class SharedView:
         self._connect()
         try:
             self._rows(_CHECK_READABLE)  # not a wsdmon store, or no SELECT right: said now, in words
+            # A store no collector of schema 5 opened yet has no devices' state: they are shown as
+            # watched by their site's collector, with nothing said of their state.
+            (version,) = self._rows("SELECT coalesce(max(version), 0) FROM schema_version")[0]
+            state = "state, state_at" if version >= _STATE_SINCE else "NULL, NULL"
+            self._select_devices = _SELECT_DEVICES.format(state=state)
         except BaseException:
             self.close()
             raise
@@ -176,13 +183,21 @@ class SharedView:
     def devices(self, site: str | None = None, endpoint: str | None = None) -> list[tuple[str, DeviceRecord]]:
         """(site, device) of every site, or of one site / one endpoint; damaged rows skipped."""
         where, params = _where(("site", site), ("endpoint", endpoint))
-        rows = self._rows(_sql(_SELECT_DEVICES, where, "site, endpoint"), params)
+        rows = self._rows(_sql(self._select_devices, where, "site, endpoint"), params)
         out: list[tuple[str, DeviceRecord]] = []
-        for site_name, *row in rows:
+        for site_name, *row, state, state_at in rows:
             try:
-                out.append((site_name, _devices.device_from_row(tuple(row))))
+                record = _devices.device_from_row(tuple(row))
             except CodecError as exc:
                 _log.warning("store: skipped damaged device row %r: %s", row[0], exc)
+                continue
+            if state is not None:
+                try:
+                    record = _devices.decode_device_state(record, state)
+                    record = dataclasses.replace(record, state_at=state_at.astimezone(UTC))
+                except CodecError as exc:  # the device is shown, as if its collector said nothing
+                    _log.warning("store: damaged state of device %r of site %s: %s", row[0], site_name, exc)
+            out.append((site_name, record))
         return out
 
     def sites(self) -> list[str]:

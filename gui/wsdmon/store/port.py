@@ -84,7 +84,13 @@ class StorePort(Protocol):
         ...
 
     def upsert_device(self, record: DeviceRecord) -> None:
-        """Remember a device's metadata (runtime state such as subscriptions is not stored)."""
+        """Remember a device's metadata (its runtime state: save_device_state)."""
+        ...
+
+    def save_device_state(self, record: DeviceRecord) -> None:
+        """Write the device's runtime state now (online or why not, its subscriptions, what it
+        said of itself) on its row, if upsert_device() made one: what the viewers of a shared store
+        show. load_devices() does not read it back (subscriptions are made anew at each start)."""
         ...
 
     def load_devices(self) -> list[DeviceRecord]:

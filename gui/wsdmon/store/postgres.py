@@ -85,6 +85,7 @@ from .pg_rows import (
     delete_old,
     insert_messages,
     write_device,
+    write_device_state,
     write_trust,
 )
 from .pg_rows import arrival as check_arrival
@@ -140,6 +141,7 @@ class PostgresStore:
         self._jobs = JobsWriter(self.site, self._connect_aside, clock)  # folded jobs: a session of their own
         self._pending_devices: dict[str, DeviceRecord] = {}
         self._pending_trust: dict[str, str | None] = {}
+        self._pending_states: dict[str, str] = {}  # endpoint → encoded runtime state
         self._next_try = 0.0
         self.spooled = 0  # messages written to the spool since open (for logs and tests)
         self.replayed = 0  # spooled messages replayed into PostgreSQL since open
@@ -187,7 +189,14 @@ class PostgresStore:
 
     def _replay_needed(self) -> bool:
         """A hint for the replay thread (read without the lock): away, or the spool holds messages."""
-        return not self._closed and (self._conn is None or bool(self._spool_dirty) or self._jobs.pending)
+        return not self._closed and (
+            self._conn is None or bool(self._spool_dirty) or self._jobs.pending or self._queued_rows()
+        )
+
+    def _queued_rows(self) -> bool:
+        """Devices, states or trust queued (the loop found the connection busy): the replay thread
+        writes them when nothing else would soon."""
+        return bool(self._pending_devices or self._pending_states or self._pending_trust)
 
     # --- connection --------------------------------------------------------------------------
 
@@ -444,20 +453,23 @@ class PostgresStore:
         if conn is not None and self._jobs.queued:  # jobs queued while the server was away
             self._jobs.write(0.0)
         with self._pending_lock:
-            devices, trust = self._pending_devices, self._pending_trust
-            if conn is None or not (devices or trust):
+            devices, trust, states = self._pending_devices, self._pending_trust, self._pending_states
+            if conn is None or not (devices or trust or states):
                 return
-            self._pending_devices, self._pending_trust = {}, {}
+            self._pending_devices, self._pending_trust, self._pending_states = {}, {}, {}
         try:
             with conn.transaction():
                 for record in devices.values():
                     write_device(conn, self.site, record)
+                for endpoint, state in states.items():  # after the rows they go on
+                    write_device_state(conn, self.site, endpoint, state)
                 for endpoint, sha in trust.items():
                     write_trust(conn, self.site, endpoint, sha)
         except psycopg.OperationalError as exc:
             with self._pending_lock:  # back in the queue, unless something newer came meanwhile
                 self._pending_devices = {**devices, **self._pending_devices}
                 self._pending_trust = {**trust, **self._pending_trust}
+                self._pending_states = {**states, **self._pending_states}
             self._offline(exc)
 
     # --- folded job state ----------------------------------------------------------------------
@@ -512,6 +524,14 @@ class PostgresStore:
         if not self._write_or_queue(lambda conn: write_device(conn, self.site, record)):
             with self._pending_lock:
                 self._pending_devices[record.endpoint] = record
+
+    def save_device_state(self, record: DeviceRecord) -> None:
+        """Write what this collector knows of a device now (online, subscriptions, what it said of
+        itself) on its row, for the viewers; queued while the server is away (the latest is kept)."""
+        state = _devices.encode_device_state(record)
+        if not self._write_or_queue(lambda conn: write_device_state(conn, self.site, record.endpoint, state)):
+            with self._pending_lock:
+                self._pending_states[record.endpoint] = state
 
     def load_devices(self) -> list[DeviceRecord]:
         """Every device this site has seen, as last upserted; damaged rows are skipped (none before

@@ -255,7 +255,14 @@ _V4: tuple[Step, ...] = (
     "INSERT INTO jobs_search (rowid, search) SELECT rowid, search FROM jobs",
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4)
+# v5: what a device's collector last knew of it (store.devices: encode_device_state), for the
+# viewers of a shared store; the sqlite journal keeps it too, so that both stores are one contract.
+_V5: tuple[Step, ...] = (
+    "ALTER TABLE devices ADD COLUMN state TEXT",
+    "ALTER TABLE devices ADD COLUMN state_at TEXT",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -250,7 +250,7 @@ def test_a_journal_of_schema_3_migrates_its_jobs_into_pages(
     conn.close()
     Journal(path, site="old-pc").close()
     with sqlite3.connect(path) as c:
-        assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     p = SqliteJobPages(path)
     got = _all(p, JobFilter(), JobSort(SortKey.STATE, False, _name))
     assert _keys(got) == _keys(_reference(RECS[:30], SortKey.STATE, False))  # the damaged row is skipped

@@ -600,7 +600,7 @@ def test_a_schema_1_database_is_migrated_and_its_batches_notify(pg_dsn: str, tmp
             ids = store.append_messages([message(1), message(2)])
             store.append_messages([])  # nothing written, nothing said
             notes = [n.payload for n in listener.notifies(timeout=2.0)]
-            assert schema_version(listener) == SCHEMA_VERSION == 4
+            assert schema_version(listener) == SCHEMA_VERSION == 5
     finally:
         store.close()
     assert len(notes) == 1

@@ -27,7 +27,7 @@ from tests.integration.test_collect import JOB, scan_server
 from tests.integration.wsdmon_process import environment, run_wsdmon
 from tests.pg import PgCluster
 from wsdmon.cli import EXIT_CANNOT_START
-from wsdmon.models import Column
+from wsdmon.models import Column, SubscriptionState
 from wsdmon.models.paged_jobs import PagedJobModel
 from wsdmon.shared_app import SharedWindows
 from wsdmon.shared_follow import CATCH_UP_INTERVAL_S
@@ -92,6 +92,13 @@ def test_two_sites_live_in_the_window(qapp: Any, tmp_path: Path, pg_cluster: PgC
                 expected = {("floor-3", first.endpoint), ("branch", second.endpoint)}
                 assert {(r.site, r.endpoint) for r in rows} == expected
                 assert len({r.display_name for r in rows}) == 2  # told apart by their site
+                # Each as its collector knows it (schema v5): subscribed.
+                await until(
+                    lambda: (
+                        {r.subscription for r in shared.devices.devices()} == {SubscriptionState.SUBSCRIBED}
+                    ),
+                    "both sites' devices subscribed, as their collectors say",
+                )
                 assert "2 site" in window.windowTitle()
                 assert "user=desk_" in window.windowTitle()
                 status = window.findChild(type(window.status_labels["devices"]), "status-shared")
@@ -176,6 +183,16 @@ def test_two_sites_live_in_the_window(qapp: Any, tmp_path: Path, pg_cluster: PgC
                 [exported] = json.loads(out.read_text())
                 assert (exported["site"], exported["job_token"]) == ("floor-3", jobs["floor-3"].token)
                 assert exported["device"] == floor.display_name
+
+                # A collector stopped cleanly ends its subscriptions: the window says so of its device.
+                assert collectors["branch"].stop() == 0
+                branch_key = next(r.key for r in shared.devices.devices() if r.site == "branch")
+                await until(
+                    lambda: shared.devices.device(branch_key).subscription is SubscriptionState.UNSUBSCRIBED,  # type: ignore[union-attr]
+                    "branch's device no longer subscribed",
+                )
+                index = shared.devices.index_of(branch_key)
+                assert index.siblingAtColumn(3).data() == "Not subscribed"
             finally:
                 await windows.stop_all()
                 codes = {site: c.stop() for site, c in collectors.items()}

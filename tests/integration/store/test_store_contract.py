@@ -22,10 +22,11 @@ from tests.unit.store.helpers import (
     raw,
     status,
 )
-from wsdmon.core import JobTable
+from wsdmon.core import JobTable, OfflineReason
 from wsdmon.core.devices import SubscriptionStatus
 from wsdmon.protocol.dsm import FilterState, JobState
 from wsdmon.store import Journal, StorePort
+from wsdmon.store.devices import decode_device_state
 from wsdmon.store.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 
 from .stores import KINDS, Backend
@@ -141,6 +142,30 @@ def test_devices_round_trip_and_take_the_latest_metadata(store: StorePort) -> No
     assert set(devices) == {DEV, DEV2}
     assert devices[DEV].friendly_name == "Renamed"
     assert devices[DEV].last_seen == later
+
+
+def test_a_devices_runtime_state_is_written_on_its_row_and_not_read_back(backend: Backend) -> None:
+    """What the viewers of a shared store show (schema v5); the collector itself starts afresh."""
+    store = backend.open()
+    try:
+        record = device_record()
+        store.save_device_state(record)  # no row yet: nothing to write it on
+        assert backend.rows("SELECT state FROM devices") == []
+        store.upsert_device(record)
+        offline = dataclasses.replace(record, online=False, offline_reason=OfflineReason.BYE)
+        store.save_device_state(offline)
+        (state, at), *more = backend.rows("SELECT state, state_at FROM devices")
+        assert not more
+        assert at is not None
+        assert isinstance(state, str)
+        assert decode_device_state(record, state) == offline
+        (back,) = store.load_devices()
+        assert back.online
+        assert back.services[0].subscription is SubscriptionStatus.NONE
+        store.upsert_device(device_record(name="Renamed"))  # new metadata keeps the state
+        assert backend.rows("SELECT state FROM devices") == [(state,)]
+    finally:
+        store.close()
 
 
 def test_trusted_fingerprints_are_normalised_kept_and_forgotten(backend: Backend) -> None:
@@ -261,7 +286,7 @@ def test_a_journal_from_before_sites_keeps_its_rows_as_this_hosts(tmp_path: Path
         journal.upsert_jobs([lifecycle(JobTable())], 2)
         assert len(journal.load_jobs()) == 1
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         assert conn.execute("SELECT id, site FROM messages ORDER BY id").fetchall() == [
             (1, "old-pc"),
             (2, "old-pc"),

@@ -91,7 +91,7 @@ def test_a_journal_of_schema_1_migrates_with_its_jobs_as_generation_0(db_path: P
 
     with Journal(db_path) as journal:
         with sqlite3.connect(db_path) as conn:
-            assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         loaded = {job.key: job for job in journal.load_jobs()}
         assert set(loaded) == {JobKey(DEV, "tok-1", 0), JobKey(DEV, "tok-2", 0)}
         for was in (old, running):
