@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ from wsdmon.core import (
     SubscriptionStatus,
 )
 from wsdmon.core.health import DeviceHealth
+from wsdmon.core.sites import SiteCollector
 from wsdmon.models import (
     DeviceKind,
     DeviceRow,
@@ -166,6 +167,10 @@ class QtBridge(QObject, EngineListener):
         """A device as `site`'s collector last stored it (a view of a shared store)."""
         self._pending_devices[device_key(device.endpoint, site)] = (site, device)
         self._soon()
+
+    def site_collectors_changed(self, collectors: Mapping[str, SiteCollector]) -> None:
+        """Each site's collector as last judged (a view of a shared store; rare: not batched)."""
+        self._devices.set_collectors(collectors)
 
     def health_changed(self, health: DeviceHealth) -> None:
         """A device's health report was evaluated again (the latest per device goes out)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from PySide6.QtCore import QEvent, QObject, QSettings
 
 from wsdmon.core import DeviceRecord
 from wsdmon.core.feed import RawEntry
+from wsdmon.core.sites import SiteCollector
 from wsdmon.shared_follow import SharedFollower
 
 __all__ = ["SharedFeed", "SharedWindow", "SharedWindows", "run_shared_window"]
@@ -61,6 +62,9 @@ class SharedFeed:
     def devices_changed(self, rows: Sequence[tuple[str, DeviceRecord]]) -> None:
         for site, device in rows:
             self.bridge.site_device_changed(site, device)
+
+    def collectors_changed(self, collectors: Mapping[str, SiteCollector]) -> None:
+        self.bridge.site_collectors_changed(collectors)
 
     def jobs_site_changed(self, site: str | None, added: bool = True) -> None:
         """A site's jobs changed in the store: the paged job table re-reads what it shows (and

@@ -7,7 +7,8 @@ device changed, and that site's jobs updated since the newest one shown (less LI
 again; a job is handed on when it differs from what was handed on for it. A re-read of every site
 every CATCH_UP_INTERVAL_S covers a notification missed; when the server goes away the follower says
 so once (`connection_changed(error)`), tries again every RECONNECT_DELAY_S, and once it listens
-again reads what it missed and says so (`connection_changed(None)`).
+again reads what it missed and says so (`connection_changed(None)`). Each site's collector is
+judged at the load and at each safety re-read (its heartbeat: `collectors_changed`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol, cast, overload
 
 from wsdmon.core import DeviceRecord, JobKey, JobRecord
+from wsdmon.core.sites import SILENT_AFTER_S, SiteCollector
 
 __all__ = [
     "CATCH_UP_INTERVAL_S",
@@ -47,6 +49,9 @@ class FollowSink(Protocol):
     whose jobs changed (PagedJobsSink: the window's job table pages them from the store itself)."""
 
     def devices_changed(self, rows: Sequence[tuple[str, DeviceRecord]]) -> None: ...
+
+    # Each site's collector as last judged (core.sites): all of them, whenever one changed.
+    def collectors_changed(self, collectors: Mapping[str, SiteCollector]) -> None: ...
 
     def sites_changed(self, sites: Sequence[str]) -> None: ...
 
@@ -103,6 +108,8 @@ class SharedFollower:
         self.sites: set[str] = set()
         self.last_message: dict[str, int] = {}  # site → the newest message id handed on (raw log)
         self.error: Exception | None = None  # the interruption last said, None while following
+        self.collectors: dict[str, SiteCollector] = {}  # as last handed on
+        self.silent_after_s = SILENT_AFTER_S  # a collector not heard from for this long is silent
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- handing on -----------------------------------------------------------------------------
@@ -142,10 +149,19 @@ class SharedFollower:
         """Everything the store holds now (raises StoreError); messages from now on."""
         self.last_message = await asyncio.to_thread(self.view.message_heads)
         self.show_devices(await asyncio.to_thread(self.view.devices))
+        await self.read_collectors()
         if self._pages_sink is not None:
             self._pages_sink.jobs_site_changed(None)
         else:
             self.show_jobs(await asyncio.to_thread(self.view.jobs_since))
+
+    async def read_collectors(self) -> None:
+        """Judge each site's collector again (its heartbeat and stop: core.sites); handed on when
+        one changed (its state, or the time of its last word)."""
+        collectors = await asyncio.to_thread(self.view.collectors, self.silent_after_s)
+        if collectors != self.collectors:
+            self.collectors = collectors
+            self.sink.collectors_changed(collectors)
 
     async def read_messages(self, site: str) -> None:
         """The messages a site stored since the last handed on (a batch at a time)."""
@@ -189,6 +205,7 @@ class SharedFollower:
         while True:
             try:
                 self.show_devices(await asyncio.to_thread(self.view.devices))
+                await self.read_collectors()
                 await self.catch_up()
             except StoreError as exc:  # listening, but not reading yet: once more in a moment
                 self._said(exc)
@@ -260,6 +277,7 @@ class SharedFollower:
                 # Back over the whole interval since the last safety read, and the usual slack more:
                 # whatever a live read missed in between is read here.
                 await self.catch_up(slack=CATCH_UP_INTERVAL_S + JOBS_SLACK_S)
+                await self.read_collectors()  # a heartbeat missed, or a stop: said within this round
             except StoreError as exc:
                 self._said(exc)
 

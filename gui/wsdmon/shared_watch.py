@@ -1,7 +1,8 @@
 """`wsdmon watch --json --store postgresql://…` (issue 14, item 3): follow every site of a shared store.
 
 No engine runs here: the collectors of the sites write the store; this reads it (SELECT only) and
-prints each device and job change as `watch` does, with the `site` that saw it: first everything the
+prints each device and job change as `watch` does, with the `site` that saw it, and each site's
+collector when it goes silent, stops or is heard again (a "collector" line): first everything the
 store holds (marked "replayed"), then live (shared_follow.SharedFollower: NOTIFY, a safety re-read
 every CATCH_UP_INTERVAL_S, reconnecting when the server went away).
 """
@@ -11,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from wsdmon.core import DeviceRecord, JobRecord
+from wsdmon.core.sites import SiteCollector
 from wsdmon.shared_follow import CATCH_UP_INTERVAL_S, SharedFollower
 
 __all__ = ["CATCH_UP_INTERVAL_S", "follow_shared_store"]
@@ -47,6 +49,11 @@ class _PrinterSink:
         for site, record in rows:
             self.printer.site = site
             self.printer.job_changed(_Change(record))
+
+    def collectors_changed(self, collectors: Mapping[str, SiteCollector]) -> None:
+        for site, collector in collectors.items():
+            self.printer.site = site
+            self.printer.collector_changed(collector)
 
     def sites_changed(self, sites: Sequence[str]) -> None:
         pass  # every line names its site

@@ -120,6 +120,7 @@ class JsonPrinter:
         self._clock = clock
         self._last_device: dict[tuple[str | None, str], dict[str, Any]] = {}  # (site, endpoint)
         self._names: dict[str, str] = {}
+        self._last_collector: dict[str | None, str] = {}  # site → its collector's state last printed
         self.site: str | None = None  # following a shared store: the site of what is printed next
 
     def _print(self, obj: dict[str, Any]) -> None:
@@ -147,6 +148,15 @@ class JsonPrinter:
             self._last_device[key] = line
             seen = device.last_seen if self.replaying else self._clock()
             self._print({**line, "seen": _utc(seen)})
+
+    def collector_changed(self, collector: Any) -> None:
+        """A site's collector went silent, stopped or is heard again (a shared store: core.sites);
+        a new heartbeat of a live one is no change."""
+        state = collector.state.value
+        if self._last_collector.get(self.site) != state:
+            self._last_collector[self.site] = state
+            line = {"kind": "collector", "state": state, "since": _utc(collector.at)}
+            self._print({**line, "seen": _utc(self._clock())})
 
     def job_changed(self, change: Any) -> None:
         if change.accepted:

@@ -24,6 +24,9 @@ class View:
     def sites(self) -> list[str]:
         return ["a", "b"]
 
+    def collectors(self, silent_after_s: float) -> dict[str, Any]:
+        return {}
+
     def jobs_since(self, *args: Any) -> list[Any]:
         self.job_reads += 1
         return []

@@ -151,3 +151,48 @@ def test_a_paged_follower_says_whether_the_coalesced_notifications_added_jobs(mo
 
     asyncio.run(_live_until(follower, done))
     assert sink.said == [("a", False), ("a", False), ("b", True), ("c", True)]
+
+
+def test_watch_prints_a_line_when_a_sites_collector_goes_silent_stops_or_is_heard_again() -> None:
+    """`watch --json --store`: a "collector" line per change of a site's collector (core.sites), not
+    one per heartbeat; the follower asks the view with its own threshold of silence."""
+    import io
+    import json
+    from datetime import UTC, datetime
+
+    from wsdmon.core.sites import CollectorState, SiteCollector
+    from wsdmon.watch import JsonPrinter
+
+    t0, t1 = datetime(2026, 12, 6, 10, 0, tzinfo=UTC), datetime(2026, 12, 6, 10, 0, 30, tzinfo=UTC)
+    said = iter(
+        [
+            {"a": SiteCollector(CollectorState.LIVE, t0)},
+            {"a": SiteCollector(CollectorState.LIVE, t1)},  # a heartbeat: no line
+            {"a": SiteCollector(CollectorState.SILENT, t1), "b": SiteCollector(CollectorState.STOPPED, t0)},
+            {"a": SiteCollector(CollectorState.LIVE, t1), "b": SiteCollector(CollectorState.STOPPED, t0)},
+        ]
+    )
+    asked: list[float] = []
+
+    class Judged(View):
+        def collectors(self, silent_after_s: float) -> dict[str, SiteCollector]:
+            asked.append(silent_after_s)
+            return next(said)
+
+    out = io.StringIO()
+    follower = SharedFollower(Judged({}), "", _PrinterSink(JsonPrinter(out)))
+    follower.silent_after_s = 5.0
+
+    async def run() -> None:
+        for _ in range(4):
+            await follower.read_collectors()
+
+    asyncio.run(run())
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(x["kind"], x["site"], x["state"], x["since"]) for x in lines] == [
+        ("collector", "a", "live", t0.isoformat()),
+        ("collector", "a", "silent", t1.isoformat()),
+        ("collector", "b", "stopped", t0.isoformat()),
+        ("collector", "a", "live", t1.isoformat()),
+    ]
+    assert asked == [5.0] * 4

@@ -13,9 +13,9 @@ is 0 for a group and its group's fixed id for a device.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum, IntEnum
 from typing import Any
 
@@ -32,6 +32,7 @@ from PySide6.QtCore import (
 from wsdmon.core import DeviceError, OfflineReason, ScannerCondition
 from wsdmon.core.health import DeviceHealth
 from wsdmon.core.selfcheck import Verdict
+from wsdmon.core.sites import CollectorState, SiteCollector
 
 from . import format as fmt
 from ._i18n import QT_TRANSLATE_NOOP
@@ -173,6 +174,20 @@ _STATE_ICONS = {
 }
 
 
+# A site's collector not heard from: on its node, and in the node's tooltip.
+_AWAY = {
+    CollectorState.SILENT: QT_TRANSLATE_NOOP(_CTX, "collector silent since {0}"),
+    CollectorState.STOPPED: QT_TRANSLATE_NOOP(_CTX, "collector stopped at {0}"),
+}
+_AWAY_LONG = {
+    CollectorState.SILENT: QT_TRANSLATE_NOOP(
+        _CTX, "Its collector has been silent since {0}: its devices are shown as it last said"
+    ),
+    CollectorState.STOPPED: QT_TRANSLATE_NOOP(
+        _CTX, "Its collector stopped at {0}: its devices are shown as it last said"
+    ),
+}
+
 # A site node's shield: its devices' worst verdict.
 _VERDICT_RANK = {Verdict.OK: 0, Verdict.UNKNOWN: 1, Verdict.WARNING: 2, Verdict.PROBLEM: 3}
 
@@ -217,6 +232,7 @@ class DeviceTreeModel(QAbstractItemModel):
         # Kept apart from the rows: reports come on their own (EngineListener.health_changed), also
         # before the device's first row, and a row's update (or a change of kind) must not drop it.
         self._health: dict[str, DeviceHealth] = {}
+        self._collectors: dict[str, SiteCollector] = {}  # site → its collector as last judged
 
     # --- the bridge's API ------------------------------------------------------------------------
 
@@ -306,6 +322,19 @@ class DeviceTreeModel(QAbstractItemModel):
                     self.dataChanged.emit(
                         self.index(i, 0, parent), self.index(i, len(DeviceColumn) - 1, parent)
                     )
+
+    def set_collectors(self, collectors: Mapping[str, SiteCollector]) -> None:
+        """Each site's collector as last judged (a view of a shared store): a site whose collector
+        is silent or stopped says so on its node (its devices are as the collector last said)."""
+        old, self._collectors = self._collectors, dict(collectors)
+        for group in self._groups:
+            if group.site and old.get(group.site) != self._collectors.get(group.site):
+                index = self._group_index(group)
+                self.dataChanged.emit(index, index)
+
+    def collector(self, site: str) -> SiteCollector | None:
+        """The site's collector as last judged (None: not known, e.g. a wsdmon before heartbeats)."""
+        return self._collectors.get(site)
 
     def set_health(self, reports: Iterable[DeviceHealth]) -> None:
         """The latest health report of devices (the bridge's batch): their name cells repaint."""
@@ -490,12 +519,16 @@ class DeviceTreeModel(QAbstractItemModel):
             return group.site
         if column != DeviceColumn.NAME:
             return None
+        away = self._away(group.site)
         if role == Qt.ItemDataRole.DisplayRole:
-            return _tr("{0} ({1})").format(group.site, len(group.rows))
+            text = _tr("{0} ({1})").format(group.site, len(group.rows))
+            return _tr("{0} — {1}").format(text, away) if away else text
         worst = max(group.rows, key=self._trouble, default=None)
         troubled = worst is not None and self._trouble(worst) > _CALM
         if role == Qt.ItemDataRole.DecorationRole:
-            return icon(self._icon_name(worst)) if worst is not None and troubled else None
+            if worst is not None and troubled and (not away or self._trouble(worst) > _WARNING):
+                return icon(self._icon_name(worst))
+            return icon("condition-warning") if away else None
         verdicts = [h.verdict for r in group.rows if (h := self._health.get(r.key)) is not None]
         if role == Role.HEALTH:
             return max(verdicts, key=_VERDICT_RANK.__getitem__) if verdicts else None
@@ -510,12 +543,24 @@ class DeviceTreeModel(QAbstractItemModel):
         # Both forms spelt out: no English plural translation is loaded ("%n device(s)" showed so).
         count = _tr("Site {0}: 1 device") if n == 1 else _tr("Site {0}: {1} devices")
         lines = [count.format(group.site, n)]
+        if away := self._away(group.site, long=True):
+            lines.append(away)
         if worst is not None:
             lines.append(_tr("Worst: {0}").format(self._display(worst, DeviceColumn.NAME)))
             trouble = self._trouble_text(worst)
             if trouble:
                 lines.append(trouble)
         return "\n".join(lines)
+
+    def _away(self, site: str, *, long: bool = False) -> str:
+        """What a site's node says of its collector when it is not heard from ("" when it is, or
+        when it never said): "collector silent since 10:32:05" (`long`: the tooltip's sentence)."""
+        collector = self._collectors.get(site)
+        if collector is None or collector.state is CollectorState.LIVE:
+            return ""
+        when = fmt.format_local(collector.at, with_date=collector.at.date() != datetime.now(UTC).date())
+        words = _AWAY_LONG if long else _AWAY
+        return _tr(words[collector.state]).format(when)
 
     @staticmethod
     def _trouble(row: DeviceRow) -> int:

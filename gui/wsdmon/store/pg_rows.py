@@ -15,6 +15,7 @@ from wsdmon.core.devices import DeviceRecord
 from . import devices as _devices
 from .journal import MessageRow
 from .pg_follow import CHANNEL
+from .pg_schema import HEARTBEAT
 
 __all__ = [
     "LAST_FOLDED",
@@ -28,6 +29,7 @@ __all__ = [
     "text",
     "write_device",
     "write_device_state",
+    "write_heartbeat",
     "write_trust",
 ]
 
@@ -174,6 +176,15 @@ def write_device_state(conn: Conn, site: str, endpoint: str, state: str) -> None
         (state, site, endpoint),
     )
     conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "device", endpoint)))
+
+
+def write_heartbeat(conn: Conn, site: str, key: str = HEARTBEAT) -> None:
+    """The collector of `site` is alive (or, key STOPPED, has stopped) now."""
+    conn.execute(
+        "INSERT INTO state (site, key, value) VALUES (%s, %s, extract(epoch FROM now())::bigint)"
+        " ON CONFLICT (site, key) DO UPDATE SET value = excluded.value",
+        (site, key),
+    )
 
 
 def write_trust(conn: Conn, site: str, device: str, sha256: str | None) -> None:

@@ -22,7 +22,16 @@ if TYPE_CHECKING:
 
 Step = str | Callable[["psycopg.Connection[tuple[object, ...]]"], None]
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES", "migrate", "roles_sql", "schema_version"]
+__all__ = [
+    "HEARTBEAT",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "STOPPED",
+    "TABLES",
+    "migrate",
+    "roles_sql",
+    "schema_version",
+]
 
 _MIGRATION_LOCK = 0x7773646D6F6E  # "wsdmon": the advisory lock held while migrating
 
@@ -239,6 +248,11 @@ _V5: tuple[Step, ...] = (
 )
 
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+
+# The state table's keys of a collector's heartbeat and clean stop (core.sites): seconds since the
+# epoch on the server's clock (one clock for every site; a viewer compares them with its now()).
+HEARTBEAT = "heartbeat"
+STOPPED = "stopped"
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = ("messages", "jobs", "timeline", "devices", "trust", "state", "job_words")
 

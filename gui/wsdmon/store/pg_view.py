@@ -19,10 +19,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wsdmon.core import DeviceRecord, JobRecord
+from wsdmon.core.sites import SILENT_AFTER_S, CollectorState, SiteCollector
 
 from . import devices as _devices
 from .codec import CodecError
 from .journal import decode_jobs
+from .pg_schema import HEARTBEAT, STOPPED
 from .port import StoreError, StoreUnavailableError
 
 __all__ = ["CONNECT_TIMEOUT_S", "JOBS_SLACK_S", "SharedView", "SharedViewError", "ViewProblem"]
@@ -200,6 +202,26 @@ class SharedView:
             out.append((site_name, record))
         return out
 
+    def collectors(self, silent_after_s: float = SILENT_AFTER_S) -> dict[str, SiteCollector]:
+        """Each site's collector as its heartbeat and stop say (core.sites), judged on the server's
+        clock; a site whose collector never wrote a heartbeat (a wsdmon before them) is left out."""
+        rows = self._rows(
+            "SELECT site, max(value) FILTER (WHERE key = %s), max(value) FILTER (WHERE key = %s),"
+            " extract(epoch FROM now()) FROM state WHERE key IN (%s, %s) GROUP BY site",
+            (HEARTBEAT, STOPPED, HEARTBEAT, STOPPED),
+        )
+        out: dict[str, SiteCollector] = {}
+        for site, beat, stopped, now in rows:
+            if beat is None:
+                continue
+            if stopped is not None and stopped >= beat:
+                out[site] = SiteCollector(CollectorState.STOPPED, _epoch(stopped))
+            elif float(now) - beat > silent_after_s:
+                out[site] = SiteCollector(CollectorState.SILENT, _epoch(beat))
+            else:
+                out[site] = SiteCollector(CollectorState.LIVE, _epoch(beat))
+        return out
+
     def sites(self) -> list[str]:
         """The sites that have stored jobs."""
         return [row[0] for row in self._rows("SELECT DISTINCT site FROM jobs ORDER BY site")]
@@ -260,6 +282,10 @@ def _where(*pairs: tuple[str, str | None]) -> tuple[str, tuple[object, ...]]:
     if not terms:
         return "", ()
     return " WHERE " + " AND ".join(f"{column} = %s" for column, _ in terms), tuple(v for _, v in terms)
+
+
+def _epoch(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _first_line(exc: BaseException) -> str:
