@@ -213,6 +213,7 @@ class DeviceRegistry:
         old = self._devices.get(record.endpoint)
         self._devices[record.endpoint] = _Device(record)
         self._journal.upsert_device(record)
+        self._stored.pop(record.endpoint, None)  # a new row (or none before): its state goes on it
         self._emit(record)
         return list(old.drivers.values()) if old is not None else []
 

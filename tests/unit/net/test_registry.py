@@ -136,3 +136,32 @@ def test_update_of_an_unknown_device_is_none_and_trust_is_kept_per_device(fx: Fi
     fx.registry.trust(DEV, "AB" * 32)
     assert fx.registry.pinned(DEV) == "ab" * 32
     assert fx.registry.pinned("urn:uuid:other") is None
+
+
+def test_a_change_of_runtime_state_is_written_to_the_store_and_a_new_last_event_is_not(
+    fx: Fixture, tmp_path: Path
+) -> None:
+    """For the viewers of a shared store (store.devices): the journal's row carries the state."""
+    import sqlite3
+
+    from wsdmon.core import SubscriptionStatus
+    from wsdmon.store.devices import decode_device_state
+
+    def stored() -> list[tuple[str | None, str | None]]:
+        with sqlite3.connect(tmp_path / "j.sqlite3") as conn:
+            return conn.execute("SELECT state, state_at FROM devices").fetchall()
+
+    fx.registry.adopt(scanner())
+    ((first, first_at),) = stored()
+    assert first is not None
+    assert decode_device_state(scanner(), first) == scanner()
+    fx.registry.note_event(DEV, T0)  # the last event moved: the same state, not written again
+    assert stored() == [(first, first_at)]
+    record = fx.registry.get(DEV)
+    assert record is not None
+    fx.registry.put(record.with_subscription(SCANNER, SubscriptionStatus.ACTIVE))
+    ((state, _),) = stored()
+    assert decode_device_state(scanner(), state).subscribed
+    fx.registry.adopt(scanner())  # read afresh: its row again, with the state it has now
+    ((again, _),) = stored()
+    assert decode_device_state(scanner(), again) == scanner()
