@@ -145,3 +145,28 @@ def test_failures_are_reported_per_message() -> None:
                 await server.wait_closed()
 
     run(body)
+
+
+def test_each_answer_is_counted_as_it_comes_even_when_the_batch_is_cut_short() -> None:
+    """A subscription dropped mid-batch (Unsubscribe cancels its delivery task) still counts what the
+    subscriber acknowledged: the tests compare that count with what a monitor stored."""
+
+    async def body() -> None:
+        sink = await Sink(delay=0.3).start()  # answers at 0.3, 0.6, 0.9 s: one at a time, in order
+        connection = SubscriberConnection(sink.url(), 5.0)
+        taken: list[float] = []
+        loop = asyncio.get_running_loop()
+        try:
+            posting = asyncio.ensure_future(
+                connection.post_many([b"<a/>", b"<b/>", b"<c/>"], lambda: taken.append(loop.time()))
+            )
+            await asyncio.sleep(0.45)
+            posting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await posting
+            assert len(taken) == 1  # the first answer came before the cut: counted
+        finally:
+            await connection.close()
+            await sink.close()
+
+    run(body)

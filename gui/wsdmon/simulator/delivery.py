@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -85,8 +86,12 @@ class SubscriberConnection:
                 async with asyncio.timeout(1.0):
                     await writer.wait_closed()
 
-    async def post_many(self, bodies: list[bytes]) -> list[str | None]:
-        """POST each body in order; per body None when the server took it (2xx), else why not."""
+    async def post_many(
+        self, bodies: list[bytes], taken: Callable[[], None] | None = None
+    ) -> list[str | None]:
+        """POST each body in order; per body None when the server took it (2xx), else why not.
+        `taken` is called at each 2xx as it is read: counted even if the caller is cancelled
+        before the batch ends (a subscription dropped mid-batch)."""
         results: list[str | None] = []
         pending = list(bodies)
         retried = False
@@ -112,6 +117,8 @@ class SubscriberConnection:
                     pending.pop(0)
                     answered += 1
                     results.append(None if 200 <= status < 300 else f"HTTP {status}")
+                    if taken is not None and 200 <= status < 300:
+                        taken()
                     if not keep_alive:
                         await self.close()  # what follows was not processed: send it anew
                         break

@@ -106,6 +106,17 @@ class Subscription:
         return self.actions is None or any(action_matches(f, action) for f in self.actions)
 
 
+def _taken(sub: Subscription) -> Callable[[], None]:
+    """Count a notification the subscriber took (2xx) the moment its answer is read: a batch cut
+    short by an Unsubscribe (the delivery task cancelled) still counts what was acknowledged."""
+
+    def taken() -> None:
+        sub.failures = 0
+        sub.delivered += 1
+
+    return taken
+
+
 class EventSource:
     """The event source of the service at `manager_address` that sends `event_actions`."""
 
@@ -396,15 +407,17 @@ class EventSource:
             for connection in connections:
                 await connection.close()
 
-    async def _post_many(self, sub: Subscription, url: str, data: list[bytes]) -> list[str | None]:
+    async def _post_many(
+        self, sub: Subscription, url: str, data: list[bytes], taken: Callable[[], None] | None = None
+    ) -> list[str | None]:
         """POST messages in order on the subscriber's connection to `url`; per message None when the
-        sink took it (2xx), else why not."""
+        sink took it (2xx, each also told to `taken` as it comes), else why not."""
         connection = sub.connections.get(url)
         if connection is None:
             # One keep-alive connection per subscriber (and URL): its messages stay in order and a
             # slow subscriber shares nothing with the others.
             connection = sub.connections[url] = SubscriberConnection(url, self._timers.delivery_timeout_s)
-        return await connection.post_many(data)
+        return await connection.post_many(data, taken)
 
     def _encode_for(self, sub: Subscription, message: Message) -> bytes:
         header = _headers_to(sub.notify_to)
@@ -423,12 +436,10 @@ class EventSource:
             if sub.queue.qsize() <= _LOW_WATER:
                 sub.writable.set()
             data = [i if isinstance(i, bytes) else self._encode_for(sub, i) for i in items]  # type: ignore[arg-type]
-            results = await self._post_many(sub, sub.notify_to.address, data) if data else []
+            results = await self._post_many(sub, sub.notify_to.address, data, _taken(sub)) if data else []
             for error in results:
                 if error is None:
-                    sub.failures = 0
-                    sub.delivered += 1
-                    continue
+                    continue  # counted by _taken as it came
                 sub.failures += 1
                 log.warning(
                     "%s: delivery to %s failed (%d in a row): %s",

@@ -118,14 +118,21 @@ def test_a_collector_killed_outright_comes_back_and_loses_nothing(tmp_path: Path
                 after = next(s for s in server.events.subscriptions if s is not before)
                 jobs += await _burst(server, 2)
                 await until(
-                    lambda: _count(pg_dsn) == before.delivered + after.delivered, "the new jobs stored"
+                    lambda: _count(pg_dsn) >= before.delivered + after.delivered, "the new jobs stored"
                 )
                 again.process.send_signal(signal.SIGTERM)
                 assert await again.exit(15) == EXIT_OK, "\n".join(again.lines[-30:])
             finally:
                 await again.kill()
         messages, distinct, stored = _stored(pg_dsn)
-        assert messages == distinct == before.delivered + after.delivered
+        assert messages == distinct  # none twice
+        # Every notification acknowledged is stored; so may be the few in flight at the kill: stored
+        # and committed, but the collector died before its 202, so the simulator counted them among
+        # its failed deliveries (seen once under load: 2 of the 3 it could not deliver were stored).
+        acknowledged = before.delivered + after.delivered
+        unconfirmed = before.failures + after.failures
+        print(f"stored {messages}, acknowledged {acknowledged}, failed {before.failures} + {after.failures}")
+        assert acknowledged <= messages <= acknowledged + unconfirmed, (messages, acknowledged, unconfirmed)
         assert set(stored) == {job.token for job in jobs}
 
     run(body, timeout=200)
