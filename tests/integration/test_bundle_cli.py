@@ -148,6 +148,9 @@ def test_the_bundle_holds_the_journals_devices_jobs_and_raw_messages(filled, tmp
     assert {d["endpoint"] for d in devices} == {e for (e,) in rows(journal, "SELECT endpoint FROM devices")}
     assert {d["friendly_name"] for d in devices} == {d.friendly_name for d in sim.devices}
     assert all(d["xaddrs"] and d["services"] and "trusted_sha256" in d for d in devices)
+    # What the monitor last knew of each: `watch` ended its subscriptions when its time was up.
+    assert all(d["state"]["online"] and d["state_at"] for d in devices)
+    assert {s["subscription"] for d in devices for s in d["state"]["services"]} == {"closed"}
     by_name = {d["friendly_name"]: d for d in devices}
     for device in sim.devices:
         assert device.metadata_url in by_name[device.friendly_name]["xaddrs"]

@@ -86,7 +86,7 @@ class _Device:
         return str(self.row["endpoint"])
 
 
-_JSON_COLUMNS = ("device_category", "roles", "xaddrs", "services")
+_JSON_COLUMNS = ("device_category", "roles", "xaddrs", "services", "state")
 
 
 def _devices(conn: sqlite3.Connection) -> list[_Device]:
@@ -337,7 +337,10 @@ def readme(
         "                    computer's network interfaces and addresses. No environment variables.",
         "devices.json        the devices as the journal keeps them: metadata (names, model, serial,",
         "                    firmware), XAddrs, hosted services with their addresses, when first and last",
-        "                    seen, and the SHA-256 fingerprint of an HTTPS certificate the user trusted.",
+        "                    seen, the SHA-256 fingerprint of an HTTPS certificate the user trusted,",
+        "                    and what the monitor last knew of each (state, written at state_at):",
+        "                    online or why not, the error reading it, each service's subscription",
+        "                    (and its error), the state and conditions the device reported.",
         "jobs.json           the jobs updated in the period (or the jobs chosen, whatever their",
         "                    age, when the bundle was made for chosen jobs), each with its timeline",
         "                    of observations (the same fields as File > Export table... as JSON).",
