@@ -85,7 +85,9 @@ case "$mode" in
         exec .venv/bin/wsdmon --demo "$@" ;;
     test)
         export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
-        exec .venv/bin/python -m pytest "$@" ;;
+        # Two workers, each test file whole in one of them (files share their fixtures: a PostgreSQL
+        # cluster, namespaces, simulators); `-n 0` after the mode runs everything in one process.
+        exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@" ;;
     deb)
         exec sh packaging/linux/build_deb.sh "$@" ;;
     setup)
