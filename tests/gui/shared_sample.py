@@ -1,19 +1,24 @@
 """A shared store with three sites, written the way the sites' collectors write it (open_store with
 a site: devices and folded jobs), for the tests and screenshots of the window on a shared store:
 branch and floor-3 (a scan server and an MFP each), annex (one scanner), every device with jobs.
-(The store keeps no device state, conditions or reachability: the sites' nodes show none.)"""
+The sample writes no device state (a collector would: store.devices), so no site's node shows a
+worst device unless a test writes one; `sample_window` opens the window on it."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from tests.unit.store.helpers import device_record, lifecycle
 from wsdmon.core import JobTable
 from wsdmon.core.devices import DeviceRecord, Role, ServiceInfo, SubscriptionStatus
+from wsdmon.shared_app import SharedWindows
 from wsdmon.store import open_store
 
-__all__ = ["JOBS_PER_DEVICE", "SITES", "fill_shared_store"]
+__all__ = ["JOBS_PER_DEVICE", "SITES", "fill_shared_store", "sample_window"]
 
 SITES = {  # site → (endpoint, name, role) of its devices
     "branch": (
@@ -56,3 +61,19 @@ def fill_shared_store(dsn: str, spool_dir: Path) -> int:
         finally:
             store.close()
     return jobs
+
+
+@contextlib.asynccontextmanager
+async def sample_window(qapp: Any, tmp_path: Path, viewer: str) -> AsyncIterator[Any]:
+    """The real window on the sample store as `viewer` (a SharedWindow), once every site's devices
+    are shown; closed afterwards."""
+    from tests.gui.test_app import settings_at, until
+
+    windows = SharedWindows(qapp, settings_at(tmp_path))
+    try:
+        shared = await windows.open(viewer)
+        count = sum(len(devices) for devices in SITES.values())
+        await until(lambda: shared.devices.device_count() == count, "every site's devices")
+        yield shared
+    finally:
+        await windows.stop_all()

@@ -268,10 +268,16 @@ def test_a_viewer_may_read_but_not_write_and_a_collector_may_not_change_the_sche
         store.upsert_jobs([lifecycle(JobTable())], ids[0])
         store.upsert_device(device_record())
         store.set_trusted_fingerprint(DEV, "ab" * 32)
+        store.save_device_state(device_record())  # what the viewers show of it
+        assert store.retry()  # the replay thread's round: its heartbeat
         assert store.online
         assert len(store.load_jobs()) == 1
     finally:
-        store.close()
+        store.close()  # says it stopped
+    with psycopg.connect(pg_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM devices WHERE state IS NOT NULL").fetchone() == (1,)
+        keys = conn.execute("SELECT key FROM state WHERE site = 'floor-3' ORDER BY key").fetchall()
+        assert {"heartbeat", "stopped"} <= {k for (k,) in keys}
     with psycopg.connect(collector, autocommit=True) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("DROP TABLE messages")

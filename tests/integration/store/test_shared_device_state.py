@@ -15,15 +15,14 @@ import psycopg
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.gui.shared_sample import SITES, fill_shared_store
-from tests.gui.test_app import run, settings_at, until
+from tests.gui.shared_sample import SITES, fill_shared_store, sample_window
+from tests.gui.test_app import run, until
 from tests.integration.store.test_collect_pg import _viewer
 from tests.pg import PgCluster
 from tests.unit.store.helpers import device_record
 from wsdmon.core import DeviceError, DeviceErrorKind, OfflineReason, SubscriptionStatus
 from wsdmon.models import SubscriptionState
 from wsdmon.models.device_key import device_key
-from wsdmon.shared_app import SharedWindows
 from wsdmon.store import open_store
 from wsdmon.store.pg_rows import write_device
 from wsdmon.store.pg_schema import MIGRATIONS, migrate
@@ -105,11 +104,8 @@ def test_the_shared_window_shows_a_sites_unreachable_scanner_on_its_row_and_node
     viewer = _viewer(pg_cluster, pg_dsn)
 
     async def scenario() -> None:
-        windows = SharedWindows(qapp, settings_at(tmp_path))
-        try:
-            shared = await windows.open(viewer)
+        async with sample_window(qapp, tmp_path, viewer) as shared:
             model = shared.devices
-            await until(lambda: model.device_count() == 5, "every site's devices")
             rows = {r.key: r for r in model.devices()}
             assert rows[device_key(MFP, "branch")].subscription is SubscriptionState.ERROR
             assert rows[device_key(SERVER, "branch")].subscription is SubscriptionState.SUBSCRIBED
@@ -151,7 +147,5 @@ def test_the_shared_window_shows_a_sites_unreachable_scanner_on_its_row_and_node
             branch = model.index_of(key).parent()
             assert branch.data(Qt.ItemDataRole.DecorationRole) is None
             assert branch.data(Qt.ItemDataRole.ToolTipRole) == "Site branch: 2 devices"
-        finally:
-            await windows.stop_all()
 
     run(qapp, scenario)

@@ -11,13 +11,12 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QTest
 
-from tests.gui.shared_sample import JOBS_PER_DEVICE, SITES, fill_shared_store
-from tests.gui.test_app import run, settings_at, until
+from tests.gui.shared_sample import JOBS_PER_DEVICE, SITES, fill_shared_store, sample_window
+from tests.gui.test_app import run, until
 from tests.integration.store.test_collect_pg import _viewer
 from tests.pg import PgCluster
 from wsdmon.models import DeviceKind, Role
 from wsdmon.models.device_key import device_key
-from wsdmon.shared_app import SharedWindows
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -34,15 +33,12 @@ def test_the_shared_windows_devices_are_grouped_by_site_and_in_step_with_the_sit
     viewer = _viewer(pg_cluster, pg_dsn)
 
     async def scenario() -> None:
-        windows = SharedWindows(qapp, settings_at(tmp_path))
-        try:
-            shared = await windows.open(viewer)
+        async with sample_window(qapp, tmp_path, viewer) as shared:
             window, model, tree = shared.window, shared.devices, shared.window.device_tree
             combo = window.job_table.site_combo
-            await until(lambda: model.device_count() == 5, "every site's devices")
             await until(lambda: len(_jobs(shared)) == 5, "every device's jobs")
 
-            # A node per site, in name order, open, each with its count (the store keeps no device
+            # A node per site, in name order, open, each with its count (the sample wrote no device
             # state: no worst device to show); below it its devices, the scan server first.
             top = [model.index(r, 0) for r in range(model.rowCount())]
             assert [i.data() for i in top] == ["annex (1)", "branch (2)", "floor-3 (2)"]
@@ -102,7 +98,5 @@ def test_the_shared_windows_devices_are_grouped_by_site_and_in_step_with_the_sit
             assert not tree.currentIndex().isValid()
             await until(lambda: len(_jobs(shared)) == 5, "every site's jobs again")
             assert window.proxy.rowCount() == 5 * JOBS_PER_DEVICE
-        finally:
-            await windows.stop_all()
 
     run(qapp, scenario)

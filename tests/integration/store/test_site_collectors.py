@@ -12,13 +12,12 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.gui.shared_sample import fill_shared_store
-from tests.gui.test_app import run, settings_at, until
+from tests.gui.shared_sample import fill_shared_store, sample_window
+from tests.gui.test_app import run, until
 from tests.integration.store.test_collect_pg import _viewer
 from tests.pg import PgCluster
 from wsdmon import shared_follow
 from wsdmon.core.sites import CollectorState
-from wsdmon.shared_app import SharedWindows
 from wsdmon.store import open_store
 from wsdmon.store.pg_view import SharedView
 from wsdmon.store.postgres import PostgresStore
@@ -73,11 +72,8 @@ def test_the_window_says_which_sites_collector_is_silent_or_stopped(
     monkeypatch.setattr(shared_follow, "CATCH_UP_INTERVAL_S", 0.3)  # the safety re-read judges them
 
     async def scenario() -> None:
-        windows = SharedWindows(qapp, settings_at(tmp_path))
-        try:
-            shared = await windows.open(viewer)
+        async with sample_window(qapp, tmp_path, viewer) as shared:
             model = shared.devices
-            await until(lambda: model.device_count() == 5, "every site's devices")
 
             def node(site: str) -> Any:
                 return next(
@@ -110,8 +106,9 @@ def test_the_window_says_which_sites_collector_is_silent_or_stopped(
             assert floor.retry()
             await until(lambda: node("floor-3").data() == "floor-3 (2)", "floor-3's collector heard again")
             assert node("floor-3").data(Qt.ItemDataRole.DecorationRole) is None
-        finally:
-            await windows.stop_all()
-            floor.close()
 
-    run(qapp, scenario)
+    try:
+        run(qapp, scenario)
+    finally:
+        floor.close()
+        branch.close()
