@@ -34,6 +34,7 @@ from wsdmon.core import (
 from wsdmon.core.device_evidence import FoundBy
 from wsdmon.core.feed import FeedCommands, FeedListener, FeedSink, RawEntry
 from wsdmon.core.health import DeviceHealth
+from wsdmon.core.sites import HEARTBEAT_S
 from wsdmon.protocol import Message, RemoteProtocolError, UnknownMessage
 from wsdmon.protocol.eventing import SubscriptionEnd, SubscriptionEndStatus
 
@@ -161,6 +162,17 @@ class Engine:
         )
         for url in self.config.device_urls:
             self.spawn(self.add_device_url(url))
+        self.spawn(self._heartbeat())
+
+    async def _heartbeat(self) -> None:
+        """Tell the store this engine is alive, from the loop that does the work (core.sites): a
+        collector whose loop hangs falls silent for the viewers of a shared store, as one killed."""
+        while True:
+            try:
+                self.journal.heartbeat()
+            except Exception as exc:  # the store says why in its own log; the monitor goes on
+                log.warning("could not write the heartbeat: %s", exc)
+            await asyncio.sleep(HEARTBEAT_S)
 
     async def stop(self) -> None:
         """Unsubscribe everywhere (bounded), stop listening, write the folded state."""

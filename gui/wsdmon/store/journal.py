@@ -385,6 +385,10 @@ class Journal:
             (_devices.encode_device_state(record), datetime.now(UTC).isoformat(), record.endpoint),
         )
 
+    def heartbeat(self) -> None:
+        """Nothing to write: a journal is this PC's own, read by no viewer that judges a collector
+        by its heartbeat (the shared store's PostgresStore is)."""
+
     def load_devices(self) -> list[DeviceRecord]:
         """Every device seen, as last upserted (no subscriptions); damaged rows are skipped."""
         devices, skipped = _devices.load_devices(self._conn)

@@ -93,6 +93,11 @@ class StorePort(Protocol):
         show. load_devices() does not read it back (subscriptions are made anew at each start)."""
         ...
 
+    def heartbeat(self) -> None:
+        """This collector is alive (called from its loop every core.sites.HEARTBEAT_S): the viewers
+        of a shared store judge its site by it; a clean close() then says it stopped."""
+        ...
+
     def load_devices(self) -> list[DeviceRecord]:
         """Every device this site has seen, as last upserted."""
         ...

@@ -61,7 +61,6 @@ from psycopg.conninfo import make_conninfo
 
 from wsdmon.core.devices import DeviceRecord
 from wsdmon.core.jobs import JobRecord
-from wsdmon.core.sites import HEARTBEAT_S
 
 from . import devices as _devices
 from .codec import CodecError
@@ -146,7 +145,6 @@ class PostgresStore:
         self._pending_trust: dict[str, str | None] = {}
         self._pending_states: dict[str, str] = {}  # endpoint → encoded runtime state
         self._next_try = 0.0
-        self._next_beat = 0.0  # the collector's next heartbeat (core.sites), on self._clock
         self._beating = False  # a heartbeat was written: a clean close says the collector stopped
         self.spooled = 0  # messages written to the spool since open (for logs and tests)
         self.replayed = 0  # spooled messages replayed into PostgreSQL since open
@@ -195,11 +193,7 @@ class PostgresStore:
     def _replay_needed(self) -> bool:
         """A hint for the replay thread (read without the lock): away, or the spool holds messages."""
         return not self._closed and (
-            self._conn is None
-            or bool(self._spool_dirty)
-            or self._jobs.pending
-            or self._queued_rows()
-            or self._clock() >= self._next_beat
+            self._conn is None or bool(self._spool_dirty) or self._jobs.pending or self._queued_rows()
         )
 
     def _queued_rows(self) -> bool:
@@ -336,16 +330,13 @@ class PostgresStore:
             online = self._conn is not None
         if online and self._jobs.pending:  # e.g. sort columns due of an idle collector (store.pg_jobs)
             self._jobs.write(LOOP_LOCK_WAIT_S)
-        if online and self._clock() >= self._next_beat:
-            self._beat()
         return online
 
-    def _beat(self) -> None:
-        """Tell the viewers this site's collector is alive (core.sites); not queued: a heartbeat
-        late is no heartbeat, the next one is due in HEARTBEAT_S."""
+    def heartbeat(self) -> None:
+        """Tell the viewers this site's collector is alive (core.sites), from its loop. Not queued:
+        a heartbeat late is no heartbeat (the next comes in HEARTBEAT_S)."""
         if self._write_or_queue(lambda conn: write_heartbeat(conn, self.site)):
             self._beating = True
-            self._next_beat = self._clock() + HEARTBEAT_S
 
     def _write_new(self, conn: Conn, ids: list[int], rows: Sequence[MessageRow]) -> None:
         """A batch under fresh ids: one COPY; should an id be there already (another collector

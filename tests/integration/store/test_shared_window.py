@@ -27,11 +27,12 @@ from tests.integration.test_collect import JOB, scan_server
 from tests.integration.wsdmon_process import environment, run_wsdmon
 from tests.pg import PgCluster
 from wsdmon.cli import EXIT_CANNOT_START
+from wsdmon.core.sites import CollectorState
 from wsdmon.models import Column, SubscriptionState
 from wsdmon.models.paged_jobs import PagedJobModel
 from wsdmon.shared_app import SharedWindows
 from wsdmon.shared_follow import CATCH_UP_INTERVAL_S
-from wsdmon.store.pg_view import SharedViewError, ViewProblem
+from wsdmon.store.pg_view import SharedView, SharedViewError, ViewProblem
 from wsdmon.store.postgres import RECONNECT_INTERVAL_S
 
 pytestmark = pytest.mark.timeout(240)
@@ -184,8 +185,18 @@ def test_two_sites_live_in_the_window(qapp: Any, tmp_path: Path, pg_cluster: PgC
                 assert (exported["site"], exported["job_token"]) == ("floor-3", jobs["floor-3"].token)
                 assert exported["device"] == floor.display_name
 
-                # A collector stopped cleanly ends its subscriptions: the window says so of its device.
-                assert collectors["branch"].stop() == 0
+                # A collector stopped cleanly ends its subscriptions: the window says so of its device,
+                # and the store that it stopped (its loop's heartbeat said it was alive till then).
+                view = SharedView(viewer, "desk")
+                try:
+                    assert {s: c.state for s, c in view.collectors().items()} == dict.fromkeys(
+                        SITES, CollectorState.LIVE
+                    )
+                    assert collectors["branch"].stop() == 0
+                    stopped = {s: c.state for s, c in view.collectors().items()}
+                    assert stopped == {"branch": CollectorState.STOPPED, "floor-3": CollectorState.LIVE}
+                finally:
+                    view.close()
                 branch_key = next(r.key for r in shared.devices.devices() if r.site == "branch")
                 await until(
                     lambda: shared.devices.device(branch_key).subscription is SubscriptionState.UNSUBSCRIBED,  # type: ignore[union-attr]

@@ -40,8 +40,8 @@ def test_a_collectors_heartbeat_and_clean_stop_are_read_by_the_viewer(
     floor = _open(pg_dsn, tmp_path, "floor-3")
     view = SharedView(_viewer(pg_cluster, pg_dsn), "desk")  # SELECT only
     try:
-        assert branch.retry()
-        assert floor.retry()
+        branch.heartbeat()  # as the collector's loop does every 30 s
+        floor.heartbeat()
         judged = view.collectors()
         assert set(judged) == {"branch", "floor-3"}
         assert {c.state for c in judged.values()} == {CollectorState.LIVE}
@@ -51,7 +51,7 @@ def test_a_collectors_heartbeat_and_clean_stop_are_read_by_the_viewer(
         stopped = view.collectors()["branch"]
         assert stopped.state is CollectorState.STOPPED
         assert stopped.at >= beat
-        time.sleep(1.5)  # floor-3's next heartbeat is 30 s away: silent after a second, here
+        time.sleep(1.5)  # no heartbeat since: silent after a second, here
         silent = view.collectors(silent_after_s=1.0)["floor-3"]
         assert (silent.state, silent.at) == (CollectorState.SILENT, judged["floor-3"].at)
         assert view.collectors()["floor-3"].state is CollectorState.LIVE  # within 90 s
@@ -66,8 +66,8 @@ def test_the_window_says_which_sites_collector_is_silent_or_stopped(
 ) -> None:
     fill_shared_store(pg_dsn, tmp_path)
     branch, floor = _open(pg_dsn, tmp_path, "branch"), _open(pg_dsn, tmp_path, "floor-3")
-    assert branch.retry()
-    assert floor.retry()
+    branch.heartbeat()
+    floor.heartbeat()
     viewer = _viewer(pg_cluster, pg_dsn)
     monkeypatch.setattr(shared_follow, "CATCH_UP_INTERVAL_S", 0.3)  # the safety re-read judges them
 
@@ -101,9 +101,8 @@ def test_the_window_says_which_sites_collector_is_silent_or_stopped(
             assert tip[1].startswith("Its collector has been silent since ")
             assert tip[1].endswith(": its devices are shown as it last said")
 
-            floor._next_beat = 0.0  # its next heartbeat, now
             shared.follower.silent_after_s = 60.0
-            assert floor.retry()
+            floor.heartbeat()  # its next heartbeat
             await until(lambda: node("floor-3").data() == "floor-3 (2)", "floor-3's collector heard again")
             assert node("floor-3").data(Qt.ItemDataRole.DecorationRole) is None
 
