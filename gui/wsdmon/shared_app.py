@@ -65,6 +65,7 @@ class SharedFeed:
 
     def collectors_changed(self, collectors: Mapping[str, SiteCollector]) -> None:
         self.bridge.site_collectors_changed(collectors)
+        self.decor.set_collectors(collectors)
 
     def jobs_site_changed(self, site: str | None, added: bool = True) -> None:
         """A site's jobs changed in the store: the paged job table re-reads what it shows (and

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction
@@ -28,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wsdmon.core.sites import CollectorState, SiteCollector
+from wsdmon.models.format import format_local
 from wsdmon.store.locations import has_password, is_postgres, redact_dsn
 from wsdmon.store.pg_view import ViewProblem
 
@@ -84,6 +87,17 @@ class SharedTexts(QObject):
     def status(self, location: str, sites: int) -> str:
         return self.tr("Shared view of {0}: %n site(s)", "", sites).format(location)
 
+    def away(self, sites: Sequence[str]) -> str:
+        """The status bar's note of the sites whose collector is not heard from (in name order)."""
+        return self.tr("collector not heard from: {0}").format(", ".join(sites))
+
+    def collector(self, site: str, collector: SiteCollector) -> str:
+        """One site's collector that went silent or stopped, for the status bar and its tooltip."""
+        when = format_local(collector.at, with_date=collector.at.date() != datetime.now(UTC).date())
+        if collector.state is CollectorState.STOPPED:
+            return self.tr("The collector of site {0} stopped at {1}").format(site, when)
+        return self.tr("The collector of site {0} has been silent since {1}").format(site, when)
+
     def lost(self, detail: str) -> str:
         return self.tr(
             "Connection to the shared history lost ({0}): showing what was read; reconnecting…"
@@ -120,6 +134,8 @@ class SharedWindowDecor:
         self.location = redact_dsn(location)
         self.texts = SharedTexts(window)
         self.sites: list[str] = []
+        self.away: dict[str, SiteCollector] = {}  # sites whose collector is silent or stopped
+        self.connected = True  # following the store (False: the status bar says the connection is lost)
         self.state = QLabel(window)
         self.state.setObjectName("status-shared")
         window.statusBar().addPermanentWidget(self.state)
@@ -197,10 +213,32 @@ class SharedWindowDecor:
             if isinstance(menu, QMenu):
                 menu.setToolTipsVisible(True)  # the reasons show where the entries are
 
+    def _say_state(self) -> None:
+        """The status bar's words: where, how many sites, and whose collector is not heard from."""
+        text = self.texts.status(self.location, len(self.sites))
+        if self.away:
+            text = f"{text} — {self.texts.away(sorted(self.away))}"
+        self.state.setText(text)
+        lines = [self.texts.collector(site, c) for site, c in sorted(self.away.items())]
+        self.state.setToolTip("\n".join(lines))
+
+    def set_collectors(self, collectors: Mapping[str, SiteCollector]) -> None:
+        """Each site's collector as last judged: those silent or stopped are named in the status
+        bar; one that just went so is also said for a while."""
+        away = {site: c for site, c in collectors.items() if c.state is not CollectorState.LIVE}
+        news = [s for s, c in sorted(away.items()) if s not in self.away or self.away[s].state is not c.state]
+        self.away = away
+        if self.connected:
+            self._say_state()
+        if news:
+            said = "; ".join(self.texts.collector(site, away[site]) for site in news)
+            self.window.statusBar().showMessage(said, 15_000)
+
     def set_sites(self, sites: Sequence[str]) -> None:
         self.sites = list(sites)
         self.window.setWindowTitle(self.texts.title(self.location, len(self.sites)))
-        self.state.setText(self.texts.status(self.location, len(self.sites)))
+        if self.connected:
+            self._say_state()
         job_table = getattr(self.window, "job_table", None)
         if job_table is not None:
             job_table.set_sites(self.sites)
@@ -208,9 +246,9 @@ class SharedWindowDecor:
     def connection_changed(self, detail: str | None) -> None:
         """The following was interrupted (`detail`: why, already masked) or is live again (None)."""
         bar = self.window.statusBar()
+        self.connected = detail is None
         if detail is None:
-            self.state.setText(self.texts.status(self.location, len(self.sites)))
-            self.state.setToolTip("")
+            self._say_state()
             bar.showMessage(self.texts.back(), 15_000)
         else:
             text = self.texts.lost(detail)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from tests.gui.shared_sample import fill_shared_store, sample_window
 from tests.gui.test_app import run, until
@@ -100,11 +101,20 @@ def test_the_window_says_which_sites_collector_is_silent_or_stopped(
             assert tip[0] == "Site floor-3: 2 devices"
             assert tip[1].startswith("Its collector has been silent since ")
             assert tip[1].endswith(": its devices are shown as it last said")
+            # The status bar names them, whatever part of the tree is scrolled into view.
+            status = shared.window.findChild(QLabel, "status-shared")
+            assert status.text().endswith(" — collector not heard from: branch, floor-3")
+            assert status.text().startswith("Shared view of ")
+            lines = status.toolTip().splitlines()
+            assert lines[0].startswith("The collector of site branch stopped at ")
+            assert lines[1].startswith("The collector of site floor-3 has been silent since ")
+            assert "The collector of site" in shared.window.statusBar().currentMessage()
 
             shared.follower.silent_after_s = 60.0
             floor.heartbeat()  # its next heartbeat
             await until(lambda: node("floor-3").data() == "floor-3 (2)", "floor-3's collector heard again")
             assert node("floor-3").data(Qt.ItemDataRole.DecorationRole) is None
+            assert status.text().endswith(" — collector not heard from: branch")
 
     try:
         run(qapp, scenario)
