@@ -89,7 +89,7 @@ class SharedTexts(QObject):
 
     def away(self, sites: Sequence[str]) -> str:
         """The status bar's note of the sites whose collector is not heard from (in name order)."""
-        return self.tr("collector not heard from: {0}").format(", ".join(sites))
+        return self.tr("Collector not heard from: {0}").format(", ".join(sites))
 
     def collector(self, site: str, collector: SiteCollector) -> str:
         """One site's collector that went silent or stopped, for the status bar and its tooltip."""
@@ -216,8 +216,8 @@ class SharedWindowDecor:
     def _say_state(self) -> None:
         """The status bar's words: where, how many sites, and whose collector is not heard from."""
         text = self.texts.status(self.location, len(self.sites))
-        if self.away:
-            text = f"{text} — {self.texts.away(sorted(self.away))}"
+        if self.away:  # first: a narrow window cuts the label's end, and the title has the location
+            text = f"{self.texts.away(sorted(self.away))} · {text}"
         self.state.setText(text)
         lines = [self.texts.collector(site, c) for site, c in sorted(self.away.items())]
         self.state.setToolTip("\n".join(lines))
