@@ -195,6 +195,8 @@ class SharedView:
                 continue
             if state is not None:
                 try:
+                    if state_at is None:
+                        raise CodecError("a state without the time it was written")
                     record = _devices.decode_device_state(record, state)
                     record = dataclasses.replace(record, state_at=state_at.astimezone(UTC))
                 except CodecError as exc:  # the device is shown, as if its collector said nothing

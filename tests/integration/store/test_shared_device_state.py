@@ -32,7 +32,7 @@ pytestmark = pytest.mark.timeout(120)
 
 SERVER, MFP = (endpoint for endpoint, _, _ in SITES["branch"])
 ANNEX = SITES["annex"][0][0]
-FLOOR_SERVER = SITES["floor-3"][0][0]
+FLOOR_SERVER, FLOOR_MFP = (endpoint for endpoint, _, _ in SITES["floor-3"])
 REFUSED = DeviceError(DeviceErrorKind.UNREACHABLE, url="https://10.0.0.7:5358/scan", errno=errno.ECONNREFUSED)
 
 
@@ -59,6 +59,11 @@ def _say_states(dsn: str, tmp_path: Path) -> None:
         floor.close()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute('UPDATE devices SET state = \'{"v": 1, "online": 7}\' WHERE endpoint = %s', (ANNEX,))
+        conn.execute(  # a state no wsdmon wrote either: without the time it was said
+            "UPDATE devices SET state = (SELECT state FROM devices WHERE endpoint = %s), state_at = NULL"
+            " WHERE site = 'floor-3' AND endpoint = %s",
+            (SERVER, FLOOR_MFP),
+        )
 
 
 def test_the_viewer_reads_each_devices_state_and_shows_a_damaged_one_without_it(
@@ -80,6 +85,9 @@ def test_the_viewer_reads_each_devices_state_and_shows_a_damaged_one_without_it(
     assert annex.online
     assert "damaged state of device" in caplog.text
     assert ANNEX in caplog.text
+    floor_mfp = devices[("floor-3", FLOOR_MFP)]
+    assert (floor_mfp.state_at, floor_mfp.online) == (None, True)
+    assert "a state without the time it was written" in caplog.text
 
 
 def test_a_store_of_schema_4_is_read_without_states(tmp_path: Path, pg_dsn: str) -> None:
@@ -110,6 +118,7 @@ def test_the_shared_window_shows_a_sites_unreachable_scanner_on_its_row_and_node
             assert rows[device_key(MFP, "branch")].subscription is SubscriptionState.ERROR
             assert rows[device_key(SERVER, "branch")].subscription is SubscriptionState.SUBSCRIBED
             assert rows[device_key(ANNEX, "annex")].subscription is SubscriptionState.AT_SITE
+            assert rows[device_key(FLOOR_MFP, "floor-3")].subscription is SubscriptionState.AT_SITE
             # What a technician reads: the row's Subscription cell and tooltip, the site's node.
             mfp = model.index_of(device_key(MFP, "branch"))
             assert mfp.siblingAtColumn(3).data() == "Error"
