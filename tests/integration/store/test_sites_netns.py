@@ -155,6 +155,18 @@ def test_the_window_shows_both_sites_live_and_every_job_exact(
                 timeout=20,
             )
             assert "2 site" in shared.window.windowTitle()
+            # Each as its collector knows it (subscribed), each collector heard from.
+            from wsdmon.core.sites import CollectorState
+            from wsdmon.models import SubscriptionState
+
+            await wait(
+                lambda: {r.subscription for r in shared.devices.devices()} == {SubscriptionState.SUBSCRIBED},
+                "both sites' devices subscribed, as their collectors say",
+                timeout=20,
+            )
+            assert {n: shared.devices.collector(n).state for n in sites} == dict.fromkeys(  # type: ignore[union-attr]
+                sites, CollectorState.LIVE
+            )
             already = {name: set(site.record().ended) for name, site in sites.items()}
 
             def live_jobs_shown() -> bool:
