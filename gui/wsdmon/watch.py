@@ -72,7 +72,9 @@ def job_json(change: Any, device_name: str | None = None) -> dict[str, Any]:
 
 
 def device_json(device: Any) -> dict[str, Any]:
-    """The `watch` line of a device change (issue 4.10)."""
+    """The `watch` line of a device change (issue 4.10); a shared store's device also says when its
+    site's collector wrote what the line says (`state_at`)."""
+    at = getattr(device, "state_at", None)
     return {
         "kind": "device",
         "device": device.endpoint,
@@ -96,6 +98,7 @@ def device_json(device: Any) -> dict[str, Any]:
             for s in device.services
             for c in s.conditions
         ],
+        **({"state_at": _utc(at)} if at is not None else {}),
     }
 
 

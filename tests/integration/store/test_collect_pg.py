@@ -88,6 +88,16 @@ def test_two_sites_in_one_database_followed_live_by_watch(
                     assert await child.exit(10) == EXIT_OK, "\n".join(child.lines)
                     stop = next(line for line in child.lines if "stopped (journal" in line)
                     assert "host=127.0.0.1" in stop, stop  # the store it wrote, not a local file
+                for site in ("floor-3", "branch"):  # what a collector's clean stop did, live
+                    await watch.wait_for(
+                        lambda line, site=site: (
+                            line.startswith("{")
+                            and json.loads(line).get("kind") == "device"
+                            and json.loads(line).get("site") == site
+                            and json.loads(line)["subscribed"] is False
+                        ),
+                        timeout=30,
+                    )
                 watch.process.send_signal(signal.SIGTERM)
                 assert await watch.exit(10) == EXIT_OK, "\n".join(watch.lines)
             finally:
@@ -101,6 +111,10 @@ def test_two_sites_in_one_database_followed_live_by_watch(
         # Both simulators have one seed, so one endpoint: still a device line per site.
         devices = {(o["site"], o["device"]) for o in printed if o["kind"] == "device"}
         assert devices == {("floor-3", first.endpoint), ("branch", second.endpoint)}
+        # Each as its collector knew it, and when it said so.
+        subscribed = {o["site"] for o in printed if o["kind"] == "device" and o["subscribed"]}
+        assert subscribed == {"floor-3", "branch"}
+        assert all(o["state_at"] for o in printed if o["kind"] == "device")
         live = [o for o in printed if o["kind"] == "job" and not o.get("replayed")]
         assert {(o["site"], o["job_token"]) for o in live} == {(s, j.token) for s, j in jobs.items()}
         for job in jobs.values():
