@@ -337,3 +337,31 @@ def test_an_unwritable_output_is_one_line_and_exit_2(filled, tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith(f"wsdmon: cannot write {out}: ")
     assert result.stderr.count("\n") == 1
+
+
+def test_a_journal_of_the_schema_before_is_bundled_without_migrating_it(tmp_path):
+    """After an upgrade, `wsdmon bundle` reads a journal the new writer has not opened yet (schema 4:
+    no devices' state) as it is, and leaves it so; older than that is refused with advice."""
+    from wsdmon.store.schema import MIGRATIONS, migrate
+
+    journal = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(journal, isolation_level=None)
+    migrate(conn, MIGRATIONS[:4])
+    conn.execute(
+        "INSERT INTO devices (endpoint, friendly_name, roles, xaddrs, services, device_category, site)"
+        " VALUES ('urn:uuid:0ld', 'Old scanner', '[]', '[\"http://192.0.2.9:5357/\"]', '[]', '[]', 'pc')"
+    )
+    conn.close()
+    files, stdout = bundle(tmp_path, journal, "--hours", "1")
+    assert ": 1 device, " in stdout
+    (device,) = load(files, "devices.json")
+    assert device["friendly_name"] == "Old scanner"
+    assert "state" not in device
+    assert rows(journal, "PRAGMA user_version") == [(4,)]  # read, not migrated
+    conn = sqlite3.connect(journal, isolation_level=None)
+    conn.execute("PRAGMA user_version = 3")
+    conn.close()
+    result = run_wsdmon(tmp_path, "bundle", "--journal", str(journal), "-o", str(tmp_path / "x.zip"))
+    assert result.returncode != 0
+    assert "open it once with this version of wsdmon to migrate it" in result.stderr
+    assert "Traceback" not in result.stderr

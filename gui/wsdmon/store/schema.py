@@ -264,6 +264,10 @@ _V5: tuple[Step, ...] = (
 
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
+# The oldest version a read-only reader (bundle, export, a paged view) takes as it is: v5 only added
+# the devices' state columns, which those readers do without (the bundle lists a row's columns as
+# they are). A journal not yet opened by this wsdmon's writer need not be migrated to be read.
+READABLE_SINCE = 4
 
 
 class JournalError(Exception):
@@ -384,7 +388,7 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
         (version,) = conn.execute("PRAGMA user_version").fetchone()
     except sqlite3.Error as exc:
         raise JournalError(f"cannot read the journal {path}: {exc}") from exc
-    if version != SCHEMA_VERSION:
+    if not READABLE_SINCE <= version <= SCHEMA_VERSION:
         conn.close()
         raise JournalError(
             f"the journal {path} has schema version {version}, this wsdmon reads {SCHEMA_VERSION}: "

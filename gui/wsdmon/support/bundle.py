@@ -97,6 +97,8 @@ def _devices(conn: sqlite3.Connection) -> list[_Device]:
     for values in cursor:
         row: dict[str, Any] = dict(zip(names, values, strict=True))
         for column in _JSON_COLUMNS:
+            if column not in row:  # a journal of the schema before (state came with v5)
+                continue
             with contextlib.suppress(TypeError, ValueError):  # a damaged cell is shown as stored
                 row[column] = json.loads(row[column])
         row["trusted_sha256"] = trust.get(row["endpoint"])
