@@ -29,6 +29,7 @@ from .codec import CodecError, _enum_or_text, dumps, loads
 __all__ = [
     "STATE_FORMAT",
     "UPSERT_SQL",
+    "UPSERT_STATE_SQL",
     "decode_device_state",
     "device_from_row",
     "device_params",
@@ -74,14 +75,24 @@ ON CONFLICT (endpoint) DO UPDATE SET
     instance_id = excluded.instance_id,
     first_seen = coalesce(first_seen, excluded.first_seen),
     last_seen = coalesce(excluded.last_seen, last_seen),
-    last_event = coalesce(excluded.last_event, last_event)
+    last_event = coalesce(excluded.last_event, last_event),
+    metadata_read = 1
+"""
+
+# A device's runtime state on its row; a device without one (its metadata never read) gets a row of
+# what is known of it, marked not read (load_devices leaves it out).
+UPSERT_STATE_SQL = """
+INSERT INTO devices (endpoint, device_category, roles, xaddrs, services, first_seen, last_seen, site,
+                     state, state_at, metadata_read)
+VALUES (?, '[]', '[]', ?, '[]', ?, ?, ?, ?, ?, 0)
+ON CONFLICT (endpoint) DO UPDATE SET state = excluded.state, state_at = excluded.state_at
 """
 
 _SELECT_SQL = """
 SELECT endpoint, friendly_name, manufacturer, model_name, model_number, serial_number,
        firmware_version, presentation_url, device_category, xaddrs, services,
        metadata_version, instance_id, last_seen, last_event
-FROM devices ORDER BY endpoint
+FROM devices {where} ORDER BY endpoint
 """
 
 
@@ -181,10 +192,14 @@ def device_from_row(row: Sequence[object]) -> DeviceRecord:
 
 
 def load_devices(conn: sqlite3.Connection) -> tuple[list[DeviceRecord], int]:
-    """Every device, and how many rows were skipped as damaged (each one logged)."""
+    """Every device whose metadata was read, and how many rows were skipped as damaged (each
+    one logged)."""
     out: list[DeviceRecord] = []
     skipped = 0
-    for row in conn.execute(_SELECT_SQL):
+    # A journal of schema 4 read as it is (schema.READABLE_SINCE) has no metadata_read: every row read.
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(devices)")}
+    where = "WHERE metadata_read = 1" if "metadata_read" in columns else ""
+    for row in conn.execute(_SELECT_SQL.format(where=where)):
         try:
             out.append(device_from_row(row))
         except CodecError as exc:

@@ -379,10 +379,19 @@ class Journal:
 
     def save_device_state(self, record: DeviceRecord) -> None:
         """Write what this PC knows of a device now (online, subscriptions, what it said of itself)
-        on its row, if it has one (store.devices: for the viewers of a shared store)."""
+        on its row; a device never read gets a row of what is known (store.devices)."""
+        seen = record.last_seen.isoformat() if record.last_seen else None
         self._conn.execute(
-            "UPDATE devices SET state = ?, state_at = ? WHERE endpoint = ?",
-            (_devices.encode_device_state(record), datetime.now(UTC).isoformat(), record.endpoint),
+            _devices.UPSERT_STATE_SQL,
+            (
+                record.endpoint,
+                dumps(list(record.xaddrs)),
+                seen,
+                seen,
+                self.site,
+                _devices.encode_device_state(record),
+                datetime.now(UTC).isoformat(),
+            ),
         )
 
     def heartbeat(self) -> None:

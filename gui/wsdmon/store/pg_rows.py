@@ -13,6 +13,7 @@ import psycopg
 from wsdmon.core.devices import DeviceRecord
 
 from . import devices as _devices
+from .codec import dumps
 from .journal import MessageRow
 from .pg_follow import CHANNEL
 from .pg_schema import HEARTBEAT
@@ -61,7 +62,8 @@ ON CONFLICT (site, endpoint) DO UPDATE SET
     metadata_version = excluded.metadata_version, instance_id = excluded.instance_id,
     first_seen = coalesce(devices.first_seen, excluded.first_seen),
     last_seen = coalesce(excluded.last_seen, devices.last_seen),
-    last_event = coalesce(excluded.last_event, devices.last_event)
+    last_event = coalesce(excluded.last_event, devices.last_event),
+    metadata_read = true
 """
 # A job goes with its timeline and searched words (their foreign keys to jobs went in pg_schema v4:
 # a check per timeline row written, at every write of a busy collector).
@@ -84,7 +86,7 @@ SELECT_DEVICES = """
 SELECT endpoint, friendly_name, manufacturer, model_name, model_number, serial_number,
        firmware_version, presentation_url, device_category, xaddrs, services,
        metadata_version, instance_id, last_seen, last_event
-FROM devices WHERE site = %s ORDER BY endpoint
+FROM devices WHERE site = %s AND metadata_read ORDER BY endpoint
 """
 
 
@@ -169,12 +171,18 @@ def write_device(conn: Conn, site: str, record: DeviceRecord) -> None:
     conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "device", record.endpoint)))
 
 
-def write_device_state(conn: Conn, site: str, endpoint: str, state: str) -> None:
-    """A device's runtime state (store.devices.encode_device_state) on its row, if it has one."""
+def write_device_state(conn: Conn, site: str, record: DeviceRecord, state: str) -> None:
+    """A device's runtime state (store.devices.encode_device_state) on its row; a device never read
+    gets a row of what is known of it, marked not read (SELECT_DEVICES leaves it out)."""
+    seen = record.last_seen.isoformat() if record.last_seen else None
     conn.execute(
-        "UPDATE devices SET state = %s, state_at = now() WHERE site = %s AND endpoint = %s",
-        (state, site, endpoint),
+        "INSERT INTO devices (site, endpoint, device_category, roles, xaddrs, services, first_seen,"
+        " last_seen, state, state_at, metadata_read)"
+        " VALUES (%s, %s, '[]', '[]', %s, '[]', %s, %s, %s, now(), false)"
+        " ON CONFLICT (site, endpoint) DO UPDATE SET state = excluded.state, state_at = excluded.state_at",
+        (site, record.endpoint, dumps(list(record.xaddrs)), seen, seen, state),
     )
+    endpoint = record.endpoint
     conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "device", endpoint)))
 
 

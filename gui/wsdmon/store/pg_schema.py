@@ -245,6 +245,9 @@ _V4: tuple[Step, ...] = (
 _V5: tuple[Step, ...] = (
     "ALTER TABLE devices ADD COLUMN state text",
     "ALTER TABLE devices ADD COLUMN state_at timestamptz",
+    # false: a device known only by its state (its metadata never read: unreachable since it was
+    # found): the viewers show it under its site, the collector does not restore it as a device.
+    "ALTER TABLE devices ADD COLUMN metadata_read boolean NOT NULL DEFAULT true",
 )
 
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5)

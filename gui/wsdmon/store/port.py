@@ -89,8 +89,9 @@ class StorePort(Protocol):
 
     def save_device_state(self, record: DeviceRecord) -> None:
         """Write the device's runtime state now (online or why not, its subscriptions, what it
-        said of itself) on its row, if upsert_device() made one: what the viewers of a shared store
-        show. load_devices() does not read it back (subscriptions are made anew at each start)."""
+        said of itself) on its row: what the viewers of a shared store show. A device whose metadata
+        was never read (unreachable since found) gets a row of what is known of it, which
+        load_devices() leaves out; nor does it read the state back (subscriptions are made anew)."""
         ...
 
     def heartbeat(self) -> None:

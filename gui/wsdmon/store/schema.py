@@ -260,6 +260,9 @@ _V4: tuple[Step, ...] = (
 _V5: tuple[Step, ...] = (
     "ALTER TABLE devices ADD COLUMN state TEXT",
     "ALTER TABLE devices ADD COLUMN state_at TEXT",
+    # 0: a device known only by its state (its metadata never read: unreachable since it was
+    # found), kept for the viewers and bundles; not restored as a device at the next start.
+    "ALTER TABLE devices ADD COLUMN metadata_read INTEGER NOT NULL DEFAULT 1",
 )
 
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,10 @@ from tests.gui.test_app import run, until
 from tests.integration.store.test_collect_pg import _viewer
 from tests.pg import PgCluster
 from tests.unit.store.helpers import device_record
-from wsdmon.core import DeviceError, DeviceErrorKind, OfflineReason, SubscriptionStatus
-from wsdmon.models import SubscriptionState
+from wsdmon.core import DeviceError, DeviceErrorKind, DeviceRecord, OfflineReason, SubscriptionStatus
+from wsdmon.models import DeviceKind, SubscriptionState
 from wsdmon.models.device_key import device_key
 from wsdmon.store import open_store
-from wsdmon.store.pg_rows import write_device
 from wsdmon.store.pg_schema import MIGRATIONS, migrate
 from wsdmon.store.pg_view import SharedView
 
@@ -93,8 +93,11 @@ def test_the_viewer_reads_each_devices_state_and_shows_a_damaged_one_without_it(
 def test_a_store_of_schema_4_is_read_without_states(tmp_path: Path, pg_dsn: str) -> None:
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         migrate(conn, MIGRATIONS[:4])
-        with conn.transaction():
-            write_device(conn, "branch", device_record())
+        conn.execute(  # as a collector of schema 4 writes it
+            "INSERT INTO devices (site, endpoint, friendly_name, device_category, roles, xaddrs, services)"
+            " VALUES ('branch', %s, 'Old', '[]', '[]', '[]', %s)",
+            (device_record().endpoint, json.dumps([{"address": "https://x/rcs", "role": "scan-server"}])),
+        )
     view = SharedView(pg_dsn, "old store")
     try:
         ((site, record),) = view.devices()
@@ -156,5 +159,32 @@ def test_the_shared_window_shows_a_sites_unreachable_scanner_on_its_row_and_node
             branch = model.index_of(key).parent()
             assert branch.data(Qt.ItemDataRole.DecorationRole) is None
             assert branch.data(Qt.ItemDataRole.ToolTipRole) == "Site branch: 2 devices"
+
+            # A device branch's collector found but could never read (a firewall, say): shown under
+            # branch, not reached, with the reason; the node's worst.
+            gone = DeviceRecord(
+                "urn:uuid:b0000000-0000-4000-8000-00000000000f",
+                ("http://10.0.0.9:5357/wsd",),
+                online=False,
+                offline_reason=OfflineReason.UNREACHABLE,
+                error=DeviceError(DeviceErrorKind.TIMEOUT, url="http://10.0.0.9:5357/wsd"),
+            )
+            store = open_store(pg_dsn, site="branch", spool_path=tmp_path / "spool-gone.sqlite3")
+            try:
+                store.save_device_state(gone)
+                assert gone.endpoint not in {d.endpoint for d in store.load_devices()}  # not restored
+            finally:
+                store.close()
+            key = device_key(gone.endpoint, "branch")
+            await until(lambda: model.device(key) is not None, "branch's unreachable device")
+            row = model.device(key)
+            assert row is not None
+            assert (row.kind, row.subscription) == (DeviceKind.NOT_REACHED, SubscriptionState.ERROR)
+            index = model.index_of(key)
+            assert "did not answer the metadata request in time" in index.data(Qt.ItemDataRole.ToolTipRole)
+            branch = index.parent()
+            assert branch.data() == "branch (3)"
+            assert branch.data(Qt.ItemDataRole.DecorationRole) is not None
+            assert "did not answer the metadata request in time" in branch.data(Qt.ItemDataRole.ToolTipRole)
 
     run(qapp, scenario)

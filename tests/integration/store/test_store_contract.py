@@ -4,6 +4,7 @@ opens them: messages, folded jobs, devices, trust, retention, sites, migration a
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, timedelta
@@ -22,7 +23,7 @@ from tests.unit.store.helpers import (
     raw,
     status,
 )
-from wsdmon.core import JobTable, OfflineReason
+from wsdmon.core import DeviceError, DeviceErrorKind, DeviceRecord, JobTable, OfflineReason
 from wsdmon.core.devices import SubscriptionStatus
 from wsdmon.protocol.dsm import FilterState, JobState
 from wsdmon.store import Journal, StorePort
@@ -149,9 +150,24 @@ def test_a_devices_runtime_state_is_written_on_its_row_and_not_read_back(backend
     store = backend.open()
     try:
         record = device_record()
-        store.save_device_state(record)  # no row yet: nothing to write it on
-        assert backend.rows("SELECT state FROM devices") == []
-        store.upsert_device(record)
+        # Never read (unreachable since it was found): a row of what is known, for the viewers and
+        # bundles, which the collector does not restore as a device at its next start.
+        unread = DeviceRecord(
+            record.endpoint,
+            record.xaddrs,
+            last_seen=T0,
+            online=False,
+            offline_reason=OfflineReason.UNREACHABLE,
+            error=DeviceError(DeviceErrorKind.TIMEOUT, url=record.xaddrs[0]),
+        )
+        store.save_device_state(unread)
+        ((xaddrs, state, read),) = backend.rows("SELECT xaddrs, state, metadata_read FROM devices")
+        assert (json.loads(str(xaddrs)), bool(read)) == (list(record.xaddrs), False)
+        bare = DeviceRecord(record.endpoint, record.xaddrs)
+        assert decode_device_state(bare, str(state)).error == unread.error
+        assert store.load_devices() == []
+        store.upsert_device(record)  # read at last: a device like any other
+        assert [d.endpoint for d in store.load_devices()] == [record.endpoint]
         offline = dataclasses.replace(record, online=False, offline_reason=OfflineReason.BYE)
         store.save_device_state(offline)
         (state, at), *more = backend.rows("SELECT state, state_at FROM devices")
