@@ -22,6 +22,7 @@ from tests.integration.wsdmon_process import WSDMON, env_command
 from tests.pg import PgCluster
 from wsdmon.cli import EXIT_OK
 from wsdmon.simulator import JobPlan
+from wsdmon.simulator.config import PIPELINE_DEPTH
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -51,6 +52,14 @@ def _count(dsn: str) -> int:
         return _stored(dsn)[0]
     except psycopg.OperationalError:
         return -1
+
+
+def _unconfirmed(*subs: Any) -> int:
+    """How many notifications a collector may have stored whose acknowledgement the simulator never
+    counted: those in flight when it was killed (counted among the failed deliveries), and, at a
+    clean stop, the batch the Unsubscribe cut short before the simulator read its 202s (at most a
+    pipeline's depth). Stored: committed before the 202, which is what "acknowledged" promises."""
+    return sum(sub.failures for sub in subs) + PIPELINE_DEPTH
 
 
 async def _burst(server: Any, n: int) -> list[Any]:
@@ -88,7 +97,9 @@ def test_the_database_away_for_30_s_during_a_burst_loses_and_doubles_nothing(
         assert "Traceback" not in "\n".join(collect.lines)
         assert any("accepting into the local spool" in line for line in collect.lines), collect.lines
         messages, distinct, stored = _stored(pg_dsn)
-        assert messages == distinct == sub.delivered  # every acknowledged one, once
+        assert messages == distinct  # none twice
+        # every acknowledged one (and at most the few the clean stop cut short)
+        assert sub.delivered <= messages <= sub.delivered + _unconfirmed(sub), (messages, sub.delivered)
         assert set(stored) == {job.token for job in jobs}
         for job in jobs:  # each job's folded state ended as the simulator ended it
             assert '"Completed"' in stored[job.token], stored[job.token]
@@ -126,11 +137,10 @@ def test_a_collector_killed_outright_comes_back_and_loses_nothing(tmp_path: Path
                 await again.kill()
         messages, distinct, stored = _stored(pg_dsn)
         assert messages == distinct  # none twice
-        # Every notification acknowledged is stored; so may be the few in flight at the kill: stored
-        # and committed, but the collector died before its 202, so the simulator counted them among
-        # its failed deliveries (seen once under load: 2 of the 3 it could not deliver were stored).
+        # Every notification acknowledged is stored; so may be the few in flight at the kill or the
+        # clean stop (_unconfirmed; seen under load: 2 of the 3 it could not deliver were stored).
         acknowledged = before.delivered + after.delivered
-        unconfirmed = before.failures + after.failures
+        unconfirmed = _unconfirmed(before, after)
         print(f"stored {messages}, acknowledged {acknowledged}, failed {before.failures} + {after.failures}")
         assert acknowledged <= messages <= acknowledged + unconfirmed, (messages, acknowledged, unconfirmed)
         assert set(stored) == {job.token for job in jobs}
