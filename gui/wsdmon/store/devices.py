@@ -36,6 +36,7 @@ __all__ = [
     "encode_device_state",
     "load_devices",
     "normalize_fingerprint",
+    "state_params",
 ]
 
 _log = logging.getLogger(__name__)
@@ -82,9 +83,9 @@ ON CONFLICT (endpoint) DO UPDATE SET
 # A device's runtime state on its row; a device without one (its metadata never read) gets a row of
 # what is known of it, marked not read (load_devices leaves it out).
 UPSERT_STATE_SQL = """
-INSERT INTO devices (endpoint, device_category, roles, xaddrs, services, first_seen, last_seen, site,
-                     state, state_at, metadata_read)
-VALUES (?, '[]', '[]', ?, '[]', ?, ?, ?, ?, ?, 0)
+INSERT INTO devices (endpoint, xaddrs, first_seen, last_seen, state, site, state_at,
+                     device_category, roles, services, metadata_read)
+VALUES (?, ?, ?, ?, ?, ?, ?, '[]', '[]', '[]', 0)
 ON CONFLICT (endpoint) DO UPDATE SET state = excluded.state, state_at = excluded.state_at
 """
 
@@ -236,6 +237,14 @@ def _encode_error(error: DeviceError | None) -> dict[str, object] | None:
         "fingerprint": error.fingerprint,
         "limit": error.limit,
     }
+
+
+def state_params(record: DeviceRecord) -> tuple[object, ...]:
+    """The values of a state's write in UPSERT_STATE_SQL's order (both stores' statements begin so),
+    without the site and time (the store adds them): endpoint, addresses, first and last seen (a row
+    made for a device never read), the encoded state."""
+    seen = _iso(record.last_seen)
+    return (record.endpoint, dumps(list(record.xaddrs)), seen, seen, encode_device_state(record))
 
 
 def encode_device_state(record: DeviceRecord) -> str:

@@ -380,19 +380,8 @@ class Journal:
     def save_device_state(self, record: DeviceRecord) -> None:
         """Write what this PC knows of a device now (online, subscriptions, what it said of itself)
         on its row; a device never read gets a row of what is known (store.devices)."""
-        seen = record.last_seen.isoformat() if record.last_seen else None
-        self._conn.execute(
-            _devices.UPSERT_STATE_SQL,
-            (
-                record.endpoint,
-                dumps(list(record.xaddrs)),
-                seen,
-                seen,
-                self.site,
-                _devices.encode_device_state(record),
-                datetime.now(UTC).isoformat(),
-            ),
-        )
+        params = (*_devices.state_params(record), self.site, datetime.now(UTC).isoformat())
+        self._conn.execute(_devices.UPSERT_STATE_SQL, params)
 
     def heartbeat(self) -> None:
         """Nothing to write: a journal is this PC's own, read by no viewer that judges a collector

@@ -13,7 +13,6 @@ import psycopg
 from wsdmon.core.devices import DeviceRecord
 
 from . import devices as _devices
-from .codec import dumps
 from .journal import MessageRow
 from .pg_follow import CHANNEL
 from .pg_schema import HEARTBEAT
@@ -171,19 +170,17 @@ def write_device(conn: Conn, site: str, record: DeviceRecord) -> None:
     conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "device", record.endpoint)))
 
 
-def write_device_state(conn: Conn, site: str, record: DeviceRecord, state: str) -> None:
+def write_device_state(conn: Conn, site: str, record: DeviceRecord) -> None:
     """A device's runtime state (store.devices.encode_device_state) on its row; a device never read
     gets a row of what is known of it, marked not read (SELECT_DEVICES leaves it out)."""
-    seen = record.last_seen.isoformat() if record.last_seen else None
     conn.execute(
-        "INSERT INTO devices (site, endpoint, device_category, roles, xaddrs, services, first_seen,"
-        " last_seen, state, state_at, metadata_read)"
-        " VALUES (%s, %s, '[]', '[]', %s, '[]', %s, %s, %s, now(), false)"
+        "INSERT INTO devices (endpoint, xaddrs, first_seen, last_seen, state, site, state_at,"
+        " device_category, roles, services, metadata_read)"
+        " VALUES (%s, %s, %s, %s, %s, %s, now(), '[]', '[]', '[]', false)"
         " ON CONFLICT (site, endpoint) DO UPDATE SET state = excluded.state, state_at = excluded.state_at",
-        (site, record.endpoint, dumps(list(record.xaddrs)), seen, seen, state),
+        (*_devices.state_params(record), site),
     )
-    endpoint = record.endpoint
-    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "device", endpoint)))
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "device", record.endpoint)))
 
 
 def write_heartbeat(conn: Conn, site: str, key: str = HEARTBEAT) -> None:

@@ -143,7 +143,7 @@ class PostgresStore:
         self._jobs = JobsWriter(self.site, self._connect_aside, clock)  # folded jobs: a session of their own
         self._pending_devices: dict[str, DeviceRecord] = {}
         self._pending_trust: dict[str, str | None] = {}
-        self._pending_states: dict[str, tuple[DeviceRecord, str]] = {}  # endpoint → record, its state
+        self._pending_states: dict[str, DeviceRecord] = {}  # endpoint → its latest runtime state
         self._next_try = 0.0
         self._beating = False  # a heartbeat was written: a clean close says the collector stopped
         self.spooled = 0  # messages written to the spool since open (for logs and tests)
@@ -470,8 +470,8 @@ class PostgresStore:
             with conn.transaction():
                 for record in devices.values():
                     write_device(conn, self.site, record)
-                for record, state in states.values():  # after the rows they go on
-                    write_device_state(conn, self.site, record, state)
+                for record in states.values():  # after the rows they go on
+                    write_device_state(conn, self.site, record)
                 for endpoint, sha in trust.items():
                     write_trust(conn, self.site, endpoint, sha)
         except psycopg.OperationalError as exc:
@@ -538,10 +538,9 @@ class PostgresStore:
         """Write what this collector knows of a device now (online, subscriptions, what it said of
         itself) on its row, for the viewers (a device never read gets a row of what is known of it);
         queued while the server is away (the latest is kept)."""
-        state = _devices.encode_device_state(record)
-        if not self._write_or_queue(lambda conn: write_device_state(conn, self.site, record, state)):
+        if not self._write_or_queue(lambda conn: write_device_state(conn, self.site, record)):
             with self._pending_lock:
-                self._pending_states[record.endpoint] = (record, state)
+                self._pending_states[record.endpoint] = record
 
     def load_devices(self) -> list[DeviceRecord]:
         """Every device this site has seen, as last upserted; damaged rows are skipped (none before
