@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum, IntEnum
 from typing import Any
 
@@ -558,9 +558,8 @@ class DeviceTreeModel(QAbstractItemModel):
         collector = self._collectors.get(site)
         if collector is None or collector.state is CollectorState.LIVE:
             return ""
-        when = fmt.format_local(collector.at, with_date=collector.at.date() != datetime.now(UTC).date())
         words = _AWAY_LONG if long else _AWAY
-        return _tr(words[collector.state]).format(when)
+        return _tr(words[collector.state]).format(fmt.format_when(collector.at))
 
     @staticmethod
     def _trouble(row: DeviceRow) -> int:

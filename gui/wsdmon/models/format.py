@@ -77,6 +77,12 @@ def format_local(
     return dt.astimezone().strftime(fmt)
 
 
+def format_when(dt: datetime) -> str:
+    """When something happened (a collector's last word), as format_local: the time of day if it
+    was today (UTC), else with its date."""
+    return format_local(dt, with_date=dt.date() != datetime.now(UTC).date())
+
+
 def format_utc(dt: datetime | None) -> str:
     """The UTC value ("2026-11-23 17:14:05 UTC"), or a note that it is unknown for server-local values."""
     if dt is None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction
@@ -30,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from wsdmon.core.sites import CollectorState, SiteCollector
-from wsdmon.models.format import format_local
+from wsdmon.models.format import format_when
 from wsdmon.store.locations import has_password, is_postgres, redact_dsn
 from wsdmon.store.pg_view import ViewProblem
 
@@ -93,7 +92,7 @@ class SharedTexts(QObject):
 
     def collector(self, site: str, collector: SiteCollector) -> str:
         """One site's collector that went silent or stopped, for the status bar and its tooltip."""
-        when = format_local(collector.at, with_date=collector.at.date() != datetime.now(UTC).date())
+        when = format_when(collector.at)
         if collector.state is CollectorState.STOPPED:
             return self.tr("The collector of site {0} stopped at {1}").format(site, when)
         return self.tr("The collector of site {0} has been silent since {1}").format(site, when)
