@@ -77,10 +77,13 @@ def format_local(
     return dt.astimezone().strftime(fmt)
 
 
-def format_when(dt: datetime) -> str:
+def format_when(dt: datetime, now: datetime | None = None) -> str:
     """When something happened (a collector's last word), as format_local: the time of day if it
-    was today (UTC), else with its date."""
-    return format_local(dt, with_date=dt.date() != datetime.now(UTC).date())
+    was today where the viewer is (`now`: this moment), else with its date. Both dates are the
+    viewer's local ones, as the time shown is: shortly after local midnight east of UTC, a time of
+    yesterday shares today's UTC date."""
+    today = (now or datetime.now(UTC)).astimezone().date()
+    return format_local(dt, with_date=dt.astimezone().date() != today)
 
 
 def format_utc(dt: datetime | None) -> str:
