@@ -177,6 +177,11 @@ class QtBridge(QObject, EngineListener):
         self._pending_health[health.endpoint] = health
         self._soon()
 
+    def site_health_changed(self, site: str, health: DeviceHealth) -> None:
+        """A device's health report as `site`'s collector last judged it (a view of a shared store)."""
+        self._pending_health[device_key(health.endpoint, site)] = health
+        self._soon()
+
     def job_changed(self, change: JobChange) -> None:
         rec = change.record
         if self._watch_failures and change.accepted and rec.is_failed and rec.is_terminal:
@@ -243,9 +248,9 @@ class QtBridge(QObject, EngineListener):
             if self._devices.upsert(rows):
                 self._jobs.refresh_device_names()
         if self._pending_health:
-            reports = list(self._pending_health.values())
+            reports = dict(self._pending_health)
             self._pending_health.clear()
-            self._devices.set_health(reports)  # after the rows: a new device's report finds its row
+            self._devices.set_keyed_health(reports)  # after the rows: a new device's report finds its row
         if self._pending_jobs:
             records = list(self._pending_jobs.values())
             self._pending_jobs.clear()

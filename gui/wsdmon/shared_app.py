@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from PySide6.QtCore import QEvent, QObject, QSettings
 
 from wsdmon.core import DeviceRecord
 from wsdmon.core.feed import RawEntry
+from wsdmon.core.health import DeviceHealth
 from wsdmon.core.sites import SiteCollector
 from wsdmon.shared_follow import SharedFollower
 
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 # The shared window keeps its own window layout (its Site column, its sizes) apart from the
 # single-PC window's: a second QSettings application name under the same organisation.
 SHARED_SETTINGS_APP = "wsdmon-shared"
+MESSAGES_KEPT = 4096  # raw log lines whose (site, message id) the feed remembers (the log shows 2,000)
 
 
 class SharedFeed:
@@ -45,23 +48,38 @@ class SharedFeed:
     def __init__(self, bridge: Any, decor: Any) -> None:
         self.bridge = bridge
         self.decor = decor
-        # The raw log knows a message by one number: this view's, for (site, the site's message id).
-        self.messages: list[tuple[str, int]] = []
+        # The raw log knows a message by one number: this view's, for (site, the site's message id),
+        # kept for the last MESSAGES_KEPT lines (the raw log shows fewer; a view open for weeks
+        # must not grow with every message the sites store).
+        self._next = 0
+        self._messages: OrderedDict[int, tuple[str, int]] = OrderedDict()
+        self._numbers: dict[tuple[str, int], int] = {}
 
     def message(self, number: int) -> tuple[str, int] | None:
-        """(site, message id) of a raw log line's number."""
-        return self.messages[number] if 0 <= number < len(self.messages) else None
+        """(site, message id) of a raw log line's number (None: not a recent line)."""
+        return self._messages.get(number)
+
+    def number_of(self, site: str, message_id: int) -> int | None:
+        """The raw log line's number of a site's message (None: not among the recent lines)."""
+        return self._numbers.get((site, message_id))
 
     def messages_changed(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
         for site, (message_id, arrival, device, action, size) in rows:
-            number = len(self.messages)
-            self.messages.append((site, message_id))
+            number, self._next = self._next, self._next + 1
+            self._messages[number] = (site, message_id)
+            self._numbers[(site, message_id)] = number
+            while len(self._messages) > MESSAGES_KEPT:
+                self._numbers.pop(self._messages.popitem(last=False)[1], None)
             peer = f"{site}: {device}"
             self.bridge.message_logged(RawEntry(arrival, device, action, "", number, size, peer))
 
     def devices_changed(self, rows: Sequence[tuple[str, DeviceRecord]]) -> None:
         for site, device in rows:
             self.bridge.site_device_changed(site, device)
+
+    def health_changed(self, rows: Sequence[tuple[str, DeviceHealth]]) -> None:
+        for site, health in rows:
+            self.bridge.site_health_changed(site, health)
 
     def collectors_changed(self, collectors: Mapping[str, SiteCollector]) -> None:
         self.bridge.site_collectors_changed(collectors)
@@ -132,6 +150,7 @@ class SharedWindow:
             export=self._export,
             raw_xml_for=self._raw_log_xml,  # the raw log's lines: numbered by the feed
             site_raw_xml_for=self._raw_xml,
+            site_message_number=self._message_number,
             open_shared=opener,
         )
         self.window = MainWindow(
@@ -180,6 +199,9 @@ class SharedWindow:
         """A timeline entry's message, read from the store (SELECT on messages)."""
         result: str | None = await asyncio.to_thread(self.view.raw_message, site, message_id)
         return result
+
+    def _message_number(self, site: str, message_id: int) -> int | None:
+        return self.feed.number_of(site, message_id)  # the feed is made after the window
 
     def _raw_log_xml(self, number: int) -> Any:
         """A raw log line's message (an awaitable: read from the store off the loop)."""

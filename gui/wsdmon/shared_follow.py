@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol, cast, overload
 
 from wsdmon.core import DeviceRecord, JobKey, JobRecord
+from wsdmon.core.health import DeviceHealth
 from wsdmon.core.sites import SILENT_AFTER_S, SiteCollector
 
 __all__ = [
@@ -49,6 +50,9 @@ class FollowSink(Protocol):
     whose jobs changed (PagedJobsSink: the window's job table pages them from the store itself)."""
 
     def devices_changed(self, rows: Sequence[tuple[str, DeviceRecord]]) -> None: ...
+
+    # (site, the health report its collector last judged of a device), each one that changed.
+    def health_changed(self, rows: Sequence[tuple[str, DeviceHealth]]) -> None: ...
 
     # Each site's collector as last judged (core.sites): all of them, whenever one changed.
     def collectors_changed(self, collectors: Mapping[str, SiteCollector]) -> None: ...
@@ -109,6 +113,7 @@ class SharedFollower:
         self.last_message: dict[str, int] = {}  # site → the newest message id handed on (raw log)
         self.error: Exception | None = None  # the interruption last said, None while following
         self.collectors: dict[str, SiteCollector] = {}  # as last handed on
+        self.health: dict[tuple[str, str], DeviceHealth] = {}  # (site, endpoint) → as last handed on
         self.silent_after_s = SILENT_AFTER_S  # a collector not heard from for this long is silent
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -123,6 +128,13 @@ class SharedFollower:
         if rows:
             self._saw_sites({site for site, _ in rows})
             self.sink.devices_changed(rows)
+
+    def show_health(self, rows: Sequence[tuple[str, DeviceHealth]]) -> None:
+        changed = [(site, h) for site, h in rows if self.health.get((site, h.endpoint)) != h]
+        for site, health in changed:
+            self.health[(site, health.endpoint)] = health
+        if changed:
+            self.sink.health_changed(changed)
 
     def show_jobs(self, rows: Sequence[tuple[str, JobRecord]]) -> None:
         changed = []
@@ -148,12 +160,24 @@ class SharedFollower:
     async def load(self) -> None:
         """Everything the store holds now (raises StoreError); messages from now on."""
         self.last_message = await asyncio.to_thread(self.view.message_heads)
-        self.show_devices(await asyncio.to_thread(self.view.devices))
+        await self.read_devices()
         await self.read_collectors()
         if self._pages_sink is not None:
             self._pages_sink.jobs_site_changed(None)
         else:
             self.show_jobs(await asyncio.to_thread(self.view.jobs_since))
+
+    def _devices_and_health(
+        self, site: str | None, endpoint: str | None
+    ) -> tuple[list[tuple[str, DeviceRecord]], list[tuple[str, DeviceHealth]]]:
+        return self.view.devices(site, endpoint), self.view.health(site, endpoint)
+
+    async def read_devices(self, site: str | None = None, endpoint: str | None = None) -> None:
+        """The devices of every site (or of one site / one endpoint) and their health reports, read
+        together off the loop; the devices first (a report finds its device's row)."""
+        rows, reports = await asyncio.to_thread(self._devices_and_health, site, endpoint)
+        self.show_devices(rows)
+        self.show_health(reports)
 
     async def read_collectors(self) -> None:
         """Judge each site's collector again (its heartbeat and stop: core.sites); handed on when
@@ -204,7 +228,7 @@ class SharedFollower:
 
         while True:
             try:
-                self.show_devices(await asyncio.to_thread(self.view.devices))
+                await self.read_devices()
                 await self.read_collectors()
                 await self.catch_up()
             except StoreError as exc:  # listening, but not reading yet: once more in a moment
@@ -256,7 +280,7 @@ class SharedFollower:
                 change = pending.pop(next(iter(pending)))
                 try:
                     if change.kind is ChangeKind.DEVICE and isinstance(change.id, str):
-                        self.show_devices(await asyncio.to_thread(self.view.devices, change.site, change.id))
+                        await self.read_devices(change.site, change.id)
                     elif change.kind is ChangeKind.JOBS:
                         await self.catch_up(change.site, LIVE_SLACK_S, added=change.added != 0)
                     elif change.kind is ChangeKind.MESSAGES:

@@ -1,8 +1,9 @@
 """`wsdmon watch --json --store postgresql://…` (issue 14, item 3): follow every site of a shared store.
 
 No engine runs here: the collectors of the sites write the store; this reads it (SELECT only) and
-prints each device and job change as `watch` does, with the `site` that saw it, and each site's
-collector when it goes silent, stops or is heard again (a "collector" line): first everything the
+prints each device and job change as `watch` does, with the `site` that saw it, each device's health
+report as its site's collector judged it (a "health" line, when a verdict or finding changes), and
+each site's collector when it goes silent, stops or is heard again (a "collector" line): first everything the
 store holds (marked "replayed"), then live (shared_follow.SharedFollower: NOTIFY, a safety re-read
 every CATCH_UP_INTERVAL_S, reconnecting when the server went away).
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wsdmon.core import DeviceRecord, JobRecord
+from wsdmon.core.health import DeviceHealth
 from wsdmon.core.sites import SiteCollector
 from wsdmon.shared_follow import CATCH_UP_INTERVAL_S, SharedFollower
 
@@ -49,6 +51,11 @@ class _PrinterSink:
         for site, record in rows:
             self.printer.site = site
             self.printer.job_changed(_Change(record))
+
+    def health_changed(self, rows: Sequence[tuple[str, DeviceHealth]]) -> None:
+        for site, health in rows:
+            self.printer.site = site
+            self.printer.health_reported(health)
 
     def collectors_changed(self, collectors: Mapping[str, SiteCollector]) -> None:
         for site, collector in collectors.items():

@@ -169,7 +169,18 @@ class JsonPrinter:
         pass
 
     def health_changed(self, health: Any) -> None:
-        """watch prints no health lines: `wsdmon doctor --json` reports each device's health."""
+        """watch prints no health lines of this PC's engine: `wsdmon doctor --json` reports each
+        device's health."""
+
+    def health_reported(self, health: Any) -> None:
+        """A shared store's device's health report, as its site's collector stored it (a "health"
+        line, the fields of `wsdmon doctor --json`'s devices): no doctor runs on the desk's PC, so
+        this is how a script there hears what is wrong at a site. Said when a verdict or finding
+        changes (the collector stores it only then)."""
+        from wsdmon.support.health_report import health_json
+
+        line = {"kind": "health", **health_json(health, self._names.get(health.endpoint))}
+        self._print({**line, "seen": line["at"] if self.replaying else _utc(self._clock())})
 
     def message_rejected(self, reason: str, detail: str) -> None:
         log.warning("rejected: %s: %s", reason, detail)

@@ -219,7 +219,7 @@ class DeviceTreeModel(QAbstractItemModel):
     job model's name lookup."""
 
     device_count_changed = Signal(int)
-    health_changed = Signal(str)  # the endpoint whose health report changed
+    health_changed = Signal(str)  # the key of the device whose health report changed
 
     def __init__(self, parent: QObject | None = None, *, by_site: bool = False) -> None:
         super().__init__(parent)
@@ -337,12 +337,17 @@ class DeviceTreeModel(QAbstractItemModel):
         return self._collectors.get(site)
 
     def set_health(self, reports: Iterable[DeviceHealth]) -> None:
-        """The latest health report of devices (the bridge's batch): their name cells repaint."""
-        for health in reports:
-            if self._health.get(health.endpoint) == health:
+        """The latest health report of this PC's devices: their name cells repaint."""
+        self.set_keyed_health({h.endpoint: h for h in reports})
+
+    def set_keyed_health(self, reports: Mapping[str, DeviceHealth]) -> None:
+        """The latest health report of devices by their keys (the bridge's batch; a shared store's
+        device's key names its site: models.device_key): their name cells repaint."""
+        for key, health in reports.items():
+            if self._health.get(key) == health:
                 continue
-            self._health[health.endpoint] = health
-            index = self.index_of(health.endpoint)
+            self._health[key] = health
+            index = self.index_of(key)
             if index.isValid():
                 roles = [
                     Role.HEALTH,
@@ -353,11 +358,11 @@ class DeviceTreeModel(QAbstractItemModel):
                 self.dataChanged.emit(index, index, roles)
                 parent = index.parent()
                 self.dataChanged.emit(parent, parent, roles)  # a site shows its devices' worst
-            self.health_changed.emit(health.endpoint)
+            self.health_changed.emit(key)
 
-    def health(self, endpoint: str) -> DeviceHealth | None:
+    def health(self, key: str) -> DeviceHealth | None:
         """The latest health report of a device (None: none came yet)."""
-        return self._health.get(endpoint)
+        return self._health.get(key)
 
     def remove(self, keys: Iterable[str]) -> None:
         """Forget devices (Bye, or removed by the user), by their keys (a single PC's: endpoints).

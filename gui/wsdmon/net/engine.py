@@ -477,6 +477,12 @@ class Engine:
         return self.health_monitor.health_all()
 
     def _emit_health(self, health: DeviceHealth) -> None:
+        """A device's report changed (a verdict or a finding): to the listener, and to the store for
+        the viewers of a shared one (a journal keeps none)."""
+        try:
+            self.journal.save_device_health(health)
+        except Exception as exc:  # the store says why in its own log; the monitor goes on
+            log.warning("could not store the health of %s: %s", health.endpoint, exc)
         try:
             self.listener.health_changed(health)
         except Exception:

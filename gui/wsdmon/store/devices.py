@@ -222,7 +222,7 @@ _OFFLINE = {r.value: r for r in OfflineReason}
 _ERROR_KINDS = {k.value: k for k in DeviceErrorKind}
 
 
-def _encode_error(error: DeviceError | None) -> dict[str, object] | None:
+def encode_device_error(error: DeviceError | None) -> dict[str, object] | None:
     """A device error without its `detail` (the full technical text, for the collector's log only:
     it may hold an excerpt of what the device sent)."""
     if error is None:
@@ -254,7 +254,7 @@ def encode_device_state(record: DeviceRecord) -> str:
             "v": STATE_FORMAT,
             "online": record.online,
             "offline_reason": record.offline_reason.value if record.offline_reason else None,
-            "error": _encode_error(record.error),
+            "error": encode_device_error(record.error),
             "services": [
                 {
                     "address": s.address,
@@ -272,7 +272,7 @@ def encode_device_state(record: DeviceRecord) -> str:
     )
 
 
-def _decode_error(raw: object) -> DeviceError | None:
+def decode_device_error(raw: object) -> DeviceError | None:
     if raw is None:
         return None
     if not isinstance(raw, dict) or raw.get("kind") not in _ERROR_KINDS:
@@ -334,7 +334,7 @@ def decode_device_state(record: DeviceRecord, text: str) -> DeviceRecord:
         record,
         online=online,
         offline_reason=None if reason is None else _OFFLINE[reason],
-        error=_decode_error(raw.get("error")),
+        error=decode_device_error(raw.get("error")),
         services=tuple(
             _service_state(s, by_address[s.address]) if s.address in by_address else s
             for s in record.services

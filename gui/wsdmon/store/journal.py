@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from wsdmon.core.devices import DeviceRecord
+from wsdmon.core.health import DeviceHealth
 from wsdmon.core.jobs import JobKey, JobRecord, TimelineEntry
 
 from . import devices as _devices
@@ -382,6 +383,11 @@ class Journal:
         on its row; a device never read gets a row of what is known (store.devices)."""
         params = (*_devices.state_params(record), self.site, datetime.now(UTC).isoformat())
         self._conn.execute(_devices.UPSERT_STATE_SQL, params)
+
+    def save_device_health(self, health: DeviceHealth) -> None:
+        """Nothing to write: this PC's window has its engine's reports as they are made, and a
+        support bundle judges each device from the journal's messages itself (support/journal_health);
+        only the viewers of a shared store read a collector's reports (PostgresStore keeps them)."""
 
     def heartbeat(self) -> None:
         """Nothing to write: a journal is this PC's own, read by no viewer that judges a collector

@@ -11,8 +11,10 @@ from typing import Any
 import psycopg
 
 from wsdmon.core.devices import DeviceRecord
+from wsdmon.core.health import DeviceHealth
 
 from . import devices as _devices
+from .health import encode_health
 from .journal import MessageRow
 from .pg_follow import CHANNEL
 from .pg_schema import HEARTBEAT
@@ -28,6 +30,7 @@ __all__ = [
     "payload",
     "text",
     "write_device",
+    "write_device_health",
     "write_device_state",
     "write_heartbeat",
     "write_trust",
@@ -181,6 +184,19 @@ def write_device_state(conn: Conn, site: str, record: DeviceRecord) -> None:
         (*_devices.state_params(record), site),
     )
     conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "device", record.endpoint)))
+
+
+def write_device_health(conn: Conn, site: str, health: DeviceHealth) -> None:
+    """A device's health report (store.health.encode_health) on its row. Only on a row that exists:
+    evidence is kept of every endpoint heard (printers, PCs), and those are no devices of the site.
+    A device's row is there first: its report changes when its metadata is read or fails, after the
+    row is written (and a collector's first round after a start judges the devices it restored)."""
+    cursor = conn.execute(
+        "UPDATE devices SET health = %s WHERE site = %s AND endpoint = %s",
+        (encode_health(health), site, health.endpoint),
+    )
+    if cursor.rowcount:
+        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(site, "device", health.endpoint)))
 
 
 def write_heartbeat(conn: Conn, site: str, key: str = HEARTBEAT) -> None:

@@ -250,7 +250,12 @@ _V5: tuple[Step, ...] = (
     "ALTER TABLE devices ADD COLUMN metadata_read boolean NOT NULL DEFAULT true",
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+# v6: the health report its collector last judged of each device (store.health: encode_health), with
+# the evidence: the window on a shared store shows a branch's device's findings as that collector
+# saw them (a subscriber table full, multicast cut off). Its time is in the report.
+_V6: tuple[Step, ...] = ("ALTER TABLE devices ADD COLUMN health text",)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 
 # The state table's keys of a collector's heartbeat and clean stop (core.sites): seconds since the
 # epoch on the server's clock (one clock for every site; a viewer compares them with its now()).

@@ -19,10 +19,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wsdmon.core import DeviceRecord, JobRecord
+from wsdmon.core.health import DeviceHealth
 from wsdmon.core.sites import SILENT_AFTER_S, CollectorState, SiteCollector
 
 from . import devices as _devices
 from .codec import CodecError
+from .health import decode_health
 from .journal import decode_jobs
 from .pg_schema import HEARTBEAT, STOPPED
 from .port import StoreError, StoreUnavailableError
@@ -107,6 +109,7 @@ _SELECT_DEVICES = """SELECT site, endpoint, friendly_name, manufacturer, model_n
        serial_number, firmware_version, presentation_url, device_category, xaddrs, services,
        metadata_version, instance_id, last_seen, last_event, {state} FROM devices"""
 _STATE_SINCE = 5  # the schema version whose devices have a state column (pg_schema._V5)
+_HEALTH_SINCE = 6  # … and a health column (pg_schema._V6)
 
 
 class SharedView:
@@ -124,6 +127,7 @@ class SharedView:
             (version,) = self._rows("SELECT coalesce(max(version), 0) FROM schema_version")[0]
             state = "state, state_at" if version >= _STATE_SINCE else "NULL, NULL"
             self._select_devices = _SELECT_DEVICES.format(state=state)
+            self._has_health = version >= _HEALTH_SINCE  # else no collector judged: no reports
         except BaseException:
             self.close()
             raise
@@ -202,6 +206,33 @@ class SharedView:
                 except CodecError as exc:  # the device is shown, as if its collector said nothing
                     _log.warning("store: damaged state of device %r of site %s: %s", row[0], site_name, exc)
             out.append((site_name, record))
+        return out
+
+    def health(self, site: str | None = None, endpoint: str | None = None) -> list[tuple[str, DeviceHealth]]:
+        """(site, the health report its collector last judged) of every device that has one, or of
+        one site / one endpoint; a damaged report is logged and left out (the device is shown
+        without one), results a later collector added are left out."""
+        if not self._has_health:
+            return []
+        where, params = _where(("site", site), ("endpoint", endpoint))
+        where += (" AND" if where else " WHERE") + " health IS NOT NULL"
+        out: list[tuple[str, DeviceHealth]] = []
+        for site_name, ep, text in self._rows(
+            _sql("SELECT site, endpoint, health FROM devices", where, "site, endpoint"), params
+        ):
+            try:
+                report, unknown = decode_health(ep, text)
+            except CodecError as exc:
+                _log.warning("store: damaged health report of device %r of site %s: %s", ep, site_name, exc)
+                continue
+            if unknown:
+                _log.info(
+                    "store: %d check(s) of device %r of site %s are of a later wsdmon: not shown",
+                    unknown,
+                    ep,
+                    site_name,
+                )
+            out.append((site_name, report))
         return out
 
     def collectors(self, silent_after_s: float = SILENT_AFTER_S) -> dict[str, SiteCollector]:

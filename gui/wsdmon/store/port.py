@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from wsdmon.core import DeviceRecord, JobRecord
+from wsdmon.core.health import DeviceHealth
 
 from .journal import MessageRow, StoredMessage
 from .schema import MAX_SITE_CHARS, check_site
@@ -92,6 +93,12 @@ class StorePort(Protocol):
         said of itself) on its row: what the viewers of a shared store show. A device whose metadata
         was never read (unreachable since found) gets a row of what is known of it, which
         load_devices() leaves out; nor does it read the state back (subscriptions are made anew)."""
+        ...
+
+    def save_device_health(self, health: DeviceHealth) -> None:
+        """Write a device's health report (core.health), as its collector judged it now, on the
+        device's row for the viewers of a shared store; a report of an endpoint without a row (not a
+        device this site keeps: a printer, a PC's wsdd) is not kept."""
         ...
 
     def heartbeat(self) -> None:

@@ -60,6 +60,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from wsdmon.core.devices import DeviceRecord
+from wsdmon.core.health import DeviceHealth
 from wsdmon.core.jobs import JobRecord
 
 from . import devices as _devices
@@ -85,6 +86,7 @@ from .pg_rows import (
     delete_old,
     insert_messages,
     write_device,
+    write_device_health,
     write_device_state,
     write_heartbeat,
     write_trust,
@@ -144,6 +146,7 @@ class PostgresStore:
         self._pending_devices: dict[str, DeviceRecord] = {}
         self._pending_trust: dict[str, str | None] = {}
         self._pending_states: dict[str, DeviceRecord] = {}  # endpoint → its latest runtime state
+        self._pending_health: dict[str, DeviceHealth] = {}  # endpoint → its latest health report
         self._next_try = 0.0
         self._beating = False  # a heartbeat was written: a clean close says the collector stopped
         self.spooled = 0  # messages written to the spool since open (for logs and tests)
@@ -199,7 +202,9 @@ class PostgresStore:
     def _queued_rows(self) -> bool:
         """Devices, states or trust queued (the loop found the connection busy): the replay thread
         writes them when nothing else would soon."""
-        return bool(self._pending_devices or self._pending_states or self._pending_trust)
+        return bool(
+            self._pending_devices or self._pending_states or self._pending_health or self._pending_trust
+        )
 
     # --- connection --------------------------------------------------------------------------
 
@@ -463,15 +468,19 @@ class PostgresStore:
             self._jobs.write(0.0)
         with self._pending_lock:
             devices, trust, states = self._pending_devices, self._pending_trust, self._pending_states
-            if conn is None or not (devices or trust or states):
+            health = self._pending_health
+            if conn is None or not (devices or trust or states or health):
                 return
             self._pending_devices, self._pending_trust, self._pending_states = {}, {}, {}
+            self._pending_health = {}
         try:
             with conn.transaction():
                 for record in devices.values():
                     write_device(conn, self.site, record)
                 for record in states.values():  # after the rows they go on
                     write_device_state(conn, self.site, record)
+                for report in health.values():
+                    write_device_health(conn, self.site, report)
                 for endpoint, sha in trust.items():
                     write_trust(conn, self.site, endpoint, sha)
         except psycopg.OperationalError as exc:
@@ -479,6 +488,7 @@ class PostgresStore:
                 self._pending_devices = {**devices, **self._pending_devices}
                 self._pending_trust = {**trust, **self._pending_trust}
                 self._pending_states = {**states, **self._pending_states}
+                self._pending_health = {**health, **self._pending_health}
             self._offline(exc)
 
     # --- folded job state ----------------------------------------------------------------------
@@ -541,6 +551,14 @@ class PostgresStore:
         if not self._write_or_queue(lambda conn: write_device_state(conn, self.site, record)):
             with self._pending_lock:
                 self._pending_states[record.endpoint] = record
+
+    def save_device_health(self, health: DeviceHealth) -> None:
+        """Write the health report this collector judged of a device on its row, for the viewers
+        (pg_rows.write_device_health: only a device's row); queued while the server is away (the
+        latest is kept)."""
+        if not self._write_or_queue(lambda conn: write_device_health(conn, self.site, health)):
+            with self._pending_lock:
+                self._pending_health[health.endpoint] = health
 
     def load_devices(self) -> list[DeviceRecord]:
         """Every device this site has seen, as last upserted; damaged rows are skipped (none before

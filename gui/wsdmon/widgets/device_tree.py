@@ -127,7 +127,7 @@ class DeviceTreeView(QTreeView):
     site_selected = Signal(object)  # str | None: only for a model by site
     status_message = Signal(str)  # a line for the window's status bar (what an action did)
     bundle_requested = Signal(str)  # endpoint: "Save support bundle…" of that device
-    diagnose_requested = Signal(str)  # endpoint: "Diagnose…" of that device
+    diagnose_requested = Signal(str)  # device key (models.device_key): "Diagnose…" of that device
 
     def __init__(
         self,
@@ -238,7 +238,7 @@ class DeviceTreeView(QTreeView):
     def context_menu_for(self, row: DeviceRow) -> QMenu:
         """The device's context menu (built on demand; tests trigger its actions directly)."""
         menu = QMenu(self)
-        diagnose = menu.addAction(self.tr("Diagnose…"), lambda: self.diagnose_requested.emit(row.endpoint))
+        diagnose = menu.addAction(self.tr("Diagnose…"), lambda: self.diagnose_requested.emit(row.key))
         diagnose.setObjectName("diagnose")
         diagnose.setToolTip(self.tr("What is wrong with this device: each check with its evidence"))
         menu.addSeparator()
@@ -268,13 +268,13 @@ class DeviceTreeView(QTreeView):
             self.tr("Save support bundle…"), lambda: self.bundle_requested.emit(row.endpoint)
         )
         bundle.setObjectName("save-bundle")
-        if row.site:  # a shared store's device: its site's collector reads, subscribes and judges it
+        if row.site:  # a shared store's device: its site's collector reads and subscribes to it
+            # (Diagnose shows the report that collector stored)
             reason = self.tr(
                 "The collector of site {0} watches this device; do this on that collector's PC"
             ).format(row.site)
             for action in menu.actions():
                 if action.objectName() in (
-                    "diagnose",
                     "refresh",
                     "resubscribe",
                     "trust-certificate",

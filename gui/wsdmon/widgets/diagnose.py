@@ -158,33 +158,53 @@ class ReportDialog(QDialog):
 
 
 class DiagnoseDialog(ReportDialog):
-    """Diagnose… of one device: its health report, with Save support bundle… for that device."""
+    """Diagnose… of one device: its health report, with Save support bundle… for that device. A
+    device of a shared store (`site`) shows the report its site's collector last judged and stored;
+    its bundle is made on that collector's PC."""
 
     bundle_requested = Signal(str)  # endpoint
 
-    def __init__(self, endpoint: str, name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, endpoint: str, name: str, parent: QWidget | None = None, *, site: str = "") -> None:
         super().__init__(self.tr("Diagnose {0}").format(name), parent)
         self.setObjectName("diagnose-dialog")
         self.endpoint = endpoint
         self.name = name
+        self.site = site
         self.bundle_button = QPushButton(self.tr("&Save support bundle…"), self)
         self.bundle_button.setObjectName("save-bundle")
         self.bundle_button.setAutoDefault(False)
         self.bundle_button.clicked.connect(lambda: self.bundle_requested.emit(self.endpoint))
         self.buttons.addButton(self.bundle_button, QDialogButtonBox.ButtonRole.ActionRole)
+        if site:
+            self.bundle_button.setEnabled(False)
+            self.bundle_button.setToolTip(
+                self.tr(
+                    "The collector of site {0} keeps this device's messages: make the support bundle "
+                    "on that collector's PC (wsdmon bundle)"
+                ).format(site)
+            )
         self.health: DeviceHealth | None = None
         self.set_health(None)
+
+    def _who(self) -> str:
+        """The heading's device: its name and endpoint (and its site, for a shared store's)."""
+        if self.site:
+            return self.tr("<b>{0}</b> ({1}) at site {2}").format(
+                html.escape(self.name), html.escape(self.endpoint), html.escape(self.site)
+            )
+        return self.tr("<b>{0}</b> ({1})").format(html.escape(self.name), html.escape(self.endpoint))
 
     def set_health(self, health: DeviceHealth | None) -> None:
         """Show a report (None: none is known yet)."""
         self.health = health
         if health is None:
-            self.set_lines(
-                self.tr("{0} ({1})").format(html.escape(self.name), html.escape(self.endpoint)),
-                [],
-                "",
-                self.tr("No health report for this device yet: wsdmon checks it as its messages arrive."),
-            )
+            empty = self.tr("No health report for this device yet: wsdmon checks it as its messages arrive.")
+            if self.site:
+                empty = self.tr(
+                    "No health report from the collector of site {0} yet: it stores one once it has "
+                    "judged the device (the collector of an older wsdmon stores none)."
+                ).format(self.site)
+            self.set_lines(self._who(), [], "", empty)
             return
         lines = [
             ReportLine(
@@ -197,12 +217,13 @@ class DiagnoseDialog(ReportDialog):
             )
             for r in health.results
         ]
-        heading = self.tr("<b>{0}</b> ({1}): {2}, checked {3}").format(
-            html.escape(self.name),
-            html.escape(self.endpoint),
-            html.escape(verdict_text(health.verdict)),
-            html.escape(fmt.format_local(health.at)),
-        )
+        verdict, at = html.escape(verdict_text(health.verdict)), html.escape(fmt.format_local(health.at))
+        if self.site:  # the collector's judgement of then: its findings since are not known here
+            heading = self.tr("{0}: {1}, as its site's collector checked it at {2}").format(
+                self._who(), verdict, at
+            )
+        else:
+            heading = self.tr("{0}: {1}, checked {2}").format(self._who(), verdict, at)
         self.set_lines(heading, lines, health_report_text(health, self.name))
 
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QToolButton
 from wsdmon.core.health import DeviceHealth
 from wsdmon.core.selfcheck import CheckResult, Verdict
 from wsdmon.models import VERDICT_ICONS, DeviceTreeModel, selfcheck_name, selfcheck_sentence
+from wsdmon.models.device_key import endpoint_of, site_of
 
 from ._async import run_hook_result
 from .diagnose import DiagnoseDialog, SelfCheckDialog
@@ -90,20 +91,29 @@ class Diagnosis(QObject):
         else:
             self._window.statusBar().showMessage(self.tr("Select a device to diagnose"), 10_000)
 
-    def diagnose(self, endpoint: str) -> DiagnoseDialog:
-        """Open (or raise) the device's report: the last one the engine delivered at once, then the
-        engine's answer to the device_health hook."""
-        dialog = self.dialogs.get(endpoint)
+    def diagnose(self, key: str) -> DiagnoseDialog:
+        """Open (or raise) the device's report (`key`: models.device_key): the last one the engine
+        delivered at once, then the engine's answer to the device_health hook. A shared store's
+        device: the report its site's collector last stored, followed live; its evidence links open
+        that site's messages."""
+        dialog = self.dialogs.get(key)
         if dialog is None:
-            row = self._devices.device(endpoint)
-            dialog = DiagnoseDialog(endpoint, row.display_name if row is not None else endpoint, self._window)
-            dialog.message_requested.connect(self._raw_log.show_message)
-            dialog.bundle_requested.connect(self._save_bundle)
-            dialog.finished.connect(lambda _result, ep=endpoint: self._forget(ep))
-            self.dialogs[endpoint] = dialog
-        dialog.set_health(self._devices.health(endpoint))
-        if self._device_health is not None:
-            self._ask_health(endpoint, dialog)
+            row = self._devices.device(key)
+            endpoint, site = endpoint_of(key), site_of(key)
+            name = row.display_name if row is not None else endpoint
+            dialog = DiagnoseDialog(endpoint, name, self._window, site=site)
+            if site:
+                dialog.message_requested.connect(
+                    lambda number, s=site: self._raw_log.show_site_message(s, number)
+                )
+            else:
+                dialog.message_requested.connect(self._raw_log.show_message)
+                dialog.bundle_requested.connect(self._save_bundle)
+            dialog.finished.connect(lambda _result, k=key: self._forget(k))
+            self.dialogs[key] = dialog
+        dialog.set_health(self._devices.health(key))
+        if self._device_health is not None and not site_of(key):
+            self._ask_health(key, dialog)
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()

@@ -42,6 +42,9 @@ class WindowHooks:
     open_url: Callable[[str], object] | None = None
     # A shared store's job: (site, message id) → that message's raw XML (or an awaitable of it).
     site_raw_xml_for: Callable[[str, int], object] | None = None
+    # A shared store's message: (site, message id) → its line's number in the raw log (None: not
+    # among the lines this window read).
+    site_message_number: Callable[[str, int], int | None] | None = None
     # File ▸ Open shared history…: location → an awaitable that opens the shared view (raising
     # store.pg_view.SharedViewError with the reason when it cannot).
     open_shared: Callable[[str], object] | None = None

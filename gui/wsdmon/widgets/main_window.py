@@ -135,14 +135,20 @@ class MainWindow(QMainWindow):
         self._size_panes(1366)
         self.setCentralWidget(self.splitter)
 
-        self.raw_log = RawLogDock(raw_log, self._hooks.raw_xml_for, self)
+        self.raw_log = RawLogDock(
+            raw_log,
+            self._hooks.raw_xml_for,
+            self,
+            site_raw_xml_for=self._hooks.site_raw_xml_for,
+            site_message_number=self._hooks.site_message_number,
+        )
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.raw_log)
         self.raw_log.hide()
         self.diagnosis = Diagnosis(
             self,
             devices,
             self.raw_log,
-            selected_device=lambda: row.endpoint if (row := self.device_tree.selected_device()) else None,
+            selected_device=lambda: row.key if (row := self.device_tree.selected_device()) else None,
             save_bundle=self.save_bundle,
             device_health=self._hooks.device_health,
             run_selfcheck=self._hooks.run_selfcheck,

@@ -32,11 +32,18 @@ class RawLogDock(QDockWidget):
         model: RawLogModel,
         raw_xml_for: Callable[[int], str | None] | None = None,
         parent: QWidget | None = None,
+        *,
+        site_raw_xml_for: Callable[[str, int], object] | None = None,
+        site_message_number: Callable[[str, int], int | None] | None = None,
     ) -> None:
+        """`raw_xml_for`: a line's number → its XML; a shared store's message is known by (site,
+        its id there): `site_message_number` gives its line's number, `site_raw_xml_for` its XML."""
         super().__init__(self.tr("Raw messages"), parent)
         self.setObjectName("raw-log-dock")
         self._model = model
         self._raw_xml_for = raw_xml_for
+        self._site_raw_xml_for = site_raw_xml_for
+        self._site_number = site_message_number
         self._wanted: int | None = None  # the message whose XML is being read (a shared store)
         self.view = QTableView(self)
         self.view.setObjectName("raw-log")
@@ -93,9 +100,36 @@ class RawLogDock(QDockWidget):
         self._show_xml(text, journal_id)
         return False
 
-    def _show_xml(self, text: object, journal_id: int | None = None) -> None:
+    def show_site_message(self, site: str, message_id: int) -> bool:
+        """Open the log at one message of a shared store's site (a Diagnose report's evidence):
+        its line when this window read it and still shows it, else its XML read from the store.
+        Returns whether its line was found."""
+        number = self._site_number(site, message_id) if self._site_number is not None else None
+        if number is not None and self._model.row_of(number) is not None:
+            return self.show_message(number)
+        self.show()
+        self.raise_()
+        self.view.selectionModel().clearCurrentIndex()
+        self.view.clearSelection()
+        self._wanted = None
+        gone = self.tr("Message #{0} of site {1} is no longer kept in the shared history.").format(
+            message_id, site
+        )
+        text = self._site_raw_xml_for(site, message_id) if self._site_raw_xml_for is not None else None
+        if inspect.isawaitable(text):
+            self.xml.setPlainText("")
+            run_hook_result(
+                text, lambda got: self._show_xml(got, gone=gone), lambda exc: self._show_xml(None, gone=gone)
+            )
+        else:
+            self._show_xml(text, gone=gone)
+        return False
+
+    def _show_xml(self, text: object, journal_id: int | None = None, *, gone: str = "") -> None:
         if isinstance(text, str) and text:
             self.xml.setPlainText(pretty_xml(text))
+        elif gone:
+            self.xml.setPlainText(gone)
         elif journal_id is not None:
             self.xml.setPlainText(
                 self.tr("Message #{0} is no longer kept in the journal.").format(journal_id)

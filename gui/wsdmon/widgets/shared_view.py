@@ -2,9 +2,10 @@
 and File ▸ Open shared history….
 
 A shared view reads what the sites' collectors stored (SELECT only): there is no engine in it, so
-whatever asks a device or the local network (re-probe, refresh, resubscribe, trust, Diagnose,
-the self-check, the notify port and interfaces of Preferences, a support bundle of the local journal)
-is disabled with its reason, never an error. Locations are shown masked (store.locations.redact_dsn);
+whatever asks a device or the local network (re-probe, refresh, resubscribe, trust, the
+self-check, the notify port and interfaces of Preferences, a support bundle of the local journal)
+is disabled with its reason, never an error. Diagnose… shows the health report each device's site
+collector judged and stored. Locations are shown masked (store.locations.redact_dsn);
 a password typed in the dialog is never shown back, logged or saved.
 """
 
@@ -204,8 +205,7 @@ class SharedWindowDecor:
         diagnosis = getattr(w, "diagnosis", None)
         for name, reason in reasons:
             _off(getattr(w, name, None), reason)
-        if diagnosis is not None:
-            _off(diagnosis.diagnose_action, texts.engine_only())
+        if diagnosis is not None:  # Diagnose… stays: it shows the report the site's collector stored
             _off(diagnosis.selfcheck_action, texts.engine_only())
         for top in w.menuBar().actions():
             menu = top.menu()

@@ -17,9 +17,11 @@ import pytest
 from tests.pg import PgCluster
 from tests.unit.store.helpers import DEV, device_record, lifecycle, message, raw
 from wsdmon.core import JobTable
+from wsdmon.core.health import DeviceHealth
 from wsdmon.net.recorder import PendingMessage, Recorder
 from wsdmon.store import Journal, StoreError, StoreUnavailableError, open_store, redact_dsn
 from wsdmon.store import postgres as pg_module
+from wsdmon.store.health import decode_health
 from wsdmon.store.job_index import decode_record_row
 from wsdmon.store.pg_follow import ChangeKind, StoreChange, follow, parse_change
 from wsdmon.store.pg_schema import roles_sql
@@ -107,6 +109,8 @@ def test_jobs_and_devices_written_while_the_server_is_away_arrive_when_it_is_bac
             ids = store.append_messages([message(1), message(2)])  # into the spool
             assert not store.online
             store.upsert_device(device_record())  # queued, not raised
+            judged = DeviceHealth(DEV, datetime(2026, 12, 6, 22, 0, tzinfo=UTC))
+            store.save_device_health(judged)  # queued after the device's row it goes on
             job = lifecycle(JobTable())
             store.upsert_jobs([job], ids[-1])
             assert store.raw_message(ids[0]) == raw(1)  # from the spool meanwhile
@@ -120,6 +124,9 @@ def test_jobs_and_devices_written_while_the_server_is_away_arrive_when_it_is_bac
     finally:
         store.close()
     assert _stored(pg_dsn) == [(ids[0], raw(1)), (ids[1], raw(2)), (more[0], raw(3))]
+    with psycopg.connect(pg_dsn) as conn:
+        ((text,),) = conn.execute("SELECT health FROM devices").fetchall()
+    assert decode_health(DEV, text) == (judged, 0)
 
 
 def test_a_replay_of_a_batch_the_server_already_committed_is_not_stored_twice(
@@ -269,6 +276,7 @@ def test_a_viewer_may_read_but_not_write_and_a_collector_may_not_change_the_sche
         store.upsert_device(device_record())
         store.set_trusted_fingerprint(DEV, "ab" * 32)
         store.save_device_state(device_record())  # what the viewers show of it
+        store.save_device_health(DeviceHealth(DEV, datetime.now(UTC)))  # and its health
         store.heartbeat()
         assert store.online
         assert len(store.load_jobs()) == 1
@@ -276,6 +284,7 @@ def test_a_viewer_may_read_but_not_write_and_a_collector_may_not_change_the_sche
         store.close()  # says it stopped
     with psycopg.connect(pg_dsn) as conn:
         assert conn.execute("SELECT count(*) FROM devices WHERE state IS NOT NULL").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM devices WHERE health IS NOT NULL").fetchone() == (1,)
         keys = conn.execute("SELECT key FROM state WHERE site = 'floor-3' ORDER BY key").fetchall()
         assert {"heartbeat", "stopped"} <= {k for (k,) in keys}
     with psycopg.connect(collector, autocommit=True) as conn:
@@ -606,7 +615,7 @@ def test_a_schema_1_database_is_migrated_and_its_batches_notify(pg_dsn: str, tmp
             ids = store.append_messages([message(1), message(2)])
             store.append_messages([])  # nothing written, nothing said
             notes = [n.payload for n in listener.notifies(timeout=2.0)]
-            assert schema_version(listener) == SCHEMA_VERSION == 5
+            assert schema_version(listener) == SCHEMA_VERSION == 6
     finally:
         store.close()
     assert len(notes) == 1

@@ -27,6 +27,7 @@ from tests.integration.test_collect import JOB, scan_server
 from tests.integration.wsdmon_process import environment, run_wsdmon
 from tests.pg import PgCluster
 from wsdmon.cli import EXIT_CANNOT_START
+from wsdmon.core.health import HealthCheck, HealthFinding
 from wsdmon.core.sites import CollectorState
 from wsdmon.models import Column, SubscriptionState
 from wsdmon.models.paged_jobs import PagedJobModel
@@ -73,6 +74,7 @@ def _jobs_by_site(shared: Any) -> dict[str, Any]:
     return {r.key.site: r for r in _rows(shared)}
 
 
+@pytest.mark.qt_log_ignore("This plugin does not support (raise|grabbing the keyboard)")  # Diagnose's dialog
 def test_two_sites_live_in_the_window(qapp: Any, tmp_path: Path, pg_cluster: PgCluster, pg_dsn: str) -> None:
     async def scenario() -> None:
         async with scan_server() as first, scan_server() as second:
@@ -108,7 +110,28 @@ def test_two_sites_live_in_the_window(qapp: Any, tmp_path: Path, pg_cluster: PgC
                 assert not window.reprobe_action.isEnabled()
                 assert "collectors" in window.reprobe_action.toolTip()
                 assert not window.preferences_action.isEnabled()
-                assert not window.diagnosis.diagnose_action.isEnabled()
+                # Each device's health as its collector judged it (schema v6): Diagnose… shows it.
+                await until(
+                    lambda: all(shared.devices.health(r.key) is not None for r in shared.devices.devices()),
+                    "both sites' health reports, as their collectors judged them",
+                )
+                for row in shared.devices.devices():
+                    report = shared.devices.health(row.key)
+                    assert report is not None
+                    assert report.endpoint == row.endpoint
+                    subscription = report.result(HealthCheck.SUBSCRIPTION)
+                    assert subscription is not None
+                    assert subscription.finding in (
+                        HealthFinding.SUBSCRIPTION_ACTIVE,
+                        HealthFinding.NOT_KNOWN_YET,
+                    )
+                assert window.diagnosis.diagnose_action.isEnabled()
+                branch_key = next(r.key for r in shared.devices.devices() if r.site == "branch")
+                dialog = window.diagnosis.diagnose(branch_key)
+                assert "at site branch" in dialog.heading.text()
+                assert "as its site's collector checked it at" in dialog.heading.text()
+                assert "Discovery" in dialog.report.toPlainText()
+                dialog.close()
 
                 # Live: a job on each site reaches the window through NOTIFY, well before the safety
                 # net's re-read would bring it.
