@@ -211,6 +211,66 @@ def test_rows_that_did_not_change_are_copied_and_a_changed_job_is_painted_again(
     _assert_same(_shot(widget), _with_styled_delegate(widget))
 
 
+def _newer_job(rec, n: int):
+    """A new job, created after `rec`: sorted above it, it moves the rows below and swaps colours."""
+    key = dataclasses.replace(rec.key, job_token=f"uuid:0b0e0d0c-new-{n}")
+    return dataclasses.replace(
+        rec,
+        key=key,
+        status=dataclasses.replace(rec.status, job_token=key.job_token),
+        first_seen=rec.first_seen + timedelta(minutes=5 + n),
+        last_update=rec.last_update + timedelta(minutes=5 + n),
+    )
+
+
+def test_a_job_in_progress_is_painted_over_its_last_look_only_where_it_changed(qtbot):
+    """A job in progress changes a cell or two: its row is painted over its last look in that
+    colour, only the cells that changed (RowAtlas.take), in both colours as new jobs above it swap
+    them, then whole when it fails (every cell tinted); with the style's own panel per cell too.
+    Each time the viewport is what Qt paints, pixel for pixel."""
+    widget, model, _ = _table(qtbot, width=1000)
+    view = widget.view
+    _shot(widget)
+    rec = model.record(3)
+    newest = model.record(0)
+    total = 0
+    for n in range(6):
+        atlas = view._atlas  # a new one when the rows outgrow the viewport (a scroll bar)
+        assert atlas is not None
+        made, patched = atlas.made, atlas.patched
+        rec = _changed(rec, images=1)
+        model.apply_changes([rec], now=True)
+        _assert_same(_shot(widget), _with_styled_delegate(widget))
+        if view._atlas is atlas and n % 2 == 0:  # its last look in this colour was painted here
+            assert (atlas.made - made, atlas.patched - patched) == (1, 1), n  # the Images cell alone
+        total += view._atlas.patched - patched if view._atlas is atlas else 0
+        model.apply_changes([_newer_job(newest, n)], now=True)  # every row below moves: colours swap
+        _assert_same(_shot(widget), _with_styled_delegate(widget))
+    assert total >= 2
+    atlas = view._atlas
+    assert atlas is not None
+    patched = atlas.patched
+    failed = dataclasses.replace(
+        rec,
+        status=dataclasses.replace(
+            rec.status, job_state="Aborted", job_state_reasons=("PostScanJobTimedOut",)
+        ),
+    )
+    model.apply_changes([failed], now=True)
+    _assert_same(_shot(widget), _with_styled_delegate(widget))
+    assert atlas.patched == patched  # a new look of every cell: painted whole
+    widget._styles = style = _PanelStyle(panel=True)
+    view.setStyle(style)
+    qtbot.wait(10)
+    _shot(widget)
+    atlas = view._atlas
+    assert atlas is not None
+    rec = _changed(failed, images=1)
+    model.apply_changes([rec], now=True)
+    _assert_same(_shot(widget), _with_styled_delegate(widget))
+    assert atlas.patched >= 1
+
+
 def test_a_resized_column_or_another_palette_paints_the_rows_again(qtbot):
     widget, _, _ = _table(qtbot, width=1000)
     view = widget.view

@@ -49,6 +49,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem, QTableView, QWidget
 
+from wsdmon.models import Column
+
 from .job_delegate import JobCellDelegate
 from .row_atlas import RowAtlas
 
@@ -62,6 +64,7 @@ _ALTERNATE = QStyleOptionViewItem.ViewItemFeature.Alternate
 # What sets or clears QAbstractItemView's hover index (viewportEvent; a mouse move: checkMouseMove).
 _HOVER_SET = frozenset({QEvent.Type.HoverEnter, QEvent.Type.HoverMove, QEvent.Type.MouseMove})
 _HOVER_CLEAR = frozenset({QEvent.Type.HoverLeave, QEvent.Type.Leave})
+_ANCHOR = int(Column.TOKEN)  # a cell every look of a job shares: it names the job in the row atlas
 
 
 class _RowPass:
@@ -113,6 +116,35 @@ class _RowPass:
             if panel is True:
                 option.rect = QRect(x, y, cell_width, height)
                 self._draw_panel(_PANEL, option, painter, view)
+            rect = (x, y, cell_width, height)
+            draw(painter, option, cells[column], at=(row, column), rect=rect, active=active)
+
+    def draw_cells(
+        self,
+        painter: QPainter,
+        cells: Sequence[dict[int, Any]],
+        row: int,
+        *,
+        y: int,
+        height: int,
+        columns: list[tuple[int, int, int]],
+        alternate: bool,
+        background: QColor,
+    ) -> None:
+        """Some cells of a plain row at `y`, over the row as it was painted before (draw_row): each
+        cell's area gets what draw_row gives it, the background, the row's panel, the cell."""
+        option, view, active, draw = self._option, self._view, self._active, self._draw
+        option.features = self._features[alternate]
+        panel = self._panels.get(alternate)
+        if panel is None:
+            panel = self._panels[alternate] = view._panel(option)
+        for column, x, cell_width in columns:
+            painter.fillRect(x, y, cell_width, height, background)
+            if panel is True:
+                option.rect = QRect(x, y, cell_width, height)
+                self._draw_panel(_PANEL, option, painter, view)
+            elif panel is not False:
+                painter.fillRect(x, y, cell_width, height, panel)
             rect = (x, y, cell_width, height)
             draw(painter, option, cells[column], at=(row, column), rect=rect, active=active)
 
@@ -268,13 +300,27 @@ class JobTableView(QTableView):
         painter = QPainter(atlas.image)
         painter.setRenderHints(atlas.token_hints)
         painter.setFont(atlas.token_font)
-        height, slots = atlas.height, []
+        height, slots, columns = atlas.height, [], atlas.columns
         for row, cells, alternate in misses:
-            slot = atlas.allocate(cells, alternate)
+            # The job's token cell is shared by all its looks (models.job_cells.build_cells).
+            slot, before = atlas.take(cells, alternate, cells[_ANCHOR])
             slots.append(slot)
             y = slot * height
+            if before is not None:  # its last look in this colour: only the cells that changed
+                changed = [c for c in columns if cells[c[0]] is not before[c[0]]]
+                how.draw_cells(
+                    painter,
+                    cells,
+                    row,
+                    y=y,
+                    height=height,
+                    columns=changed,
+                    alternate=alternate,
+                    background=atlas.background,
+                )
+                continue
             painter.fillRect(0, y, atlas.width, height, atlas.background)
-            how.draw_row(painter, cells, row, y=y, height=height, columns=atlas.columns, alternate=alternate)
+            how.draw_row(painter, cells, row, y=y, height=height, columns=columns, alternate=alternate)
         painter.end()
         return slots
 
