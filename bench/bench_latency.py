@@ -265,6 +265,17 @@ def measure(
     # CPU time, not wall time: on a shared machine the process also waits for a core, and the
     # profile should say what our code costs.
     profiler = cProfile.Profile(time.thread_time) if profile else None
+    # The garbage collector's pauses during the feed (a collection stops the GUI thread too).
+    gc_pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            gc_pauses[info["generation"]].append((time.perf_counter() - gc_started[0]) * 1e3)
+
+    gc.callbacks.append(on_gc)
     cpu0, wall0_s = time.thread_time(), time.perf_counter()
     if profiler is not None:
         profiler.enable()
@@ -273,6 +284,7 @@ def measure(
     while sent[0] < total and not errors:
         run_loop(0.005)
     timer.stop()
+    gc.callbacks.remove(on_gc)
     cpu_share = (time.thread_time() - cpu0) / (time.perf_counter() - wall0_s)
     if profiler is not None:
         profiler.disable()
@@ -300,6 +312,9 @@ def measure(
         "full_repaint_fresh_cpu_ms_p50": percentile(repaint_cpu(setup.view, fresh=True), 50),
         # the same viewport on a plain QStandardItemModel (no Python per cell): Qt's own share
         "qt_baseline_repaint_cpu_ms_p50": percentile(baseline_repaint_cpu(setup.view), 50),
+        # per generation: collections during the feed, and their longest pause
+        "gc_collections": {str(g): len(p) for g, p in gc_pauses.items()},
+        "gc_pause_ms_max": {str(g): max(p, default=0.0) for g, p in gc_pauses.items()},
     }
     from_accept = [(painted - handed_at[due]) * 1e3 for due, painted in probe.painted_at]
     for name, ms in (("from_due", probe.painted_ms), ("from_accept", from_accept)):

@@ -8,7 +8,7 @@ every layer passes around.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
@@ -77,6 +77,15 @@ class JobKey:
     # The site whose collector saw the job (issue 14): "" in a single PC's window and journal, where
     # every job is this PC's; set by a view of a shared store, where two sites may watch one device.
     site: str = ""
+    # Its hash, computed once: a key is looked up a dozen times for each event (the ledger, the
+    # models, the bridge, the health index), and a dataclass hashes its fields anew at each lookup.
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.device, self.job_token, self.generation, self.site)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 @dataclass(frozen=True, slots=True)
