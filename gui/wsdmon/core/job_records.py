@@ -87,6 +87,10 @@ class JobKey:
     def __hash__(self) -> int:
         return self._hash
 
+    def __reduce__(self) -> tuple[type[JobKey], tuple[str, str, int, str]]:
+        # Copied or pickled by its fields: a string's hash differs from one process to the next.
+        return (JobKey, (self.device, self.job_token, self.generation, self.site))
+
 
 @dataclass(frozen=True, slots=True)
 class Observation:

@@ -247,3 +247,22 @@ def test_a_job_the_server_no_longer_reports_is_lost_until_heard_of_again() -> No
     assert found.accepted
     assert not found.record.lost
     assert found.record.is_active
+
+
+def test_a_job_key_hashes_as_its_fields_and_survives_a_copy_and_a_pickle() -> None:
+    import copy
+    import dataclasses
+    import pickle
+
+    from wsdmon.core import JobKey
+
+    key = JobKey("urn:uuid:dev", "job-7", 2, "branch")
+    assert hash(key) == hash(("urn:uuid:dev", "job-7", 2, "branch"))
+    for other in (copy.copy(key), copy.deepcopy(key), pickle.loads(pickle.dumps(key))):  # noqa: S301 - our own bytes
+        assert other == key
+        assert hash(other) == hash(key)
+    moved = dataclasses.replace(key, job_token="job-8")
+    assert hash(moved) == hash(JobKey("urn:uuid:dev", "job-8", 2, "branch"))
+    assert moved != key
+    assert {key: 1}[JobKey("urn:uuid:dev", "job-7", 2, "branch")] == 1
+    assert "_hash" not in repr(key)
