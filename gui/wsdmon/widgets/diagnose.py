@@ -218,10 +218,12 @@ class DiagnoseDialog(ReportDialog):
             for r in health.results
         ]
         verdict, at = html.escape(verdict_text(health.verdict)), html.escape(fmt.format_local(health.at))
-        if self.site:  # the collector's judgement of then: its findings since are not known here
-            heading = self.tr("{0}: {1}, as its site's collector checked it at {2}").format(
-                self._who(), verdict, at
-            )
+        if self.site:  # the collector stores a report when a verdict or finding changes
+            heading = self.tr(
+                "{0}: {1}, as its site's collector has judged it since {2}<br><small>“This computer” "
+                "in the report is that collector's PC, which found, read and subscribed to the device."
+                "</small>"
+            ).format(self._who(), verdict, at)
         else:
             heading = self.tr("{0}: {1}, checked {2}").format(self._who(), verdict, at)
         self.set_lines(heading, lines, health_report_text(health, self.name))

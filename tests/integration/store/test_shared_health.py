@@ -136,7 +136,8 @@ def test_the_shared_window_shows_each_sites_health_and_diagnoses_with_its_eviden
             heading = dialog.heading.text()
             assert "SCANSRV-BRANCH" in heading
             assert f"({SERVER}) at site branch" in heading
-            assert "Problem, as its site's collector checked it at " in heading
+            assert "Problem, as its site's collector has judged it since " in heading
+            assert "“This computer” in the report is that collector's PC" in heading
             text = dialog.report.toPlainText()
             assert "The device refused the subscription: its table of subscribers is full." in text
             assert "The device said: “Maximum number of subscriptions reached”" in text
@@ -173,7 +174,7 @@ def test_the_shared_window_shows_each_sites_health_and_diagnoses_with_its_eviden
             await until(
                 lambda: dialog.health is not None and dialog.health.verdict is Verdict.WARNING, "new report"
             )
-            assert "Warning, as its site's collector checked it at " in dialog.heading.text()
+            assert "Warning, as its site's collector has judged it since " in dialog.heading.text()
             assert model.index_of(key).data(Role.HEALTH) is Verdict.WARNING
             dialog.close()
 

@@ -129,7 +129,7 @@ def test_two_sites_live_in_the_window(qapp: Any, tmp_path: Path, pg_cluster: PgC
                 branch_key = next(r.key for r in shared.devices.devices() if r.site == "branch")
                 dialog = window.diagnosis.diagnose(branch_key)
                 assert "at site branch" in dialog.heading.text()
-                assert "as its site's collector checked it at" in dialog.heading.text()
+                assert "as its site's collector has judged it since" in dialog.heading.text()
                 assert "Discovery" in dialog.report.toPlainText()
                 dialog.close()
 
