@@ -100,51 +100,30 @@ class _RowPass:
         height: int,
         columns: list[tuple[int, int, int]],
         alternate: bool,
+        over: QColor | None = None,
     ) -> None:
-        """One plain row's cells at `y`, as QTableView draws them: the row panel, then each cell."""
+        """One plain row's cells at `y`, as QTableView draws them: the row panel, then each cell.
+        `over`: only these columns, over the row as painted before on a background of that colour
+        (each cell's area gets the background, the row's panel and the cell, as the whole row does)."""
         option, view, active, draw = self._option, self._view, self._active, self._draw
         option.features = self._features[alternate]
         panel = self._panels.get(alternate)
         if panel is None:
             panel = self._panels[alternate] = view._panel(option)
-        if panel is not True and panel is not False and columns:
+        plain = panel is not True and panel is not False
+        if plain and over is None and columns:
             # A panel of one colour is filled under the row's cells at once: over the grid's pixels
             # between them too, which the grid (solid and opaque, or none) then covers as ever.
             x0 = columns[0][1]
             painter.fillRect(x0, y, columns[-1][1] + columns[-1][2] - x0, height, panel)
         for column, x, cell_width in columns:
+            if over is not None:
+                painter.fillRect(x, y, cell_width, height, over)
+                if plain:
+                    painter.fillRect(x, y, cell_width, height, panel)
             if panel is True:
                 option.rect = QRect(x, y, cell_width, height)
                 self._draw_panel(_PANEL, option, painter, view)
-            rect = (x, y, cell_width, height)
-            draw(painter, option, cells[column], at=(row, column), rect=rect, active=active)
-
-    def draw_cells(
-        self,
-        painter: QPainter,
-        cells: Sequence[dict[int, Any]],
-        row: int,
-        *,
-        y: int,
-        height: int,
-        columns: list[tuple[int, int, int]],
-        alternate: bool,
-        background: QColor,
-    ) -> None:
-        """Some cells of a plain row at `y`, over the row as it was painted before (draw_row): each
-        cell's area gets what draw_row gives it, the background, the row's panel, the cell."""
-        option, view, active, draw = self._option, self._view, self._active, self._draw
-        option.features = self._features[alternate]
-        panel = self._panels.get(alternate)
-        if panel is None:
-            panel = self._panels[alternate] = view._panel(option)
-        for column, x, cell_width in columns:
-            painter.fillRect(x, y, cell_width, height, background)
-            if panel is True:
-                option.rect = QRect(x, y, cell_width, height)
-                self._draw_panel(_PANEL, option, painter, view)
-            elif panel is not False:
-                painter.fillRect(x, y, cell_width, height, panel)
             rect = (x, y, cell_width, height)
             draw(painter, option, cells[column], at=(row, column), rect=rect, active=active)
 
@@ -308,7 +287,7 @@ class JobTableView(QTableView):
             y = slot * height
             if before is not None:  # its last look in this colour: only the cells that changed
                 changed = [c for c in columns if cells[c[0]] is not before[c[0]]]
-                how.draw_cells(
+                how.draw_row(
                     painter,
                     cells,
                     row,
@@ -316,7 +295,7 @@ class JobTableView(QTableView):
                     height=height,
                     columns=changed,
                     alternate=alternate,
-                    background=atlas.background,
+                    over=atlas.background,
                 )
                 continue
             painter.fillRect(0, y, atlas.width, height, atlas.background)
