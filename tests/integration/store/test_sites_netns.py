@@ -19,6 +19,7 @@ import pytest
 
 from tests.integration.wsdmon_process import WSDMON, env_command
 from wsdmon.cli import EXIT_OK
+from wsdmon.simulator.config import PIPELINE_DEPTH
 
 from .sites_netns import (
     Process,
@@ -247,8 +248,11 @@ def test_a_link_down_and_up_at_site_a_loses_nothing_and_the_subscription_returns
     until(all_stored, "every acknowledged notification of site A stored", timeout=20)
     messages, distinct = stored_messages(two_sites.dsn, site.name)
     assert messages == distinct  # none twice
-    # Those the simulator counted, and at most the few whose answer the outage swallowed.
-    assert acknowledged <= messages <= acknowledged + record.unanswered, (messages, acknowledged, record)
+    # Those the simulator counted, at most the few whose answer the outage swallowed, and the batch
+    # its stop cut short before it read their 202s (at most a pipeline's depth; seen once with the
+    # suite in two workers: 242 stored, 238 acknowledged, 3 unanswered). None twice.
+    most = acknowledged + record.unanswered + PIPELINE_DEPTH
+    assert acknowledged <= messages <= most, (messages, acknowledged, record)
     print(f"site A: {messages} stored, {acknowledged} acknowledged, {record.unanswered} unanswered")
     until(
         lambda: not mismatches(record, stored_jobs(two_sites.dsn, site.name, record.endpoint)),
