@@ -221,8 +221,7 @@ class DiagnoseDialog(ReportDialog):
         if self.site:  # the collector stores a report when a verdict or finding changes
             heading = self.tr(
                 "{0}: {1}, as its site's collector has judged it since {2}<br><small>“This computer” "
-                "in the report is that collector's PC, which found, read and subscribed to the device."
-                "</small>"
+                "in the report is that collector's PC.</small>"
             ).format(self._who(), verdict, at)
         else:
             heading = self.tr("{0}: {1}, checked {2}").format(self._who(), verdict, at)
