@@ -430,3 +430,30 @@ def test_a_live_change_that_added_no_job_is_read_without_counting_or_decoding_ag
         qtbot.waitUntil(lambda: model.rowCount() == active - 1)
     finally:
         pages.close()
+
+
+def test_a_page_read_again_keeps_the_look_of_rows_that_did_not_change(
+    qtbot: QtBot, table: tuple[QTableView, PagedJobModel, Path]
+) -> None:
+    """A live re-read decodes every row of its pages anew: a job that did not change keeps its cells
+    (the job table copies its row as painted), a changed one shares the cells that did not change
+    (the table paints only the others: widgets/row_atlas.py)."""
+    view, model, path = table
+    view.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
+    before = [model.paint_row(r) for r in range(5)]
+    shown = model.record(1)
+    assert shown is not None
+    more = dataclasses.replace(
+        shown,
+        status=dataclasses.replace(shown.status, images_received=shown.status.images_received + 3),
+        last_update=shown.last_update + timedelta(seconds=1),
+    )
+    with Journal(path, site="pc") as journal:
+        journal.upsert_jobs([more], 0)
+    model.store_changed(added=False)
+    qtbot.waitUntil(lambda: model.record(1) is not None and model.record(1).status == more.status)
+    after = [model.paint_row(r) for r in range(5)]
+    assert [a is b for a, b in zip(before, after, strict=True)] == [True, False, True, True, True]
+    changed = [c for c in Column if after[1][c] is not before[1][c]]
+    assert changed == [Column.IMAGES]
+    assert after[1][Column.IMAGES][int(Qt.ItemDataRole.DisplayRole)] == more.status.images_received

@@ -62,7 +62,7 @@ from .job_cells import (
     header_data,
     record_role,
 )
-from .job_columns import Column
+from .job_columns import Column, outcome
 from .job_filter import QuickFilter
 from .paged_export import ExportRows, export_rows, relay
 from .palette import failure_colors
@@ -676,10 +676,14 @@ class PagedJobModel(QAbstractTableModel):
 
     def _cells(self, rec: JobRecord) -> tuple[dict[int, Any], ...]:
         look = self._looks.get(rec.key)
-        if look is not None and look[0] is rec:
+        if look is not None and (look[0] is rec or look[0] == rec):
+            # A page read again decodes every row anew: one that did not change keeps its look (the
+            # job table copies its row as painted, widgets/row_atlas.py).
             return look[1]
         make_room(self._looks, CACHED_BLOCKS * BLOCK_ROWS)
-        cells = build_cells(rec, self.device_name, self._palette_colors(), self._italic_font)
+        # Its last look shares the cells that did not change (the job table paints only the others).
+        previous = None if look is None else (look[0], outcome(look[0]), look[1])
+        cells = build_cells(rec, self.device_name, self._palette_colors(), self._italic_font, previous)
         self._looks[rec.key] = (rec, cells)
         return cells
 

@@ -100,7 +100,7 @@ class RowAtlas:
         cells), so its slot is not one the repaint copies from."""
         job = (id(anchor), alternate)
         earlier = self._latest.get(job)
-        entry = self._slot_of.pop(earlier) if earlier is not None else None
+        entry = self._slot_of.pop(earlier, None) if earlier is not None else None
         if entry is None:
             return self.allocate(cells, alternate, job), None
         before, slot, _ = entry
