@@ -68,8 +68,10 @@ class StoreProducer(EngineProducer):
         from wsdmon.core import JobKey
         from wsdmon.net.engine import Engine, EngineConfig
         from wsdmon.net.job_ledger import SHARED_JOB_FLUSH_INTERVAL_S
-        from wsdmon.net.recorder import Recorder
-        from wsdmon.net.sink import Registration
+        from wsdmon.net.recorder import PendingMessage, Recorder
+        from wsdmon.net.sink import Accepted, Registration
+
+        self.accepted_type, self.pending_type = Accepted, PendingMessage  # imported once, not per event
 
         self.journal = store
         for record in servers.values():
@@ -89,17 +91,14 @@ class StoreProducer(EngineProducer):
 
     async def deliver(self, n: int) -> None:
         """As the sink does: commit the message, then hand it to the engine."""
-        from wsdmon.net.recorder import PendingMessage
-        from wsdmon.net.sink import Accepted
-
         reg, message, _key = self.planned[n]
         arrival = datetime.now(UTC)
         raw = b"<s:Envelope>" + b"x" * 1500 + b"</s:Envelope>"  # about a real event's size
         row = await self.recorder.record(
-            PendingMessage(arrival, reg.device, reg.identifier, "PostScanJobStatusEvent", None, "", raw)
+            self.pending_type(arrival, reg.device, reg.identifier, "PostScanJobStatusEvent", None, "", raw)
         )
         self.accepted[n] = time.perf_counter()
-        self.engine._on_accepted(Accepted(reg, message, raw, arrival, row, "192.0.2.10"))
+        self.engine._on_accepted(self.accepted_type(reg, message, raw, arrival, row, "192.0.2.10"))
 
 
 def servers() -> dict[str, Any]:
