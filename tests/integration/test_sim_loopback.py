@@ -72,6 +72,34 @@ async def answers(protocol: _Collector, request: Message, quiet: float = 0.4) ->
             out.setdefault(message.header.message_id, message)
 
 
+def test_a_directed_probe_of_a_host_with_two_devices_finds_both() -> None:
+    """The simulator's scan server and scanner answer one unicast Probe with a ProbeMatches each:
+    DiscoveryService.directed_probe returns (and reports) both. It closed its socket at the first
+    answer and lost the other (seen in a walk: a site's scanner never showed)."""
+    from wsdmon.net.discovery import DiscoveryService, Source
+
+    async def body() -> None:
+        async with Simulator(both_roles()) as sim:
+            events: list[Any] = []
+            service = DiscoveryService(asyncio.get_running_loop(), on_event=events.append, multicast=False)
+            await service.start()
+            try:
+                found = await service.directed_probe("127.0.0.1", sim.discovery_port)
+                # A timeout shorter than the gathering: what came by then, not nothing.
+                hurried = await service.directed_probe("127.0.0.1", sim.discovery_port, timeout_s=0.2)
+            finally:
+                await service.stop()
+            assert hurried
+            assert {m.endpoint for m in hurried} <= {d.endpoint for d in sim.devices}
+            want = {d.endpoint for d in sim.devices}
+            assert len(want) == 2
+            assert sorted(m.endpoint for m in found) == sorted(want)  # each once
+            assert {m.source for m in found} == {Source.DIRECTED}
+            assert {e.endpoint for e in events} == want
+
+    run(body)
+
+
 def test_directed_probe_to_127_0_0_1_finds_the_devices_without_multicast() -> None:
     async def body() -> None:
         async with Simulator(both_roles()) as sim, udp_client() as (transport, protocol):

@@ -84,6 +84,11 @@ log = logging.getLogger(__name__)
 # (500 ms, WS-Discovery 2005/04 §2.4) plus SOAP-over-UDP repeats; WS-Discovery 1.1 Appendix I names
 # MATCH_TIMEOUT 10 s, WSDAPI waits a few seconds. Directed probes return at the first answer.
 MATCH_TIMEOUT_S = 4.0
+# A directed probe goes on listening this long after the first answer: one host may hold several
+# devices that each answer with a ProbeMatches of their own (an MFP's scanner and printer, a scan
+# server and a scanner, two devices of one simulator): the socket closed at the first answer lost
+# the others. Targets answer a unicast Probe at once; APP_MAX_DELAY bounds a slow one.
+DIRECTED_GATHER_S = 0.5
 # Re-probe period (not from a spec: Hello/Bye can be lost, and some devices only answer probes),
 # jittered by ±10 % so that monitors started together do not probe in step.
 REPROBE_INTERVAL_S = 300.0
@@ -125,6 +130,7 @@ class DiscoveryStats:
 class _Pending:
     source: Source
     future: asyncio.Future[list[DeviceSeen]]
+    more: list[DeviceSeen] = dataclasses.field(default_factory=list)  # answers after the first
 
 
 class _Hooks:
@@ -370,7 +376,9 @@ class DiscoveryService:
         family, sockaddr = await address_of(self.loop, host, port)
         async with unicast_endpoint(self.loop, family, self._on_datagram) as sendto:
             probe = Probe(multicast_headers(), types=tuple(types))
-            matches = await self._exchange(probe, Source.DIRECTED, timeout, lambda d: sendto(d, sockaddr))
+            matches = await self._exchange(
+                probe, Source.DIRECTED, timeout, lambda d: sendto(d, sockaddr), gather_s=DIRECTED_GATHER_S
+            )
             results: list[DeviceSeen] = []
             for match in matches:
                 resolved: list[DeviceSeen] = []
@@ -418,8 +426,11 @@ class DiscoveryService:
         send: Callable[[bytes], None],
         *,
         repeats: int = UNICAST_SENDS,
+        gather_s: float = 0.0,
     ) -> list[DeviceSeen]:
-        """Send `message` (repeated per SOAP-over-UDP) and wait for the first reply relating to it."""
+        """Send `message` (repeated per SOAP-over-UDP) and wait for the first reply relating to it;
+        with `gather_s`, also the replies of other targets that come within that long after it (each
+        endpoint once; the whole exchange stays within `timeout_s`)."""
         if self._state is not DiscoveryState.RUNNING:
             return []
         message_id = self._sent(message, self.loop.time())
@@ -435,11 +446,22 @@ class DiscoveryService:
                         await asyncio.wait({future}, timeout=delay)
                         if future.done():
                             break
-                return await future
+                first = await future
+                if gather_s > 0:
+                    await asyncio.sleep(gather_s)
         except TimeoutError:
-            return []
+            if not future.done() or future.cancelled():  # no answer (awaiting it cancelled it)
+                return []
+            first = future.result()  # the gathering ran into the timeout: what came so far
         finally:
-            self._pending.pop(message_id, None)
+            pending = self._pending.pop(message_id, None)
+        found = list(first)
+        endpoints = {m.endpoint for m in found}
+        for match in pending.more if pending is not None else ():
+            if match.endpoint not in endpoints:  # a repeat of an answer (SOAP-over-UDP) or of a target
+                endpoints.add(match.endpoint)
+                found.append(match)
+        return found
 
     # --- receiving (on the loop) ---------------------------------------------------------------
 
@@ -512,6 +534,8 @@ class DiscoveryService:
         if pending is not None:
             if not pending.future.done():
                 pending.future.set_result(seen)
+            else:
+                pending.more.extend(seen)  # another target's answer (a directed probe gathers them)
             return
         for event in seen:
             if not event.xaddrs:
