@@ -82,7 +82,7 @@ log = logging.getLogger(__name__)
 
 # How long a client waits for ProbeMatches/ResolveMatches. Targets answer within APP_MAX_DELAY
 # (500 ms, WS-Discovery 2005/04 §2.4) plus SOAP-over-UDP repeats; WS-Discovery 1.1 Appendix I names
-# MATCH_TIMEOUT 10 s, WSDAPI waits a few seconds. Directed probes return at the first answer.
+# MATCH_TIMEOUT 10 s, WSDAPI waits a few seconds. A directed probe ends soon after its first answer (below).
 MATCH_TIMEOUT_S = 4.0
 # A directed probe goes on listening this long after the first answer: one host may hold several
 # devices that each answer with a ProbeMatches of their own (an MFP's scanner and printer, a scan
