@@ -24,7 +24,7 @@ from wsdmon.store import postgres as pg_module
 from wsdmon.store.health import decode_health
 from wsdmon.store.job_index import decode_record_row
 from wsdmon.store.pg_follow import ChangeKind, StoreChange, follow, parse_change
-from wsdmon.store.pg_schema import roles_sql
+from wsdmon.store.pg_schema import MIGRATIONS, migrate, roles_sql
 from wsdmon.store.postgres import PostgresStore
 
 ACTION = "http://schemas.microsoft.com/windows/2008/12/wdp/distributedscan/PostScanJobStatusEvent"
@@ -292,6 +292,28 @@ def test_a_viewer_may_read_but_not_write_and_a_collector_may_not_change_the_sche
             conn.execute("DROP TABLE messages")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("CREATE TABLE sneaky (x int)")
+
+
+def test_a_collector_role_on_an_older_store_is_told_to_let_the_owner_upgrade_it(
+    pg_cluster: PgCluster, pg_dsn: str, tmp_path: Path
+) -> None:
+    """A store of schema 5 (before the health column) and a collector of this wsdmon on the
+    restricted role: it may not add the column, and says who can; the owner's start upgrades it."""
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        migrate(conn, MIGRATIONS[:5])
+        conn.execute(roles_sql().encode())
+    collector = _login_role(pg_cluster, pg_dsn, "wsdmon_collector")
+    with pytest.raises(StoreError, match=r"schema version 6 .*run wsdmon once as the database's owner"):
+        _open(collector, tmp_path, "floor-3")
+    _open(pg_dsn, tmp_path, "owner").close()  # the owner's collector upgrades it
+    store = _open(collector, tmp_path, "floor-3")
+    try:
+        store.upsert_device(device_record())
+        store.save_device_health(DeviceHealth(DEV, datetime.now(UTC)))
+    finally:
+        store.close()
+    with psycopg.connect(pg_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM devices WHERE health IS NOT NULL").fetchone() == (1,)
 
 
 def test_a_collector_role_cannot_create_the_tables_and_is_told_who_can(
