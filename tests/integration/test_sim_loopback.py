@@ -76,6 +76,7 @@ def test_a_directed_probe_of_a_host_with_two_devices_finds_both() -> None:
     """The simulator's scan server and scanner answer one unicast Probe with a ProbeMatches each:
     DiscoveryService.directed_probe returns (and reports) both. It closed its socket at the first
     answer and lost the other (seen in a walk: a site's scanner never showed)."""
+    from wsdmon.net import discovery
     from wsdmon.net.discovery import DiscoveryService, Source
 
     async def body() -> None:
@@ -91,6 +92,24 @@ def test_a_directed_probe_of_a_host_with_two_devices_finds_both() -> None:
                 await service.stop()
             assert hurried
             assert {m.endpoint for m in hurried} <= {d.endpoint for d in sim.devices}
+
+            # Stopping discovery ends a probe's gathering at once (the window closing: its socket
+            # must not outlive the loop), with what came so far.
+            service = DiscoveryService(asyncio.get_running_loop(), on_event=events.append, multicast=False)
+            await service.start()
+            slow = 30.0
+            original = discovery.DIRECTED_GATHER_S
+            discovery.DIRECTED_GATHER_S = slow
+            try:
+                task = asyncio.ensure_future(service.directed_probe("127.0.0.1", sim.discovery_port))
+                await asyncio.sleep(0.3)  # answered long ago; gathering
+                started = asyncio.get_running_loop().time()
+                await service.stop()
+                gathered = await asyncio.wait_for(task, 2.0)
+            finally:
+                discovery.DIRECTED_GATHER_S = original
+            assert asyncio.get_running_loop().time() - started < 2.0
+            assert {m.endpoint for m in gathered} == {d.endpoint for d in sim.devices}
             want = {d.endpoint for d in sim.devices}
             assert len(want) == 2
             assert sorted(m.endpoint for m in found) == sorted(want)  # each once

@@ -224,6 +224,7 @@ class DiscoveryService:
         self._lifecycle = asyncio.Lock()
         self._wsd: PatchedWSDiscovery | None = None
         self._pending: dict[str, _Pending] = {}
+        self._stopping = asyncio.Event()  # set by stop(): a directed probe stops gathering at once
         self._resolving: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._handlers: dict[type[Message], Callable[[Any, tuple[str, int], float], None]] = {
@@ -269,6 +270,7 @@ class DiscoveryService:
         if self._state is not DiscoveryState.STOPPED:
             raise RuntimeError(f"discovery is {self._state.value}")
         self._state = DiscoveryState.STARTING
+        self._stopping.clear()
         if self._multicast:
             wsd = PatchedWSDiscovery(_Hooks(self, self._interfaces), endpoint=self.endpoint)
             try:
@@ -293,6 +295,7 @@ class DiscoveryService:
         if self._state is not DiscoveryState.RUNNING:
             return
         self._state = DiscoveryState.STOPPING
+        self._stopping.set()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -447,8 +450,10 @@ class DiscoveryService:
                         if future.done():
                             break
                 first = await future
-                if gather_s > 0:
-                    await asyncio.sleep(gather_s)
+                if gather_s > 0 and first and not self._stopping.is_set():
+                    # Other targets' answers meanwhile (_on_matches: pending.more); stop() ends it.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), gather_s)
         except TimeoutError:
             if not future.done() or future.cancelled():  # no answer (awaiting it cancelled it)
                 return []
