@@ -11,15 +11,24 @@ collector's) is left out and counted; anything else damaged refuses the whole re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
-
 from wsdmon.core.health import DeviceHealth, HealthCheck, HealthEvidence, HealthFinding, HealthResult
 from wsdmon.core.jobs import JobKey
 from wsdmon.core.selfcheck import Verdict
 
-from .codec import CodecError, _count, _int, _list, _obj, _text, _texts, decode_datetime, dumps, loads
+from .codec import (
+    CodecError,
+    _count,
+    _int,
+    _list,
+    _obj,
+    _opt_datetime,
+    _text,
+    _texts,
+    decode_datetime,
+    dumps,
+    encode_datetime,
+    loads,
+)
 from .devices import decode_device_error, encode_device_error
 
 __all__ = ["HEALTH_FORMAT", "decode_health", "encode_health"]
@@ -30,15 +39,11 @@ _FINDINGS = {f.value: f for f in HealthFinding}
 _VERDICTS = {v.value: v for v in Verdict}
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def _evidence(e: HealthEvidence) -> dict[str, object]:
     """Only the fields the finding uses (the others are their defaults)."""
     out: dict[str, object] = {
-        "first_at": _iso(e.first_at),
-        "last_at": _iso(e.last_at),
+        "first_at": None if e.first_at is None else encode_datetime(e.first_at),
+        "last_at": None if e.last_at is None else encode_datetime(e.last_at),
         "addresses": list(e.addresses),
         "interface": e.interface,
         "endpoints": list(e.endpoints),
@@ -58,7 +63,7 @@ def encode_health(health: DeviceHealth) -> str:
     return dumps(
         {
             "v": HEALTH_FORMAT,
-            "at": health.at.isoformat(),
+            "at": encode_datetime(health.at),
             "results": [
                 {
                     "check": r.check.value,
@@ -70,11 +75,6 @@ def encode_health(health: DeviceHealth) -> str:
             ],
         }
     )
-
-
-def _opt_when(raw: Mapping[str, Any], name: str) -> datetime | None:
-    value = raw.get(name)
-    return None if value is None else decode_datetime(value)
 
 
 def _seconds(raw: object) -> float | None:
@@ -98,8 +98,8 @@ def _decode_evidence(raw: object) -> HealthEvidence:
     e = _obj(raw, "a check's evidence")
     count = e.get("count")
     return HealthEvidence(
-        first_at=_opt_when(e, "first_at"),
-        last_at=_opt_when(e, "last_at"),
+        first_at=_opt_datetime(e.get("first_at")),
+        last_at=_opt_datetime(e.get("last_at")),
         addresses=_texts(e.get("addresses", []), "evidence addresses"),
         interface=_text(e.get("interface", ""), "evidence interface"),
         endpoints=_texts(e.get("endpoints", []), "evidence endpoints"),
